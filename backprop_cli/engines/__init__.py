@@ -1,0 +1,1 @@
+"""The engines: evaluate (forward values), reverse mode, forward mode. None recurses over the graph."""

@@ -1,0 +1,75 @@
+"""Forward evaluation in topological order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import BackpropError, EvaluationError, UsageError
+from ..graph import Const, Graph, Node
+from ..ops.shapes import fmt
+
+
+def operands(node: Node, values: dict[str, np.ndarray], dtype: np.dtype) -> list[np.ndarray]:
+    return [np.asarray(x.value, dtype) if isinstance(x, Const) else values[x] for x in node.inputs]
+
+
+def describe_bad(array: np.ndarray) -> str:
+    bad = np.asarray(array)
+    if np.isnan(bad).any():
+        return "NaN"
+    return "inf" if (bad.real > 0).any() else "-inf"
+
+
+def evaluate(graph: Graph, leaf_values: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Values of every leaf and gate. Raises EvaluationError naming the first gate that goes non-finite."""
+    values = dict(graph.leaf_values if leaf_values is None else leaf_values)
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)):
+            raise EvaluationError(f"leaf {name!r} contains {describe_bad(value)}", graph.nodes[name].where)
+    dtype = graph.dtype
+    with np.errstate(all="ignore"):
+        for node in graph.gates:
+            xs = operands(node, values, dtype)
+            try:
+                out = np.asarray(node.operation.forward(*xs, **node.attrs))
+            except BackpropError as err:
+                raise EvaluationError(f"node {node.name} ({node.expr}): {err.message}", node.where) from None
+            if not np.all(np.isfinite(out)):
+                raise EvaluationError(
+                    f"node {node.name} = {node.expr} is {describe_bad(out)}: {node.operation.fault}", node.where
+                )
+            if out.dtype != dtype and not np.iscomplexobj(out):
+                out = out.astype(dtype)
+            values[node.name] = out
+    return values
+
+
+def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
+    """A value given on the command line or from Python: a number, a list, or an array."""
+    if isinstance(text, str):
+        import yaml
+
+        try:
+            text = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise UsageError(f"cannot read {text!r} as a number or a list") from None
+    try:
+        return np.asarray(text, dtype=dtype)
+    except (TypeError, ValueError):
+        raise UsageError(f"cannot read {text!r} as a number or a list of numbers") from None
+
+
+def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarray]:
+    values = dict(graph.leaf_values)
+    for name, raw in new.items():
+        if name not in graph.leaf_values:
+            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        value = parse_value(raw, graph.dtype)
+        shape = graph.nodes[name].shape
+        if value.shape != shape:
+            if value.ndim == 0:
+                value = np.full(shape, value, dtype=graph.dtype)
+            else:
+                raise UsageError(f"{name} has shape {fmt(shape)}, the new value {fmt(value.shape)}")
+        values[name] = value
+    return values

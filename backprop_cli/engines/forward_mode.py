@@ -1,0 +1,83 @@
+"""Forward mode: tangents pushed along the gates in topological order."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import EvaluationError, UsageError
+from ..graph import Graph
+from ..ops.shapes import fmt
+from .evaluate import describe_bad, operands, parse_value
+
+
+def forward_mode(graph: Graph, values: dict[str, np.ndarray], tangents: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The tangent of every node given the leaves' tangents (a missing leaf has tangent zero)."""
+    tans = dict(tangents)
+    dtype = graph.dtype
+    with np.errstate(all="ignore"):
+        for node in graph.gates:
+            if not any(isinstance(x, str) and x in tans for x in node.inputs):
+                continue
+            xs = operands(node, values, dtype)
+            total = None
+            for i, operand in enumerate(node.inputs):
+                rule = node.operation.jvp[i]
+                if isinstance(operand, str) and operand in tans and rule is not None:
+                    part = rule(tans[operand], values[node.name], *xs, **node.attrs)
+                    total = part if total is None else total + part
+            if total is None:
+                continue
+            total = np.broadcast_to(total, node.shape)
+            if not np.all(np.isfinite(total)):
+                raise EvaluationError(
+                    f"the tangent of node {node.name} = {node.expr} is {describe_bad(total)}", node.where
+                )
+            tans[node.name] = total
+    zero = {
+        name: np.zeros(node.shape, dtype=values[name].dtype) for name, node in graph.nodes.items() if name not in tans
+    }
+    return {name: tans[name] if name in tans else zero[name] for name in graph.nodes}
+
+
+_ELEMENT = re.compile(r"^\s*([^\W\d]\w*)\s*\[([\d,\s]*)\]\s*$")
+
+
+def leaf_tangents(graph: Graph, given: dict[str, object]) -> dict[str, np.ndarray]:
+    """{leaf: tangent} from numbers, arrays or lists; a scalar tangent fills the leaf's shape."""
+    out = {}
+    for name, raw in given.items():
+        if name not in graph.leaf_values:
+            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        shape = graph.nodes[name].shape
+        t = parse_value(raw, graph.dtype)
+        if t.shape != shape:
+            if t.ndim != 0:
+                raise UsageError(f"the tangent of {name} has shape {fmt(t.shape)}, the leaf {fmt(shape)}")
+            t = np.full(shape, t, dtype=graph.dtype)
+        out[name] = t
+    return out
+
+
+def direction(graph: Graph, wrt: str) -> dict[str, np.ndarray]:
+    """Parse --wrt: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]` (a direction)."""
+    if "=" in wrt:
+        name, _, raw = wrt.partition("=")
+        return leaf_tangents(graph, {name.strip(): raw})
+    m = _ELEMENT.match(wrt)
+    if m:
+        name = m.group(1)
+        if name not in graph.leaf_values:
+            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        shape = graph.nodes[name].shape
+        index = tuple(int(i) for i in m.group(2).split(",") if i.strip())
+        if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
+            raise UsageError(f"{wrt} is not an element of {name}, which has shape {fmt(shape)}")
+        t = np.zeros(shape, dtype=graph.dtype)
+        t[index] = 1
+        return {name: t}
+    return leaf_tangents(graph, {wrt.strip(): 1.0})
+
+
+__all__ = ["forward_mode", "leaf_tangents", "direction", "describe_bad"]

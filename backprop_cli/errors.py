@@ -1,0 +1,65 @@
+"""One error tree: library code raises these, the CLI maps them to exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every command, documented in the README and in --help."""
+
+    OK = 0
+    FAILED = 1  # a check failed (gradcheck, a wrong `expect`)
+    BAD_INPUT = 2  # bad usage or a bad graph file
+    EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where in a graph file something was written (1-based line and column)."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class BackpropError(Exception):
+    """Base of every error a user may see; its str() is one line."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str, where: Position | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        text = " ".join(self.message.split())  # always one line
+        return f"{self.where}: {text}" if self.where else text
+
+
+class GraphFileError(BackpropError):
+    """The graph file is not valid: YAML, keys, names, expressions."""
+
+
+class ShapeError(GraphFileError):
+    """Operand shapes do not fit; found before any array is allocated."""
+
+
+class UsageError(BackpropError):
+    """Bad command-line usage (an option value that does not fit the graph)."""
+
+
+class EvaluationError(BackpropError):
+    """A value or gradient became NaN or inf, or an op got values outside its domain."""
+
+    exit_code = ExitCode.EVALUATION

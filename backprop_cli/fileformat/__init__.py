@@ -1,0 +1,36 @@
+"""The graph file format: safe YAML with positions, expressions, leaves, checks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import GraphFileError, Position
+from ..graph import Graph
+from .builder import build
+from .yaml_source import MAX_BYTES, read_yaml
+
+
+def loads(text: str | bytes, source: str = "<string>") -> Graph:
+    """Build a graph from the text of a graph file."""
+    doc = read_yaml(text, source)
+    return build(doc, source, text if isinstance(text, str) else "")
+
+
+def load(path: str | os.PathLike[str]) -> Graph:
+    """Build a graph from a graph file (or the name of a bundled example, like "circuit")."""
+    from ..examples import resolve
+
+    file = resolve(str(path))
+    try:
+        if file.stat().st_size > MAX_BYTES:
+            raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(str(path)))
+        data = file.read_bytes()
+    except IsADirectoryError:
+        raise GraphFileError("is a directory, not a graph file", Position(str(path))) from None
+    except OSError as err:
+        raise GraphFileError(f"cannot read the file: {err.strerror}", Position(str(path))) from None
+    return loads(data, str(path))
+
+
+__all__ = ["load", "loads", "Path"]

@@ -1,0 +1,368 @@
+"""From a parsed graph file to a Graph: leaves, gates expanded from expressions, checks.
+
+Every check happens here, before any gate's value is computed: names, ops and their
+arguments, cycles, shapes, sizes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import GraphFileError, Position, ShapeError
+from ..graph import Const, Graph, Node
+from ..ops import OPS
+from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression, render
+from .leaves import make_leaf
+from .yaml_source import Located
+
+TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
+NODE_KEYS = {"op", "inputs", "expr", "group"}
+DTYPES = {"float64": np.float64, "float32": np.float32}
+MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
+# calls whose meaning depends on how many operands they get
+TWO_OPERAND = {"max": "maximum", "min": "minimum"}
+
+
+def suggest(name: str, choices: object) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass
+class _Pending:
+    """A gate whose operand names are not yet checked."""
+
+    node: Node
+    operand_at: tuple[Position | None, ...]
+
+
+def _at(where: Position, offset: int) -> Position:
+    if where.line is None or where.column is None:
+        return where
+    return Position(where.file, where.line, where.column + offset)
+
+
+def _check_name(name: str, where: Position) -> None:
+    if not name.isidentifier():
+        raise GraphFileError(
+            f"{name!r} is not a valid name: use letters, digits and _ (not starting with a digit)", where
+        )
+
+
+class _Expander:
+    """Turns one node's expression into gates, one per operation, with stable generated names."""
+
+    def __init__(self, node_name: str, where: Position, group: str | None) -> None:
+        self.node_name = node_name
+        self.where = where
+        self.group = group
+        self.counts: dict[str, int] = {}
+        self.gates: list[_Pending] = []
+
+    def _name_for(self, op: str, is_root: bool) -> str:
+        if is_root:
+            return self.node_name
+        self.counts[op] = self.counts.get(op, 0) + 1
+        return f"{self.node_name}.{op}{self.counts[op]}"
+
+    def _resolve(self, call: Call) -> str:
+        func = call.func
+        if func in TWO_OPERAND and len(call.args) == 2:
+            return TWO_OPERAND[func]
+        if func not in OPS:
+            raise GraphFileError(
+                f"unknown op {func!r}{suggest(func, OPS)} (`backprop ops` lists them)", _at(self.where, call.at)
+            )
+        return func
+
+    def expand(self, tree: object) -> None:
+        """Post-order walk with an explicit stack (deep expressions need no recursion)."""
+        if not isinstance(tree, Call):  # a bare name or number: an identity gate
+            tree = Call("identity", (tree,), (), 0)
+        results: dict[int, str | Const] = {}
+        stack: list[tuple[Call, bool]] = [(tree, False)]
+        while stack:
+            call, ready = stack.pop()
+            if not ready:
+                stack.append((call, True))
+                stack.extend((a, False) for a in reversed(call.args) if isinstance(a, Call))
+                continue
+            op_name = self._resolve(call)
+            op = OPS[op_name]
+            lo, hi = op.arity_range
+            if not lo <= len(call.args) <= hi:
+                want = str(hi) if lo == hi else f"{lo} to {hi}"
+                raise GraphFileError(
+                    f"{call.func} takes {want} operand{'s' if hi > 1 else ''}, got {len(call.args)}",
+                    _at(self.where, call.at),
+                )
+            attrs = dict(op.attrs)
+            for key, value in call.kwargs:
+                if key not in op.attrs:
+                    accepted = ", ".join(op.attrs) or "none"
+                    raise GraphFileError(
+                        f"{call.func} takes no keyword argument {key!r} (it takes: {accepted})",
+                        _at(self.where, call.at),
+                    )
+                attrs[key] = value
+            operands: list[str | Const] = []
+            operand_at: list[Position | None] = []
+            for arg in call.args:
+                if isinstance(arg, Num):
+                    operands.append(Const(arg.value))
+                    operand_at.append(None)
+                elif isinstance(arg, Name):
+                    operands.append(arg.id)
+                    operand_at.append(_at(self.where, arg.at))
+                else:
+                    operands.append(results.pop(id(arg)))
+                    operand_at.append(None)
+            name = self._name_for(op_name, call is tree)
+            results[id(call)] = name
+            shown = render(
+                Call(
+                    call.func if op_name != "identity" else "identity",
+                    tuple(Name(str(o), 0) if isinstance(o, str) else Num(o.value, 0) for o in operands),
+                    tuple((k, v) for k, v in call.kwargs),
+                    0,
+                )
+            )
+            if op_name == "identity":
+                shown = str(operands[0])
+            node = Node(
+                name=name,
+                kind="gate",
+                shape=(),
+                where=_at(self.where, call.at),
+                op=op_name,
+                inputs=tuple(operands),
+                attrs=attrs,
+                expr=shown,
+                origin=self.node_name,
+                group=self.group,
+            )
+            self.gates.append(_Pending(node, tuple(operand_at)))
+
+
+def _node_definition(name: str, item: Located) -> tuple[object, Position, str | None]:
+    """An expression tree from either form: `q: x + y` or `{op: add, inputs: [x, y], ...}`."""
+    value = item.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Num(float(value), 0), item.where, None
+    if isinstance(value, str):
+        return _parse(value, item.where), item.where, None
+    if not isinstance(value, dict):
+        raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs", item.where)
+    group = value["group"].value if "group" in value else None
+    if group is not None and not isinstance(group, str):
+        raise GraphFileError("group must be a name", value["group"].where)
+    if "expr" in value:
+        extra = set(value) - {"expr", "group"}
+        if extra:
+            raise GraphFileError(f"node {name!r}: {sorted(extra)[0]!r} does not go with expr", item.where)
+        expr = value["expr"]
+        if not isinstance(expr.value, str):
+            raise GraphFileError("expr must be an expression", expr.where)
+        return _parse(expr.value, expr.where), expr.where, group
+    if "op" not in value:
+        raise GraphFileError(f"node {name!r} needs op (or expr)", item.where)
+    op = value["op"].value
+    if not isinstance(op, str):
+        raise GraphFileError("op must be an op name", value["op"].where)
+    operands = value["inputs"].value if "inputs" in value else []
+    if not isinstance(operands, list):
+        raise GraphFileError("inputs must be a list of names or numbers", value["inputs"].where)
+    args: list[object] = []
+    for operand in operands:
+        if isinstance(operand.value, (int, float)) and not isinstance(operand.value, bool):
+            args.append(Num(float(operand.value), 0))
+        elif isinstance(operand.value, str) and operand.value.isidentifier():
+            args.append(Name(operand.value, 0))
+        else:
+            raise GraphFileError("an input must be a name or a number", operand.where)
+    kwargs = tuple((k, v.plain()) for k, v in value.items() if k not in NODE_KEYS)
+    return Call(op, tuple(args), kwargs, 0), value["op"].where, group
+
+
+def _parse(text: str, where: Position) -> object:
+    try:
+        return parse_expression(text)
+    except ExpressionSyntaxError as err:
+        raise GraphFileError(err.message, _at(where, err.offset)) from None
+
+
+def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
+    """Depth-first post-order with an explicit stack; a cycle is reported with its path."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    order: list[str] = []
+    for root in order_hint:
+        if state.get(root):
+            continue
+        state[root] = 1
+        path = [root]
+        stack = [iter([x for x in nodes[root].inputs if isinstance(x, str)])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                done = path.pop()
+                state[done] = 2
+                order.append(done)
+                continue
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt) :] + [nxt]
+                shown = [nodes[n].origin or n for n in cycle]
+                shown = [n for i, n in enumerate(shown) if i == 0 or n != shown[i - 1]]
+                if len(shown) == 1 or shown[-1] != shown[0]:
+                    shown.append(shown[0])
+                raise GraphFileError(f"cycle: {' → '.join(shown)}", nodes[nxt].where)
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter([x for x in nodes[nxt].inputs if isinstance(x, str)]))
+    return order
+
+
+def build(doc: Located, source: str, text: str = "") -> Graph:
+    """Check a parsed graph file and build its Graph. Raises GraphFileError with a position."""
+    if not isinstance(doc.value, dict):
+        raise GraphFileError("a graph file is a mapping with inputs, params, nodes and output", doc.where)
+    top: dict[str, Located] = doc.value
+    for key in top:
+        if key not in TOP_LEVEL:
+            raise GraphFileError(f"unknown top-level key {key!r}{suggest(key, TOP_LEVEL)}", doc.key_where[key])
+    for key in ("nodes", "output"):
+        if key not in top:
+            raise GraphFileError(f"missing top-level key {key!r}", doc.where)
+
+    def text_of(key: str) -> str:
+        if key not in top or top[key].value is None:
+            return ""
+        value = top[key].value
+        if not isinstance(value, (str, int, float)):
+            raise GraphFileError(f"{key} must be one line of text", top[key].where)
+        return str(value).strip()
+
+    name, about = text_of("name"), text_of("about")
+    if "\n" in about:
+        raise GraphFileError("about must be one line", top["about"].where)
+
+    dtype = np.dtype(np.float64)
+    if "dtype" in top:
+        if top["dtype"].value not in DTYPES:
+            raise GraphFileError("dtype must be float64 or float32", top["dtype"].where)
+        dtype = np.dtype(DTYPES[top["dtype"].value])
+    seed = None
+    if "seed" in top and top["seed"].value is not None:
+        seed = top["seed"].value
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise GraphFileError("seed must be a whole number ≥ 0", top["seed"].where)
+    rng = np.random.default_rng(seed)
+
+    # ------------------------------------------------ leaves
+    nodes: dict[str, Node] = {}
+    leaf_values: dict[str, np.ndarray] = {}
+    for kind, key in (("input", "inputs"), ("param", "params")):
+        if key not in top or top[key].value is None:
+            continue
+        section = top[key]
+        if not isinstance(section.value, dict):
+            raise GraphFileError(f"{key} must be a mapping of names to values", section.where)
+        for leaf, item in section.value.items():
+            where = section.key_where[leaf]
+            _check_name(leaf, where)
+            if leaf in nodes:
+                raise GraphFileError(f"{leaf!r} is defined twice (inputs and params)", where)
+            value = make_leaf(item, leaf, rng, dtype)
+            leaf_values[leaf] = value
+            nodes[leaf] = Node(name=leaf, kind=kind, shape=value.shape, where=where)
+
+    # ------------------------------------------------ gates
+    section = top["nodes"]
+    if not isinstance(section.value, dict) or not section.value:
+        raise GraphFileError("nodes must be a mapping of names to expressions", section.where)
+    pending: list[_Pending] = []
+    user_nodes: list[str] = []
+    for node_name, item in section.value.items():
+        where = section.key_where[node_name]
+        _check_name(node_name, where)
+        if node_name in nodes:
+            raise GraphFileError(f"{node_name!r} is already a leaf; a node needs its own name", where)
+        tree, expr_where, group = _node_definition(node_name, item)
+        expander = _Expander(node_name, expr_where, group)
+        expander.expand(tree)
+        pending.extend(expander.gates)
+        user_nodes.append(node_name)
+        for p in expander.gates:
+            nodes[p.node.name] = p.node
+
+    for p in pending:
+        for operand, at in zip(p.node.inputs, p.operand_at, strict=True):
+            if isinstance(operand, str) and operand not in nodes:
+                known = [n for n in nodes if "." not in n]
+                raise GraphFileError(f"undefined name {operand!r}{suggest(operand, known)}", at or p.node.where)
+
+    output = top["output"].value
+    if not isinstance(output, str) or output not in nodes:
+        known = [n for n in nodes if nodes[n].kind == "gate" and "." not in n]
+        raise GraphFileError(f"output {output!r} is not a node{suggest(str(output), known)}", top["output"].where)
+    if nodes[output].is_leaf:
+        raise GraphFileError(
+            f"output {output!r} is a leaf; it must be a node computed from the leaves", top["output"].where
+        )
+
+    order = _topological(nodes, list(leaf_values) + [p.node.name for p in pending])
+    ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
+
+    graph = Graph(
+        nodes=ordered,
+        leaf_values=leaf_values,
+        output=output,
+        dtype=dtype,
+        name=name or _stem(source),
+        about=about,
+        source=source,
+        seed=seed,
+        expect=top["expect"].plain() if "expect" in top else None,
+        text=text,
+    )
+    used = {x for n in graph.gates for x in n.inputs if isinstance(x, str)}
+    for leaf in leaf_values:
+        if leaf not in used:
+            graph.warnings.append(f"{nodes[leaf].where}: warning: leaf {leaf!r} is not used by any node")
+    return graph
+
+
+def _stem(source: str) -> str:
+    return source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
+    """Every gate's shape from its operands', before any gate is evaluated; refuses graphs too big for memory."""
+    from dataclasses import replace
+
+    total = 0
+    out: dict[str, Node] = {}
+    for name, node in nodes.items():
+        if not node.is_leaf:
+            shapes = [() if isinstance(x, Const) else out[x].shape for x in node.inputs]
+            try:
+                shape = tuple(node.operation.shape(*shapes, **node.attrs))
+            except ShapeError as err:
+                raise ShapeError(f"node {name} = {node.expr}: {err.message}", node.where) from None
+            except (TypeError, ValueError) as err:
+                raise GraphFileError(f"node {name} = {node.expr}: bad argument ({err})", node.where) from None
+            node = replace(node, shape=shape)
+        total += math.prod(node.shape) * dtype.itemsize * 2
+        if total > MAX_GRAPH_BYTES:
+            raise GraphFileError(
+                f"the graph needs more than {MAX_GRAPH_BYTES // 2**30} GiB for its values and gradients "
+                f"(reached at node {name}, shape {list(node.shape)})",
+                node.where,
+            )
+        out[name] = node
+    return out

@@ -1,0 +1,292 @@
+"""Infix expressions of node definitions, parsed (never evaluated as Python).
+
+Grammar, loosest binding first (as in Python):
+    expr   := term (('+' | '-') term)*
+    term   := unary (('*' | '/' | '@') unary)*
+    unary  := '-' unary | power
+    power  := atom ('**' unary)?
+    atom   := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
+    args   := [arg (',' arg)*]   arg := expr | NAME '=' value
+    value  := ['-'] NUMBER | true | false | none | '[' [value (',' value)*] ']'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import GraphFileError
+
+MAX_LENGTH = 20_000
+MAX_NESTING = 100  # each level costs ~5 Python frames of the 1000 allowed
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    at: int
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    at: int
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Expr, ...]
+    kwargs: tuple[tuple[str, object], ...]
+    at: int
+
+
+Expr = Num | Name | Call
+
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<name>[^\W\d]\w*)
+    | (?P<op>\*\*|[-+*/@(),=\[\]])
+    | (?P<bad>\S)
+    )""",
+    re.VERBOSE,
+)
+
+
+class ExpressionSyntaxError(GraphFileError):
+    """Raised with the offset inside the expression; the builder adds the file position."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _explain_bad(ch: str) -> str:
+    if ch in "\"'":
+        return "strings are not allowed in expressions"
+    if ch == ".":
+        return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
+    if ch in ":":
+        return "':' is not part of the expression language (no lambdas, no slices)"
+    return f"unexpected character {ch!r}"
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:  # only trailing white space is left
+            break
+        kind = m.lastgroup
+        value = m.group(kind)
+        start = m.start(kind)
+        if kind == "bad":
+            raise ExpressionSyntaxError(_explain_bad(value), start)
+        if (
+            kind == "name"
+            and m.end() < len(text)
+            and text[m.end()] == "."
+            and not text[m.end() + 1 : m.end() + 2].isdigit()
+        ):
+            raise ExpressionSyntaxError(_explain_bad("."), m.end())
+        tokens.append((kind, value, start))
+        pos = m.end()
+    tokens.append(("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    # -- token helpers
+    def peek(self) -> tuple[str, str, int]:
+        return self.tokens[self.i]
+
+    def take(self) -> tuple[str, str, int]:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, value: str) -> None:
+        kind, got, at = self.take()
+        if got != value:
+            raise ExpressionSyntaxError(f"expected {value!r} but found {got or 'the end'!r}", at)
+
+    def nest(self, at: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExpressionSyntaxError(f"expression nested deeper than {MAX_NESTING} levels", at)
+
+    # -- grammar
+    def parse(self) -> Expr:
+        tree = self.expr()
+        kind, value, at = self.peek()
+        if kind != "end":
+            raise ExpressionSyntaxError(f"unexpected {value!r}", at)
+        return tree
+
+    def expr(self) -> Expr:
+        left = self.term()
+        while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
+            _, op, at = self.take()
+            left = Call(BINARY[op], (left, self.term()), (), at)
+        return left
+
+    def term(self) -> Expr:
+        left = self.unary()
+        while self.peek()[1] in ("*", "/", "@") and self.peek()[0] == "op":
+            _, op, at = self.take()
+            left = Call(BINARY[op], (left, self.unary()), (), at)
+        return left
+
+    def unary(self) -> Expr:
+        kind, value, at = self.peek()
+        if value == "-" and kind == "op":
+            self.take()
+            self.nest(at)
+            operand = self.unary()
+            self.depth -= 1
+            if isinstance(operand, Num):
+                return Num(-operand.value, at)
+            return Call("neg", (operand,), (), at)
+        if value == "+" and kind == "op":
+            raise ExpressionSyntaxError("unary '+' is not supported", at)
+        return self.power()
+
+    def power(self) -> Expr:
+        base = self.atom()
+        if self.peek()[1] == "**":
+            _, _, at = self.take()
+            self.nest(at)
+            exponent = self.unary()
+            self.depth -= 1
+            return Call("pow", (base, exponent), (), at)
+        return base
+
+    def atom(self) -> Expr:
+        kind, value, at = self.take()
+        if kind == "num":
+            return Num(float(value), at)
+        if kind == "name":
+            if self.peek()[1] == "(":
+                return self.call(value, at)
+            return Name(value, at)
+        if value == "(":
+            self.nest(at)
+            inner = self.expr()
+            self.expect(")")
+            self.depth -= 1
+            return inner
+        raise ExpressionSyntaxError(f"expected a number, a name or '(' but found {value or 'the end'!r}", at)
+
+    def call(self, func: str, at: int) -> Call:
+        self.expect("(")
+        self.nest(at)
+        args: list[Expr] = []
+        kwargs: dict[str, object] = {}
+        while self.peek()[1] != ")":
+            kind, value, arg_at = self.peek()
+            if kind == "name" and self.tokens[self.i + 1][1] == "=":
+                self.i += 2
+                if value in kwargs:
+                    raise ExpressionSyntaxError(f"keyword argument {value!r} given twice", arg_at)
+                kwargs[value] = self.value()
+            elif kwargs:
+                raise ExpressionSyntaxError("positional argument after a keyword argument", arg_at)
+            else:
+                args.append(self.expr())
+            if self.peek()[1] != ",":
+                break
+            self.take()
+        self.expect(")")
+        self.depth -= 1
+        return Call(func, tuple(args), tuple(kwargs.items()), at)
+
+    def value(self) -> object:
+        kind, value, at = self.take()
+        if value == "-" and self.peek()[0] == "num":
+            return -_number(self.take()[1])
+        if kind == "num":
+            return _number(value)
+        if kind == "name" and value.lower() in ("true", "false", "none"):
+            return {"true": True, "false": False, "none": None}[value.lower()]
+        if value == "[":
+            items = []
+            while self.peek()[1] != "]":
+                items.append(self.value())
+                if self.peek()[1] != ",":
+                    break
+                self.take()
+            self.expect("]")
+            return items
+        raise ExpressionSyntaxError(
+            f"a keyword argument takes a number, true/false, none or a list of numbers, not {value or 'nothing'!r}", at
+        )
+
+
+def _number(text: str) -> int | float:
+    number = float(text)
+    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse one node expression. Raises ExpressionSyntaxError with the offset of the problem."""
+    if not text.strip():
+        raise ExpressionSyntaxError("empty expression", 0)
+    return _Parser(text).parse()
+
+
+def render(tree: Expr, names: dict[int, str] | None = None) -> str:
+    """Expression text of a tree (for the `expr` column); iterative so deep trees print too."""
+    precedence = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
+    symbol = {v: k for k, v in BINARY.items()}
+    out: list[str] = []
+    stack: list[object] = [(tree, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        node, outer = item
+        if isinstance(node, Num):
+            out.append(f"{node.value:g}" if node.value >= 0 or outer == 0 else f"({node.value:g})")
+        elif isinstance(node, Name):
+            out.append(node.id)
+        elif node.func in precedence and (node.func == "neg" or (len(node.args) == 2 and not node.kwargs)):
+            mine = precedence[node.func]
+            parts: list[object] = []
+            if node.func == "neg":
+                parts = ["-", (node.args[0], mine)]
+            else:
+                left_p, right_p = (mine + 1, mine) if node.func == "pow" else (mine, mine + 1)
+                parts = [(node.args[0], left_p), f" {symbol[node.func]} ", (node.args[1], right_p)]
+            if mine < outer:
+                parts = ["(", *parts, ")"]
+            stack.extend(reversed(parts))
+        else:
+            parts = [f"{node.func}("]
+            for k, arg in enumerate(node.args):
+                parts += [", "] if k else []
+                parts.append((arg, 0))
+            for key, value in node.kwargs:
+                parts.append(f", {key}={_value_text(value)}" if node.args else f"{key}={_value_text(value)}")
+            parts.append(")")
+            stack.extend(reversed(parts))
+    return "".join(out)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,125 @@
+"""Leaf values: a number, a nested list, or {shape, init, scale}."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import GraphFileError, Position
+from .yaml_source import Located
+
+MAX_ELEMENTS = 2**28  # 2 GiB of float64 per leaf; refused before allocation
+INITS = ("normal", "uniform", "zeros", "ones", "xavier", "he")
+LEAF_KEYS = {"shape", "init", "scale", "value"}
+
+
+def fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """fan_in, fan_out: (in, out) for a matrix used as x @ w; (F, C, KH, KW) for filters."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _number(value: object, where: Position, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise GraphFileError(f"{what} must be a number, not {_kind(value)}", where)
+    try:
+        return float(value)  # YAML 1.1 reads 1e-3 as the string "1e-3"
+    except ValueError:
+        raise GraphFileError(f"{what} must be a number, not {value!r}", where) from None
+
+
+def _kind(value: object) -> str:
+    return {bool: "true/false", type(None): "empty", dict: "a mapping", list: "a list", str: "text"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def parse_shape(item: Located, what: str = "shape") -> tuple[int, ...]:
+    if not isinstance(item.value, list):
+        raise GraphFileError(f"{what} must be a list of sizes like [64, 1000]", item.where)
+    dims = []
+    for d in item.value:
+        if isinstance(d.value, bool) or not isinstance(d.value, int) or d.value < 0:
+            raise GraphFileError(f"{what} sizes must be whole numbers ≥ 0, not {d.raw or d.value!r}", d.where)
+        dims.append(d.value)
+    return tuple(dims)
+
+
+def check_size(shape: tuple[int, ...], where: Position, limit: int = MAX_ELEMENTS) -> None:
+    if math.prod(shape) > limit:
+        size = math.prod(shape) * 8 / 2**30
+        raise GraphFileError(
+            f"shape {list(shape)} needs {size:,.1f} GiB, more than the {limit * 8 / 2**30:.0f} GiB allowed per tensor",
+            where,
+        )
+
+
+def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
+    """A number or a nested list of numbers; iterative so depth costs no recursion."""
+    flat: list[float] = []
+    shape: list[int] | None = None
+    rows = [(item, 0)]
+    level_sizes: dict[int, int] = {}
+    while rows:
+        node, depth = rows.pop()
+        if isinstance(node.value, list):
+            if depth in level_sizes and level_sizes[depth] != len(node.value):
+                raise GraphFileError("a nested list must be rectangular (rows of equal length)", node.where)
+            level_sizes[depth] = len(node.value)
+            if any(isinstance(c.value, list) for c in node.value) and not all(
+                isinstance(c.value, list) for c in node.value
+            ):
+                raise GraphFileError("a nested list must be rectangular (mixes numbers and lists)", node.where)
+            rows.extend((c, depth + 1) for c in reversed(node.value))
+        else:
+            if level_sizes and depth != len(level_sizes):
+                raise GraphFileError("a nested list must be rectangular (uneven depth)", node.where)
+            flat.append(_number(node.value, node.where, "a value"))
+    shape = [level_sizes[d] for d in range(len(level_sizes))]
+    return np.array(flat, dtype=dtype).reshape(shape)
+
+
+def make_leaf(item: Located, name: str, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """Build one leaf's value. Raises GraphFileError naming the file position."""
+    if not isinstance(item.value, dict):
+        return _literal(item, dtype)
+    spec = item.value
+    unknown = set(spec) - LEAF_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise GraphFileError(
+            f"leaf {name!r}: unknown key {key!r} (a leaf mapping takes shape, init, scale or value)",
+            item.key_where[key],
+        )
+    if "value" in spec:
+        return _literal(spec["value"], dtype)
+    if "shape" not in spec:
+        raise GraphFileError(f"leaf {name!r} needs a shape (or a value)", item.where)
+    shape = parse_shape(spec["shape"])
+    check_size(shape, spec["shape"].where)
+    init = spec["init"].value if "init" in spec else "zeros"
+    if init not in INITS:
+        where = spec["init"].where
+        raise GraphFileError(f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}", where)
+    scale = _number(spec["scale"].value, spec["scale"].where, "scale") if "scale" in spec else 1.0
+    fan_in, fan_out = fans(shape)
+    if init == "zeros":
+        value = np.zeros(shape)
+    elif init == "ones":
+        value = np.ones(shape)
+    elif init == "normal":
+        value = rng.standard_normal(shape)
+    elif init == "uniform":
+        value = rng.uniform(-1.0, 1.0, shape)
+    elif init == "xavier":  # Uniform(±√6/√(fan_in + fan_out))
+        value = rng.uniform(-1.0, 1.0, shape) * math.sqrt(6.0 / max(fan_in + fan_out, 1))
+    else:  # he: N(0, 1)·√(2/fan_in)
+        value = rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))
+    return (value * scale).astype(dtype, copy=False)

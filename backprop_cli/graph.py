@@ -1,0 +1,116 @@
+"""The graph: leaves and gates in topological order, and the Python API on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .errors import Position
+from .ops import OPS, Op
+
+
+@dataclass(frozen=True)
+class Const:
+    """A number written inside an expression: an operand, not a node."""
+
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    kind: str  # "input", "param" or "gate"
+    shape: tuple[int, ...]
+    where: Position | None = None
+    op: str | None = None
+    inputs: tuple[str | Const, ...] = ()
+    attrs: dict[str, object] = field(default_factory=dict)
+    expr: str = ""  # the gate in terms of its operands' names
+    origin: str = ""  # the node of the file this gate was expanded from
+    group: str | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind != "gate"
+
+    @property
+    def operation(self) -> Op:
+        return OPS[self.op]
+
+    @property
+    def generated(self) -> bool:
+        return self.origin != self.name
+
+
+@dataclass
+class Graph:
+    """Nodes in topological order (leaves first), the leaves' values, and the output."""
+
+    nodes: dict[str, Node]
+    leaf_values: dict[str, np.ndarray]
+    output: str
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
+    name: str = ""
+    about: str = ""
+    source: str = "<string>"
+    seed: int | None = None
+    expect: object = None  # the file's `expect:` block (plain data), checked by gradcheck
+    warnings: list[str] = field(default_factory=list)
+    text: str = ""  # the file as read, for error positions and round trips
+
+    # ------------------------------------------------------------ structure
+    @property
+    def gates(self) -> list[Node]:
+        return [n for n in self.nodes.values() if not n.is_leaf]
+
+    @property
+    def leaves(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.is_leaf]
+
+    @property
+    def params(self) -> list[str]:
+        return [n.name for n in self.nodes.values() if n.kind == "param"]
+
+    def consumers(self) -> dict[str, list[str]]:
+        """name -> the gates that read it (more than one: a fork, where gradients sum)."""
+        out: dict[str, list[str]] = {name: [] for name in self.nodes}
+        for node in self.gates:
+            for operand in node.inputs:
+                if isinstance(operand, str) and node.name not in out[operand]:
+                    out[operand].append(node.name)
+        return out
+
+    def with_values(self, values: dict[str, object]) -> Graph:
+        """A copy whose leaves take the given values (same shapes)."""
+        from .engines.evaluate import set_leaf_values
+
+        return replace(self, leaf_values=set_leaf_values(self, values))
+
+    # ------------------------------------------------------------ the Python API
+    def forward(self) -> dict[str, float | np.ndarray]:
+        """Every leaf's and node's value."""
+        from .engines.evaluate import evaluate
+
+        return _public(evaluate(self))
+
+    def backward(self) -> dict[str, float | np.ndarray]:
+        """d output / d name for every leaf and node (reverse mode)."""
+        from .engines.evaluate import evaluate
+        from .engines.reverse_mode import reverse_mode
+
+        return _public(reverse_mode(self, evaluate(self)))
+
+    def jvp(self, tangents: dict[str, object]) -> dict[str, float | np.ndarray]:
+        """Forward mode: the tangent of every node along the given leaf tangents."""
+        from .engines.evaluate import evaluate
+        from .engines.forward_mode import forward_mode, leaf_tangents
+
+        return _public(forward_mode(self, evaluate(self), leaf_tangents(self, tangents)))
+
+
+def _public(arrays: dict[str, np.ndarray]) -> dict[str, float | np.ndarray]:
+    return {k: float(v) if np.ndim(v) == 0 else np.array(v) for k, v in arrays.items()}

@@ -1,0 +1,46 @@
+"""Matrix product: a switcher on whole matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import shapes
+from .table import GateKind, Op, register
+
+
+def _as_matrices(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Promote 1-d operands to matrices the way @ does, and g to match."""
+    a2 = a[None, :] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    g2 = g
+    if np.ndim(a) == 1:
+        g2 = np.expand_dims(g2, -2 if np.ndim(b) > 1 else -1)
+    if np.ndim(b) == 1:
+        g2 = np.expand_dims(g2, -1)
+    return g2, a2, b2
+
+
+def _vjp_a(g: np.ndarray, out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    g2, _, b2 = _as_matrices(g, a, b)
+    ga = g2 @ np.swapaxes(b2, -1, -2)
+    return ga[..., 0, :] if np.ndim(a) == 1 else ga
+
+
+def _vjp_b(g: np.ndarray, out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    g2, a2, _ = _as_matrices(g, a, b)
+    gb = np.swapaxes(a2, -1, -2) @ g2
+    return gb[..., :, 0] if np.ndim(b) == 1 else gb
+
+
+register(
+    Op(
+        "matmul",
+        GateKind.SWITCHER,
+        "a @ b",
+        forward=lambda a, b: a @ b,
+        vjp=(_vjp_a, _vjp_b),
+        jvp=(lambda t, out, a, b: t @ b, lambda t, out, a, b: a @ t),
+        shape=shapes.matmul,
+        local=("{1}ᵀ", "{0}ᵀ"),
+    )
+)

@@ -1,0 +1,158 @@
+"""Shape rules: every gate's output shape is known before any array is allocated."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+
+Shape = tuple[int, ...]
+
+
+def fmt(shape: Shape) -> str:
+    return "scalar" if shape == () else "(" + "×".join(map(str, shape)) + ")"
+
+
+def same(x: Shape, **_: object) -> Shape:
+    return x
+
+
+def scalar(*_: Shape, **__: object) -> Shape:
+    return ()
+
+
+def broadcast(*shapes: Shape, broadcast: bool = False, **_: object) -> Shape:
+    """NumPy broadcasting, refusing a result that expands every operand, like (n,1) with (n,)."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for axis in range(-ndim, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(sizes) > 1:
+            raise ShapeError(f"shapes {' and '.join(fmt(s) for s in shapes)} do not broadcast")
+        out.append(sizes.pop() if sizes else 1)
+    result = tuple(out)
+    if not broadcast and result != () and all(s != result and s != () for s in shapes):
+        raise ShapeError(
+            f"shapes {' and '.join(fmt(s) for s in shapes)} would both be expanded to "
+            f"{fmt(result)}, which is usually a bug (a column against a row); "
+            "write the op with broadcast=true if you mean it"
+        )
+    return result
+
+
+def axes_of(axis: object, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (list, tuple)) else [axis]
+    out = []
+    for a in items:
+        if not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"axis {a} is out of range for a {ndim}-d operand")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def reduction(x: Shape, axis: object = None, keepdims: bool = False, **_: object) -> Shape:
+    axes = axes_of(axis, len(x))
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(x))
+    return tuple(n for i, n in enumerate(x) if i not in axes)
+
+
+def along_axis(x: Shape, axis: int = -1, **_: object) -> Shape:
+    axes_of(axis, len(x))
+    if x == ():
+        raise ShapeError("needs at least a 1-d operand")
+    return x
+
+
+def matmul(a: Shape, b: Shape, **_: object) -> Shape:
+    if a == () or b == ():
+        raise ShapeError("@ needs operands with at least one dimension; use * for scalars")
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"cannot multiply {fmt(a)} @ {fmt(b)}: inner sizes {a2[-1]} and {b2[-2]} differ")
+    batch = broadcast(a2[:-2], b2[:-2], broadcast=True) if len(a2) > 2 or len(b2) > 2 else ()
+    out = (*batch, a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def transpose(x: Shape, axes: object = None, **_: object) -> Shape:
+    if axes is None:
+        return tuple(reversed(x))
+    if (
+        not isinstance(axes, (list, tuple))
+        or sorted(axes_of(list(axes), len(x))) != list(range(len(x)))
+        or len(axes) != len(x)
+    ):
+        raise ShapeError(f"axes={axes} is not a permutation of the {len(x)} axes of {fmt(x)}")
+    return tuple(x[a] for a in axes)
+
+
+def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        raise ShapeError("reshape needs shape=[...] with whole numbers")
+    size = 1
+    for n in x:
+        size *= n
+    known = 1
+    for n in shape:
+        if n != -1:
+            if n < 0:
+                raise ShapeError(f"shape {list(shape)} has a negative size")
+            known *= n
+    if list(shape).count(-1) > 1:
+        raise ShapeError("reshape allows at most one -1")
+    if -1 in shape and known and size % known == 0:
+        shape = [size // known if n == -1 else n for n in shape]
+    total = 1
+    for n in shape:
+        total *= n
+    if total != size:
+        raise ShapeError(f"cannot reshape {fmt(x)} ({size} elements) into {list(shape)}")
+    return tuple(shape)
+
+
+def equal_shapes(a: Shape, b: Shape, **_: object) -> Shape:
+    if a != b:
+        raise ShapeError(f"prediction {fmt(a)} and target {fmt(b)} must have the same shape")
+    return ()
+
+
+def class_scores(logits: Shape, labels: Shape, **_: object) -> Shape:
+    if len(logits) not in (1, 2) or labels != logits[:-1]:
+        raise ShapeError(
+            f"needs logits (N, C) with labels (N,), or logits (C,) with a scalar label; got {fmt(logits)} and {fmt(labels)}"
+        )
+    return ()
+
+
+def _window(size: int, kernel: int, stride: int, padding: int, what: str) -> int:
+    if stride < 1 or padding < 0:
+        raise ShapeError("stride must be ≥ 1 and padding ≥ 0")
+    span = size + 2 * padding - kernel
+    if span < 0:
+        raise ShapeError(f"the {what} ({kernel}) is larger than the padded input ({size + 2 * padding})")
+    return span // stride + 1
+
+
+def conv2d(x: Shape, w: Shape, b: Shape | None = None, stride: int = 1, padding: int = 0, **_: object) -> Shape:
+    if len(x) not in (3, 4) or len(w) != 4:
+        raise ShapeError(f"conv2d needs x (N,C,H,W) or (C,H,W) and w (F,C,KH,KW); got {fmt(x)} and {fmt(w)}")
+    if x[-3] != w[1]:
+        raise ShapeError(f"x has {x[-3]} channels but the filters expect {w[1]}")
+    if b is not None and b != (w[0],):
+        raise ShapeError(f"bias must have shape ({w[0]},), got {fmt(b)}")
+    oh = _window(x[-2], w[2], stride, padding, "kernel height")
+    ow = _window(x[-1], w[3], stride, padding, "kernel width")
+    return (*x[:-3], w[0], oh, ow)
+
+
+def pool2d(x: Shape, size: int = 2, stride: int | None = None, **_: object) -> Shape:
+    if len(x) not in (3, 4):
+        raise ShapeError(f"max_pool2d needs x (N,C,H,W) or (C,H,W); got {fmt(x)}")
+    s = size if stride is None else stride
+    return (*x[:-2], _window(x[-2], size, s, 0, "pool size"), _window(x[-1], size, s, 0, "pool size"))

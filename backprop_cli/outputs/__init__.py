@@ -1,0 +1,1 @@
+"""Outputs: terminal tables, explanations in words, JSON, Markdown (and diagrams)."""

@@ -1,0 +1,119 @@
+"""The trace as a rich table (terminal) or a Markdown table (homework write-ups)."""
+
+from __future__ import annotations
+
+from .numbers import summary
+from .trace import Row, Trace
+
+SCHEMA = "backprop.trace"
+VERSION = 1
+
+
+def _kind(row: Row) -> str:
+    if row.node.is_leaf:
+        return row.node.kind
+    return f"{row.node.op} ({row.node.operation.gate.role})"
+
+
+def _edges(row: Row, full: bool, attr: str) -> str:
+    parts = []
+    for e in row.edges:
+        if not e.is_node:
+            continue
+        value = getattr(e, attr)
+        if attr == "local" and value is None:
+            parts.append(f"{e.operand}: {e.local_text}")
+        elif value is not None:
+            parts.append(f"{e.operand}: {summary(value, full)}")
+    return "\n".join(parts)
+
+
+def columns(trace: Trace) -> list[str]:
+    cols = ["node", "op (gate)", "expression", "value"]
+    if trace.gradients is not None:
+        cols += ["upstream grad", "local grad", "sent to inputs"]
+    if trace.tangents is not None:
+        cols += [f"tangent (d/d{trace.wrt})"]
+    return cols
+
+
+def cells(trace: Trace, row: Row, full: bool) -> list[str]:
+    out = [row.node.name, _kind(row), row.node.expr, summary(row.value, full)]
+    if trace.gradients is not None:
+        out += [summary(row.gradient, full), _edges(row, full, "local"), _edges(row, full, "sent")]
+    if trace.tangents is not None:
+        out += [summary(row.tangent, full)]
+    return out
+
+
+def title(trace: Trace) -> str:
+    g = trace.graph
+    text = f"{g.name}: {g.about}" if g.about else g.name
+    modes = {
+        "reverse": "reverse mode",
+        "forward": f"forward mode along {trace.wrt}",
+        "both": f"reverse mode and forward mode along {trace.wrt}",
+    }
+    return f"{text} — output {g.output}, {modes[trace.mode]}"
+
+
+def rich_table(trace: Trace, full: bool = False):  # -> rich.table.Table
+    from rich.table import Table
+
+    table = Table(title=title(trace), show_lines=True, title_justify="left")
+    for col in columns(trace):
+        table.add_column(col, overflow="fold")
+    for row in trace.rows:
+        table.add_row(*cells(trace, row, full), style="bold" if row.node.name == trace.graph.output else None)
+    return table
+
+
+def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None) -> str:
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", "<br>")
+
+    cols = columns(trace)
+    lines = [f"### {esc(title(trace))}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in trace.rows:
+        lines.append("| " + " | ".join(esc(c) for c in cells(trace, row, full)) + " |")
+    if explain:
+        lines += ["", "```text", *explain, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
+    """The documented --json object (schema backprop.trace, version 1)."""
+    from .numbers import to_json
+
+    g = trace.graph
+    obj = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "graph": g.name,
+        "file": g.source,
+        "output": g.output,
+        "mode": trace.mode,
+        "dtype": g.dtype.name,
+        "values": {k: to_json(v) for k, v in trace.values.items()},
+    }
+    if trace.gradients is not None:
+        obj["gradients"] = {k: to_json(v) for k, v in trace.gradients.items()}
+    if trace.tangents is not None:
+        obj["wrt"] = trace.wrt
+        obj["tangents"] = {k: to_json(v) for k, v in trace.tangents.items()}
+    obj["nodes"] = [
+        {
+            "name": r.node.name,
+            "kind": r.node.kind,
+            "op": r.node.op,
+            "gate": r.node.operation.gate.role if not r.node.is_leaf else None,
+            "expr": r.node.expr,
+            "inputs": [str(x) for x in r.node.inputs],
+            "shape": list(r.node.shape),
+            "origin": r.node.origin or r.node.name,
+        }
+        for r in trace.rows
+    ]
+    if explain is not None:
+        obj["explain"] = explain
+    return obj

@@ -1,0 +1,90 @@
+"""What `backprop trace` shows: per gate its value, upstream gradient, local gradients and what it sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engines.evaluate import evaluate, operands
+from ..engines.forward_mode import direction, forward_mode
+from ..engines.reverse_mode import reverse_mode
+from ..graph import Const, Graph, Node
+
+
+@dataclass
+class Edge:
+    """One operand slot of a gate: what the gradient does crossing it."""
+
+    operand: str  # a node's name, or the constant as text
+    is_node: bool
+    local_text: str  # the local derivative in words ("h1", "1", "σ(1-σ)")
+    local: np.ndarray | None  # its value, where the gate is scalar
+    sent: np.ndarray | None  # the gradient sent down this slot (reverse mode)
+
+
+@dataclass
+class Row:
+    node: Node
+    value: np.ndarray
+    gradient: np.ndarray | None = None  # d output / d node
+    tangent: np.ndarray | None = None
+    edges: list[Edge] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    graph: Graph
+    mode: str
+    rows: list[Row]
+    values: dict[str, np.ndarray]
+    gradients: dict[str, np.ndarray] | None
+    tangents: dict[str, np.ndarray] | None
+    wrt: str | None
+    consumers: dict[str, list[str]]
+
+
+def local_text(node: Node, i: int) -> str:
+    template = node.operation.local[i] if i < len(node.operation.local) else "?"
+    names = [str(x) for x in node.inputs]
+    return template.format(*names, out=node.name)
+
+
+def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Trace:
+    values = evaluate(graph)
+    gradients = tangents = None
+    edges: dict[tuple[str, int], np.ndarray] = {}
+    if mode in ("reverse", "both"):
+        gradients = reverse_mode(graph, values, edges=edges)
+    if mode in ("forward", "both"):
+        if wrt is None:
+            wrt = (graph.params or list(graph.leaf_values))[0]
+        tangents = forward_mode(graph, values, direction(graph, wrt))
+    rows = []
+    dtype = graph.dtype
+    for node in graph.nodes.values():
+        row = Row(node, values[node.name])
+        if gradients is not None:
+            row.gradient = gradients[node.name]
+        if tangents is not None:
+            row.tangent = tangents[node.name]
+        if not node.is_leaf:
+            xs = operands(node, values, dtype)
+            scalar = all(np.ndim(x) == 0 for x in xs) and np.ndim(row.value) == 0
+            for i, operand in enumerate(node.inputs):
+                rule = node.operation.vjp[i]
+                local = None
+                if scalar and rule is not None:
+                    with np.errstate(all="ignore"):
+                        local = np.asarray(rule(np.ones((), dtype), values[node.name], *xs, **node.attrs))
+                row.edges.append(
+                    Edge(
+                        str(operand),
+                        not isinstance(operand, Const),
+                        local_text(node, i),
+                        local,
+                        edges.get((node.name, i)),
+                    )
+                )
+        rows.append(row)
+    return Trace(graph, mode, rows, values, gradients, tangents, wrt, graph.consumers())

@@ -1,0 +1,99 @@
+"""Bad graph files: one clear line on stderr with file:line:column, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    # (file text, expected line:col or None, words the message must contain)
+    ("inputs: {x: 1}\nnodes:\n  f: x +\noutput: f\n", "3:9", "expected a number"),
+    ("inputs: {x: 1\nnodes: {}\n", "2:6", "YAML syntax error"),
+    ("inputs: {x: 1}\nnodez: {f: x}\nnodes: {f: x}\noutput: f\n", "2:1", "unknown top-level key 'nodez'"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\n  f: x\noutput: f\n", "4:3", "duplicate key 'f'"),
+    ("inputs: {x: &a 1, y: *a}\nnodes: {f: x}\noutput: f\n", "1:", "anchors and aliases"),
+    ("inputs: {x: !!python/object/apply:os.system [ls]}\nnodes: {f: x}\noutput: f\n", "1:", "tag"),
+    ("inputs: {x: 1}\nnodes:\n  f: exq(x)\noutput: f\n", "3:6", "did you mean 'exp'"),
+    ("inputs: {weight: 1}\nnodes:\n  f: 2 * wieght\noutput: f\n", "3:10", "did you mean 'weight'"),
+    ("inputs: {x: 1}\nnodes:\n  f: exp(x, x)\noutput: f\n", "3:6", "takes 1 operand"),
+    ("inputs: {x: 1}\nnodes:\n  a: b + x\n  b: a * x\noutput: b\n", None, "cycle: "),
+    ("inputs: {x: 1}\nnodes:\n  a: a + x\noutput: a\n", None, "cycle: a → a"),
+    ("inputs: {x: [1, 2, 3], y: [[1], [2], [3]]}\nnodes:\n  f: x + y\noutput: f\n", "3:8", "both be expanded"),
+    ("inputs: {x: [1, 2, 3], w: [[1, 2]]}\nnodes:\n  f: x @ w\noutput: f\n", "3:8", "inner sizes"),
+    ("inputs: {x: {shape: [100000, 100000], init: normal}}\nnodes: {f: sum(x)}\noutput: f\n", "1:21", "GiB"),
+    ("inputs: {x: 1}\nnodes:\n  f: ().__class__\noutput: f\n", "3:8", "attribute access"),
+    ("inputs: {x: 1}\nnodes:\n  f: x.T\noutput: f\n", "3:7", "attribute access"),
+    ("inputs: {x: 1}\nnodes:\n  f: leaky_relu(x, slope=2)\noutput: f\n", "3:6", "no keyword argument 'slope'"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\noutput: g\n", "4:9", "not a node"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\noutput: x\n", "4:9", "is a leaf"),
+    ("", None, "empty"),
+    ("- 1\n- 2\n", "1:1", "a graph file is a mapping"),
+    ("inputs: {x: {shape: [2, -1]}}\nnodes: {f: sum(x)}\noutput: f\n", "1:25", "whole numbers"),
+    ("inputs: {x: {shape: [2.5]}}\nnodes: {f: sum(x)}\noutput: f\n", "1:22", "whole numbers"),
+    ("inputs: {x: [[1, 2], [3]]}\nnodes: {f: sum(x)}\noutput: f\n", None, "rectangular"),
+    ("inputs: {'my x': 1}\nnodes: {f: 1}\noutput: f\n", "1:10", "not a valid name"),
+    ("inputs: {x: " + "[" * 100 + "1" + "]" * 100 + "}\nnodes: {f: x}\noutput: f\n", "1:", "nesting deeper"),
+    ("inputs: {x: 1}\nnodes:\n  f: " + "(" * 500 + "x" + ")" * 500 + "\noutput: f\n", "3:", "nested deeper"),
+    ("inputs: {x: 1}\nnodes:\n  f: \"x + 'no'\"\noutput: f\n", None, "strings are not allowed"),
+]
+
+
+@pytest.mark.parametrize("text, position, words", CASES)
+def test_bad_graph_file_gives_one_line_and_exit_2(run, graph_file, text, position, words):
+    path = graph_file(text)
+    result = run("trace", str(path))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert words in lines[0]
+    if position:
+        assert f"{path}:{position}" in lines[0]
+
+
+def test_non_utf8_file(run, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"inputs: {x: 1}\nnodes: {f: \xff}\n")
+    result = run("trace", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:2:12: file is not UTF-8" in result.stderr
+
+
+def test_missing_file_and_unknown_example(run):
+    result = run("trace", "no_such_graph")
+    assert result.exit_code == 2 and "no such file or bundled example" in result.stderr
+    result = run("trace", "missing/dir/g.yaml")
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "node, words",
+    [("log(x - 1)", "log of a number ≤ 0"), ("x / (x - 1)", "divided by zero"), ("exp(1000 * x)", "overflowed")],
+)
+def test_evaluation_errors_exit_3_naming_the_node(run, graph_file, node, words):
+    path = graph_file(f"inputs: {{x: 1}}\nnodes:\n  f: {node}\noutput: f\n")
+    result = run("trace", str(path))
+    assert result.exit_code == 3, result.output
+    assert "node f" in result.stderr and words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sqrt_at_zero_fails_in_the_gradient(run, graph_file):
+    path = graph_file("inputs: {x: 0}\nnodes:\n  f: sqrt(x)\noutput: f\n")
+    result = run("trace", str(path))
+    assert result.exit_code == 3
+    assert "gradient" in result.stderr and "sends to x" in result.stderr
+
+
+def test_sigmoid_of_minus_1000_is_stable():
+    import backprop_cli
+
+    g = backprop_cli.loads("inputs: {x: -1000}\nnodes: {f: sigmoid(x), s: softplus(-x)}\noutput: f\n")
+    assert g.forward()["f"] == 0.0
+    assert g.backward()["x"] == 0.0
+
+
+def test_unused_leaf_is_a_warning_not_an_error(run, graph_file):
+    path = graph_file("inputs: {x: 1, unused: 2}\nnodes: {f: 2 * x}\noutput: f\n")
+    result = run("trace", str(path))
+    assert result.exit_code == 0
+    assert "warning: leaf 'unused' is not used" in result.stderr

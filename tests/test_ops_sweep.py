@@ -1,0 +1,107 @@
+"""Generic sweep over the op table: every op's reverse rule and forward rule against central differences.
+
+A newly registered op is swept the moment it is registered: its cases come from its shape rule.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from backprop_cli.engines.reverse_mode import unbroadcast
+from backprop_cli.ops import OPS, shapes
+
+CASES = {
+    shapes.same: [((),), ((3, 4),)],
+    shapes.broadcast: [((), ()), ((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), ()), ((2, 1), (2, 3))],
+    shapes.reduction: [
+        ((3, 4), {}),
+        ((3, 4), {"axis": 0}),
+        ((2, 3, 4), {"axis": [0, 2], "keepdims": True}),
+        ((2, 3), {"axis": -1, "keepdims": True}),
+    ],
+    shapes.along_axis: [((3, 4), {}), ((3, 4), {"axis": 0}), ((5,), {})],
+    shapes.matmul: [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5))],
+    shapes.transpose: [((3, 4), {}), ((2, 3, 4), {"axes": [1, 2, 0]})],
+    shapes.reshape: [((3, 4), {"shape": [2, 6]}), ((3, 4), {"shape": [-1]})],
+    shapes.equal_shapes: [((5,), (5,)), ((2, 3), (2, 3)), ((), ())],
+    shapes.class_scores: [((4, 3), (4,)), ((3,), ())],
+    shapes.conv2d: [
+        ((2, 3, 6, 6), (2, 3, 3, 3), (2,), {}),
+        ((3, 7, 7), (2, 3, 3, 3), (2,), {"stride": 2, "padding": 1}),
+        ((1, 2, 5, 5), (3, 2, 3, 3), {}),
+    ],
+    shapes.pool2d: [((1, 2, 4, 4), {}), ((2, 5, 5), {"size": 3, "stride": 2})],
+}
+
+
+def cases():
+    for op in OPS.values():
+        for k, case in enumerate(CASES.get(op.shape, [None])):
+            yield pytest.param(op.name, case, id=f"{op.name}-{k}")
+
+
+def sample(op, shape_list, attrs, rng):
+    """Random operands in each argument's domain, resampled until no element sits near a kink."""
+    for _ in range(100):
+        xs = []
+        for i, shape in enumerate(shape_list):
+            domain = op.domain[i] if i < len(op.domain) else "real"
+            if domain == "positive":
+                x = np.abs(rng.standard_normal(shape)) + 0.5
+            elif domain == "labels":
+                classes = shape_list[0][-1]
+                x = rng.integers(0, classes, shape).astype(float)
+            elif domain == "sign":
+                x = rng.choice([-1.0, 1.0], shape)
+            elif domain == "binary":
+                x = rng.integers(0, 2, shape).astype(float)
+            else:
+                x = rng.standard_normal(shape)
+            xs.append(np.asarray(x, dtype=float))
+        if op.kink is None or np.min(op.kink(*xs, **attrs), initial=np.inf) > 1e-2:
+            return xs
+    raise AssertionError(f"could not sample {op.name} away from its kinks")
+
+
+@pytest.mark.parametrize("name, case", cases())
+def test_rules_match_central_differences(name, case):
+    op = OPS[name]
+    assert case is not None, f"op {name}: no sweep cases for its shape rule; add them to CASES"
+    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
+    attrs = {**op.attrs, **attrs}
+    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
+        attrs["broadcast"] = True
+    rng = np.random.default_rng(zlib.crc32(f"{name}{case}".encode()))
+    xs = sample(op, shape_list, attrs, rng)
+    out_shape = op.shape(*[np.shape(x) for x in xs], **attrs)
+    out = np.asarray(op.forward(*xs, **attrs))
+    assert out.shape == tuple(out_shape), f"{name}: shape rule says {out_shape}, forward gave {out.shape}"
+    u = rng.standard_normal(out.shape)  # cotangent
+    h = 1e-6
+    for i in range(len(xs)):
+        if op.vjp[i] is None:
+            assert op.jvp[i] is None, f"{name}: argument {i} has a forward rule but no reverse rule"
+            continue
+        v = rng.standard_normal(np.shape(xs[i]))
+
+        def phi(t, i=i, v=v):
+            moved = [x + t * v if j == i else x for j, x in enumerate(xs)]
+            return float(np.sum(u * op.forward(*moved, **attrs)))
+
+        numeric = (phi(h) - phi(-h)) / (2 * h)
+        g = unbroadcast(op.vjp[i](u, out, *xs, **attrs), np.shape(xs[i]))
+        assert np.shape(g) == np.shape(xs[i]), f"{name}: reverse rule {i} returned shape {np.shape(g)}"
+        reverse = float(np.sum(g * v))
+        forward = float(np.sum(u * np.broadcast_to(op.jvp[i](v, out, *xs, **attrs), out.shape)))
+        scale = max(1.0, abs(numeric))
+        assert abs(reverse - numeric) < 1e-6 * scale, f"{name} arg {i}: VJP {reverse} vs numeric {numeric}"
+        assert abs(forward - numeric) < 1e-6 * scale, f"{name} arg {i}: JVP {forward} vs numeric {numeric}"
+
+
+def test_every_op_has_a_gate_kind_formula_and_local_words():
+    for op in OPS.values():
+        assert op.formula and op.gate is not None
+        assert len(op.local) == op.arity, f"{op.name}: one local-derivative text per argument"
