@@ -32,6 +32,7 @@ class Node:
     expr: str = ""  # the gate in terms of its operands' names
     origin: str = ""  # the node of the file this gate was expanded from
     group: str | None = None
+    impl: Op | None = field(default=None, compare=False, repr=False)  # the op table entry (or a plugin op)
 
     @property
     def is_leaf(self) -> bool:
@@ -39,7 +40,7 @@ class Node:
 
     @property
     def operation(self) -> Op:
-        return OPS[self.op]
+        return self.impl if self.impl is not None else OPS[self.op]
 
     @property
     def generated(self) -> bool:
@@ -61,6 +62,8 @@ class Graph:
     expect: object = None  # the file's `expect:` block (plain data), checked by gradcheck
     warnings: list[str] = field(default_factory=list)
     text: str = ""  # the file as read, for error positions and round trips
+    definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
+    plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
 
     # ------------------------------------------------------------ structure
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..errors import GraphFileError, Position
 from ..graph import Graph
@@ -11,13 +10,15 @@ from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 
 
-def loads(text: str | bytes, source: str = "<string>") -> Graph:
-    """Build a graph from the text of a graph file."""
+def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False) -> Graph:
+    """Build a graph from the text of a graph file (plugin ops only with allow_python)."""
     doc = read_yaml(text, source)
-    return build(doc, source, text if isinstance(text, str) else "")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    return build(doc, source, text, allow_python=allow_python)
 
 
-def load(path: str | os.PathLike[str]) -> Graph:
+def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
     """Build a graph from a graph file (or the name of a bundled example, like "circuit")."""
     from ..examples import resolve
 
@@ -30,7 +31,7 @@ def load(path: str | os.PathLike[str]) -> Graph:
         raise GraphFileError("is a directory, not a graph file", Position(str(path))) from None
     except OSError as err:
         raise GraphFileError(f"cannot read the file: {err.strerror}", Position(str(path))) from None
-    return loads(data, str(path))
+    return loads(data, str(path), allow_python=allow_python)
 
 
-__all__ = ["load", "loads", "Path"]
+__all__ = ["load", "loads"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import GraphFileError, Position, ShapeError
 from ..graph import Const, Graph, Node
-from ..ops import OPS
+from ..ops import OPS, Op
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression, render
 from .leaves import make_leaf
 from .yaml_source import Located
@@ -56,7 +56,8 @@ def _check_name(name: str, where: Position) -> None:
 class _Expander:
     """Turns one node's expression into gates, one per operation, with stable generated names."""
 
-    def __init__(self, node_name: str, where: Position, group: str | None) -> None:
+    def __init__(self, node_name: str, where: Position, group: str | None, ops: dict[str, Op]) -> None:
+        self.ops = ops
         self.node_name = node_name
         self.where = where
         self.group = group
@@ -73,9 +74,9 @@ class _Expander:
         func = call.func
         if func in TWO_OPERAND and len(call.args) == 2:
             return TWO_OPERAND[func]
-        if func not in OPS:
+        if func not in self.ops:
             raise GraphFileError(
-                f"unknown op {func!r}{suggest(func, OPS)} (`backprop ops` lists them)", _at(self.where, call.at)
+                f"unknown op {func!r}{suggest(func, self.ops)} (`backprop ops` lists them)", _at(self.where, call.at)
             )
         return func
 
@@ -92,7 +93,7 @@ class _Expander:
                 stack.extend((a, False) for a in reversed(call.args) if isinstance(a, Call))
                 continue
             op_name = self._resolve(call)
-            op = OPS[op_name]
+            op = self.ops[op_name]
             lo, hi = op.arity_range
             if not lo <= len(call.args) <= hi:
                 want = str(hi) if lo == hi else f"{lo} to {hi}"
@@ -139,6 +140,7 @@ class _Expander:
                 shape=(),
                 where=_at(self.where, call.at),
                 op=op_name,
+                impl=op,
                 inputs=tuple(operands),
                 attrs=attrs,
                 expr=shown,
@@ -227,7 +229,7 @@ def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
     return order
 
 
-def build(doc: Located, source: str, text: str = "") -> Graph:
+def build(doc: Located, source: str, text: str = "", allow_python: bool = False) -> Graph:
     """Check a parsed graph file and build its Graph. Raises GraphFileError with a position."""
     if not isinstance(doc.value, dict):
         raise GraphFileError("a graph file is a mapping with inputs, params, nodes and output", doc.where)
@@ -281,6 +283,13 @@ def build(doc: Located, source: str, text: str = "") -> Graph:
             leaf_values[leaf] = value
             nodes[leaf] = Node(name=leaf, kind=kind, shape=value.shape, where=where)
 
+    # ------------------------------------------------ ops: the built-in table plus the file's plugin ops
+    ops: dict[str, Op] = dict(OPS)
+    if "ops" in top and top["ops"].value is not None:
+        from .plugins import load_plugin_ops
+
+        ops.update(load_plugin_ops(top["ops"], source, allow_python))
+
     # ------------------------------------------------ gates
     section = top["nodes"]
     if not isinstance(section.value, dict) or not section.value:
@@ -293,7 +302,7 @@ def build(doc: Located, source: str, text: str = "") -> Graph:
         if node_name in nodes:
             raise GraphFileError(f"{node_name!r} is already a leaf; a node needs its own name", where)
         tree, expr_where, group = _node_definition(node_name, item)
-        expander = _Expander(node_name, expr_where, group)
+        expander = _Expander(node_name, expr_where, group, ops)
         expander.expand(tree)
         pending.extend(expander.gates)
         user_nodes.append(node_name)
@@ -329,6 +338,8 @@ def build(doc: Located, source: str, text: str = "") -> Graph:
         seed=seed,
         expect=top["expect"].plain() if "expect" in top else None,
         text=text,
+        definitions={name: item.plain() for name, item in section.value.items()},
+        plugin_ops=top["ops"].plain() if "ops" in top else {},
     )
     used = {x for n in graph.gates for x in n.inputs if isinstance(x, str)}
     for leaf in leaf_values:

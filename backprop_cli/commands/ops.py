@@ -1,0 +1,42 @@
+"""`backprop ops`: the op table."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of the op table.")
+def ops(as_json: bool) -> None:
+    """List every op with its formula and gate kind."""
+    from ..ops import OPS
+
+    rows = [
+        {
+            "op": op.name,
+            "operands": op.arity,
+            "formula": op.formula,
+            "gate": op.gate.role,
+            "meaning": op.gate.meaning,
+            "keywords": {k: v for k, v in op.attrs.items()},
+        }
+        for op in OPS.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="backprop ops", title_justify="left")
+    for col in ("op", "formula", "gate", "what the gate does to the gradient", "keywords"):
+        table.add_column(col)
+    for r in rows:
+        kw = ", ".join(f"{k}={v}" for k, v in r["keywords"].items())
+        table.add_row(r["op"], r["formula"], r["gate"], r["meaning"], kw)
+    Console().print(table)
+
+
+command = ops

@@ -1,0 +1,60 @@
+"""`backprop trace`: every gate's value and how the gradient flows back through it."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..cli import EXIT_CODES, load_graph, reports_errors
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("graph")
+@click.option(
+    "--mode",
+    type=click.Choice(["reverse", "forward", "both"]),
+    default="reverse",
+    show_default=True,
+    help="Reverse mode (backpropagation), forward mode (tangents), or both.",
+)
+@click.option("--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...].")
+@click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
+@click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
+@click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.trace, version 1).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@reports_errors
+def trace(
+    graph: str, mode: str, wrt: str | None, at: tuple[str, ...], explain: bool, full: bool, as_json: bool, fmt: str
+) -> None:
+    """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
+    from ..outputs.explain import explain_lines
+    from ..outputs.tables import json_object, markdown, rich_table
+    from ..outputs.trace import run_trace
+
+    if wrt is not None and mode == "reverse":
+        mode = "forward"
+    result = run_trace(load_graph(graph, at), mode, wrt)
+    lines = explain_lines(result) if explain else None
+    if as_json or fmt == "json":
+        click.echo(json.dumps(json_object(result, lines), indent=2))
+    elif fmt == "markdown":
+        click.echo(markdown(result, full, lines), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(rich_table(result, full))
+        if lines:
+            console.print("\n".join(lines), markup=False, highlight=False)
+
+
+command = trace
