@@ -64,11 +64,14 @@ class Graph:
     text: str = ""  # the file as read, for error positions and round trips
     definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
+    cache: dict[object, object] = field(default_factory=dict, repr=False, compare=False)  # derived from nodes only
 
     # ------------------------------------------------------------ structure
     @property
     def gates(self) -> list[Node]:
-        return [n for n in self.nodes.values() if not n.is_leaf]
+        if "gates" not in self.cache:
+            self.cache["gates"] = [n for n in self.nodes.values() if not n.is_leaf]
+        return self.cache["gates"]
 
     @property
     def leaves(self) -> list[Node]:

@@ -20,12 +20,16 @@ def describe_bad(array: np.ndarray) -> str:
     return "inf" if (bad.real > 0).any() else "-inf"
 
 
+def all_finite(array: np.ndarray) -> bool:
+    """One cheap pass: a sum is finite only if every element is (an overflowing sum is re-checked).
+    Call it under np.errstate(all="ignore")."""
+    return bool(np.isfinite(array.sum())) or bool(np.isfinite(array).all())
+
+
 def evaluate(graph: Graph, leaf_values: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Values of every leaf and gate. Raises EvaluationError naming the first gate that goes non-finite."""
+    """Values of every leaf and gate. Raises EvaluationError naming the first gate that goes non-finite
+    (or the leaf that fed it NaN or inf)."""
     values = dict(graph.leaf_values if leaf_values is None else leaf_values)
-    for name, value in values.items():
-        if not np.all(np.isfinite(value)):
-            raise EvaluationError(f"leaf {name!r} contains {describe_bad(value)}", graph.nodes[name].where)
     dtype = graph.dtype
     with np.errstate(all="ignore"):
         for node in graph.gates:
@@ -34,14 +38,20 @@ def evaluate(graph: Graph, leaf_values: dict[str, np.ndarray] | None = None) -> 
                 out = np.asarray(node.operation.forward(*xs, **node.attrs))
             except BackpropError as err:
                 raise EvaluationError(f"node {node.name} ({node.expr}): {err.message}", node.where) from None
-            if not np.all(np.isfinite(out)):
-                raise EvaluationError(
-                    f"node {node.name} = {node.expr} is {describe_bad(out)}: {node.operation.fault}", node.where
-                )
+            if not all_finite(out):
+                raise _first_fault(graph, node, values, out)
             if out.dtype != dtype and not np.iscomplexobj(out):
                 out = out.astype(dtype)
             values[node.name] = out
     return values
+
+
+def _first_fault(graph: Graph, node: Node, values: dict[str, np.ndarray], out: np.ndarray) -> EvaluationError:
+    for operand in node.inputs:
+        if isinstance(operand, str) and graph.nodes[operand].is_leaf and not np.isfinite(values[operand]).all():
+            bad = describe_bad(values[operand])
+            return EvaluationError(f"leaf {operand!r} contains {bad}", graph.nodes[operand].where)
+    return EvaluationError(f"node {node.name} = {node.expr} is {describe_bad(out)}: {node.operation.fault}", node.where)
 
 
 def parse_value(text: object, dtype: np.dtype) -> np.ndarray:

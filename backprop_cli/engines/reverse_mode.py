@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import EvaluationError
 from ..graph import Graph
-from .evaluate import describe_bad, operands
+from .evaluate import all_finite, describe_bad, operands
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -22,8 +22,46 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g if g.shape == shape else np.broadcast_to(g, shape)
 
 
+def _first_fault(
+    graph: Graph, values: dict[str, np.ndarray], needed: set[str], grads: dict[str, np.ndarray]
+) -> EvaluationError:
+    """The first edge, in backward order, whose gradient went non-finite (only run once something did)."""
+    with np.errstate(all="ignore"):
+        for node in reversed(graph.gates):
+            g = grads.get(node.name)
+            if g is None or node.name not in needed or not all_finite(g):
+                continue
+            xs = operands(node, values, graph.dtype)
+            for i, operand in enumerate(node.inputs):
+                rule = node.operation.vjp[i]
+                if isinstance(operand, str) and operand in needed and rule is not None:
+                    sent = rule(g, values[node.name], *xs, **node.attrs)
+                    if not all_finite(sent):
+                        return EvaluationError(
+                            f"the gradient node {node.name} = {node.expr} sends to {operand} is "
+                            f"{describe_bad(sent)} ({node.operation.fault} in its derivative)",
+                            node.where,
+                        )
+    return EvaluationError("a gradient became NaN or inf")
+
+
 def relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     """Nodes that lie on a path from some leaf in wrt (default: every node) to the output."""
+    key = ("relevant", None if wrt is None else frozenset(wrt))
+    if key not in graph.cache:
+        graph.cache[key] = _relevant(graph, wrt)
+    return graph.cache[key]
+
+
+def _zero(graph: Graph, name: str, dtype: np.dtype) -> np.ndarray:
+    """A read-only zero gradient: a broadcast view, allocated once per node."""
+    key = ("zero", name, dtype)
+    if key not in graph.cache:
+        graph.cache[key] = np.broadcast_to(np.zeros((), dtype), graph.nodes[name].shape)
+    return graph.cache[key]
+
+
+def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     ancestors = {graph.output}
     for node in reversed(graph.gates):
         if node.name in ancestors:
@@ -64,20 +102,16 @@ def reverse_mode(
                 if not isinstance(operand, str) or operand not in needed or rule is None:
                     continue
                 contribution = unbroadcast(rule(g, values[node.name], *xs, **node.attrs), np.shape(xs[i]))
-                if not np.all(np.isfinite(contribution)):
-                    raise EvaluationError(
-                        f"the gradient node {node.name} = {node.expr} sends to {operand} is "
-                        f"{describe_bad(contribution)} ({node.operation.fault} in its derivative)",
-                        node.where,
-                    )
                 if edges is not None:
                     edges[(node.name, i)] = contribution
                 grads[operand] = contribution if operand not in grads else grads[operand] + contribution
+        if not all(all_finite(g) for g in grads.values()):
+            raise _first_fault(graph, values, needed, grads)
     ordered = {}
     for name, node in graph.nodes.items():
         g = grads.get(name)
         if g is None:
-            g = np.zeros(node.shape, dtype=values[name].dtype)
+            g = _zero(graph, name, values[name].dtype)
         elif g.dtype != values[name].dtype and not np.iscomplexobj(g):
             g = g.astype(values[name].dtype)
         ordered[name] = g

@@ -263,7 +263,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         seed = top["seed"].value
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise GraphFileError("seed must be a whole number ≥ 0", top["seed"].where)
-    rng = np.random.default_rng(seed)
+    rng = _LazyRng(seed)
 
     # ------------------------------------------------ leaves
     nodes: dict[str, Node] = {}
@@ -346,6 +346,19 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         if leaf not in used:
             graph.warnings.append(f"{nodes[leaf].where}: warning: leaf {leaf!r} is not used by any node")
     return graph
+
+
+class _LazyRng:
+    """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self.rng = None
+
+    def __getattr__(self, name: str) -> object:
+        if self.rng is None:
+            self.rng = np.random.default_rng(self.seed)
+        return getattr(self.rng, name)
 
 
 def _stem(source: str) -> str:

@@ -91,6 +91,13 @@ register(
 )
 
 
+def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b, with NumPy's fast paths (x², √x, 1/x) when the exponent is one real number."""
+    if np.ndim(b) == 0 and not np.iscomplexobj(b):
+        return a ** float(b)
+    return a**b
+
+
 def _log_base(a: np.ndarray) -> np.ndarray:
     return np.log(np.where(a > 0, a, np.nan)) if not np.iscomplexobj(a) else np.log(a)
 
@@ -100,12 +107,12 @@ register(
         "pow",
         GateKind.SCALER,
         "a ** b",
-        forward=lambda a, b, **_: a**b,
+        forward=lambda a, b, **_: _power(a, b),
         vjp=(
-            lambda g, out, a, b, **_: g * b * a ** (b - 1),
+            lambda g, out, a, b, **_: g * b * _power(a, b - 1),
             lambda g, out, a, b, **_: g * out * _log_base(a),
         ),  # d/db needs a > 0
-        jvp=(lambda t, out, a, b, **_: t * b * a ** (b - 1), lambda t, out, a, b, **_: t * out * _log_base(a)),
+        jvp=(lambda t, out, a, b, **_: t * b * _power(a, b - 1), lambda t, out, a, b, **_: t * out * _log_base(a)),
         shape=shapes.broadcast,
         local=("{1}·{0}^({1}-1)", "{0}^{1}·ln {0}"),
         attrs={"broadcast": False},
