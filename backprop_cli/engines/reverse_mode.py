@@ -108,7 +108,7 @@ def reverse_mode(
         if not all(all_finite(g) for g in grads.values()):
             raise _first_fault(graph, values, needed, grads)
     ordered = {}
-    for name, node in graph.nodes.items():
+    for name in graph.nodes:
         g = grads.get(name)
         if g is None:
             g = _zero(graph, name, values[name].dtype)
