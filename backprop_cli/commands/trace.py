@@ -37,7 +37,7 @@ def trace(
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..outputs.explain import explain_lines
-    from ..outputs.tables import json_object, markdown, rich_table
+    from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
     from ..outputs.trace import run_trace
 
     if wrt is not None and mode == "reverse":
@@ -48,6 +48,10 @@ def trace(
         click.echo(json.dumps(json_object(result, lines), indent=2))
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
+    elif len(result.rows) > RICH_ROWS:
+        click.echo(plain_table(result, full), nl=False)
+        if lines:
+            click.echo("\n".join(lines))
     else:
         from rich.console import Console
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import GraphFileError, Position, ShapeError
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
-from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression, render
+from .expressions import BINARY, Call, ExpressionSyntaxError, Name, Num, parse_expression, value_text
 from .leaves import make_leaf
 from .yaml_source import Located
 
@@ -25,6 +25,7 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
+SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
 
 
 def suggest(name: str, choices: object) -> str:
@@ -124,16 +125,7 @@ class _Expander:
                     operand_at.append(None)
             name = self._name_for(op_name, call is tree)
             results[id(call)] = name
-            shown = render(
-                Call(
-                    call.func if op_name != "identity" else "identity",
-                    tuple(Name(str(o), 0) if isinstance(o, str) else Num(o.value, 0) for o in operands),
-                    tuple((k, v) for k, v in call.kwargs),
-                    0,
-                )
-            )
-            if op_name == "identity":
-                shown = str(operands[0])
+            shown = gate_text(call.func, [str(o) for o in operands], call.kwargs)
             node = Node(
                 name=name,
                 kind="gate",
@@ -148,6 +140,19 @@ class _Expander:
                 group=self.group,
             )
             self.gates.append(_Pending(node, tuple(operand_at)))
+
+
+def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], ...]) -> str:
+    """One gate in terms of its operands' names: `q * z`, `exp(f.neg1)`, `-f.add2`."""
+    if func == "identity":
+        return operands[0]
+    if func == "neg":
+        return f"-{operands[0]}"
+    symbol = SYMBOLS.get(func)
+    if symbol and len(operands) == 2 and not kwargs:
+        return f"{operands[0]} {symbol} {operands[1]}"
+    keywords = [f"{k}={value_text(v)}" for k, v in kwargs]
+    return f"{func}({', '.join(operands + keywords)})"
 
 
 def _node_definition(name: str, item: Located) -> tuple[object, Position, str | None]:
@@ -367,8 +372,6 @@ def _stem(source: str) -> str:
 
 def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
     """Every gate's shape from its operands', before any gate is evaluated; refuses graphs too big for memory."""
-    from dataclasses import replace
-
     total = 0
     out: dict[str, Node] = {}
     for name, node in nodes.items():
@@ -380,7 +383,7 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
                 raise ShapeError(f"node {name} = {node.expr}: {err.message}", node.where) from None
             except (TypeError, ValueError) as err:
                 raise GraphFileError(f"node {name} = {node.expr}: bad argument ({err})", node.where) from None
-            node = replace(node, shape=shape)
+            object.__setattr__(node, "shape", shape)  # the node was made here, with a placeholder shape
         total += math.prod(node.shape) * dtype.itemsize * 2
         if total > MAX_GRAPH_BYTES:
             raise GraphFileError(

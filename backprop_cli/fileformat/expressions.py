@@ -278,15 +278,15 @@ def render(tree: Expr, names: dict[int, str] | None = None) -> str:
                 parts += [", "] if k else []
                 parts.append((arg, 0))
             for key, value in node.kwargs:
-                parts.append(f", {key}={_value_text(value)}" if node.args else f"{key}={_value_text(value)}")
+                parts.append(f", {key}={value_text(value)}" if node.args else f"{key}={value_text(value)}")
             parts.append(")")
             stack.extend(reversed(parts))
     return "".join(out)
 
 
-def _value_text(value: object) -> str:
+def value_text(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return str(value).lower()
     if isinstance(value, list):
-        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
     return f"{value:g}" if isinstance(value, float) else str(value)

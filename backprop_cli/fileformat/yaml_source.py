@@ -16,6 +16,7 @@ from ..errors import GraphFileError, Position
 
 MAX_BYTES = 32 * 2**20
 MAX_DEPTH = 64
+MAX_ENTRIES = 500_000  # lines plus commas: an upper bound on values; a 100,000-node chain has ~100,000
 CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
@@ -97,6 +98,12 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
         raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(filename))
     if not text.strip():
         raise GraphFileError("file is empty", Position(filename))
+    entries = text.count("\n") + text.count(",")
+    if entries > MAX_ENTRIES:
+        raise GraphFileError(
+            f"file has {entries:,} lines and commas, more than the {MAX_ENTRIES:,} a graph file may have",
+            Position(filename),
+        )
     _check_depth(text, filename)
     try:
         loader = _Composer(text)

@@ -68,6 +68,22 @@ def rich_table(trace: Trace, full: bool = False):  # -> rich.table.Table
     return table
 
 
+RICH_ROWS = 2000  # beyond this many rows rich's layout takes minutes; plain columns take seconds
+
+
+def plain_table(trace: Trace, full: bool = False, width: int = 40) -> str:
+    """Fixed-width columns for very large graphs (a 100,000-node chain)."""
+    header = columns(trace)
+    rows = [[c.replace("\n", "; ") for c in cells(trace, row, full)] for row in trace.rows]
+    widths = [min(width, max([len(h)] + [len(r[i]) for r in rows])) for i, h in enumerate(header)]
+
+    def line(items: list[str]) -> str:
+        clipped = [t if len(t) <= w else t[: w - 1] + "…" for t, w in zip(items, widths, strict=True)]
+        return "  ".join(t.ljust(w) for t, w in zip(clipped, widths, strict=True)).rstrip()
+
+    return "\n".join([title(trace), line(header), line(["-" * w for w in widths]), *map(line, rows)]) + "\n"
+
+
 def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None) -> str:
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", "<br>")
