@@ -56,9 +56,11 @@ def trace(
         from rich.console import Console
 
         console = Console()
+        if not console.is_terminal:
+            console.width = max(console.width, 160)  # a file or pipe: no reason to squeeze columns
         console.print(rich_table(result, full))
         if lines:
-            console.print("\n".join(lines), markup=False, highlight=False)
+            console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
 
 command = trace

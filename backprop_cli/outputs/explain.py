@@ -1,9 +1,15 @@
 """The chain rule in words and numbers, one line per edge, e.g.
 
-dL/dw7 = dL/do · do/dw7 = 6 · h1 = 6 · 4 = 24
+    dL/dw7 = dL/do · do/dw7 = 6 · h1 = 6 · 4 = 24
+
+Gates are explained in reverse topological order. A node of the file that expands into
+several gates (o: w7*h1 + w8*h2) is explained gate by gate, then summed up the way the
+lectures write it, as one step from the node to each of its operands.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -29,45 +35,105 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _scalar_step(trace: Trace, row: Row, i: int) -> str:
-    node, edge = row.node, row.edges[i]
-    out = trace.graph.output
-    d = f"d{out}/d{edge.operand}"
-    head = f"{d} = d{out}/d{node.name} · d{node.name}/d{edge.operand}"
-    g = number(row.gradient)
-    local = number(edge.local) if edge.local is not None else edge.local_text
-    words = f" = {g} · {edge.local_text}" if not _is_number(edge.local_text) and edge.local_text != local else ""
-    sent = number(edge.sent) if edge.sent is not None else "0"
-    return f"{head}{words} = {g} · {local} = {sent}"
+def _step(out: str, node: str, operand: str, upstream: float, words: str, local: float, sent: float) -> str:
+    """dL/dx = dL/dn · dn/dx = g · words = g · local = sent"""
+    head = f"d{out}/d{operand} = d{out}/d{node} · d{node}/d{operand}"
+    g = number(upstream)
+    shown = number(local)
+    middle = f" = {g} · {words}" if words != shown and not _is_number(words) else ""
+    return f"{head}{middle} = {g} · {shown} = {number(sent)}"
 
 
 def _tensor_step(trace: Trace, row: Row, i: int) -> str:
     node, edge = row.node, row.edges[i]
     out = trace.graph.output
     shape_of = {name: trace.values[name].shape for name in trace.values}
-    g_shape = fmt(row.value.shape)
+    d_node = f"d{out}/d{node.name} {fmt(row.value.shape)}"
     target = fmt(shape_of[edge.operand])
-    d_node = f"d{out}/d{node.name} {g_shape}"
     if node.op == "matmul":
         a, b = (str(x) for x in node.inputs)
-        if i == 0:
-            body = f"{d_node} · {b}ᵀ {fmt(shape_of[b][::-1])}"
-        else:
-            body = f"{a}ᵀ {fmt(shape_of[a][::-1])} · {d_node}"
+        body = f"{d_node} · {b}ᵀ {fmt(shape_of[b][::-1])}" if i == 0 else f"{a}ᵀ {fmt(shape_of[a][::-1])} · {d_node}"
     else:
         body = f"{d_node} ⊙ [{edge.local_text}]"
         if shape_of[edge.operand] != row.value.shape:
             body += f", summed back to {target}"
-    return f"d{out}/d{edge.operand} {'+=' if len(trace.consumers[edge.operand]) > 1 else '='} {body} → {target}"
+    fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
+    return f"d{out}/d{edge.operand} {fork} {body} → {target}"
+
+
+def _gate_lines(trace: Trace, row: Row) -> list[str]:
+    node = row.node
+    note = ROLE_NOTE.get(node.operation.gate)
+    lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
+    scalar = np.ndim(row.value) == 0
+    for i, edge in enumerate(row.edges):
+        if not edge.is_node or edge.sent is None:
+            continue
+        if scalar and edge.local is not None and np.ndim(edge.sent) == 0:
+            line = _step(
+                trace.graph.output, node.name, edge.operand, row.gradient, edge.local_text, edge.local, edge.sent
+            )
+            if node.operation.gate is GateKind.KILLER and float(edge.local) == 0:
+                line += f"   (dead: {edge.operand} = {number(trace.values[edge.operand])} ≤ 0, the gradient stops)"
+            lines.append("  " + line)
+        else:
+            lines.append("  " + _tensor_step(trace, row, i))
+    return lines
+
+
+def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
+    """One lecture-style step from a file node to each operand outside it, through its inner gates."""
+    root = rows[-1]
+    if len(rows) < 2 or np.ndim(root.value) != 0 or root.gradient is None:
+        return []
+    inner = {r.node.name for r in rows}
+    local = {root.node.name: 1.0}
+    words: dict[str, list[str]] = {root.node.name: []}
+    outside: dict[str, list[tuple[float, list[str]]]] = {}
+    for row in reversed(rows):
+        here, path = local.get(row.node.name), words.get(row.node.name)
+        if here is None:
+            continue
+        for edge in row.edges:
+            if not edge.is_node:
+                continue
+            if edge.local is None or np.ndim(edge.local) != 0:
+                return []  # a tensor inside: the gate steps say it better
+            factor = [] if edge.local_text == "1" else [edge.local_text]
+            value, text = here * float(edge.local), path + factor
+            if edge.operand in inner:
+                local[edge.operand] = local.get(edge.operand, 0.0) + value
+                words[edge.operand] = text  # one path's words; several paths are summed in numbers
+            else:
+                outside.setdefault(edge.operand, []).append((value, text))
+    lines = []
+    name, g = root.node.name, float(root.gradient)
+    inner_names = sorted(inner - {name}, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(n) for n in inner_names)) if inner_names else None
+    exprs = {r.node.name: f"({r.node.expr})" for r in rows}
+    for operand, paths in outside.items():
+        value = sum(v for v, _ in paths)
+        text = " + ".join(" · ".join(t) or "1" for _, t in paths)
+        if pattern:  # inner gates by what they compute: 2·(o - gold), not 2·L.sub1
+            for _ in range(len(rows)):
+                text, count = pattern.subn(lambda m: exprs[m.group(0)], text)
+                if not count:
+                    break
+        lines.append("  ⇒ " + _step(trace.graph.output, name, operand, g, text, value, g * value))
+    return lines
 
 
 def explain_lines(trace: Trace) -> list[str]:
-    """Reverse topological order: each gate's edges, and a sum line wherever paths meet at a fork."""
+    """Reverse topological order: each gate's edges, node summaries, and a sum line wherever paths meet."""
     if trace.gradients is None:
         return []
-    lines: list[str] = []
     out = trace.graph.output
+    lines: list[str] = [f"d{out}/d{out} = 1   (the output)"]
     received: dict[str, list[np.ndarray]] = {}
+    by_origin: dict[str, list[Row]] = {}
+    for row in trace.rows:
+        if not row.node.is_leaf:
+            by_origin.setdefault(row.node.origin, []).append(row)
     for row in reversed(trace.rows):
         node = row.node
         parts = received.get(node.name, [])
@@ -80,26 +146,16 @@ def explain_lines(trace: Trace) -> list[str]:
                 )
             else:
                 lines.append(
-                    f"d{out}/d{node.name} = sum of the {len(parts)} gradients arriving at the fork "
+                    f"d{out}/d{node.name} = the sum of the {len(parts)} gradients arriving at the fork "
                     f"{node.name} {fmt(np.shape(total))}"
                 )
         if node.is_leaf:
             continue
-        if node.name == out:
-            lines.append(f"d{out}/d{out} = 1   (the output)")
-        note = ROLE_NOTE.get(node.operation.gate)
-        if note:
-            lines.append(f"# {node.name} = {node.expr}: {note.format(op=node.op)}")
-        else:
-            lines.append(f"# {node.name} = {node.expr}")
-        scalar = np.ndim(row.value) == 0 and all(e.local is not None or not e.is_node for e in row.edges)
-        for i, edge in enumerate(row.edges):
-            if not edge.is_node or edge.sent is None:
-                continue
-            received.setdefault(edge.operand, []).append(edge.sent)
-            lines.append(
-                ("  " + _scalar_step(trace, row, i))
-                if scalar and np.ndim(edge.sent) == 0
-                else ("  " + _tensor_step(trace, row, i))
-            )
+        for edge in row.edges:
+            if edge.is_node and edge.sent is not None:
+                received.setdefault(edge.operand, []).append(edge.sent)
+        lines += _gate_lines(trace, row)
+        group = by_origin[node.origin]
+        if group[0] is row:  # the last gate of a file node in backward order: sum the node up
+            lines += _node_summary(trace, group)
     return lines
