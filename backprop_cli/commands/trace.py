@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ..cli import EXIT_CODES, load_graph, reports_errors
@@ -45,6 +43,8 @@ def trace(
     result = run_trace(load_graph(graph, at), mode, wrt)
     lines = explain_lines(result) if explain else None
     if as_json or fmt == "json":
+        import json
+
         click.echo(json.dumps(json_object(result, lines), indent=2))
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)

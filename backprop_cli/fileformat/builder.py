@@ -6,7 +6,6 @@ arguments, cycles, shapes, sizes.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
@@ -29,6 +28,8 @@ SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
 
 
 def suggest(name: str, choices: object) -> str:
+    import difflib  # only when there is an error to explain
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
