@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..errors import GraphFileError, Position, ShapeError
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
 from .expressions import BINARY, Call, ExpressionSyntaxError, Name, Num, parse_expression, value_text
-from .leaves import make_leaf
+from .leaves import leaf_marks, make_leaf
 from .yaml_source import Located
 
 TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
@@ -270,6 +271,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise GraphFileError("seed must be a whole number ≥ 0", top["seed"].where)
     rng = _LazyRng(seed)
+    base = Path(source).resolve().parent if Path(source).is_file() else Path.cwd()  # where `file:` leaves are
 
     # ------------------------------------------------ leaves
     nodes: dict[str, Node] = {}
@@ -285,9 +287,9 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
             _check_name(leaf, where)
             if leaf in nodes:
                 raise GraphFileError(f"{leaf!r} is defined twice (inputs and params)", where)
-            value = make_leaf(item, leaf, rng, dtype)
+            value = make_leaf(item, leaf, rng, dtype, base)
             leaf_values[leaf] = value
-            nodes[leaf] = Node(name=leaf, kind=kind, shape=value.shape, where=where)
+            nodes[leaf] = Node(name=leaf, kind=kind, shape=value.shape, where=where, attrs=leaf_marks(item, leaf, kind))
 
     # ------------------------------------------------ ops: the built-in table plus the file's plugin ops
     ops: dict[str, Op] = dict(OPS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .yaml_source import Located
 
 MAX_ELEMENTS = 2**28  # 2 GiB of float64 per leaf; refused before allocation
 INITS = ("normal", "uniform", "zeros", "ones", "xavier", "he")
-LEAF_KEYS = {"shape", "init", "scale", "value"}
+LEAF_KEYS = {"shape", "init", "scale", "value", "file", "data"}
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -86,8 +87,30 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
     return np.array(flat, dtype=dtype).reshape(shape)
 
 
-def make_leaf(item: Located, name: str, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
-    """Build one leaf's value. Raises GraphFileError naming the file position."""
+def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
+    """What a leaf mapping says besides its value: `data: true` (an input sampled in minibatches
+    along its first axis by `backprop train`) and `file:` (where the value was read from)."""
+    if not isinstance(item.value, dict):
+        return {}
+    marks: dict[str, object] = {}
+    if "data" in item.value:
+        data = item.value["data"]
+        if not isinstance(data.value, bool):
+            raise GraphFileError(f"leaf {name!r}: data must be true or false", data.where)
+        if data.value and kind != "input":
+            raise GraphFileError(f"leaf {name!r}: only inputs can be data (params are trained)", data.where)
+        if data.value:
+            marks["data"] = True
+    if "file" in item.value:
+        marks["file"] = item.value["file"].value
+    return marks
+
+
+def make_leaf(
+    item: Located, name: str, rng: np.random.Generator, dtype: np.dtype, base: Path | None = None
+) -> np.ndarray:
+    """Build one leaf's value (a `file:` is read from base, the graph file's folder).
+    Raises GraphFileError naming the file position."""
     if not isinstance(item.value, dict):
         return _literal(item, dtype)
     spec = item.value
@@ -95,13 +118,20 @@ def make_leaf(item: Located, name: str, rng: np.random.Generator, dtype: np.dtyp
     if unknown:
         key = sorted(unknown)[0]
         raise GraphFileError(
-            f"leaf {name!r}: unknown key {key!r} (a leaf mapping takes shape, init, scale or value)",
+            f"leaf {name!r}: unknown key {key!r} (a leaf mapping takes shape, init, scale, value, file or data)",
             item.key_where[key],
         )
+    if "file" in spec:
+        from ..training.data import read_array_file
+
+        extra = sorted(set(spec) - {"file", "data"})
+        if extra:
+            raise GraphFileError(f"leaf {name!r}: {extra[0]!r} does not go with file", item.key_where[extra[0]])
+        return read_array_file(spec["file"], base or Path.cwd(), dtype)
     if "value" in spec:
         return _literal(spec["value"], dtype)
     if "shape" not in spec:
-        raise GraphFileError(f"leaf {name!r} needs a shape (or a value)", item.where)
+        raise GraphFileError(f"leaf {name!r} needs a shape (or a value or a file)", item.where)
     shape = parse_shape(spec["shape"])
     check_size(shape, spec["shape"].where)
     init = spec["init"].value if "init" in spec else "zeros"

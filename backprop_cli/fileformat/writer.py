@@ -9,12 +9,21 @@ from __future__ import annotations
 import numpy as np
 import yaml
 
-from ..graph import Graph
+from ..graph import Graph, Node
 
 
 def _plain(value: np.ndarray) -> float | list:
     value = np.asarray(value, dtype=float)
     return float(value) if value.ndim == 0 else value.tolist()
+
+
+def _leaf(graph: Graph, node: Node, value: np.ndarray) -> object:
+    """A leaf as written: a `file:` stays a reference while its value is unchanged; `data: true` stays."""
+    marks = {"data": True} if node.attrs.get("data") else {}
+    file = node.attrs.get("file")
+    if file is not None and np.array_equal(value, graph.leaf_values[node.name]):
+        return {"file": file, **marks}
+    return {"value": _plain(value), **marks} if marks else _plain(value)
 
 
 def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None) -> dict:
@@ -26,7 +35,7 @@ def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None) -> di
     if graph.about:
         doc["about"] = graph.about
     for kind, key in (("input", "inputs"), ("param", "params")):
-        doc[key] = {n.name: _plain(values[n.name]) for n in graph.leaves if n.kind == kind}
+        doc[key] = {n.name: _leaf(graph, n, values[n.name]) for n in graph.leaves if n.kind == kind}
     if graph.plugin_ops:
         doc["ops"] = graph.plugin_ops
     doc["nodes"] = dict(graph.definitions)

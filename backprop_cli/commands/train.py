@@ -1,0 +1,150 @@
+"""`backprop train`: the lectures' optimizers on a graph's params, its output as the loss."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import EXIT_CODES, reports_errors
+from ..errors import UsageError
+
+HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
+    "lr": "lr",
+    "momentum": "momentum",
+    "rho": "rho",
+    "beta1": "beta1",
+    "beta2": "beta2",
+    "eps": "eps",
+}
+SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("graph")
+@click.option(
+    "--optimizer",
+    default="sgd",
+    show_default=True,
+    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them).",
+)
+@click.option(
+    "--compare",
+    metavar="LIST",
+    help="Several optimizers from the same start, e.g. sgd,momentum,adam or sgd:lr=1e-3,adam:lr=0.1.",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=100, show_default=True, help="Number of updates.")
+@click.option("--lr", type=float, help="Learning rate α (α0 of a schedule). Default: the optimizer's own.")
+@click.option("--momentum", type=float, help="β of momentum and nesterov [0.9].")
+@click.option("--rho", type=float, help="Decay rate β of rmsprop [0.9].")
+@click.option("--beta1", type=float, help="β1 of adam [0.9].")
+@click.option("--beta2", type=float, help="β2 of adam [0.999].")
+@click.option("--eps", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@click.option(
+    "--schedule",
+    type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),
+    default="constant",
+    show_default=True,
+    help="α0; α0·drop^⌊t/every⌋; α0·e^(−kt); α0/(1 + kt); α0/√(t + 1), t = updates made.",
+)
+@click.option("--decay", type=float, help="k of the exponential and inverse schedules [1e-3].")
+@click.option("--drop", type=float, help="Factor of the step schedule [0.5].")
+@click.option("--drop-every", type=int, help="Steps between drops of the step schedule [100].")
+@click.option("--batch-size", type=int, help="Minibatches of N examples of the inputs marked `data: true`.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the minibatch sampling.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
+@click.option(
+    "--every", type=click.IntRange(min=1), default=1, show_default=True, help="JSON: the loss of every k-th step."
+)
+@click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
+@click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
+@click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
+@reports_errors
+def train(graph: str, **options) -> None:
+    """Train GRAPH's params with gradient descent; its output is the loss."""
+    from ..cli import load_graph
+    from ..training.loop import train as run_training
+    from ..training.optimizers import make_optimizer
+    from ..training.report import check_paths, json_object, progress, summary_lines, trained_text, write_text
+
+    check_paths(options["out"], options["plot"], options["animate"])
+    if options["out"] and options["compare"]:
+        raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
+    loaded = load_graph(graph)
+    runs_wanted = _runs(options)
+    optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
+    schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
+    _check_schedule_options(options["schedule"], schedule_params)
+
+    runs = []
+    for optimizer in optimizers:
+        with progress(optimizer, options["steps"], options["quiet"]) as on_step:
+            runs.append(
+                run_training(
+                    loaded,
+                    optimizer,
+                    options["steps"],
+                    options["schedule"],
+                    schedule_params,
+                    options["batch_size"],
+                    options["seed"],
+                    on_step,
+                )
+            )
+    if options["out"]:
+        write_text(options["out"], trained_text(loaded, runs[0].params, options["out"]))
+    if options["plot"] or options["animate"]:
+        from ..training import plots
+
+        if options["plot"]:
+            plots.plot_runs(loaded, runs, options["plot"])
+        if options["animate"]:
+            plots.animate_runs(loaded, runs, options["animate"])
+    if options["as_json"]:
+        import json
+
+        schedule = {"name": options["schedule"], **schedule_params}
+        obj = json_object(loaded, runs, options["every"], schedule, options["batch_size"], options["seed"])
+        click.echo(json.dumps(obj, indent=2))
+    elif not options["quiet"]:
+        click.echo("\n".join(summary_lines(loaded, runs, options["steps"])))
+
+
+def _runs(options: dict) -> list[tuple[str, dict[str, float]]]:
+    """(optimizer, hyper-parameters) per run: the --compare list or --optimizer, with the shared options."""
+    from ..training.optimizers import OPTIMIZERS
+
+    shared = {key: options[opt] for opt, key in HYPER_OPTIONS.items() if options[opt] is not None}
+    items = options["compare"].split(",") if options["compare"] else [options["optimizer"]]
+    runs = []
+    for item in items:
+        name, *settings = [part.strip() for part in item.split(":")]
+        own = {}
+        for setting in settings:
+            key, sep, value = setting.partition("=")
+            try:
+                own[key.strip()] = float(value)
+            except ValueError:
+                raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01") from None
+            if not sep:
+                raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01")
+        takes = OPTIMIZERS[name].defaults if name in OPTIMIZERS else {}
+        runs.append((name, {**{k: v for k, v in shared.items() if k in takes or not takes}, **own}))
+    names = [name for name, _ in runs]
+    for key in shared:
+        if not any(key in OPTIMIZERS[n].defaults for n in names if n in OPTIMIZERS) and all(
+            n in OPTIMIZERS for n in names
+        ):
+            option = "--" + next(opt for opt, k in HYPER_OPTIONS.items() if k == key)
+            raise UsageError(f"{option} does not apply to {', '.join(names)}")
+    return runs
+
+
+def _check_schedule_options(schedule: str, params: dict[str, float]) -> None:
+    from ..training.schedules import SCHEDULES
+
+    for opt, key in SCHEDULE_OPTIONS.items():
+        if key in params and key not in SCHEDULES[schedule].defaults:
+            raise UsageError(f"--{opt.replace('_', '-')} does not apply to the {schedule} schedule")
+
+
+command = train

@@ -1,0 +1,1 @@
+"""Training: the lectures' optimizers and learning-rate schedules, minibatches, and the loop."""

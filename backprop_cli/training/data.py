@@ -1,0 +1,128 @@
+"""Data for training: leaves read from .npy or .csv files, and seeded minibatches.
+
+A graph file marks the inputs that hold a data set with `data: true`; `--batch-size m` samples
+m rows of every such input (the same rows of each) along the first axis:
+
+    inputs:
+      x: {file: x.npy, data: true}     # read from x.npy next to the graph file
+      y: {file: y.csv, data: true}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GraphFileError, UsageError
+from ..fileformat.leaves import check_size
+from ..fileformat.yaml_source import Located
+
+MAX_CSV_BYTES = 256 * 2**20
+FILE_KINDS = (".npy", ".csv")
+
+
+# ------------------------------------------------------------ leaves from files
+def read_array_file(item: Located, base: Path, dtype: np.dtype) -> np.ndarray:
+    """The array in a .npy or .csv file named relative to base (the graph file's folder).
+    The path must stay inside base; errors point at the `file:` value."""
+    name, where = item.value, item.where
+    if not isinstance(name, str) or not name.strip():
+        raise GraphFileError("file must be a path like x.npy or data/y.csv", where)
+    root = base.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise GraphFileError(f"file {name!r} is outside the graph file's folder {root}", where)
+    if path.suffix.lower() not in FILE_KINDS:
+        raise GraphFileError(f"file {name!r}: only .npy and .csv files can be read", where)
+    if not path.is_file():
+        raise GraphFileError(f"no such file {name!r} in {root}", where)
+    try:
+        value = _read_npy(path, where) if path.suffix.lower() == ".npy" else _read_csv(path, name, where)
+    except OSError as err:
+        raise GraphFileError(f"cannot read {name!r}: {err.strerror or err}", where) from None
+    return value.astype(dtype, copy=False)
+
+
+def _read_npy(path: Path, where) -> np.ndarray:
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header first: refuse huge shapes unread
+    except (ValueError, EOFError) as err:
+        raise GraphFileError(f"{path.name} is not a readable .npy array ({err})", where) from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        raise GraphFileError(f"{path.name} must hold real numbers, not {getattr(array, 'dtype', 'an archive')}", where)
+    check_size(array.shape, where)
+    return np.array(array)
+
+
+def _read_csv(path: Path, name: str, where) -> np.ndarray:
+    """Rows of comma-separated numbers; blank lines and # comments skipped; a first row of names is a header."""
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise GraphFileError(f"{name} is larger than {MAX_CSV_BYTES // 2**20} MiB", where)
+    rows: list[list[float]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        fields = [f.strip() for f in text.split(",")]
+        try:
+            row = [float(f) for f in fields]
+        except ValueError:
+            if not rows and not any(_is_number(f) for f in fields):
+                continue  # a header row of column names
+            bad = next(f for f in fields if not _is_number(f))
+            raise GraphFileError(f"{name} line {number}: {bad!r} is not a number", where) from None
+        if rows and len(row) != len(rows[0]):
+            raise GraphFileError(f"{name} line {number}: {len(row)} columns, earlier rows have {len(rows[0])}", where)
+        rows.append(row)
+    if not rows:
+        raise GraphFileError(f"{name} holds no numbers", where)
+    array = np.array(rows)
+    return array[:, 0] if array.shape[1] == 1 else array  # one column: a vector
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------ minibatches
+def data_inputs(graph) -> tuple[list[str], int]:
+    """The inputs marked `data: true` and their common number of examples (first axis)."""
+    names = [n.name for n in graph.leaves if n.attrs.get("data")]
+    count = 0
+    for name in names:
+        shape = graph.nodes[name].shape
+        if not shape:
+            raise UsageError(
+                f"data input {name!r} is a scalar; data has examples along its first axis", graph.nodes[name].where
+            )
+        if count and shape[0] != count:
+            first = names[0]
+            raise GraphFileError(
+                f"data input {name!r} has {shape[0]} examples, {first!r} has {count}: they must match",
+                graph.nodes[name].where,
+            )
+        count = shape[0]
+    return names, count
+
+
+def minibatches(graph, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
+    """Endless seeded minibatches: each epoch is a shuffle of the examples, cut into consecutive
+    batches; a remainder smaller than the batch is left out so every batch has the same shape."""
+    names, count = data_inputs(graph)
+    if not names:
+        raise UsageError("--batch-size needs inputs marked as data (`x: {file: x.npy, data: true}`)")
+    if not 1 <= batch_size <= count:
+        raise UsageError(f"--batch-size must be between 1 and the {count} examples of the data, not {batch_size}")
+    full = {name: graph.leaf_values[name] for name in names}
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(count)
+        for start in range(0, count - batch_size + 1, batch_size):
+            rows = order[start : start + batch_size]
+            yield {name: value[rows] for name, value in full.items()}

@@ -1,0 +1,99 @@
+"""The training loop: evaluate, backpropagate to the params, let the optimizer step; repeat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engines.evaluate import evaluate
+from ..engines.reverse_mode import reverse_mode
+from ..errors import EvaluationError, UsageError
+from ..graph import Graph
+from .data import minibatches
+from .optimizers import Optimizer
+from .schedules import make_schedule
+
+
+@dataclass
+class Run:
+    """One optimizer's run: the loss at every step, the final params and loss, and (for graphs
+    with two scalar params) the path θ took, starting point included."""
+
+    optimizer: str
+    hyper: dict[str, float]
+    losses: list[float]
+    params: dict[str, np.ndarray]
+    final_loss: float
+    path: list[tuple[float, ...]] = field(default_factory=list)
+
+
+def two_scalar_params(graph: Graph) -> bool:
+    """Graphs whose loss can be drawn as a contour over (param 1, param 2)."""
+    return len(graph.params) == 2 and all(graph.nodes[p].shape == () for p in graph.params)
+
+
+def train(
+    graph: Graph,
+    optimizer: Optimizer,
+    steps: int,
+    schedule: str = "constant",
+    schedule_params: dict[str, float] | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    on_step: Callable[[int, float], None] | None = None,
+) -> Run:
+    """Train graph's params to lower its output. Step t (from 1) reports the loss at the point
+    where its gradient was taken; the schedule starts from the optimizer's lr. Raises
+    EvaluationError naming the step if the loss diverges."""
+    params = graph.params
+    if not params:
+        raise UsageError("the graph has no params to train (declare them under `params:`)")
+    if graph.nodes[graph.output].shape != ():
+        raise UsageError(
+            f"the output {graph.output!r} must be a scalar loss to train, not shape {graph.nodes[graph.output].shape}"
+        )
+    rate = make_schedule(schedule, optimizer.hyper["lr"], **(schedule_params or {}))
+    wrt = set(params)
+    values = dict(graph.leaf_values)
+    theta = {p: np.array(graph.leaf_values[p]) for p in params}  # copies: the graph keeps its values
+    batches = minibatches(graph, batch_size, seed) if batch_size is not None else None
+    path = [tuple(float(theta[p]) for p in params)] if two_scalar_params(graph) else None
+    losses: list[float] = []
+    for t in range(1, steps + 1):
+        if batches is not None:
+            values.update(next(batches))
+        optimizer.before_gradient(theta)
+        values.update(theta)
+        try:
+            forward = evaluate(graph, values)
+            grads = reverse_mode(graph, forward, wrt=wrt)
+        except EvaluationError as err:
+            raise _diverged(err, t, optimizer) from None
+        except (ValueError, IndexError) as err:  # a node whose attributes fix the batch size, e.g. reshape
+            raise UsageError(f"the graph does not work on minibatches of {batch_size}: {err}") from None
+        loss = float(forward[graph.output])
+        optimizer.update(theta, {p: grads[p] for p in params}, rate(t - 1))
+        losses.append(loss)
+        if path is not None:
+            path.append(tuple(float(theta[p]) for p in params))
+        if on_step is not None:
+            on_step(t, loss)
+    try:
+        final = float(evaluate(graph, {**graph.leaf_values, **theta})[graph.output])  # on all the data
+    except EvaluationError as err:
+        raise _diverged(err, steps, optimizer, after=True) from None
+    return Run(optimizer.name, dict(optimizer.hyper), losses, theta, final, path or [])
+
+
+def _diverged(err: EvaluationError, t: int, optimizer: Optimizer, after: bool = False) -> EvaluationError:
+    if optimizer.t == 0 and not after:
+        return err  # nothing was updated yet: the graph itself fails at its starting values
+    lr = optimizer.hyper["lr"]
+    when = f"after step {t}" if after else f"at step {t}"
+    return EvaluationError(
+        f"training diverged {when} ({optimizer.name}, lr={lr:g}): {err.message}; try a smaller learning rate, "
+        f"e.g. --lr {lr / 10:g}",
+        err.where,
+    )

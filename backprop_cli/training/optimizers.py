@@ -1,0 +1,158 @@
+"""The lectures' optimizers, transcribed line for line.
+
+Source: NPFL114 Lecture 2, "Training Neural Networks" (seeds/001), which writes all six in one
+notation: learning rate α, momentum β, constant ε, gradient g, velocity v, moments s and r.
+Where the Russian lecture (seeds/004, after CS231n) writes them differently, NPFL114 wins and the
+docstring says what differs:
+
+- momentum: 004 writes v ← ρv + ∇f, x ← x − αv; the same steps as NPFL114's for a constant α.
+- Nesterov: 004 rewrites it in the look-ahead variable x̃ = x + ρv; NPFL114 (used here) keeps θ
+  and takes the gradient at the look-ahead point θ + βv, the first form of both lectures.
+- AdaGrad, RMSProp, Adam: 004 divides by √r + 1e-7; NPFL114 (used here) by √(r + ε), ε = 1e-8.
+
+Each optimizer is a small class: its hyper-parameters with defaults (data), an optional step
+before the gradient (only Nesterov's look-ahead), and the update of one parameter array.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import UsageError
+
+Arrays = dict[str, np.ndarray]
+
+
+class Optimizer:
+    name: ClassVar[str]
+    defaults: ClassVar[dict[str, float]]  # lr is the α the schedule starts from
+    formula: ClassVar[str]
+
+    def __init__(self, **hyper: float) -> None:
+        unknown = set(hyper) - set(self.defaults)
+        if unknown:
+            takes = ", ".join(self.defaults)
+            raise UsageError(f"{self.name} has no hyper-parameter {sorted(unknown)[0]!r} (it takes: {takes})")
+        self.hyper = {**self.defaults, **{k: float(v) for k, v in hyper.items()}}
+        self.state: dict[str, Arrays] = {}  # per parameter: v, r, s, ... (zeros at the start)
+        self.t = 0  # updates made so far
+
+    def before_gradient(self, theta: Arrays) -> None:
+        """Move θ to where the gradient is to be taken (in place). Only Nesterov moves."""
+
+    def update(self, theta: Arrays, grads: Arrays, lr: float) -> None:
+        """One update of every parameter with gradient g and learning rate α = lr (in place)."""
+        self.t += 1
+        for name, g in grads.items():
+            state = self.state.setdefault(name, {})
+            theta[name] = np.asarray(self.step(theta[name], g, lr, state))  # 0-d stays an array
+
+    def step(self, theta: np.ndarray, g: np.ndarray, lr: float, state: Arrays) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _zeros(state: Arrays, key: str, like: np.ndarray) -> np.ndarray:
+    if key not in state:
+        state[key] = np.zeros_like(like)
+    return state[key]
+
+
+class SGD(Optimizer):
+    """θ ← θ − αg"""
+
+    name = "sgd"
+    defaults = {"lr": 1e-2}
+    formula = "θ ← θ − αg"
+
+    def step(self, theta, g, lr, state):
+        return theta - lr * g
+
+
+class Momentum(Optimizer):
+    """v ← βv − αg;  θ ← θ + v"""
+
+    name = "momentum"
+    defaults = {"lr": 1e-2, "momentum": 0.9}
+    formula = "v ← βv − αg;  θ ← θ + v"
+
+    def step(self, theta, g, lr, state):
+        beta = self.hyper["momentum"]
+        state["v"] = beta * _zeros(state, "v", theta) - lr * g
+        return theta + state["v"]
+
+
+class Nesterov(Optimizer):
+    """θ ← θ + βv;  g at θ;  v ← βv − αg;  θ ← θ − αg   (NPFL114; θ ends at the old θ + new v)"""
+
+    name = "nesterov"
+    defaults = {"lr": 1e-2, "momentum": 0.9}
+    formula = "θ ← θ + βv;  g ← ∇L(θ);  v ← βv − αg;  θ ← θ − αg"
+
+    def before_gradient(self, theta):
+        beta = self.hyper["momentum"]
+        for name, value in theta.items():
+            v = self.state.get(name, {}).get("v")
+            if v is not None:
+                theta[name] = value + beta * v
+
+    def step(self, theta, g, lr, state):
+        beta = self.hyper["momentum"]
+        state["v"] = beta * _zeros(state, "v", theta) - lr * g
+        return theta - lr * g
+
+
+class AdaGrad(Optimizer):
+    """r ← r + g²;  θ ← θ − α/√(r + ε) · g"""
+
+    name = "adagrad"
+    defaults = {"lr": 1e-2, "eps": 1e-8}
+    formula = "r ← r + g²;  θ ← θ − α/√(r + ε) · g"
+
+    def step(self, theta, g, lr, state):
+        state["r"] = _zeros(state, "r", theta) + g * g
+        return theta - lr / np.sqrt(state["r"] + self.hyper["eps"]) * g
+
+
+class RMSProp(Optimizer):
+    """r ← βr + (1 − β)g²;  θ ← θ − α/√(r + ε) · g   (β is --rho, the decay rate)"""
+
+    name = "rmsprop"
+    defaults = {"lr": 1e-3, "rho": 0.9, "eps": 1e-8}
+    formula = "r ← ρr + (1 − ρ)g²;  θ ← θ − α/√(r + ε) · g"
+
+    def step(self, theta, g, lr, state):
+        rho = self.hyper["rho"]
+        state["r"] = rho * _zeros(state, "r", theta) + (1 - rho) * g * g
+        return theta - lr / np.sqrt(state["r"] + self.hyper["eps"]) * g
+
+
+class Adam(Optimizer):
+    """t ← t + 1;  s ← β1·s + (1 − β1)g;  r ← β2·r + (1 − β2)g²;
+    ŝ ← s/(1 − β1^t);  r̂ ← r/(1 − β2^t);  θ ← θ − α/√(r̂ + ε) · ŝ   (with bias correction)"""
+
+    name = "adam"
+    defaults = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    formula = (
+        "s ← β1·s + (1 − β1)g;  r ← β2·r + (1 − β2)g²;  ŝ ← s/(1 − β1^t);  r̂ ← r/(1 − β2^t);  θ ← θ − α/√(r̂ + ε) · ŝ"
+    )
+
+    def step(self, theta, g, lr, state):
+        b1, b2, t = self.hyper["beta1"], self.hyper["beta2"], self.t
+        state["s"] = b1 * _zeros(state, "s", theta) + (1 - b1) * g
+        state["r"] = b2 * _zeros(state, "r", theta) + (1 - b2) * g * g
+        s_hat = state["s"] / (1 - b1**t)
+        r_hat = state["r"] / (1 - b2**t)
+        return theta - lr / np.sqrt(r_hat + self.hyper["eps"]) * s_hat
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}
+
+
+def make_optimizer(name: str, **hyper: float) -> Optimizer:
+    if name not in OPTIMIZERS:
+        from ..fileformat.builder import suggest
+
+        raise UsageError(f"unknown optimizer {name!r}{suggest(name, OPTIMIZERS)} (choose from {', '.join(OPTIMIZERS)})")
+    return OPTIMIZERS[name](**hyper)

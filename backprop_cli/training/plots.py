@@ -1,0 +1,162 @@
+"""Pictures of training: loss curves, and for two scalar params the loss contour with each
+optimizer's path (the lectures' optimizer race), still (--plot) or step by step (--animate).
+
+matplotlib is imported only here, inside the functions that draw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..engines.evaluate import evaluate
+from ..errors import EvaluationError, UsageError
+from ..graph import Graph
+from .loop import Run, two_scalar_params
+
+GRID = 80  # contour resolution per axis
+LEVELS = 30
+MAX_FRAMES = 40
+ANIMATION_DPI = 60  # small frames: a gif or html page of a few MB
+INSTALL = "plotting needs matplotlib: pip install 'backprop-cli[plot]'"
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError(INSTALL) from None
+    matplotlib.use("Agg")  # files only, never a window
+    matplotlib.rcParams["animation.embed_limit"] = 200  # MB: --animate .html holds every frame
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# ------------------------------------------------------------ data
+def loss_surface(graph: Graph, runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loss over a grid around every path (all the data, like the final loss)."""
+    points = np.array([p for run in runs for p in run.path])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = np.maximum((high - low) * 0.15, 0.25)
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], GRID)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], GRID)
+    first, second = graph.params
+    zs = np.full((GRID, GRID), np.nan)
+    values = dict(graph.leaf_values)
+    for i, y in enumerate(ys):
+        for j, x in enumerate(xs):
+            values[first], values[second] = np.asarray(x, graph.dtype), np.asarray(y, graph.dtype)
+            try:
+                zs[i, j] = evaluate(graph, values)[graph.output]
+            except EvaluationError:
+                pass  # outside the loss's domain: a hole in the contour
+    return xs, ys, zs
+
+
+def _levels(zs: np.ndarray) -> np.ndarray:
+    """Quantile levels: even for a loss spanning many decades (Rosenbrock) every level shows."""
+    finite = zs[np.isfinite(zs)]
+    levels = np.unique(np.quantile(finite, np.linspace(0, 1, LEVELS))) if finite.size else np.array([0.0])
+    return levels if levels.size > 1 else np.array([levels[0], levels[0] + 1])
+
+
+def _save(fig, path: str, **kwargs) -> None:
+    try:
+        fig.savefig(path, **kwargs)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+# ------------------------------------------------------------ drawing
+def _axes(plt, graph: Graph, runs: list[Run]):
+    contour = two_scalar_params(graph) and all(run.path for run in runs)
+    if contour:
+        fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(12, 5))
+        xs, ys, zs = loss_surface(graph, runs)
+        ax_path.contour(xs, ys, zs, levels=_levels(zs), cmap="viridis", linewidths=0.7)
+        ax_path.set_xlabel(graph.params[0])
+        ax_path.set_ylabel(graph.params[1])
+        ax_path.set_title(f"{graph.output} over ({graph.params[0]}, {graph.params[1]})")
+        start = runs[0].path[0]
+        ax_path.plot(*start, "ko", markersize=6, label="start")
+    else:
+        fig, ax_loss = plt.subplots(figsize=(7, 5))
+        ax_path = None
+    positive = all(min(run.losses + [run.final_loss]) > 0 for run in runs)
+    ax_loss.set_yscale("log" if positive else "linear")
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel(graph.output)
+    ax_loss.set_title(graph.name)
+    return fig, ax_path, ax_loss
+
+
+def _label(run: Run) -> str:
+    return f"{run.optimizer} (lr={run.hyper['lr']:g})"
+
+
+def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
+    """Loss curves on one chart; with two scalar params, the contour and the paths beside it."""
+    plt = _pyplot()
+    fig, ax_path, ax_loss = _axes(plt, graph, runs)
+    for run in runs:
+        (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run))
+        if ax_path is not None:
+            track = np.array(run.path)
+            ax_path.plot(track[:, 0], track[:, 1], ".-", color=line.get_color(), markersize=2, linewidth=1)
+            ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
+    ax_loss.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
+    """The same picture step by step: a .gif (needs pillow) or a self-contained .html page."""
+    plt = _pyplot()
+    from matplotlib.animation import FuncAnimation
+
+    gif = Path(path).suffix.lower() == ".gif"
+    if gif:
+        try:
+            import PIL  # noqa: F401  (matplotlib's PillowWriter)
+        except ImportError:
+            raise UsageError("--animate .gif needs pillow: pip install 'backprop-cli[plot]' (or write .html)") from None
+    steps = len(runs[0].losses)
+    frames = np.unique(np.linspace(1, steps, min(steps, MAX_FRAMES)).astype(int))
+    fig, ax_path, ax_loss = _axes(plt, graph, runs)
+    ax_loss.set_xlim(0, steps + 1)
+    finite = [v for run in runs for v in run.losses if np.isfinite(v)]
+    ax_loss.set_ylim(min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5)
+    curves, tracks = [], []
+    for run in runs:
+        (curve,) = ax_loss.plot([], [], label=_label(run))
+        curves.append(curve)
+        if ax_path is not None:
+            (track,) = ax_path.plot([], [], ".-", color=curve.get_color(), markersize=2, linewidth=1)
+            tracks.append(track)
+    ax_loss.legend()
+    fig.tight_layout()
+
+    def draw(t: int):
+        for run, curve in zip(runs, curves, strict=True):
+            curve.set_data(range(1, t + 1), run.losses[:t])
+        for run, track in zip(runs, tracks, strict=False):
+            points = np.array(run.path[: t + 1])
+            track.set_data(points[:, 0], points[:, 1])
+        return curves + tracks
+
+    animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+    try:
+        if gif:
+            from matplotlib.animation import PillowWriter
+
+            animation.save(path, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
+        else:
+            fig.set_dpi(ANIMATION_DPI)
+            Path(path).write_text(animation.to_jshtml(fps=10), encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        plt.close(fig)

@@ -1,0 +1,136 @@
+"""What `backprop train` shows and writes: progress, summary lines, JSON, the trained graph file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UsageError
+from ..graph import Graph
+from ..outputs.numbers import number, summary, to_json
+from .loop import Run
+from .optimizers import Optimizer
+
+SUFFIXES = {  # option -> the kinds of file it writes
+    "-o": (".yaml", ".yml"),
+    "--plot": (".svg", ".png", ".pdf"),
+    "--animate": (".gif", ".html"),
+}
+
+
+# ------------------------------------------------------------ paths, checked before training
+def check_paths(out: str | None, plot: str | None, animate: str | None) -> None:
+    for option, path in (("-o", out), ("--plot", plot), ("--animate", animate)):
+        if path is None:
+            continue
+        target = Path(path)
+        if target.suffix.lower() not in SUFFIXES[option]:
+            raise UsageError(f"{option} {path}: the file name must end in {', '.join(SUFFIXES[option])}")
+        if target.is_dir():
+            raise UsageError(f"{option} {path}: is a directory")
+        if not target.resolve().parent.is_dir():
+            raise UsageError(f"{option} {path}: no such directory {str(target.parent)!r}")
+
+
+def write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def trained_text(graph: Graph, params: dict[str, np.ndarray], out: str) -> str:
+    """The graph file again with the trained params. Inputs read from files stay references when
+    the new file sits in the same folder; elsewhere their values are written out."""
+    from ..fileformat.writer import dumps
+
+    here = Path(graph.source).resolve().parent
+    if Path(out).resolve().parent != here:
+        nodes = {
+            name: replace(node, attrs={k: v for k, v in node.attrs.items() if k != "file"}) if node.is_leaf else node
+            for name, node in graph.nodes.items()
+        }
+        graph = replace(graph, nodes=nodes)
+    return dumps(graph, {**graph.leaf_values, **params})
+
+
+# ------------------------------------------------------------ terminal
+@contextlib.contextmanager
+def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Callable[[int, float], None] | None]:
+    """A rich progress bar on stderr with the live loss (none when quiet or not a terminal)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn(f"{optimizer.name:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("train", total=steps, loss="…")
+
+        def on_step(t: int, loss: float) -> None:
+            bar.update(task, completed=t, loss=number(loss))
+
+        yield on_step
+
+
+def hyper_text(hyper: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+
+
+def summary_lines(graph: Graph, runs: list[Run], steps: int) -> list[str]:
+    """One line per run: the loss before and after, and the trained params when they are small."""
+    lines = []
+    for run in runs:
+        lines.append(
+            f"{run.optimizer} ({hyper_text(run.hyper)}): {steps} steps, "
+            f"{graph.output} {number(run.losses[0])} → {number(run.final_loss)}"
+        )
+        small = {p: v for p, v in run.params.items() if np.size(v) <= 4}
+        if small:
+            lines.append("  " + ", ".join(f"{p} = {summary(v)}" for p, v in small.items()))
+    return lines
+
+
+def json_object(
+    graph: Graph, runs: list[Run], every: int, schedule: dict[str, object], batch_size: int | None, seed: int
+) -> dict:
+    """Schema backprop.train, version 1: the losses of steps every, 2·every, … and the last."""
+    steps = len(runs[0].losses)
+    shown = [t for t in range(1, steps + 1) if t % every == 0 or t == steps]
+    return {
+        "schema": "backprop.train",
+        "version": 1,
+        "graph": graph.name,
+        "file": graph.source,
+        "output": graph.output,
+        "steps": steps,
+        "every": every,
+        "batch_size": batch_size,
+        "seed": seed,
+        "schedule": schedule,
+        "runs": [
+            {
+                "optimizer": run.optimizer,
+                "hyper": run.hyper,
+                "initial_loss": run.losses[0],
+                "final_loss": run.final_loss,
+                "step": shown,
+                "loss": [run.losses[t - 1] for t in shown],
+                "params": {p: to_json(v) for p, v in run.params.items()},
+            }
+            for run in runs
+        ],
+    }
