@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import BackpropError, EvaluationError, UsageError
@@ -31,7 +33,8 @@ def evaluate(graph: Graph, leaf_values: dict[str, np.ndarray] | None = None) -> 
     (or the leaf that fed it NaN or inf)."""
     values = dict(graph.leaf_values if leaf_values is None else leaf_values)
     dtype = graph.dtype
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty slice: its NaN is reported below
         for node in graph.gates:
             xs = operands(node, values, dtype)
             try:

@@ -24,9 +24,10 @@ def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
 
     file = resolve(str(path))
     try:
-        if file.stat().st_size > MAX_BYTES:
+        with file.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # bounded: /dev/zero or a pipe has no size to check first
+        if len(data) > MAX_BYTES:
             raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(str(path)))
-        data = file.read_bytes()
     except IsADirectoryError:
         raise GraphFileError("is a directory, not a graph file", Position(str(path))) from None
     except OSError as err:

@@ -23,6 +23,7 @@ TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dt
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
+MAX_GATES = 500_000  # ~70 µs and ~3 KB each; counted on the text, so a 1,000,000-gate file is refused at once
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
 SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
@@ -112,6 +113,7 @@ class _Expander:
                         f"{call.func} takes no keyword argument {key!r} (it takes: {accepted})",
                         _at(self.where, call.at),
                     )
+                _check_attr_type(call.func, key, value, op.attrs[key], _at(self.where, call.at))
                 attrs[key] = value
             operands: list[str | Const] = []
             operand_at: list[Position | None] = []
@@ -142,6 +144,20 @@ class _Expander:
                 group=self.group,
             )
             self.gates.append(_Pending(node, tuple(operand_at)))
+
+
+def _check_attr_type(func: str, key: str, value: object, default: object, where: Position) -> None:
+    """A keyword argument takes the kind of value its default has (a default of None: the shape rule checks)."""
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float):
+        ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    else:
+        return
+    if not ok:
+        raise GraphFileError(f"{func}: {key} must be {kind}, not {value_text(value)}", where)
 
 
 def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], ...]) -> str:
@@ -195,6 +211,14 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
             raise GraphFileError("an input must be a name or a number", operand.where)
     kwargs = tuple((k, v.plain()) for k, v in value.items() if k not in NODE_KEYS)
     return Call(op, tuple(args), kwargs, 0), value["op"].where, group
+
+
+def _operations(item: Located) -> int:
+    """An upper bound on the gates one node expands into, from its text alone (nothing is parsed)."""
+    text = item.value.get("expr") if isinstance(item.value, dict) else item
+    if not isinstance(text, Located) or not isinstance(text.value, str):
+        return 1
+    return 1 + sum(text.value.count(symbol) for symbol in "+-*/@(")
 
 
 def _parse(text: str, where: Position) -> object:
@@ -302,6 +326,12 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     section = top["nodes"]
     if not isinstance(section.value, dict) or not section.value:
         raise GraphFileError("nodes must be a mapping of names to expressions", section.where)
+    operations = sum(_operations(item) for item in section.value.values())
+    if operations > MAX_GATES:
+        raise GraphFileError(
+            f"the nodes have {operations:,} operators and calls, more than the {MAX_GATES:,} a graph may have",
+            section.where,
+        )
     pending: list[_Pending] = []
     user_nodes: list[str] = []
     for node_name, item in section.value.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GraphFileError, Position
+from ..ops.shapes import MAX_DIMS
 from .yaml_source import Located
 
 MAX_ELEMENTS = 2**28  # 2 GiB of float64 per leaf; refused before allocation
@@ -50,6 +51,8 @@ def parse_shape(item: Located, what: str = "shape") -> tuple[int, ...]:
         if isinstance(d.value, bool) or not isinstance(d.value, int) or d.value < 0:
             raise GraphFileError(f"{what} sizes must be whole numbers ≥ 0, not {d.raw or d.value!r}", d.where)
         dims.append(d.value)
+    if len(dims) > MAX_DIMS:
+        raise GraphFileError(f"{what} has {len(dims)} dimensions, more than the {MAX_DIMS} allowed", item.where)
     return tuple(dims)
 
 

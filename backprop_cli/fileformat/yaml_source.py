@@ -1,9 +1,10 @@
 """Safe YAML reading that keeps the line and column of every value.
 
-Refused before or while composing: anchors and aliases (alias bombs), tags other
-than the plain core ones (`!!python/...`), duplicate keys, nesting deeper than
-MAX_DEPTH (PyYAML's C loader crashes on ~50,000 levels, so it is checked on the
-raw text first), files larger than MAX_BYTES, non-UTF-8 bytes.
+Refused while the parser's events stream in, before any tree is built: anchors and
+aliases (alias bombs), tags other than the plain core ones (`!!python/...`), duplicate
+keys, nesting deeper than MAX_DEPTH (PyYAML's composer recurses in C and crashes on
+~50,000 levels, so it is never used). Refused before parsing: files larger than
+MAX_BYTES, non-UTF-8 bytes, more than MAX_ENTRIES lines and commas.
 """
 
 from __future__ import annotations
@@ -44,36 +45,6 @@ def _position(filename: str, mark: yaml.Mark | None) -> Position:
     return Position(filename, mark.line + 1, mark.column + 1)
 
 
-def _check_depth(text: str, filename: str) -> None:
-    """Reject deep nesting on the raw text, before any parser sees it."""
-    depth = 0
-    line, col = 1, 0
-    quote = None
-    for ch in text:
-        col += 1
-        if ch == "\n":
-            line, col = line + 1, 0
-            quote = None if quote == "#" else quote
-            continue
-        if quote:
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "\"'#":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", Position(filename, line, col))
-        elif ch in "]}":
-            depth = max(depth - 1, 0)
-    for number, row in enumerate(text.splitlines(), 1):
-        stripped = row.lstrip(" -")
-        indent = len(row) - len(stripped)
-        if stripped and indent // 2 > MAX_DEPTH * 2:
-            raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", Position(filename, number, indent))
-
-
 def _decode(data: bytes | str, filename: str) -> str:
     if isinstance(data, str):
         return data
@@ -87,8 +58,8 @@ def _decode(data: bytes | str, filename: str) -> str:
         raise GraphFileError("file is not UTF-8 text", Position(filename, line, col)) from None
 
 
-class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    pass
+class _Parser(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's event parser keeps its own stacks; PyYAML's composer recurses (in C), so it is not used."""
 
 
 def read_yaml(data: bytes | str, filename: str) -> Located:
@@ -104,30 +75,29 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
             f"file has {entries:,} lines and commas, more than the {MAX_ENTRIES:,} a graph file may have",
             Position(filename),
         )
-    _check_depth(text, filename)
+    loader = _Parser(text)
     try:
-        loader = _Composer(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        return _compose(loader, filename)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         raise GraphFileError(f"YAML syntax error: {err.problem or err.context}", _position(filename, mark)) from None
+    except yaml.reader.ReaderError as err:
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise GraphFileError(
+            f"YAML syntax error: {err.reason} (U+{code:04X})", Position(filename, line, column)
+        ) from None
     except yaml.YAMLError as err:
         raise GraphFileError(f"YAML error: {err}", Position(filename)) from None
-    except RecursionError:
-        raise GraphFileError("nesting too deep", Position(filename)) from None
-    if node is None:
-        raise GraphFileError("file is empty", Position(filename))
-    return _convert(node, filename)
+    finally:
+        loader.dispose()
 
 
-def _scalar(node: yaml.ScalarNode) -> object:
+def _scalar(tag: str, text: str, style: str | None) -> object:
     """Plain scalars resolved the safe way; YAML 1.1 floats like 1e-3 become numbers too."""
-    tag = node.tag.rsplit(":", 1)[-1]
-    text = node.value
-    if node.style:  # quoted or block text: a string, whatever it looks like
+    tag = tag.rsplit(":", 1)[-1]
+    if style:  # quoted or block text: a string, whatever it looks like
         return text
     if tag == "null":
         return None
@@ -146,43 +116,72 @@ def _scalar(node: yaml.ScalarNode) -> object:
     return text
 
 
-def _convert(root: yaml.Node, filename: str) -> Located:
-    """Node tree -> Located tree, iteratively; refuses tags, anchors (shared nodes) and duplicate keys."""
-    seen: set[int] = set()
-    out = Located(None, _position(filename, root.start_mark))
-    stack = [(root, out)]
-    while stack:
-        node, target = stack.pop()
-        where = _position(filename, node.start_mark)
-        if id(node) in seen:
+_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+_NODE_KINDS = {
+    yaml.ScalarEvent: yaml.ScalarNode,
+    yaml.SequenceStartEvent: yaml.SequenceNode,
+    yaml.MappingStartEvent: yaml.MappingNode,
+}
+
+
+def _compose(loader: _Parser, filename: str) -> Located:
+    """Parser events -> Located tree with an explicit stack. Refuses, as the events stream in (so a
+    deeply nested file is stopped after MAX_DEPTH levels): anchors and aliases, tags other than the
+    plain core ones, keys that are not plain scalars, duplicate keys, a second document."""
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        raise GraphFileError("file is empty", Position(filename))
+    loader.get_event()  # document start
+    root = Located(None, Position(filename))
+    stack: list[Located] = [root]  # open collections; the root holds the document as its only item
+    keys: list[str | None] = [None]  # per open mapping: the key waiting for its value
+    root.value = []
+    while not loader.check_event(yaml.DocumentEndEvent):
+        event = loader.get_event()
+        where = _position(filename, event.start_mark)
+        parent = stack[-1]
+        if isinstance(event, _CLOSES):
+            stack.pop()
+            keys.pop()
+            continue
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
             raise GraphFileError("anchors and aliases (&, *) are not allowed", where)
-        seen.add(id(node))
-        if node.tag not in CORE_TAGS:
-            raise GraphFileError(f"YAML tag {node.tag!r} is not allowed (only plain YAML is read)", where)
-        if isinstance(node, yaml.ScalarNode):
-            target.value = _scalar(node)
-            target.raw = node.value
-        elif isinstance(node, yaml.SequenceNode):
-            target.value = []
-            for item in node.value:
-                child = Located(None, _position(filename, item.start_mark))
-                target.value.append(child)
-                stack.append((item, child))
+        tag = event.tag
+        if tag is None or tag == "!":  # untagged: resolved as PyYAML's safe composer would
+            kind = _NODE_KINDS[type(event)]
+            tag = loader.resolve(kind, getattr(event, "value", None), event.implicit)
+        if tag not in CORE_TAGS:
+            raise GraphFileError(f"YAML tag {tag!r} is not allowed (only plain YAML is read)", where)
+        if isinstance(parent.value, dict) and keys[-1] is None:  # a key
+            if not isinstance(event, yaml.ScalarEvent):
+                raise GraphFileError("keys must be plain names", where)
+            name = event.value  # as written: `on:` is the name "on", not a boolean
+            if name in parent.value:
+                first = parent.key_where[name]
+                raise GraphFileError(f"duplicate key {name!r} (first at line {first.line})", where)
+            parent.key_where[name] = where
+            keys[-1] = name
+            continue
+        if getattr(event, "style", None) in ("'", '"'):  # an offset into quoted text counts from after the quote
+            where = Position(filename, where.line, where.column + 1)
+        item = Located(None, where)
+        if isinstance(event, yaml.ScalarEvent):
+            item.value = _scalar(tag, event.value, event.style)
+            item.raw = event.value
+        if isinstance(parent.value, dict):
+            parent.value[keys[-1]] = item
+            keys[-1] = None
         else:
-            target.value = {}
-            for key, item in node.value:
-                key_where = _position(filename, key.start_mark)
-                if not isinstance(key, yaml.ScalarNode) or key.tag not in CORE_TAGS:
-                    raise GraphFileError("keys must be plain names", key_where)
-                if id(key) in seen:
-                    raise GraphFileError("anchors and aliases (&, *) are not allowed", key_where)
-                seen.add(id(key))
-                name = key.value  # as written: `on:` is the name "on", not a boolean
-                if name in target.value:
-                    first = target.key_where[name]
-                    raise GraphFileError(f"duplicate key {name!r} (first at line {first.line})", key_where)
-                child = Located(None, _position(filename, item.start_mark))
-                target.value[name] = child
-                target.key_where[name] = key_where
-                stack.append((item, child))
-    return out
+            parent.value.append(item)
+        if isinstance(event, _OPENS):
+            if len(stack) > MAX_DEPTH:
+                raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", where)
+            item.value = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            stack.append(item)
+            keys.append(None)
+    loader.get_event()  # document end
+    if not loader.check_event(yaml.StreamEndEvent):
+        where = _position(filename, loader.peek_event().start_mark)
+        raise GraphFileError("only one YAML document is allowed (found a second '---')", where)
+    return root.value[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 
 Shape = tuple[int, ...]
+MAX_DIMS = 32  # NumPy 1.x's limit (2.x allows 64): more dimensions fail inside NumPy
 
 
 def fmt(shape: Shape) -> str:
@@ -47,6 +48,8 @@ def axes_of(axis: object, ndim: int) -> tuple[int, ...]:
         if not isinstance(a, int) or isinstance(a, bool) or not -ndim <= a < max(ndim, 1):
             raise ShapeError(f"axis {a} is out of range for a {ndim}-d operand")
         out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"axis {axis} names an axis twice")
     return tuple(sorted(set(out)))
 
 
@@ -95,6 +98,8 @@ def transpose(x: Shape, axes: object = None, **_: object) -> Shape:
 def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
     if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
         raise ShapeError("reshape needs shape=[...] with whole numbers")
+    if len(shape) > MAX_DIMS:
+        raise ShapeError(f"shape {list(shape)} has {len(shape)} dimensions, more than the {MAX_DIMS} allowed")
     size = 1
     for n in x:
         size *= n
