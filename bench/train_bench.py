@@ -4,18 +4,24 @@ Training steps per second of the lecture's two-layer network (N=64, D_in=1000, H
 plain SGD, lr 1e-4) through `backprop train`'s loop (evaluate, reverse mode to the params, the
 optimizer's update) vs the lecture's hand-written NumPy loop, in one process, from the same
 weights. Target ratio (backprop time / NumPy time) ≤ 1.2. Also checks that both reach the same loss.
+BLAS runs on one thread (unless OPENBLAS_NUM_THREADS etc. are set): both loops do the same matrix
+products, and on a shared machine threads only add noise to the ratio.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import backprop_cli
-from backprop_cli.training.loop import train
-from backprop_cli.training.optimizers import make_optimizer
+import numpy as np  # noqa: E402  (after the thread settings)
+
+import backprop_cli  # noqa: E402
+from backprop_cli.training.loop import train  # noqa: E402
+from backprop_cli.training.optimizers import make_optimizer  # noqa: E402
 
 TWO_LAYER = """
 name: two_layer_bench

@@ -57,7 +57,8 @@ def train(
     rate = make_schedule(schedule, optimizer.hyper["lr"], **(schedule_params or {}))
     wrt = set(params)
     values = dict(graph.leaf_values)
-    theta = {p: np.array(graph.leaf_values[p]) for p in params}  # copies: the graph keeps its values
+    # copies the optimizer updates in place: the graph keeps its values
+    theta = {p: np.array(graph.leaf_values[p], dtype=graph.dtype) for p in params}
     batches = minibatches(graph, batch_size, seed) if batch_size is not None else None
     path = [tuple(float(theta[p]) for p in params)] if two_scalar_params(graph) else None
     losses: list[float] = []

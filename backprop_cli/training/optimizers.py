@@ -11,7 +11,8 @@ docstring says what differs:
 - AdaGrad, RMSProp, Adam: 004 divides by √r + 1e-7; NPFL114 (used here) by √(r + ε), ε = 1e-8.
 
 Each optimizer is a small class: its hyper-parameters with defaults (data), an optional step
-before the gradient (only Nesterov's look-ahead), and the update of one parameter array.
+before the gradient (only Nesterov's look-ahead), and the update of one parameter array. Updates
+are in place (`θ -= αg` rounds exactly as `θ ← θ − αg`): no new big array per step.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ Arrays = dict[str, np.ndarray]
 class Optimizer:
     name: ClassVar[str]
     defaults: ClassVar[dict[str, float]]  # lr is the α the schedule starts from
-    formula: ClassVar[str]
 
     def __init__(self, **hyper: float) -> None:
         unknown = set(hyper) - set(self.defaults)
@@ -47,9 +47,10 @@ class Optimizer:
         self.t += 1
         for name, g in grads.items():
             state = self.state.setdefault(name, {})
-            theta[name] = np.asarray(self.step(theta[name], g, lr, state))  # 0-d stays an array
+            self.step(theta[name], g, lr, state)
 
-    def step(self, theta: np.ndarray, g: np.ndarray, lr: float, state: Arrays) -> np.ndarray:
+    def step(self, theta: np.ndarray, g: np.ndarray, lr: float, state: Arrays) -> None:
+        """Update theta (and the state) in place."""
         raise NotImplementedError
 
 
@@ -64,10 +65,9 @@ class SGD(Optimizer):
 
     name = "sgd"
     defaults = {"lr": 1e-2}
-    formula = "θ ← θ − αg"
 
     def step(self, theta, g, lr, state):
-        return theta - lr * g
+        theta -= lr * g
 
 
 class Momentum(Optimizer):
@@ -75,12 +75,12 @@ class Momentum(Optimizer):
 
     name = "momentum"
     defaults = {"lr": 1e-2, "momentum": 0.9}
-    formula = "v ← βv − αg;  θ ← θ + v"
 
     def step(self, theta, g, lr, state):
-        beta = self.hyper["momentum"]
-        state["v"] = beta * _zeros(state, "v", theta) - lr * g
-        return theta + state["v"]
+        v = _zeros(state, "v", theta)
+        v *= self.hyper["momentum"]
+        v -= lr * g
+        theta += v
 
 
 class Nesterov(Optimizer):
@@ -88,19 +88,20 @@ class Nesterov(Optimizer):
 
     name = "nesterov"
     defaults = {"lr": 1e-2, "momentum": 0.9}
-    formula = "θ ← θ + βv;  g ← ∇L(θ);  v ← βv − αg;  θ ← θ − αg"
 
     def before_gradient(self, theta):
         beta = self.hyper["momentum"]
         for name, value in theta.items():
             v = self.state.get(name, {}).get("v")
             if v is not None:
-                theta[name] = value + beta * v
+                value += beta * v
 
     def step(self, theta, g, lr, state):
-        beta = self.hyper["momentum"]
-        state["v"] = beta * _zeros(state, "v", theta) - lr * g
-        return theta - lr * g
+        v = _zeros(state, "v", theta)
+        v *= self.hyper["momentum"]
+        step = lr * g
+        v -= step
+        theta -= step
 
 
 class AdaGrad(Optimizer):
@@ -108,11 +109,11 @@ class AdaGrad(Optimizer):
 
     name = "adagrad"
     defaults = {"lr": 1e-2, "eps": 1e-8}
-    formula = "r ← r + g²;  θ ← θ − α/√(r + ε) · g"
 
     def step(self, theta, g, lr, state):
-        state["r"] = _zeros(state, "r", theta) + g * g
-        return theta - lr / np.sqrt(state["r"] + self.hyper["eps"]) * g
+        r = _zeros(state, "r", theta)
+        r += g * g
+        theta -= lr / np.sqrt(r + self.hyper["eps"]) * g
 
 
 class RMSProp(Optimizer):
@@ -120,12 +121,12 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     defaults = {"lr": 1e-3, "rho": 0.9, "eps": 1e-8}
-    formula = "r ← ρr + (1 − ρ)g²;  θ ← θ − α/√(r + ε) · g"
 
     def step(self, theta, g, lr, state):
-        rho = self.hyper["rho"]
-        state["r"] = rho * _zeros(state, "r", theta) + (1 - rho) * g * g
-        return theta - lr / np.sqrt(state["r"] + self.hyper["eps"]) * g
+        rho, r = self.hyper["rho"], _zeros(state, "r", theta)
+        r *= rho
+        r += (1 - rho) * g * g
+        theta -= lr / np.sqrt(r + self.hyper["eps"]) * g
 
 
 class Adam(Optimizer):
@@ -134,17 +135,17 @@ class Adam(Optimizer):
 
     name = "adam"
     defaults = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
-    formula = (
-        "s ← β1·s + (1 − β1)g;  r ← β2·r + (1 − β2)g²;  ŝ ← s/(1 − β1^t);  r̂ ← r/(1 − β2^t);  θ ← θ − α/√(r̂ + ε) · ŝ"
-    )
 
     def step(self, theta, g, lr, state):
         b1, b2, t = self.hyper["beta1"], self.hyper["beta2"], self.t
-        state["s"] = b1 * _zeros(state, "s", theta) + (1 - b1) * g
-        state["r"] = b2 * _zeros(state, "r", theta) + (1 - b2) * g * g
-        s_hat = state["s"] / (1 - b1**t)
-        r_hat = state["r"] / (1 - b2**t)
-        return theta - lr / np.sqrt(r_hat + self.hyper["eps"]) * s_hat
+        s, r = _zeros(state, "s", theta), _zeros(state, "r", theta)
+        s *= b1
+        s += (1 - b1) * g
+        r *= b2
+        r += (1 - b2) * g * g
+        s_hat = s / (1 - b1**t)
+        r_hat = r / (1 - b2**t)
+        theta -= lr / np.sqrt(r_hat + self.hyper["eps"]) * s_hat
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}

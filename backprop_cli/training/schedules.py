@@ -18,7 +18,7 @@ from ..errors import UsageError
 @dataclass(frozen=True)
 class Schedule:
     name: str
-    formula: str
+    formula: str  # the rule as the lectures write it (the README lists the same)
     rate: Callable[..., float]  # rate(lr, t, **params)
     defaults: dict[str, float]
 
