@@ -5,6 +5,7 @@ g = backprop_cli.load("graphs/circuit.yaml")   # or backprop_cli.loads(text)
 g.forward()                                    # {name: value}
 g.backward()                                   # {name: d output / d name}
 g.jvp({"x": 1.0})                              # {name: tangent}
+backprop_cli.gradcheck(g).passed               # reverse and forward mode against a numerical reference
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from .graph import Graph
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """gradcheck is imported on first use: `backprop trace` never pays for it."""
+    if name == "gradcheck":
+        from .verify import gradcheck
+
+        return gradcheck
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BackpropError",
     "EvaluationError",
@@ -23,6 +34,7 @@ __all__ = [
     "GraphFileError",
     "ShapeError",
     "UsageError",
+    "gradcheck",
     "load",
     "loads",
 ]

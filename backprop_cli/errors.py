@@ -63,3 +63,11 @@ class EvaluationError(BackpropError):
     """A value or gradient became NaN or inf, or an op got values outside its domain."""
 
     exit_code = ExitCode.EVALUATION
+
+
+class PluginError(EvaluationError):
+    """A plugin op's Python code raised or returned something unusable; gradcheck turns it into a verdict."""
+
+    def __init__(self, op: str, message: str, where: Position | None = None) -> None:
+        super().__init__(f"op {op}: {message}", where)
+        self.op = op

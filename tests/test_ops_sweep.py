@@ -105,3 +105,50 @@ def test_every_op_has_a_gate_kind_formula_and_local_words():
     for op in OPS.values():
         assert op.formula and op.gate is not None
         assert len(op.local) == op.arity, f"{op.name}: one local-derivative text per argument"
+
+
+@pytest.mark.parametrize("name, case", cases())
+def test_declared_independent_slices_hold(name, case):
+    """Op.independent (and elementwise ops' every axis) is a claim gradcheck's grouping relies on: moving one
+    element of an operand changes the output only in the slice the claim maps it to."""
+    from backprop_cli.graph import Node
+    from backprop_cli.verify.batched import independent
+
+    op = OPS[name]
+    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
+    attrs = {**op.attrs, **attrs}
+    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
+        attrs["broadcast"] = True
+    rng = np.random.default_rng(zlib.crc32(f"slices{name}{case}".encode()))
+    xs = sample(op, shape_list, attrs, rng)
+    out_shape = tuple(op.shape(*[np.shape(x) for x in xs], **attrs))
+    leaves = {f"a{i}": Node(f"a{i}", "input", np.shape(x)) for i, x in enumerate(xs)}
+    gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, impl=op)
+
+    class Shapes:  # what independent() reads: the operands' shapes
+        nodes = {**leaves, "g": gate}
+
+    base = np.asarray(op.forward(*xs, **attrs))
+    for i, x in enumerate(xs):
+        mapping = independent(Shapes, gate, i)
+        if not mapping or op.vjp[i] is None or np.size(x) == 0:
+            continue
+        for _ in range(3):
+            flat = int(rng.integers(np.size(x)))
+            where = np.unravel_index(flat, np.shape(x))
+            moved = [np.array(v, dtype=float, copy=True) for v in xs]
+            moved[i][where] += 0.5 if op.kink is None else 1e-4
+            changed = np.asarray(op.forward(*moved, **attrs)) != base
+            outside = np.ones(out_shape, bool)
+            for operand_axis, out_axis in mapping.items():
+                keep = np.zeros(out_shape[out_axis], bool)
+                keep[where[operand_axis]] = True
+                outside &= ~keep.reshape([-1 if d == out_axis else 1 for d in range(len(out_shape))])
+            assert not (changed & outside).any(), f"{name} argument {i}: {mapping} claims more than holds"
+
+
+def test_every_piecewise_op_says_which_piece_each_element_is_on():
+    """gradcheck detects a stencil crossing a kink by a change of branch: an op that is not analytic needs one."""
+    for op in OPS.values():
+        if not op.analytic:
+            assert op.branch is not None, f"{op.name} has kinks but no branch function"

@@ -18,6 +18,7 @@ from ..cli import EXIT_CODES, load_graph, reports_errors
 )
 @click.option("--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...].")
 @click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
+@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.trace, version 1).")
@@ -31,7 +32,15 @@ from ..cli import EXIT_CODES, load_graph, reports_errors
 )
 @reports_errors
 def trace(
-    graph: str, mode: str, wrt: str | None, at: tuple[str, ...], explain: bool, full: bool, as_json: bool, fmt: str
+    graph: str,
+    mode: str,
+    wrt: str | None,
+    at: tuple[str, ...],
+    allow_python: bool,
+    explain: bool,
+    full: bool,
+    as_json: bool,
+    fmt: str,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..outputs.explain import explain_lines
@@ -40,7 +49,7 @@ def trace(
 
     if wrt is not None and mode == "reverse":
         mode = "forward"
-    result = run_trace(load_graph(graph, at), mode, wrt)
+    result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
     lines = explain_lines(result) if explain else None
     if as_json or fmt == "json":
         import json

@@ -362,6 +362,10 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
             f"output {output!r} is a leaf; it must be a node computed from the leaves", top["output"].where
         )
 
+    if "expect" in top and top["expect"].value is not None:
+        from .answers import check_answers
+
+        check_answers(top["expect"], nodes)
     order = _topological(nodes, list(leaf_values) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
 

@@ -69,6 +69,7 @@ register(
         local=("1[{0} > 0]",),
         analytic=False,
         kink=lambda x: np.abs(x),
+        branch=lambda x: x > 0,
     )
 )
 register(
@@ -84,6 +85,7 @@ register(
         attrs={"alpha": 0.01},
         analytic=False,
         kink=lambda x, alpha=0.01: np.abs(x),
+        branch=lambda x, alpha=0.01: x > 0,
     )
 )
 register(
@@ -105,6 +107,7 @@ register(
         attrs={"broadcast": False},
         analytic=False,
         kink=lambda x, a, **_: np.abs(x),
+        branch=lambda x, a, **_: x > 0,
     )
 )
 register(
@@ -120,5 +123,6 @@ register(
         attrs={"alpha": 1.0},
         analytic=False,
         kink=lambda x, alpha=1.0: np.abs(x) if alpha != 1.0 else np.full(np.shape(x), np.inf),
+        branch=lambda x, alpha=1.0: x > 0 if alpha != 1.0 else np.ones(np.shape(x), bool),
     )
 )

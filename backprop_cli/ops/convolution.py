@@ -42,21 +42,28 @@ def _scatter(cols: np.ndarray, x: np.ndarray, stride: int, padding: int) -> np.n
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, padding: int = 0) -> np.ndarray:
+    if np.iscomplexobj(x) or np.iscomplexobj(w):  # gradcheck's complex step: real BLAS products, not complex einsum
+        real = conv2d(x.real, w.real, None if b is None else b.real, stride, padding)
+        imag = conv2d(x.imag, w.real, None if b is None else b.imag, stride, padding)
+        if np.iscomplexobj(w):
+            real = real - conv2d(x.imag, w.imag, None, stride, padding)
+            imag = imag + conv2d(x.real, w.imag, None, stride, padding)
+        return real + 1j * imag
     cols = _windows(x, w.shape[2], w.shape[3], stride, padding)
-    out = np.einsum("nchwij,fcij->nfhw", cols, w, optimize=True)
+    out = np.moveaxis(np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3])), -1, 1)  # tensordot: no einsum planning
     if b is not None:
         out = out + b[:, None, None]
     return _unbatched_like(out, x)
 
 
 def _conv_vjp_x(g, out, x, w, b=None, stride=1, padding=0):
-    cols = np.einsum("nfhw,fcij->nchwij", _batched(g), w, optimize=True)
+    cols = np.moveaxis(np.tensordot(_batched(g), w, axes=([1], [0])), 3, 1)  # (n, c, h, w, i, j)
     return _scatter(cols, x, stride, padding)
 
 
 def _conv_vjp_w(g, out, x, w, b=None, stride=1, padding=0):
     cols = _windows(x, w.shape[2], w.shape[3], stride, padding)
-    return np.einsum("nchwij,nfhw->fcij", cols, _batched(g), optimize=True)
+    return np.tensordot(_batched(g), cols, axes=([0, 2, 3], [0, 2, 3]))
 
 
 def _conv_vjp_b(g, out, x, w, b=None, stride=1, padding=0):
@@ -79,6 +86,7 @@ register(
         local=("{1} slid over the image (weights shared)", "{0} windows", "1 per position"),
         attrs={"stride": 1, "padding": 0},
         min_args=2,
+        independent=shapes.conv2d_slices,
     )
 )
 
@@ -133,5 +141,6 @@ register(
         attrs={"size": 2, "stride": None},
         analytic=False,
         kink=_pool_kink,
+        branch=_pool_mask,
     )
 )

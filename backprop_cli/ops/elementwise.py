@@ -176,6 +176,7 @@ register(
         local=("sign({0})",),
         analytic=False,
         kink=lambda x: np.abs(x),
+        branch=lambda x: x > 0,
     )
 )
 register(
@@ -221,6 +222,7 @@ register(
         attrs={"broadcast": False},
         analytic=False,
         kink=lambda a, b, **_: np.abs(a - b),
+        branch=lambda a, b, **_: a >= b,
     )
 )
 register(
@@ -236,5 +238,6 @@ register(
         attrs={"broadcast": False},
         analytic=False,
         kink=lambda a, b, **_: np.abs(a - b),
+        branch=lambda a, b, **_: a <= b,
     )
 )

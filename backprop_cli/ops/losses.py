@@ -101,6 +101,7 @@ register(
             np.where(_onehot(s, labels) > 0, np.inf, s - _picked(s, labels)[..., None] + margin)
         ),
         domain=("real", "labels"),
+        branch=lambda s, labels, margin=1.0: _svm_margins(s, labels, margin) > 0,
     )
 )
 register(
@@ -122,6 +123,7 @@ register(
         analytic=False,
         kink=lambda s, y: np.abs(1 - y * s),
         domain=("real", "sign"),
+        branch=lambda s, y: _hinge_active(s, y),
     )
 )
 register(

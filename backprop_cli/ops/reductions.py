@@ -45,6 +45,7 @@ register(
         shape=shapes.reduction,
         local=("1",),
         attrs=REDUCE_ATTRS,
+        independent=shapes.reduction_slices,
     )
 )
 register(
@@ -62,6 +63,7 @@ register(
         shape=shapes.reduction,
         local=("1/n",),
         attrs=REDUCE_ATTRS,
+        independent=shapes.reduction_slices,
     )
 )
 register(
@@ -84,6 +86,7 @@ register(
         local=("1[{0} is the max]",),
         attrs=REDUCE_ATTRS,
         analytic=False,
+        branch=lambda x, axis=None, keepdims=False: x == np.max(x, axis=_ax(axis), keepdims=True),
     )
 )
 register(
@@ -106,6 +109,7 @@ register(
         local=("1[{0} is the min]",),
         attrs=REDUCE_ATTRS,
         analytic=False,
+        branch=lambda x, axis=None, keepdims=False: x == np.min(x, axis=_ax(axis), keepdims=True),
     )
 )
 
@@ -134,6 +138,7 @@ register(
         shape=shapes.along_axis,
         local=("diag(p) - p pᵀ",),
         attrs={"axis": -1},
+        independent=shapes.along_axis_slices,
     )
 )
 register(
@@ -147,6 +152,7 @@ register(
         shape=shapes.along_axis,
         local=("I - 1 pᵀ",),
         attrs={"axis": -1},
+        independent=shapes.along_axis_slices,
     )
 )
 
@@ -168,6 +174,7 @@ register(
         shape=shapes.transpose,
         local=("transpose back",),
         attrs={"axes": None},
+        independent=shapes.transpose_slices,
     )
 )
 register(

@@ -161,3 +161,40 @@ def pool2d(x: Shape, size: int = 2, stride: int | None = None, **_: object) -> S
         raise ShapeError(f"max_pool2d needs x (N,C,H,W) or (C,H,W); got {fmt(x)}")
     s = size if stride is None else stride
     return (*x[:-2], _window(x[-2], size, s, 0, "pool size"), _window(x[-1], size, s, 0, "pool size"))
+
+
+# ---------------------------------------------------------------- independent slices
+# Per argument, {operand axis: output axis}: output slice i along the output axis depends only on slice i of
+# the operand along its axis (Op.independent). Elementwise ops need none: every axis maps to itself.
+
+
+def matmul_slices(a: Shape, b: Shape, **_: object) -> tuple[dict[int, int], ...]:
+    """Row r of a @ b comes from row r of a; column c from column c of b."""
+    rank = len(matmul(a, b))
+    rows = {len(a) - 2: rank - (2 if len(b) >= 2 else 1)} if len(a) >= 2 else {}
+    columns = {len(b) - 1: rank - 1} if len(b) >= 2 else {}
+    return rows, columns
+
+
+def conv2d_slices(x: Shape, w: Shape, b: Shape | None = None, **_: object) -> tuple[dict[int, int], ...]:
+    """Image n of the output comes from image n of x; output channel f from filter f and bias f."""
+    channel = len(x) - 3
+    return ({0: 0} if len(x) == 4 else {}), {0: channel}, {0: channel}
+
+
+def reduction_slices(x: Shape, axis: object = None, keepdims: bool = False, **_: object) -> tuple[dict[int, int]]:
+    """The axes a reduction keeps."""
+    reduced = axes_of(axis, len(x))
+    kept = [i for i in range(len(x)) if i not in reduced]
+    return ({i: i for i in kept} if keepdims else {i: k for k, i in enumerate(kept)},)
+
+
+def along_axis_slices(x: Shape, axis: int = -1, **_: object) -> tuple[dict[int, int]]:
+    """Every axis but the normalized one."""
+    (normalized,) = axes_of(axis, len(x))
+    return ({i: i for i in range(len(x)) if i != normalized},)
+
+
+def transpose_slices(x: Shape, axes: object = None, **_: object) -> tuple[dict[int, int]]:
+    order = list(reversed(range(len(x)))) if axes is None else [a % len(x) for a in axes]
+    return ({source: i for i, source in enumerate(order)},)

@@ -54,6 +54,12 @@ class Op:
     fault: str = "produced a non-finite value"  # what a NaN/inf from this op usually means
     analytic: bool = True  # holomorphic in its inputs: the complex step works through it
     kink: Callable[..., np.ndarray] | None = None  # (*xs, **attrs) -> distances to the nearest kink (any shape)
+    branch: Callable[..., np.ndarray] | None = None  # (*xs, **attrs) -> which piece each element is on; a change
+    #                                                    between two evaluations means a kink lies between them
+    independent: Callable[..., tuple[dict[int, int], ...]] | None = None  # (*shapes, **attrs) -> per argument
+    #   {operand axis: output axis}: output slice i along that axis depends only on the operand's slice i.
+    #   Elementwise ops need none (every axis is independent); gradcheck perturbs many elements at once
+    #   when their effects land in different slices.
     domain: tuple[str, ...] = ()  # per argument: real (default), positive, labels, sign (±1), binary (0/1)
 
     @property

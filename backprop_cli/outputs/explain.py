@@ -81,11 +81,12 @@ def _gate_lines(trace: Trace, row: Row) -> list[str]:
     return lines
 
 
-def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
-    """One lecture-style step from a file node to each operand outside it, through its inner gates."""
+def node_partials(trace: Trace, rows: list[Row]) -> dict[str, tuple[float, str, float]]:
+    """For a scalar file node (its gates, in order): operand outside the node -> (the node's gradient, the
+    local derivative in words, its value), the lecture's one step from the node to each operand."""
     root = rows[-1]
-    if len(rows) < 2 or np.ndim(root.value) != 0 or root.gradient is None:
-        return []
+    if np.ndim(root.value) != 0 or root.gradient is None:
+        return {}
     inner = {r.node.name for r in rows}
     local = {root.node.name: 1.0}
     words: dict[str, list[str]] = {root.node.name: []}
@@ -98,7 +99,7 @@ def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
             if not edge.is_node:
                 continue
             if edge.local is None or np.ndim(edge.local) != 0:
-                return []  # a tensor inside: the gate steps say it better
+                return {}  # a tensor inside: the gate steps say it better
             factor = [] if edge.local_text == "1" else [edge.local_text]
             value, text = here * float(edge.local), path + factor
             if edge.operand in inner:
@@ -106,21 +107,31 @@ def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
                 words[edge.operand] = text  # one path's words; several paths are summed in numbers
             else:
                 outside.setdefault(edge.operand, []).append((value, text))
-    lines = []
-    name, g = root.node.name, float(root.gradient)
+    name = root.node.name
     inner_names = sorted(inner - {name}, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(n) for n in inner_names)) if inner_names else None
     exprs = {r.node.name: f"({r.node.expr})" for r in rows}
+    partials = {}
     for operand, paths in outside.items():
-        value = sum(v for v, _ in paths)
         text = " + ".join(" · ".join(t) or "1" for _, t in paths)
         if pattern:  # inner gates by what they compute: 2·(o - gold), not 2·L.sub1
             for _ in range(len(rows)):
                 text, count = pattern.subn(lambda m: exprs[m.group(0)], text)
                 if not count:
                     break
-        lines.append("  ⇒ " + _step(trace.graph.output, name, operand, g, text, value, g * value))
-    return lines
+        partials[operand] = (float(root.gradient), text, sum(v for v, _ in paths))
+    return partials
+
+
+def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
+    """One lecture-style step from a file node to each operand outside it, through its inner gates."""
+    if len(rows) < 2:
+        return []
+    name = rows[-1].node.name
+    return [
+        "  ⇒ " + _step(trace.graph.output, name, operand, g, text, value, g * value)
+        for operand, (g, text, value) in node_partials(trace, rows).items()
+    ]
 
 
 def explain_lines(trace: Trace) -> list[str]:

@@ -1,0 +1,44 @@
+"""The `expect:` block: students' hand-derived values and gradients, checked for form when the file loads
+(gradcheck checks them for truth)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GraphFileError
+from .yaml_source import Located
+
+KEYS = ("values", "gradients", "tolerance")
+
+
+def check_answers(block: Located, names: dict[str, object]) -> None:
+    """Raises GraphFileError, with a position, for anything but names of the graph with numbers or lists."""
+    if not isinstance(block.value, dict):
+        raise GraphFileError("expect must be a mapping with values, gradients and tolerance", block.where)
+    for key, item in block.value.items():
+        if key not in KEYS:
+            from .builder import suggest
+
+            raise GraphFileError(f"unknown key {key!r} in expect{suggest(key, KEYS)}", block.key_where[key])
+        if key == "tolerance":
+            if isinstance(item.value, bool) or not isinstance(item.value, (int, float)) or not item.value > 0:
+                raise GraphFileError("tolerance must be a number > 0", item.where)
+            continue
+        if not isinstance(item.value, dict):
+            raise GraphFileError(f"expect {key} must map names to numbers", item.where)
+        for name, answer in item.value.items():
+            where = item.key_where[name]
+            if name not in names:
+                from .builder import suggest
+
+                known = [n for n in names if "." not in n]
+                raise GraphFileError(f"expect {key}: {name!r} is not in the graph{suggest(name, known)}", where)
+            plain = answer.plain()
+            try:
+                array = np.asarray(plain, dtype=float)
+            except (TypeError, ValueError):
+                raise GraphFileError(
+                    f"expect {key}: {name} must be a number or a list of numbers", answer.where
+                ) from None
+            if isinstance(plain, bool) or array.dtype == object or not np.all(np.isfinite(array)):
+                raise GraphFileError(f"expect {key}: {name} must be finite numbers", answer.where)

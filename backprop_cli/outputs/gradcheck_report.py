@@ -1,0 +1,204 @@
+"""What `backprop gradcheck` shows: a table per leaf, the elements that failed or sit on kinks, the
+students' answers, one line per file, and a JSON object (schema backprop.gradcheck, version 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..verify import Finding, LeafCheck, Report
+from .numbers import fmt, number
+
+SCHEMA = {"schema": "backprop.gradcheck", "version": 1}
+WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK", "error": "ERROR"}
+STYLES = {"pass": "green", "fail": "bold red", "kink": "yellow", "error": "bold red"}
+
+
+def error_text(value: float) -> str:
+    return "-" if value is None else "nan" if np.isnan(value) else f"{value:.1e}"
+
+
+def at(name: str, index: tuple[int, ...] | None) -> str:
+    if index is None:
+        return f"{name} (random direction)"
+    return f"{name}[{','.join(map(str, index))}]" if index else name
+
+
+def checked_text(leaf: LeafCheck) -> str:
+    size = int(np.prod(leaf.shape, dtype=np.int64))
+    parts = []
+    if leaf.elements:
+        parts.append(f"{leaf.elements}" if leaf.elements == size else f"{leaf.elements} of {size:,}")
+    if leaf.directions:
+        parts.append(f"{leaf.directions} dir{'s' * (leaf.directions != 1)}")
+    return " + ".join(parts) or "0"
+
+
+def finding_line(leaf: LeafCheck, f: Finding) -> str:
+    where = at(leaf.name, f.index)
+    modes = f"reverse {number(f.reverse)}" + ("" if f.forward is None else f", forward {number(f.forward)}")
+    if f.status == "kink":
+        gate = f" at gate {f.gate}" if f.gate else ""
+        slopes = ""
+        if f.left is not None and f.right is not None:
+            slopes = f"; one-sided slopes {number(f.left)} (left) and {number(f.right)} (right)"
+        note = f" ({f.note})" if f.note else ""
+        return f"kink {where}{gate}: the stencil crosses a non-differentiable point{slopes}; {modes}{note}"
+    note = f": {f.note}" if f.note else ""
+    return f"FAIL {where}: {modes}, numeric {number(f.numeric)}{note}"
+
+
+def detail_lines(report: Report) -> list[str]:
+    """Findings, notes, skipped names and the students' answers, one line each."""
+    lines = [f"error: {e}" for e in report.errors]
+    for leaf in report.leaves.values():
+        lines += ["  " + finding_line(leaf, f) for f in leaf.findings]
+        hidden = leaf.failures + leaf.kinks - len(leaf.findings)
+        if hidden > 0:
+            lines.append(f"  … and {hidden} more element{'s' * (hidden != 1)} of {leaf.name}")
+        lines += [f"  note: {leaf.name}: {n}" for n in leaf.notes]
+    lines += [f"  skipped {name}: {why}" for name, why in report.skipped.items()]
+    for e in report.expect:
+        if e.ok:
+            lines.append(f"  ✓ expected {e.label} = {_answer(e.expected)}")
+            continue
+        lines.append(f"  ✗ expected {e.label} = {_answer(e.expected)}, but it is {_answer(e.actual)}")
+        if e.why:
+            lines.append(f"      {e.why}")
+        if e.hint:
+            lines.append(f"      likely slip: {e.hint}")
+    return lines
+
+
+def _answer(value: object) -> str:
+    array = np.asarray(value, dtype=float) if not isinstance(value, str) else None
+    if array is None or array.dtype == object:
+        return str(value)
+    return number(array) if array.ndim == 0 else f"{fmt(array.shape)} {np.array2string(array, precision=4)}"
+
+
+def verdict_line(path: str, report: Report) -> str:
+    """One line per file, for scripts: status, file, and the worst thing found."""
+    leaves = list(report.leaves.values())
+    worst = max((lf.max_rel_error for lf in leaves if not np.isnan(lf.max_rel_error)), default=0.0)
+    bits = [f"{len(leaves)} lea{'ves' if len(leaves) != 1 else 'f'}", f"max rel error {error_text(worst)}"]
+    failing = [lf for lf in leaves if lf.status == "fail"]
+    if failing:
+        lf = failing[0]
+        bits.append(
+            f"{len(failing)} failing: {lf.name} (rel {error_text(lf.max_rel_error)} at {at(lf.name, lf.worst_index)})"
+        )
+    kinks = sum(lf.kinks for lf in leaves)
+    if kinks:
+        bits.append(f"{kinks} kink{'s' * (kinks != 1)}")
+    wrong = [e for e in report.expect if not e.ok]
+    if report.expect:
+        bits.append(f"{len(report.expect) - len(wrong)}/{len(report.expect)} expected answers right")
+    if report.errors:
+        bits.append(report.errors[0])
+    return f"{WORDS[report.status]}  {path}  " + ", ".join(bits)
+
+
+def rich_table(report: Report):
+    from rich.table import Table
+
+    title = f"gradcheck {report.file}: {WORDS[report.status]}"
+    caption = f"{report.dtype}; rtol {report.tolerance.rtol:g}, atol {report.tolerance.atol:g}"
+    table = Table(title=title, caption=caption, title_justify="left")
+    for column in (
+        "leaf",
+        "status",
+        "method",
+        "checked",
+        "max abs err",
+        "max rel err",
+        "worst",
+        "reverse",
+        "forward",
+        "numeric",
+    ):
+        table.add_column(column, justify="left" if column in ("leaf", "status", "method", "worst") else "right")
+    for leaf in report.leaves.values():
+        table.add_row(
+            leaf.name,
+            f"[{STYLES[leaf.status]}]{leaf.status}[/]",
+            leaf.method,
+            checked_text(leaf),
+            error_text(leaf.max_abs_error),
+            error_text(leaf.max_rel_error),
+            "-" if leaf.worst_reverse is None else at("", leaf.worst_index).strip(),
+            "-" if leaf.worst_reverse is None else number(leaf.worst_reverse),
+            "-" if leaf.worst_forward is None else number(leaf.worst_forward),
+            "-" if leaf.worst_numeric is None else number(leaf.worst_numeric),
+        )
+    return table
+
+
+def report_json(report: Report) -> dict:
+    return {
+        **SCHEMA,
+        "passed": report.passed,
+        "status": report.status,
+        "graph": report.graph,
+        "file": report.file,
+        "dtype": report.dtype,
+        "method": report.method,
+        "mode": report.mode,
+        "strict": report.strict,
+        "tolerance": {"rtol": report.tolerance.rtol, "atol": report.tolerance.atol, "floor": report.tolerance.floor},
+        "leaves": {name: _leaf_json(leaf) for name, leaf in report.leaves.items()},
+        "skipped": report.skipped,
+        "expect": [
+            {
+                "kind": e.kind,
+                "name": e.name,
+                "expected": e.expected,
+                "actual": e.actual,
+                "ok": e.ok,
+                "why": e.why,
+                "slip": e.slip,
+                "hint": e.hint,
+            }
+            for e in report.expect
+        ],
+        "errors": report.errors,
+    }
+
+
+def _number(x: float | None) -> float | str | None:
+    return None if x is None else x if np.isfinite(x) else str(x)
+
+
+def _leaf_json(leaf: LeafCheck) -> dict:
+    return {
+        "status": leaf.status,
+        "kind": leaf.kind,
+        "shape": list(leaf.shape),
+        "method": leaf.method,
+        "mode": leaf.mode,
+        "elements": leaf.elements,
+        "directions": leaf.directions,
+        "max_abs_error": _number(leaf.max_abs_error),
+        "max_rel_error": _number(leaf.max_rel_error),
+        "worst_index": None if leaf.worst_index is None else list(leaf.worst_index),
+        "reverse": _number(leaf.worst_reverse),
+        "forward": _number(leaf.worst_forward),
+        "numeric": _number(leaf.worst_numeric),
+        "failures": leaf.failures,
+        "kinks": leaf.kinks,
+        "forward_checked": leaf.forward_checked,
+        "findings": [
+            {
+                "index": None if f.index is None else list(f.index),
+                "status": f.status,
+                "gate": f.gate,
+                "reverse": _number(f.reverse),
+                "forward": _number(f.forward),
+                "numeric": _number(f.numeric),
+                "left": _number(f.left),
+                "right": _number(f.right),
+                "note": f.note,
+            }
+            for f in leaf.findings
+        ],
+        "notes": leaf.notes,
+    }

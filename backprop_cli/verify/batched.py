@@ -1,0 +1,242 @@
+"""Many evaluations at once: the gates downstream of a perturbed node, with a leading batch axis.
+
+gradcheck perturbs elements one at a time; evaluating thousands of perturbed graphs one by one
+would spend its time in Python, and most of it recomputing what did not change. So:
+
+- Only the gates downstream of the perturbed node run, each once per batch. How a gate takes the
+  batch axis follows from its shape rule: elementwise ops broadcast over it, reductions and softmax
+  shift their axis past it, matmul broadcasts it as a batch dimension, conv2d folds it into its image
+  axis; any other op (losses, plugin ops) runs once per batch item.
+- Elements whose effects land in different slices run together. Column j of x @ w depends only on
+  column j of w, so perturbing a whole row of w at once and reading column j of the result gives
+  column j's element alone. A group of such elements stays together through every gate that keeps
+  the slices apart (elementwise ops, the kept axes of a reduction: Op.independent), and splits into
+  one row per element at the first gate that mixes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engines.reverse_mode import relevant
+from ..graph import Const, Graph, Node
+from ..ops import shapes
+
+ELEMENTWISE = (shapes.same, shapes.broadcast)
+AXIS_RULES = (shapes.reduction, shapes.along_axis)
+
+
+def downstream(graph: Graph, start: str) -> list[Node]:
+    """The gates on a path from start to the output, in topological order (start itself excluded)."""
+    key = ("downstream", start)
+    if key not in graph.cache:
+        on_path = relevant(graph, {start})
+        graph.cache[key] = [n for n in graph.gates if n.name in on_path and n.name != start]
+    return graph.cache[key]
+
+
+# ------------------------------------------------------------------ one gate, a whole batch
+
+
+def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[bool], size: int) -> np.ndarray:
+    """fn(*args, **node.attrs) for every batch item at once; args marked batched carry a leading batch axis."""
+    op = node.operation
+    attrs = node.attrs
+    if op.shape in ELEMENTWISE:
+        rank = len(node.shape)
+        padded = [
+            np.reshape(a, (size,) + (1,) * (rank - (np.ndim(a) - 1)) + np.shape(a)[1:]) if b else a
+            for a, b in zip(args, batched, strict=True)
+        ]
+        return np.asarray(fn(*padded, **attrs))
+    if op.shape in AXIS_RULES and fn is op.forward and all(batched):
+        moved = dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))
+        return np.asarray(fn(*args, **moved))
+    if op.shape is shapes.matmul and fn is op.forward and _matmul_broadcasts(args, batched):
+        return np.asarray(fn(*args, **attrs))
+    if op.shape is shapes.conv2d and fn in (op.forward, op.jvp[0]) and batched[0] and not any(batched[1:]):
+        x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
+        out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
+        return np.reshape(out, (size, *node.shape))
+    items = [fn(*(a[k] if b else a for a, b in zip(args, batched, strict=True)), **attrs) for k in range(size)]
+    return np.stack([np.asarray(item) for item in items])
+
+
+def _shift_axis(axis: object, ndim: int) -> object:
+    """The same axes of an operand that gained a leading batch axis."""
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    items = axis if isinstance(axis, (list, tuple)) else [axis]
+    moved = tuple(a + 1 if a >= 0 else a for a in items)
+    return moved if isinstance(axis, (list, tuple)) else moved[0]
+
+
+def _matmul_broadcasts(args: Sequence[object], batched: Sequence[bool]) -> bool:
+    """@ treats the leading axis as a batch dimension where each batched operand is a matrix (or a is a
+    batched vector and b is not batched)."""
+    (a, b), (a_batched, b_batched) = args, batched
+    if b_batched and np.ndim(b) < 3:
+        return False
+    return not a_batched or np.ndim(a) >= 3 or not b_batched
+
+
+# ------------------------------------------------------------------ which gates keep perturbed elements apart
+
+
+def independent(graph: Graph, node: Node, slot: int) -> dict[int, int]:
+    """{operand axis: output axis} of one operand slot (see Op.independent); elementwise ops keep every axis
+    that is not broadcast."""
+    op = node.operation
+    operand_shapes = [() if isinstance(x, Const) else graph.nodes[x].shape for x in node.inputs]
+    if op.shape in ELEMENTWISE:
+        shape, out = operand_shapes[slot], node.shape
+        offset = len(out) - len(shape)
+        return {a: a + offset for a in range(len(shape)) if shape[a] == out[a + offset]}
+    if op.independent is None:
+        return {}
+    return op.independent(*operand_shapes, **node.attrs)[slot]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How perturbations of one node's elements reach the output."""
+
+    start: str
+    gates: list[Node]  # downstream of start, in topological order
+    axes: tuple[int, ...]  # start's axes along which perturbed elements stay apart (empty: no grouping)
+    maps: dict[str, dict[int, int]]  # node run once per group -> {start axis: node axis}
+
+
+def plan(graph: Graph, start: str, grouped: bool = True) -> Plan:
+    key = ("plan", start, grouped)
+    if key not in graph.cache:
+        graph.cache[key] = _plan(graph, start, grouped)
+    return graph.cache[key]
+
+
+def _plan(graph: Graph, start: str, grouped: bool) -> Plan:
+    gates = downstream(graph, start)
+    axes: set[int] | None = None
+    for node in gates:
+        for i, x in enumerate(node.inputs):
+            if x == start:
+                kept = set(independent(graph, node, i))
+                axes = kept if axes is None else axes & kept
+    if not grouped or not axes:
+        return Plan(start, gates, (), {})
+    order = tuple(sorted(axes))
+    maps = {start: {a: a for a in order}}
+    touched = {start}
+    for node in gates:
+        candidates = []
+        for i, x in enumerate(node.inputs):
+            if x in touched:
+                through = independent(graph, node, i) if x in maps else {}
+                mapped = {a: through[ax] for a, ax in maps.get(x, {}).items() if ax in through}
+                candidates.append(mapped if len(mapped) == len(order) else None)
+        if candidates and all(c is not None and c == candidates[0] for c in candidates):
+            maps[node.name] = candidates[0]
+        touched.add(node.name)
+    return Plan(start, gates, order, maps)
+
+
+# ------------------------------------------------------------------ running a plan
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of perturbed evaluations: one per group while groups stay apart, one per element after."""
+
+    groups: int
+    group_of: np.ndarray  # (elements,) the group row each element row reads
+    coords: np.ndarray  # (elements, start ndim) each element's index in the start node
+
+
+def expand(rows: np.ndarray, fill: np.ndarray | float, node_map: dict[int, int], batch: Batch) -> np.ndarray:
+    """From one row per group to one row per element: each element keeps its own slice, `fill` elsewhere."""
+    picked = rows[batch.group_of]
+    if not node_map:
+        return picked
+    ndim = picked.ndim - 1
+    mask = np.ones((len(batch.group_of),) + (1,) * ndim, bool)
+    for a, axis in node_map.items():
+        size = picked.shape[axis + 1]
+        along = np.arange(size).reshape((1,) + tuple(size if d == axis else 1 for d in range(ndim)))
+        mask = mask & (along == batch.coords[:, a].reshape((-1,) + (1,) * ndim))
+    return np.where(mask, picked, fill)
+
+
+def run(
+    graph: Graph,
+    base: dict[str, np.ndarray],
+    how: Plan,
+    batch: Batch,
+    seed: np.ndarray,
+    tangents: bool = False,
+    kinks: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The output, one row per element, when the start node takes the seed rows (one per group): values,
+    or with tangents the forward-mode tangents of the seed directions.
+
+    kinks, if given, receives for each piecewise gate an (elements,) mask: True where the gate is on
+    another piece than in the base evaluation (a stencil crossed its kink).
+    """
+    grouped = {how.start: seed}
+    rows: dict[str, np.ndarray] = {}
+    dtype = graph.dtype
+
+    def element_rows(name: str) -> np.ndarray:
+        if name not in rows:
+            rows[name] = expand(grouped[name], 0.0 if tangents else base[name], how.maps.get(name, {}), batch)
+        return rows[name]
+
+    with np.errstate(all="ignore"):
+        for node in how.gates:
+            together = node.name in how.maps
+            size = batch.groups if together else len(batch.group_of)
+            moved = {}
+            for x in node.inputs:
+                if isinstance(x, str) and (x in grouped or x in rows):
+                    moved[x] = grouped[x] if together else element_rows(x)
+            xs = [np.asarray(x.value, dtype) if isinstance(x, Const) else base[x] for x in node.inputs]
+            if tangents:
+                out = _tangent(node, moved, xs, base[node.name], size)
+            else:
+                args = [moved.get(x, v) if isinstance(x, str) else v for x, v in zip(node.inputs, xs, strict=True)]
+                out = call(
+                    node, node.operation.forward, args, [isinstance(x, str) and x in moved for x in node.inputs], size
+                )
+                if kinks is not None and node.operation.branch is not None:
+                    changed = _branch_changed(node, args, xs, moved, size)
+                    if together:
+                        changed = expand(
+                            np.broadcast_to(changed, (size, *node.shape)), False, how.maps[node.name], batch
+                        )
+                    kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
+            (grouped if together else rows)[node.name] = out
+    return element_rows(graph.output)
+
+
+def _tangent(node: Node, moved: dict[str, np.ndarray], xs: list[np.ndarray], out: np.ndarray, size: int) -> np.ndarray:
+    total = None
+    for i, x in enumerate(node.inputs):
+        rule = node.operation.jvp[i]
+        if isinstance(x, str) and x in moved and rule is not None:
+            args = [moved[x], out, *xs]
+            part = call(node, rule, args, [True] + [False] * (len(args) - 1), size)
+            total = part if total is None else total + part
+    return np.broadcast_to(np.zeros(()) if total is None else total, (size, *node.shape))
+
+
+def _branch_changed(node: Node, args: list, xs: list, moved: dict, size: int) -> np.ndarray:
+    """(size, ...) True where the perturbed operands put an element on another piece of the gate."""
+    branch = node.operation.branch
+    here = np.asarray(branch(*(np.real(x) for x in xs), **node.attrs))
+    batched = [isinstance(x, str) and x in moved for x in node.inputs]
+    there = call(node, branch, [np.real(a) for a in args], batched, size)
+    if np.ndim(there) == np.ndim(here):  # the branch does not read the perturbed operand (prelu's slope)
+        return np.zeros((size, *np.shape(here)), bool)
+    return there != here

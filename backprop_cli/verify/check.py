@@ -1,0 +1,465 @@
+"""gradcheck: reverse mode and forward mode against the numerical reference, element by element.
+
+Every checked node gets
+- per element (all of them, a seeded sample, or none, by mode): its reverse-mode gradient, its
+  forward-mode derivative and the numerical reference;
+- a few seeded random directions u: <reverse gradient, u>, the forward-mode derivative along u and the
+  numerical derivative along u (one projection checks every element's rule at once).
+An element that disagrees is a kink, not a failure, when the stencil crossed a non-differentiable point:
+a piecewise gate changed piece between stencil points, or the stencil does not fit a smooth function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..engines.evaluate import evaluate
+from ..engines.reverse_mode import relevant, reverse_mode
+from ..errors import PluginError, UsageError
+from ..graph import Graph
+from .batched import Batch, downstream, plan, run
+from .numerical import (
+    Derivative,
+    Probe,
+    derivative,
+    element_batch,
+    group_rows,
+    make_probe,
+    stencil_directions,
+    stencil_elements,
+    steps_for,
+)
+from .tolerances import SAFETY, Tolerance, tolerance_for
+
+MODES = ("auto", "full", "sample", "direction")
+METHODS = ("auto", "complex", "richardson", "central")
+AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
+CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
+KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
+KINK_RETRIES = 3  # a stencil that crosses a kink is tried again with steps 10, 100, 1000 times smaller
+
+
+@dataclass
+class Finding:
+    """One element (or random direction, index None) that did not pass."""
+
+    index: tuple[int, ...] | None
+    status: str  # "fail" or "kink"
+    reverse: float
+    forward: float | None
+    numeric: float
+    gate: str | None = None  # the gate whose kink the stencil crossed
+    left: float | None = None  # one-sided slopes of the numerical reference, at a kink
+    right: float | None = None
+    note: str = ""
+
+
+@dataclass
+class LeafCheck:
+    """The verdict on one leaf (or node): pass, fail or kink."""
+
+    name: str
+    kind: str  # input, param or gate
+    shape: tuple[int, ...]
+    method: str
+    mode: str
+    status: str = "pass"
+    elements: int = 0  # elements checked one by one
+    directions: int = 0  # random directions checked
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    worst_index: tuple[int, ...] | None = None
+    worst_reverse: float | None = None
+    worst_forward: float | None = None
+    worst_numeric: float | None = None
+    failures: int = 0
+    kinks: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    forward_checked: bool = True
+
+
+@dataclass
+class Report:
+    """What gradcheck found on one graph; `passed` is the verdict scripts rely on."""
+
+    graph: str
+    file: str
+    dtype: str
+    method: str
+    mode: str
+    tolerance: Tolerance
+    strict: bool
+    leaves: dict[str, LeafCheck] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # name -> why it was not checked
+    expect: list = field(default_factory=list)  # ExpectResult items, for the file's `expect:` block
+    errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
+
+    @property
+    def status(self) -> str:
+        states = {leaf.status for leaf in self.leaves.values()}
+        if self.errors or "fail" in states or any(not e.ok for e in self.expect):
+            return "fail"
+        if "kink" in states:
+            return "fail" if self.strict else "kink"
+        return "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "fail"
+
+
+@dataclass
+class _Context:
+    graph: Graph  # as written (its dtype is what is checked)
+    values: dict[str, np.ndarray]
+    reference: Graph  # float64
+    base: dict[str, np.ndarray]
+    weights: np.ndarray  # float64 output projection
+    gradients: dict[str, np.ndarray]
+    method: str
+    mode: str
+    samples: int
+    directions: int
+    eps: float | None
+    tolerance: Tolerance
+    rng: np.random.Generator
+
+
+def gradcheck(
+    graph: Graph,
+    *,
+    method: str = "auto",
+    mode: str = "auto",
+    samples: int = 20,
+    directions: int = 2,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    strict: bool = False,
+    nodes: bool = False,
+    wrt: list[str] | None = None,
+    seed: int = 0,
+) -> Report:
+    """Check reverse and forward mode against the numerical reference; see the module docstring."""
+    if method not in METHODS or mode not in MODES:
+        raise UsageError(f"method must be one of {', '.join(METHODS)} and mode one of {', '.join(MODES)}")
+    values = evaluate(graph)
+    report = Report(
+        graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
+    )
+    names = _names(graph, nodes, wrt, report)
+    reference, base = _reference(graph, values)
+    out_shape = np.shape(values[graph.output])
+    rng = np.random.default_rng(seed)
+    weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
+    if graph.expect is not None:
+        from .expect import check_expect
+
+        report.expect = check_expect(graph, values)
+    try:
+        gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
+    except PluginError as err:  # the student's backward: every leaf it feeds fails, named
+        report.errors.append(f"reverse mode: {err}")
+        for name in names:
+            node = graph.nodes[name]
+            report.leaves[name] = LeafCheck(name, node.kind, node.shape, method, mode, status="fail", failures=1)
+            report.leaves[name].notes.append(f"reverse mode failed: {err}")
+        return report
+    ctx = _Context(
+        graph,
+        values,
+        reference,
+        base,
+        weights,
+        gradients,
+        method,
+        mode,
+        samples,
+        directions,
+        eps,
+        report.tolerance,
+        rng,
+    )
+    for name in names:
+        report.leaves[name] = _check_node(ctx, name)
+    return report
+
+
+def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> list[str]:
+    """The leaves (and with nodes, the gates) whose gradient is checked; the others, with the reason, in skipped."""
+    candidates = [n.name for n in graph.nodes.values() if n.is_leaf or (nodes and n.name != graph.output)]
+    if wrt:
+        from ..fileformat.builder import suggest
+
+        for name in wrt:
+            if name not in graph.nodes:
+                raise UsageError(f"--wrt {name}: no such leaf or node{suggest(name, graph.nodes)}")
+        candidates = [n for n in graph.nodes if n in wrt]
+    on_path = relevant(graph, None)
+    readers = graph.consumers()
+    chosen = []
+    for name in candidates:
+        slots = [(graph.nodes[g], i) for g in readers[name] for i, x in enumerate(graph.nodes[g].inputs) if x == name]
+        if name not in on_path:
+            report.skipped[name] = "not on a path to the output (its gradient is 0)"
+        elif all(g.operation.vjp[i] is None for g, i in slots):
+            report.skipped[name] = "not differentiable (labels)"
+        else:
+            chosen.append(name)
+    return chosen
+
+
+def _reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
+    """The graph in float64: float32 gradients are judged against a float64 reference at the same point."""
+    if graph.dtype == np.float64:
+        return graph, values
+    leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
+    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values, cache={})
+    return reference, evaluate(reference)
+
+
+def _choose(ctx: _Context, probe: Probe) -> tuple[str, str]:
+    method = ctx.method
+    if method == "auto":
+        method = "complex" if probe.analytic else "richardson"
+    mode = ctx.mode
+    if mode == "auto":
+        mode = "full" if probe.value.size <= AUTO_FULL_LIMIT else "sample"
+    return method, mode
+
+
+def _check_node(ctx: _Context, name: str) -> LeafCheck:
+    probe = make_probe(ctx.reference, ctx.base, name, ctx.weights)
+    method, mode = _choose(ctx, probe)
+    node = ctx.graph.nodes[name]
+    leaf = LeafCheck(name, node.kind, node.shape, method, mode)
+    if method == "complex" and not probe.analytic:
+        leaf.method = method = "richardson"
+        leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
+    gradient = np.asarray(ctx.gradients[name], np.float64)
+    scale = float(np.max(np.abs(gradient), initial=0.0))
+    if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
+        phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
+        scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
+    judge = _Judge(ctx.tolerance, scale, leaf)
+    missing = _missing_forward_rule(ctx.graph, name)
+    if missing:
+        leaf.forward_checked = False
+        leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
+    try:
+        if mode in ("full", "sample"):
+            _check_elements(ctx, probe, method, mode, gradient, judge)
+        _check_directions(ctx, probe, method, gradient, judge)
+    except PluginError as err:
+        leaf.status = "fail"
+        leaf.failures += 1
+        leaf.notes.append(str(err))
+    return leaf
+
+
+def _missing_forward_rule(graph: Graph, name: str) -> str | None:
+    for node in downstream(graph, name):
+        op = node.operation
+        if any(v is not None and j is None for v, j in zip(op.vjp, op.jvp, strict=True)):
+            return node.op
+    return None
+
+
+def _elements(ctx: _Context, probe: Probe, gradient: np.ndarray, mode: str) -> np.ndarray:
+    """The elements to check, ordered so that elements sharing a group sit together."""
+    size = probe.value.size
+    if mode == "full" or size <= ctx.samples:
+        chosen = np.arange(size)
+    else:
+        picked = ctx.rng.choice(size, ctx.samples, replace=False)
+        largest = int(np.argmax(np.abs(gradient)))  # always include the element that matters most
+        chosen = np.unique(np.append(picked, largest))
+    shape = probe.value.shape
+    if not shape or not probe.plan.axes:
+        return chosen
+    order = [a for a in range(len(shape)) if a not in probe.plan.axes] + list(probe.plan.axes)
+    coords = np.unravel_index(chosen, shape)
+    key = np.ravel_multi_index([coords[a] for a in order], [shape[a] for a in order])
+    return chosen[np.argsort(key, kind="stable")]
+
+
+def _chunk(probe: Probe, method: str) -> int:
+    """Elements per batch, so that their rows fit CHUNK_BYTES: one row per element for the gates after the
+    groups split (and the grouped values they read), one per group before."""
+    from .tolerances import POINTS
+
+    how = probe.plan
+    group = int(np.prod([probe.value.shape[a] for a in how.axes], dtype=np.int64)) if how.axes else 1
+    size = {n.name: int(np.prod(n.shape, dtype=np.int64)) for n in how.gates}
+    apart = [n for n in how.gates if n.name not in how.maps]
+    read = {x for n in apart for x in n.inputs if isinstance(x, str) and x in how.maps}
+    per_element = sum(size[n.name] for n in apart) + sum(size.get(x, probe.value.size) for x in read)
+    per_group = sum(size[n] for n in how.maps if n in size) + probe.value.size
+    row = 16 * len(POINTS[method]) * (per_element + per_group / group)
+    return int(max(1, CHUNK_BYTES // row))
+
+
+def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradient: np.ndarray, judge: _Judge) -> None:
+    flat_value = probe.value.reshape(-1)
+    flat_gradient = gradient.reshape(-1)
+    chosen = _elements(ctx, probe, flat_gradient, mode)
+    step = _chunk(probe, method)
+    for start in range(0, len(chosen), step):
+        index = chosen[start : start + step]
+        steps = steps_for(flat_value[index], method, ctx.eps)
+        numeric, gate = _numeric(
+            probe, method, steps, lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method)
+        )
+        forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
+        judge.add(index, flat_gradient[index], forward, numeric, gate)
+    judge.leaf.elements += len(chosen)
+
+
+def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.ndarray, judge: _Judge) -> None:
+    """Seeded random directions: every element's rules are in each projection."""
+    if ctx.directions <= 0:
+        return
+    u = ctx.rng.standard_normal((ctx.directions, *probe.value.shape))
+    u /= np.max(np.abs(u), axis=tuple(range(1, u.ndim)), keepdims=True, initial=1e-300)
+    reverse = np.tensordot(u, gradient, axes=gradient.ndim)
+    forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
+    steps = steps_for(np.full(len(u), float(np.max(np.abs(probe.value), initial=0.0))), method, ctx.eps)
+    numeric, gate = _numeric(probe, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method))
+    judge.add(None, reverse, forward, numeric, gate)
+    judge.leaf.directions += len(u)
+
+
+def _numeric(probe: Probe, method: str, steps: np.ndarray, stencil) -> tuple[Derivative, np.ndarray]:
+    """The numerical reference for each row, and the gate whose kink its stencil crossed ('' for none).
+
+    A row whose stencil crossed a kink, or does not fit a smooth function, is tried again with steps 10,
+    100 and 1000 times smaller: a kink near the point is stepped over rather than across; one at the
+    point stays, and the row is judged a kink if the modes disagree with the reference."""
+    rows = np.arange(len(steps))
+    found = stencil(rows, steps)
+    numeric, gate = derivative(found, method), _first_crossed(found.crossed, probe, len(rows))
+    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value)  # NaN: the step left an op's domain
+    for attempt in range(1, KINK_RETRIES + 1):
+        if not suspect.any():
+            break
+        again = np.flatnonzero(suspect)
+        retry = stencil(again, steps[again] / 10**attempt)
+        better, where = derivative(retry, method), _first_crossed(retry.crossed, probe, len(again))
+        for part in ("value", "error", "left", "right", "smooth"):
+            getattr(numeric, part)[again] = getattr(better, part)
+        gate[again] = where
+        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value)
+    return numeric, gate
+
+
+def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:
+    """Forward-mode derivative of the projected output per element, in the graph's own dtype."""
+    graph = ctx.graph
+    how = plan(graph, name)
+    shape = graph.nodes[name].shape
+    batch, group = element_batch(how, shape, flat, 1)
+    seed = group_rows(np.zeros(shape, graph.dtype), flat, group, np.ones((1, len(flat))), graph.dtype)
+    return _project(ctx, run(graph, ctx.values, how, batch, seed, tangents=True))
+
+
+def _forward_directions(ctx: _Context, name: str, directions: np.ndarray) -> np.ndarray:
+    graph = ctx.graph
+    count = len(directions)
+    batch = Batch(count, np.arange(count), np.zeros((count, 0), np.intp))
+    seed = directions.astype(graph.dtype)
+    return _project(ctx, run(graph, ctx.values, plan(graph, name, grouped=False), batch, seed, tangents=True))
+
+
+def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
+    return np.tensordot(np.asarray(out, np.float64), ctx.weights, axes=ctx.weights.ndim)
+
+
+class _Judge:
+    """Compares analytic and numerical derivatives and keeps the leaf's statistics."""
+
+    def __init__(self, tolerance: Tolerance, scale: float, leaf: LeafCheck) -> None:
+        self.tolerance = tolerance
+        self.scale = scale
+        self.leaf = leaf
+        self.worst = -1.0  # relative error of the element (or direction) shown as the worst
+
+    def add(self, index, reverse, forward, numeric: Derivative, gate: np.ndarray) -> None:
+        tol, leaf = self.tolerance, self.leaf
+        num = numeric.value
+        denom = np.maximum.reduce([np.abs(reverse), np.abs(num), np.full(num.shape, tol.floor * self.scale + 1e-300)])
+        suspect = (gate != "") | ~numeric.smooth  # across a kink the reference's error estimate means nothing
+        allowed = tol.atol + tol.rtol * denom + np.where(suspect, 0.0, SAFETY * numeric.error)
+        err = np.abs(reverse - num)
+        modes_disagree = np.zeros(num.shape, bool)
+        if forward is not None:
+            err = np.maximum(err, np.abs(forward - num))
+            modes_disagree = np.abs(reverse - forward) > tol.atol + tol.rtol * denom
+        bad = ~(err <= allowed)  # NaN is bad
+        kink = bad & ~modes_disagree & suspect
+        fail = bad & ~kink
+        leaf.failures += int(fail.sum())
+        leaf.kinks += int(kink.sum())
+        rel = err / denom
+        judged = ~kink & np.isfinite(err)
+        if judged.any():
+            k = int(np.argmax(np.where(judged, rel, -1.0)))
+            element_known = leaf.worst_reverse is not None and leaf.worst_index is not None
+            if leaf.worst_reverse is None or (rel[k] > self.worst and not (index is None and element_known)):
+                self.worst = float(rel[k])  # an element names what to fix; a direction only that something is
+                leaf.worst_index = None if index is None else _unravel(int(index[k]), leaf.shape)
+                leaf.worst_reverse, leaf.worst_numeric = float(reverse[k]), float(num[k])
+                leaf.worst_forward = None if forward is None else float(forward[k])
+            leaf.max_rel_error = max(leaf.max_rel_error, float(rel[k]))
+            leaf.max_abs_error = max(leaf.max_abs_error, float(np.max(np.where(judged, err, 0.0))))
+        if (~judged & ~kink).any():  # a NaN reference
+            leaf.max_abs_error = leaf.max_rel_error = float("nan")
+        for k in np.flatnonzero(fail | kink):
+            if len(leaf.findings) >= KEPT_FINDINGS:
+                break
+            leaf.findings.append(
+                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree)
+            )
+        if leaf.failures:
+            leaf.status = "fail"
+        elif leaf.kinks:
+            leaf.status = "kink"
+
+    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree) -> Finding:
+        note = ""
+        if modes_disagree[k]:
+            note = "reverse and forward mode disagree"
+        elif not np.isfinite(numeric.value[k]):
+            note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller --eps)"
+        elif is_kink and not gate[k]:
+            note = "the function is not smooth here (one-sided slopes differ at every step size)"
+        return Finding(
+            index=None if index is None else _unravel(int(index[k]), self.leaf.shape),
+            status="kink" if is_kink else "fail",
+            reverse=float(reverse[k]),
+            forward=None if forward is None else float(forward[k]),
+            numeric=float(numeric.value[k]),
+            gate=gate[k] or None,
+            left=_finite(numeric.left[k]),
+            right=_finite(numeric.right[k]),
+            note=note,
+        )
+
+
+def _first_crossed(crossed: dict[str, np.ndarray], probe: Probe, size: int) -> np.ndarray:
+    """Per direction, the first gate (in topological order) whose kink the stencil crossed, or ''."""
+    gate = np.full(size, "", dtype=object)
+    for node in reversed(probe.plan.gates):
+        if node.name in crossed:
+            gate[crossed[node.name].any(axis=0)] = node.name
+    return gate
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()

@@ -1,0 +1,149 @@
+"""The numerical reference: derivatives of the output from forward evaluations only.
+
+Complex step where every op on the path is analytic (one evaluation per element, exact to
+rounding), else central differences with Richardson extrapolation (steps h, h/2, h/4, whose spread
+also estimates the reference's own error). Plain central differences on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..graph import Graph
+from ..ops import OPS
+from .batched import Batch, Plan, plan, run
+from .tolerances import POINTS, STEPS
+
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+@dataclass
+class Probe:
+    """A node whose value is perturbed, and the path its perturbations take to the output."""
+
+    graph: Graph  # evaluated in float64: the reference
+    base: dict[str, np.ndarray]
+    name: str
+    plan: Plan
+    weights: np.ndarray  # the output is projected on these: phi = Σ weights · output
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.base[self.name]
+
+    @property
+    def analytic(self) -> bool:
+        """Every op on the path is holomorphic: the complex step applies."""
+        return all(n.operation.analytic and OPS.get(n.op) is n.operation for n in self.plan.gates)
+
+    def phi(self, output: np.ndarray) -> np.ndarray:
+        """(rows, *output shape) -> (rows,)"""
+        return np.tensordot(output, self.weights, axes=self.weights.ndim)
+
+
+def make_probe(graph: Graph, base: dict[str, np.ndarray], name: str, weights: np.ndarray) -> Probe:
+    return Probe(graph, base, name, plan(graph, name), weights)
+
+
+def element_batch(how: Plan, shape: tuple[int, ...], flat: np.ndarray, points: int) -> tuple[Batch, np.ndarray]:
+    """Rows for perturbing the given elements at each of `points` stencil points, and each element's group.
+
+    Elements that differ only along the plan's independent axes share a group (one evaluation)."""
+    coords = np.stack(np.unravel_index(flat, shape), axis=1) if shape else np.zeros((len(flat), 0), np.intp)
+    other = [a for a in range(len(shape)) if a not in how.axes]
+    _, group = np.unique(coords[:, other], axis=0, return_inverse=True) if other else (None, np.zeros(len(flat), int))
+    group = np.reshape(group, -1)
+    groups = int(group.max(initial=-1)) + 1
+    group_of = np.concatenate([group + p * groups for p in range(points)])
+    return Batch(points * groups, group_of, np.tile(coords, (points, 1))), group
+
+
+def group_rows(value: np.ndarray, flat: np.ndarray, group: np.ndarray, amounts: np.ndarray, dtype) -> np.ndarray:
+    """(points · groups, *shape): value with amounts[p, k] added at element flat[k] in row p·groups + group[k]."""
+    groups = int(group.max(initial=-1)) + 1
+    points = len(amounts)
+    rows = np.empty((points * groups, value.size), dtype)
+    rows[:] = value.reshape(-1)
+    for p in range(points):
+        rows[p * groups + group, flat] += amounts[p]
+    return rows.reshape((points * groups, *value.shape))
+
+
+@dataclass
+class Stencil:
+    """The projected output at every stencil point: phi[p, k] for point p and element (or direction) k."""
+
+    phi: np.ndarray
+    phi0: float
+    steps: np.ndarray  # (k,)
+    crossed: dict[str, np.ndarray]  # gate -> (points, k): the stencil crossed a kink of this gate
+
+
+def stencil_elements(probe: Probe, flat: np.ndarray, steps: np.ndarray, method: str) -> Stencil:
+    """The projected output with element flat[k] moved by p·steps[k], for every stencil point p."""
+    points = np.asarray(POINTS[method])
+    batch, group = element_batch(probe.plan, probe.value.shape, flat, len(points))
+    dtype = np.complex128 if method == "complex" else np.float64
+    seed = group_rows(probe.value, flat, group, points[:, None] * steps[None, :], dtype)
+    return _stencil(probe, batch, seed, len(flat), steps, method)
+
+
+def stencil_directions(probe: Probe, directions: np.ndarray, steps: np.ndarray, method: str) -> Stencil:
+    """The projected output at value + p·steps[k]·directions[k], for every stencil point p."""
+    points = np.asarray(POINTS[method])
+    count = len(directions)
+    how = plan(probe.graph, probe.name, grouped=False)
+    batch = Batch(len(points) * count, np.arange(len(points) * count), np.zeros((len(points) * count, 0), np.intp))
+    amounts = (points[:, None] * steps[None, :]).reshape(-1)
+    moves = np.concatenate([directions] * len(points))
+    seed = probe.value + amounts.reshape((-1,) + (1,) * probe.value.ndim) * moves
+    return _stencil(Probe(probe.graph, probe.base, probe.name, how, probe.weights), batch, seed, count, steps, method)
+
+
+def _stencil(probe: Probe, batch: Batch, seed: np.ndarray, count: int, steps: np.ndarray, method: str) -> Stencil:
+    points = len(POINTS[method])
+    crossed: dict[str, np.ndarray] = {}
+    out = run(probe.graph, probe.base, probe.plan, batch, seed, kinks=None if method == "complex" else crossed)
+    phi = probe.phi(out).reshape(points, count)
+    phi0 = float(np.real(probe.phi(probe.base[probe.graph.output][None])[0]))
+    return Stencil(phi, phi0, steps, {g: m.reshape(points, count) for g, m in crossed.items()})
+
+
+@dataclass
+class Derivative:
+    value: np.ndarray  # (k,) the numerical derivative along each direction
+    error: np.ndarray  # (k,) an estimate of its own error (truncation and rounding)
+    left: np.ndarray  # one-sided slopes at the smallest step (NaN for the complex step)
+    right: np.ndarray
+    smooth: np.ndarray  # (k,) False where the stencil does not fit a smooth function (a kink no op reports)
+
+
+def derivative(stencil: Stencil, method: str) -> Derivative:
+    phi, phi0, h = stencil.phi, stencil.phi0, stencil.steps
+    rounding = 8 * EPS64 * (abs(phi0) + np.max(np.abs(np.real(phi)), axis=0, initial=0.0))
+    if method == "complex":
+        value = np.imag(phi[0]) / h
+        nan = np.full_like(value, np.nan)
+        return Derivative(value, 8 * EPS64 * np.abs(value), nan, nan, np.ones(value.shape, bool))
+    c1 = (phi[0] - phi[1]) / (2 * h)
+    if method == "central":
+        return Derivative(c1, rounding / h, (phi0 - phi[1]) / h, (phi[0] - phi0) / h, np.ones(c1.shape, bool))
+    c2 = (phi[2] - phi[3]) / h
+    c3 = (phi[4] - phi[5]) / (0.5 * h)
+    r1, r2 = (4 * c2 - c1) / 3, (4 * c3 - c2) / 3
+    small = 0.25 * h
+    # One-sided slopes differ by about h·f'' on a smooth function, halving with the step; across a kink
+    # they differ by the jump in slope, whatever the step.
+    gaps = [np.abs(phi[i] - 2 * phi0 + phi[i + 1]) / (s * h) for i, s in ((0, 1.0), (2, 0.5), (4, 0.25))]
+    noise = 4 * rounding / small
+    smooth = ~((gaps[2] > 0.6 * gaps[1]) & (gaps[1] > 0.6 * gaps[0]) & (gaps[2] > noise))
+    return Derivative(r2, np.abs(r2 - r1) + rounding / small, (phi0 - phi[5]) / small, (phi[4] - phi0) / small, smooth)
+
+
+def steps_for(values: np.ndarray, method: str, eps: float | None) -> np.ndarray:
+    """A step per element: scaled to the element's magnitude (at least 1), or the user's --eps."""
+    if eps is not None:
+        return np.full(np.shape(values), float(eps))
+    return STEPS[method] * np.maximum(np.abs(values), 1.0)

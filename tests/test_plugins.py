@@ -1,0 +1,199 @@
+"""Plugin ops (issue 3): a student's layers.py checked by gradcheck. Correct code passes; classic student
+bugs fail with a verdict naming the op; broken code never gives a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from backprop_cli import load
+from backprop_cli.cli import main
+from backprop_cli.errors import GraphFileError
+from backprop_cli.verify import gradcheck
+
+PLUGINS = Path(__file__).parent / "plugins"
+AFFINE = (
+    "affine: {module: layers.py, forward: affine_forward, backward: affine_backward, jvp: affine_jvp, gate: switcher}"
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copy(PLUGINS / "layers.py", tmp_path / "layers.py")
+    return tmp_path
+
+
+def variant(folder: Path, old: str, new: str) -> Path:
+    path = folder / "net.yaml"
+    text = (PLUGINS / "net.yaml").read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["gradcheck", *args, "--allow-python"])
+
+
+def test_the_students_correct_layers_pass_in_both_modes():
+    report = gradcheck(load(PLUGINS / "net.yaml", allow_python=True))
+    assert report.status == "pass"
+    assert set(report.leaves) == {"x", "w1", "b1", "w2", "b2"} and "labels" in report.skipped["y"]
+    assert all(c.elements == c.shape[0] * (c.shape[1] if len(c.shape) > 1 else 1) for c in report.leaves.values())
+
+
+@pytest.mark.parametrize(
+    "bug, leaf",
+    [
+        ("affine_backward_no_transpose", "w1"),  # dW without the transpose
+        ("affine_backward_bias_mean", "b1"),  # db averaged over the batch instead of summed
+    ],
+)
+def test_classic_bugs_in_a_backward_fail_at_the_wrong_leaf(folder, bug, leaf):
+    path = variant(folder, "backward: affine_backward, jvp: affine_jvp", f"backward: {bug}")
+    result = run(str(path), "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["passed"] is False and report["leaves"][leaf]["status"] == "fail"
+    assert report["leaves"][leaf]["worst_index"] is not None
+
+
+def test_relu_mask_on_the_wrong_side_fails(folder):
+    path = variant(folder, "backward: relu_backward,", "backward: relu_backward_wrong_side,")
+    report = gradcheck(load(path, allow_python=True))
+    assert report.leaves["x"].status == "fail" and report.leaves["w1"].status == "fail"
+    assert report.leaves["w2"].status == "pass"  # the ReLU is not on w2's path
+
+
+def test_sigma_prime_from_x_instead_of_sigma_fails(folder):
+    path = folder / "s.yaml"
+    path.write_text(
+        "ops:\n  sig: {module: layers.py, forward: sigmoid_forward, backward: sigmoid_backward_from_x}\n"
+        "inputs: {x: [0.5, -1.0, 2.0]}\nnodes:\n  L: sum(sig(x))\noutput: L\n"
+    )
+    assert gradcheck(load(path, allow_python=True)).leaves["x"].status == "fail"
+    path.write_text(path.read_text().replace("sigmoid_backward_from_x", "sigmoid_backward"))
+    assert gradcheck(load(path, allow_python=True)).status == "pass"
+
+
+@pytest.mark.parametrize(
+    "bug, words",
+    [
+        ("affine_backward_bias_unsummed", "returned a gradient of shape (4, 3) for b of shape (3,)"),
+        ("backward_two_of_three", "returned 2 gradients for 3 inputs (x, w, b)"),
+        ("backward_raises", "backward_raises raised ValueError: shapes (4,3) and (2,3) not aligned"),
+    ],
+)
+def test_a_broken_backward_is_a_verdict_naming_the_op_not_a_traceback(folder, bug, words):
+    path = variant(folder, "backward: affine_backward, jvp: affine_jvp", f"backward: {bug}")
+    result = run(str(path))
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert f"op affine: {bug}" in result.output and words in result.output
+    assert result.output.strip().splitlines()[-1].startswith("FAIL")
+
+
+def test_a_forward_that_raises_is_an_evaluation_error_naming_the_op(folder):
+    (folder / "bad.py").write_text("def f(x):\n    raise RuntimeError('oops')\n\ndef b(g, x):\n    return g\n")
+    path = folder / "g.yaml"
+    path.write_text(
+        "ops:\n  mine: {module: bad.py, forward: f, backward: b}\ninputs: {x: 1}\nnodes: {y: mine(x)}\noutput: y\n"
+    )
+    result = run(str(path))
+    assert result.exit_code == 2, result.output  # found while inferring shapes, before anything runs
+    assert "op mine: f raised RuntimeError: oops" in result.output
+
+
+def test_cs231n_cache_style_layers_work(folder):
+    path = variant(
+        folder,
+        AFFINE,
+        "affine: {module: layers.py, forward: affine_forward_cached, backward: affine_backward_cached, cache: true}",
+    )
+    assert gradcheck(load(path, allow_python=True)).status == "pass"
+
+
+def test_keyword_arguments_come_from_the_forward_functions_defaults(folder):
+    path = folder / "k.yaml"
+    path.write_text(
+        "ops:\n  scale: {module: layers.py, forward: scale_forward, backward: scale_backward}\n"
+        "inputs: {x: [1.0, 2.0]}\nnodes:\n  y: scale(x, factor=3.0)\n  L: sum(y * y)\noutput: L\n"
+    )
+    graph = load(path, allow_python=True)
+    assert graph.forward()["L"] == pytest.approx(45.0)
+    assert gradcheck(graph).status == "pass"
+    path.write_text(path.read_text().replace("factor=3.0", "size=3"))
+    with pytest.raises(GraphFileError, match="takes no keyword argument 'size'"):
+        load(path, allow_python=True)
+
+
+def test_without_allow_python_nothing_is_imported(folder):
+    (folder / "evil.py").write_text(f"open({str(folder / 'ran')!r}, 'w').close()\n")
+    path = folder / "g.yaml"
+    path.write_text(
+        "ops:\n  e: {module: evil.py, forward: f, backward: b}\ninputs: {x: 1}\nnodes: {y: e(x)}\noutput: y\n"
+    )
+    result = CliRunner().invoke(main, ["gradcheck", str(path)])
+    assert result.exit_code == 2 and "--allow-python" in result.output
+    assert not (folder / "ran").exists()
+
+
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ("{module: ../layers.py, forward: f, backward: b}", "outside the graph file's folder"),
+        ("{module: nothere.py, forward: f, backward: b}", "no such Python file"),
+        ("{module: layers.py, forward: affine_forwrd, backward: affine_backward}", "did you mean 'affine_forward'"),
+        ("{module: layers.py, forward: affine_forward}", "missing 'backward'"),
+        (
+            "{module: layers.py, forward: affine_forward, backward: affine_backward, colour: red}",
+            "unknown key 'colour'",
+        ),
+        (
+            "{module: layers.py, forward: affine_forward, backward: affine_backward, gate: blender}",
+            "gate must be one of",
+        ),
+    ],
+)
+def test_bad_plugin_entries_are_one_line_errors_with_a_position(folder, entry, words):
+    sub = folder / "sub"
+    sub.mkdir()
+    shutil.copy(folder / "layers.py", sub / "layers.py")
+    path = sub / "g.yaml"
+    path.write_text(f"ops:\n  mine: {entry}\ninputs: {{x: 1}}\nnodes: {{y: mine(x)}}\noutput: y\n")
+    result = run(str(path))
+    assert result.exit_code == 2, result.output
+    assert words in result.output and f"{path}:2:" in result.output
+
+
+def test_a_plugin_may_not_replace_a_built_in_op(folder):
+    path = folder / "g.yaml"
+    path.write_text(
+        "ops:\n  relu: {module: layers.py, forward: relu_forward, backward: relu_backward}\n"
+        "inputs: {x: 1}\nnodes: {y: relu(x)}\noutput: y\n"
+    )
+    result = run(str(path))
+    assert result.exit_code == 2 and "built-in op" in result.output
+
+
+def test_a_plugin_kink_is_found_numerically(folder):
+    """A plugin's kinks are unknown to the op table: a stencil that does not fit a smooth function is a kink."""
+    path = folder / "r.yaml"
+    path.write_text(
+        "ops:\n  r: {module: layers.py, forward: relu_forward, backward: relu_backward}\n"
+        "inputs: {x: [0.0, 1.5]}\nnodes:\n  L: sum(r(x) * 3)\noutput: L\n"
+    )
+    report = gradcheck(load(path, allow_python=True))
+    assert report.status == "kink", report.leaves["x"].findings
+    (finding,) = [f for f in report.leaves["x"].findings if f.index == (0,)]
+    assert finding.status == "kink" and "not smooth" in finding.note
+
+
+def test_trace_runs_plugin_ops_too(folder):
+    result = CliRunner().invoke(main, ["trace", str(PLUGINS / "net.yaml"), "--allow-python", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["values"]["L"] > 0
