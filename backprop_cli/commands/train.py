@@ -62,9 +62,10 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
     from ..cli import load_graph
+    from ..outputs.files import write_text
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer
-    from ..training.report import check_paths, json_object, progress, summary_lines, trained_text, write_text
+    from ..training.report import check_paths, json_object, progress, summary_lines, trained_text
 
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:

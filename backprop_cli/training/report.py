@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
 from ..graph import Graph
+from ..outputs.files import check_output
 from ..outputs.numbers import number, summary, to_json
 from .loop import Run
 from .optimizers import Optimizer
@@ -25,22 +25,8 @@ SUFFIXES = {  # option -> the kinds of file it writes
 # ------------------------------------------------------------ paths, checked before training
 def check_paths(out: str | None, plot: str | None, animate: str | None) -> None:
     for option, path in (("-o", out), ("--plot", plot), ("--animate", animate)):
-        if path is None:
-            continue
-        target = Path(path)
-        if target.suffix.lower() not in SUFFIXES[option]:
-            raise UsageError(f"{option} {path}: the file name must end in {', '.join(SUFFIXES[option])}")
-        if target.is_dir():
-            raise UsageError(f"{option} {path}: is a directory")
-        if not target.resolve().parent.is_dir():
-            raise UsageError(f"{option} {path}: no such directory {str(target.parent)!r}")
-
-
-def write_text(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        if path is not None:
+            check_output(option, path, SUFFIXES[option])
 
 
 def trained_text(graph: Graph, params: dict[str, np.ndarray], out: str) -> str:

@@ -1,0 +1,103 @@
+"""`backprop render`: the graph as a circuit diagram, values and gradients on every wire."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import EXIT_CODES, load_graph, reports_errors
+from ..errors import UsageError
+from ..outputs.graphviz_program import FORMATS, TIMEOUT
+from ..outputs.groups import ALL_GROUPS
+
+
+@click.command(epilog=EXIT_CODES)
+@click.argument("graph")
+@click.option("-o", "--output", "out", metavar="FILE", help="The drawing: .svg, .png, .pdf or .dot (- for stdout).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
+@click.option(
+    "--mode",
+    type=click.Choice(["reverse", "forward", "both"]),
+    default="reverse",
+    show_default=True,
+    help="Gradients (reverse mode), tangents (forward mode), or both under each value.",
+)
+@click.option("--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...].")
+@click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
+@click.option(
+    "--collapse",
+    metavar="[NAMES]",
+    is_flag=False,
+    flag_value=ALL_GROUPS,
+    help="Draw groups as single boxes: all of them, or the named groups and expanded nodes (a,b).",
+)
+@click.option(
+    "--steps", "steps_dir", metavar="DIR", help="One frame per step of the backward pass, and DIR/index.html."
+)
+@click.option("--worksheet", is_flag=True, help="Gradients left blank; the answer key goes to FILE.key.svg beside it.")
+@click.option(
+    "--blank",
+    type=click.Choice(["gradients", "values", "both"]),
+    help="What a worksheet leaves blank (implies --worksheet).  [default: gradients]",
+)
+@click.option("--legend/--no-legend", default=True, show_default=True, help="The key to styles under the diagram.")
+@click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=TIMEOUT,
+    show_default=True,
+    help="Seconds allowed to dot for one drawing.",
+)
+@reports_errors
+def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
+    """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    from ..outputs.diagram import Look, build_dot
+    from ..outputs.files import check_folder, check_output, write_bytes, write_folder
+    from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
+    from ..outputs.groups import collapse_names
+    from ..outputs.steps import draw_steps
+    from ..outputs.trace import run_trace
+    from ..outputs.worksheet import key_path, worksheet_dots
+
+    steps_dir, blank = options["steps_dir"], options["blank"]
+    worksheet = options["worksheet"] or blank is not None
+    if out is None and steps_dir is None:
+        raise UsageError("render needs -o FILE (or --steps DIR)")
+    if out is not None and out != "-":
+        check_output("-o", out)
+    fmt = drawing_format(out, fmt)
+    if worksheet:
+        if out is None or out == "-":
+            raise UsageError("--worksheet writes two files: give -o FILE (the key goes beside it)")
+        check_output("-o", key_path(out))
+    if steps_dir is not None:
+        check_folder("--steps", steps_dir)
+    if fmt != "dot" or steps_dir is not None:
+        find_dot()  # before any work: say how to install it
+    if wrt is not None and mode == "reverse":
+        mode = "forward"
+
+    trace = run_trace(load_graph(graph, options["at"]), mode, wrt)
+    look = Look(collapse=collapse_names(trace.graph, options["collapse"]), legend=options["legend"])
+    timeout, dpi = options["timeout"], options["dpi"]
+    files: dict[str, bytes] = {}  # every drawing is made before anything is written
+    if worksheet:
+        sheet, key = worksheet_dots(trace, look, blank or "gradients")
+        files = {out: run_dot(sheet, fmt, timeout, dpi), key_path(out): run_dot(key, fmt, timeout, dpi)}
+    elif out is not None:
+        files = {out: run_dot(build_dot(trace, look), fmt, timeout, dpi)}
+    frames = draw_steps(trace, look, "png" if fmt == "png" else "svg", timeout, dpi) if steps_dir is not None else {}
+
+    for path, drawing in files.items():
+        if path == "-":
+            click.get_binary_stream("stdout").write(drawing)
+        else:
+            write_bytes(path, drawing)
+    if worksheet:
+        click.echo(f"wrote the worksheet {out} and its answer key {key_path(out)}", err=True)
+    if steps_dir is not None:
+        write_folder(steps_dir, frames)
+        click.echo(f"wrote {len(frames) - 1} frames and index.html to {steps_dir}", err=True)
+
+
+command = render

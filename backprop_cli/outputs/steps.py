@@ -1,0 +1,158 @@
+"""--steps: the backward pass one gate at a time (reverse topological order), as frames, and an
+index.html that steps through them. In forward mode the frames follow the forward pass instead.
+
+Frame 0 shows every value and the output's gradient 1; frame k runs the k-th gate's step: that
+gate is highlighted, the gradients it sends appear on its input wires, and a fork shows the
+partial sum of what has arrived until its last reader is done. Every frame keeps one layout: a
+gradient still to come is a "?" as wide as the number it stands for.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from string import Template
+
+import numpy as np
+
+from ..errors import UsageError
+from .diagram import Look, Moment, build_dot, wrapped
+from .graphviz_program import TIMEOUT, box_sizes, run_dot
+from .numbers import number
+from .routes import trace_routes
+from .trace import Row, Trace
+
+MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
+
+
+def _sends(row: Row) -> str:
+    sent = [(e.operand, e.sent) for e in row.edges if e.is_node and e.sent is not None]
+    if not sent:
+        return "sends nothing back (it does not reach the output)"
+    if all(np.ndim(g) == 0 for _, g in sent):
+        return "sends " + ", ".join(f"∂ {number(g)} to {name}" for name, g in sent)
+    return "sends gradients to " + ", ".join(name for name, _ in sent)
+
+
+def moments(trace: Trace) -> list[Moment]:
+    gates = [row for row in trace.rows if not row.node.is_leaf]
+    forward = trace.mode == "forward"
+    out = trace.graph.output
+    if forward:
+        first = f"The leaves: values, and tangents along {trace.wrt}. Each step computes one gate's value and tangent."
+    else:
+        first = (
+            f"Forward pass done: every wire has its value. The backward pass starts at the output: d{out}/d{out} = 1."
+        )
+    frames = [Moment(frozenset(), None, first, forward)]
+    order = gates if forward else gates[::-1]
+    done: set[str] = set()
+    for k, row in enumerate(order, 1):
+        node = row.node
+        done.add(node.name)
+        head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate.role})"
+        if forward:
+            text = f"{head} gets value {number(row.value)}" if np.ndim(row.value) == 0 else f"{head} is computed"
+            if np.ndim(row.tangent) == 0:
+                text += f" and tangent ṫ {number(row.tangent)}"
+        else:
+            text = f"{head} {_sends(row)}"
+        frames.append(Moment(frozenset(done), node.name, text, forward))
+    return frames
+
+
+def draw_steps(
+    trace: Trace, look: Look, fmt: str = "svg", timeout: float = TIMEOUT, dpi: int | None = None
+) -> dict[str, bytes]:
+    """The frames step-0.svg … (numbers padded to one width) and index.html, by file name."""
+    frames = moments(trace)
+    if len(frames) > MAX_FRAMES:
+        raise UsageError(
+            f"--steps draws one frame per gate: {len(frames) - 1:,} gates are more than {MAX_FRAMES - 1}; "
+            "draw a smaller graph"
+        )
+    routes = trace_routes(trace)
+    width = len(str(len(frames) - 1))
+    names = [f"step-{k:0{width}d}.{fmt}" for k in range(len(frames))]
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        # every box at its largest: with nothing done and with everything done, every gate marked current
+        everything = frozenset(row.node.name for row in trace.rows)
+        extremes = [Moment(done, None, forward=frames[0].forward, sizing=True) for done in (frozenset(), everything)]
+        measured = list(pool.map(lambda m: box_sizes(build_dot(trace, look, m, routes), timeout), extremes))
+        sizes = {box: (max(s[box][0] for s in measured), max(s[box][1] for s in measured)) for box in measured[0]}
+        lines = max(len(wrapped(m.caption)) for m in frames)
+        frames = [replace(m, sizes=sizes, caption_lines=lines) for m in frames]
+        texts = [build_dot(trace, look, moment, routes) for moment in frames]
+        drawings = list(pool.map(lambda text: run_dot(text, fmt, timeout, dpi), texts))
+    title = f"{trace.graph.name}: {trace.graph.about}" if trace.graph.about else trace.graph.name or "backprop"
+    page = index_html(title, names, [m.caption for m in frames])
+    return {**dict(zip(names, drawings, strict=True)), "index.html": page.encode("utf-8")}
+
+
+def index_html(title: str, frames: list[str], captions: list[str]) -> str:
+    """A page that steps through the frames: buttons and the arrow keys; nothing is fetched from the network."""
+    data = json.dumps({"frames": frames, "captions": captions}).replace("<", "\\u003c")  # no </script> inside
+    return _PAGE.substitute(title=html.escape(title), data=data, first=frames[0])  # one pass: no text re-read
+
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>
+  body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; color: #1a1a1a; }
+  nav { display: flex; gap: 0.75em; align-items: center; margin: 0.5em 0; }
+  button { font-size: 1em; padding: 0.3em 1em; }
+  #caption { min-height: 2.6em; max-width: 60em; }
+  #frame { border: 1px solid #ddd; }
+  .hint { color: #6e6e6e; font-size: 0.9em; }
+</style>
+</head>
+<body>
+<h1>${title}</h1>
+<nav>
+  <button id="first" title="first frame (Home)">⏮</button>
+  <button id="prev" title="previous frame (←)">← prev</button>
+  <span id="counter"></span>
+  <button id="next" title="next frame (→)">next →</button>
+  <button id="last" title="last frame (End)">⏭</button>
+  <span class="hint">keys: ← → Home End</span>
+</nav>
+<p id="caption"></p>
+<img id="frame" src="${first}" alt="">
+<script>
+const steps = ${data};
+let at = 0;
+let scale = null;  // one scale for every frame (fitted to the first), so the boxes never jump
+const frame = document.getElementById("frame");
+frame.addEventListener("load", () => {
+  if (scale === null) scale = Math.min(1, (document.body.clientWidth - 4) / frame.naturalWidth);
+  frame.style.width = Math.round(frame.naturalWidth * scale) + "px";
+});
+function show(k) {
+  at = Math.max(0, Math.min(steps.frames.length - 1, k));
+  frame.src = steps.frames[at];
+  frame.alt = steps.captions[at];
+  document.getElementById("caption").textContent = steps.captions[at];
+  document.getElementById("counter").textContent = "frame " + at + " of " + (steps.frames.length - 1);
+  document.getElementById("prev").disabled = at === 0;
+  document.getElementById("next").disabled = at === steps.frames.length - 1;
+}
+document.getElementById("first").onclick = () => show(0);
+document.getElementById("prev").onclick = () => show(at - 1);
+document.getElementById("next").onclick = () => show(at + 1);
+document.getElementById("last").onclick = () => show(steps.frames.length - 1);
+document.addEventListener("keydown", (e) => {
+  const moves = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: steps.frames.length - 1};
+  if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
+});
+show(0);
+</script>
+</body>
+</html>
+""")

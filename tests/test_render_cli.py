@@ -1,0 +1,242 @@
+"""`backprop render` through click's CliRunner: formats, paths, a missing or slow `dot`, --steps, --worksheet."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from test_render import parse  # the SVG reader (tests/ is on sys.path: pytest's prepend import mode)
+
+GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+EXAMPLES = sorted(p.stem for p in GRAPHS.glob("*.yaml"))
+
+
+def one_line_error(result, code: int, *words: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+# ------------------------------------------------------------ formats
+@needs_dot
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_renders(run, tmp_path, example):
+    out = tmp_path / f"{example}.svg"
+    result = run("render", example, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    ET.fromstring(out.read_bytes())
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # exactly the path given
+
+
+@needs_dot
+@pytest.mark.parametrize(("name", "magic"), [("c.png", b"\x89PNG"), ("c.pdf", b"%PDF"), ("c.svg", b"<?xml")])
+def test_format_from_the_suffix(run, tmp_path, name, magic):
+    result = run("render", "circuit", "-o", str(tmp_path / name))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+@needs_dot
+def test_format_option_and_stdout(run, tmp_path):
+    result = run("render", "circuit", "--format", "png", "-o", str(tmp_path / "picture"))
+    assert result.exit_code == 0 and (tmp_path / "picture").read_bytes().startswith(b"\x89PNG")
+    result = run("render", "circuit", "-o", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("<?xml") and "∂ &#45;4" in result.stdout
+
+
+@needs_dot
+def test_at_overrides_a_leaf(run, tmp_path):
+    out = tmp_path / "c.svg"
+    assert run("render", "circuit", "--at", "x=3", "-o", str(out)).exit_code == 0
+    assert parse(out.read_bytes()).wire("x", "q")["texts"] == ["3", "∂ -4"]
+
+
+def test_format_dot_works_without_the_dot_program(run, tmp_path):
+    out = tmp_path / "c.dot"
+    result = run("render", "circuit", "-o", str(out), env={"PATH": str(tmp_path)})
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().startswith("digraph backprop {")
+
+
+@pytest.mark.parametrize(
+    "args", [["-o", "c.svg"], ["-o", "c.png"], ["--steps", "frames"], ["-o", "c.svg", "--worksheet"]]
+)
+def test_missing_dot_says_how_to_install_it(run, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "circuit", *args, env={"PATH": str(tmp_path / "empty")})
+    one_line_error(result, 2, "apt-get install graphviz", "brew install graphviz", "https://graphviz.org/download/")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dot_that_hangs_is_stopped(run, tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nexec {shutil.which('sleep')} 30\n")  # exec: no child left holding the pipes
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "circuit", "-o", "c.svg", "--timeout", "0.3", env={"PATH": str(fake.parent)})
+    one_line_error(result, 2, "did not finish", "0.3 s", "--timeout")
+    assert not (tmp_path / "c.svg").exists()
+
+
+def test_a_dot_that_fails_is_one_line(run, tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'Error: something broke' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    result = run("render", "circuit", "-o", "c.svg", env={"PATH": str(fake.parent)})
+    one_line_error(result, 2, "dot failed (exit 1): Error: something broke")
+
+
+# ------------------------------------------------------------ paths and usage
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "render needs -o FILE"),
+        (["-o", "c.txt"], "cannot tell the format"),
+        (["-o", "c.png", "--format", "svg"], "the name says png, --format says svg"),
+        (["-o", "no/such/dir/c.svg"], "no such directory"),
+        (["-o", "."], "is a directory"),
+        (["-o", "-", "--worksheet"], "two files"),
+        (["-o", "c.svg", "--collapse", "layer9"], "not a group"),
+        (["-o", "c.svg", "--collapse"], "no groups"),
+        (["-o", "c.svg", "--at", "nope=3"], "not a leaf"),
+        (["--steps", "g.yaml"], "not a directory"),
+        (["--steps", "no/such/frames"], "no such directory"),
+    ],
+)
+def test_bad_usage_is_one_line_and_writes_nothing(run, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.yaml").write_text((GRAPHS / "circuit.yaml").read_text())
+    result = run("render", "g.yaml", *args)
+    one_line_error(result, 2, message)
+    assert [p.name for p in tmp_path.iterdir()] == ["g.yaml"]
+
+
+def test_an_evaluation_error_is_exit_3(run, graph_file, tmp_path):
+    result = run("render", str(graph_file("inputs: {x: 0}\nnodes: {y: log(x)}\noutput: y\n")), "-o", "y.dot")
+    one_line_error(result, 3, "y")
+
+
+def test_trace_does_not_import_what_render_needs():
+    code = (
+        "import sys; from click.testing import CliRunner; from backprop_cli.cli import main;"
+        "r = CliRunner().invoke(main, ['trace', 'circuit']); assert r.exit_code == 0;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('graphviz', 'subprocess', 'concurrent') "
+        "or m.startswith('backprop_cli.outputs.') and m.rsplit('.', 1)[1] in "
+        "('diagram', 'routes', 'steps', 'worksheet', 'groups', 'dot_text', 'graphviz_program')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------ teaching outputs
+@needs_dot
+def test_steps_write_a_frame_per_gate_and_a_page(run, tmp_path):
+    folder = tmp_path / "frames"
+    result = run("render", "sin_fork", "--steps", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "index.html",
+        "step-0.svg",
+        "step-1.svg",
+        "step-2.svg",
+        "step-3.svg",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]  # nothing outside DIR
+    frames = [(folder / f"step-{k}.svg").read_bytes() for k in range(4)]
+    first, middle, last = parse(frames[0]), parse(frames[2]), parse(frames[3])
+    # frame 0: values, and only the output's gradient
+    assert first.wire("x2", "a1")["texts"][0] == "3" and first.wire("x2", "a1")["texts"][1].startswith("∂ ?")
+    assert first.wire("a3", "output")["texts"] == ["6.14112", "∂ 1"]
+    # frame 2: a2 = x1 * x2 ran; the fork at x2 has one of its two gradients
+    assert "current" in middle.classes["▶ this step"] and middle.box("a2")[0] == "▶ this step"
+    assert middle.box("x2")[-1] == "fork: Σ∂ = ? + 2 = ?"
+    assert middle.wire("x2", "a2")["texts"] == ["3", "∂ 2"] and "current" in middle.wire("x2", "a2")["class"]
+    assert last.box("x2")[-1] == "fork: Σ∂ = (-0.989992) + 2 = 1.01001"
+    assert "Step 3 of 3: a1 = sin(x2) (scaler) sends ∂ -0.989992 to x2" in last.text
+    sizes = {ET.fromstring(frame).get("width") for frame in frames}
+    assert len(sizes) == 1  # one layout for every frame
+    page = (folder / "index.html").read_text()
+    assert "step-3.svg" in page and "ArrowRight" in page and "ArrowLeft" in page
+    assert "http" not in page.replace("http-equiv", "")  # nothing from the network
+
+
+@needs_dot
+def test_steps_in_forward_mode_follow_the_forward_pass(run, tmp_path):
+    result = run("render", "circuit", "--wrt", "x", "--steps", str(tmp_path / "f"))
+    assert result.exit_code == 0, result.stderr
+    first = parse((tmp_path / "f" / "step-0.svg").read_bytes())
+    assert first.wire("x", "q")["texts"] == ["-2", "ṫ 1"]
+    assert first.wire("q", "f")["texts"][0].startswith("?")
+    step = parse((tmp_path / "f" / "step-1.svg").read_bytes())
+    assert "Step 1 of 2: q = x + y (distributor) gets value 3 and tangent ṫ 1" in step.text
+    assert step.wire("q", "f")["texts"] == ["3", "ṫ 1"]
+
+
+def test_steps_page_escapes_user_text(tmp_path):
+    from backprop_cli.outputs.steps import index_html
+
+    page = index_html('<script>alert("x")</script>', ["step-0.svg"], ["</script><script>alert(1)</script>"])
+    assert "<script>alert" not in page and "&lt;script&gt;" in page and "\\u003c/script>" in page
+
+
+@needs_dot
+def test_worksheet_and_its_answer_key(run, tmp_path):
+    out = tmp_path / "sheet.svg"
+    result = run("render", "circuit", "-o", str(out), "--worksheet")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sheet.key.svg", "sheet.svg"]
+    sheet, key = parse(out.read_bytes()), parse((tmp_path / "sheet.key.svg").read_bytes())
+    assert sheet.wire("x", "q")["texts"] == ["-2", "∂ [" + "\u00a0" * 8 + "]"]
+    assert sheet.wire("f", "output")["texts"] == ["-12", "∂ 1"]  # where the student starts
+    assert sheet.box("f") == ["f = q * z", "switcher"]  # the factors would give the answers away
+    assert "-4" not in "".join(w["texts"][1] for ws in sheet.wires.values() for w in ws)
+    assert key.wire("x", "q")["texts"] == ["-2", "∂ -4"] and "answer key" in key.text
+
+
+@needs_dot
+def test_worksheet_of_values(run, tmp_path):
+    out = tmp_path / "values.svg"
+    result = run("render", "gates", "-o", str(out), "--blank", "values")
+    assert result.exit_code == 0, result.stderr
+    sheet = parse(out.read_bytes())
+    assert sheet.wire("x", "m")["texts"] == ["3", "∂ -8"]  # the leaves' values are given
+    assert sheet.wire("m", "s")["texts"] == ["[" + "\u00a0" * 8 + "]", "∂ 2"]
+    assert (tmp_path / "values.key.svg").exists()
+
+
+@needs_dot
+def test_dpi_sets_the_png_size(run, tmp_path):
+    sizes = []
+    for dpi in ("48", "96"):
+        out = tmp_path / f"c{dpi}.png"
+        assert run("render", "circuit", "-o", str(out), "--dpi", dpi).exit_code == 0
+        sizes.append(int.from_bytes(out.read_bytes()[16:20], "big"))  # the PNG header's width
+    assert sizes[1] > 1.8 * sizes[0]
+
+
+def test_help_lists_the_options(run):
+    result = run("render", "--help")
+    assert result.exit_code == 0
+    for option in (
+        "--format",
+        "--mode",
+        "--wrt",
+        "--at",
+        "--collapse",
+        "--steps",
+        "--worksheet",
+        "--blank",
+        "--timeout",
+    ):
+        assert option in result.stdout
