@@ -1,0 +1,126 @@
+"""Every op of the table as PyTorch calls, and a generated graph evaluated and differentiated by torch.autograd.
+
+torch's own functions wherever one means the same thing; where a convention differs, the line says
+how it is bridged. Imported only by tests/test_torch_differential.py, which skips or fails without torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from generated_graphs import Generated, Tree
+
+F = torch.nn.functional
+
+
+def _reduction(reduce):
+    """sum/mean/amax/amin over the given axes; amax and amin split a tie's gradient evenly, as backprop's
+    max and min do (torch.max(x, dim) would send it all to one index)."""
+
+    def call(x: torch.Tensor, axis: object = None, keepdims: bool = False) -> torch.Tensor:
+        if x.dim() == 0:
+            return reduce(x)
+        dims = range(x.dim()) if axis is None else axis if isinstance(axis, list) else [axis]
+        return reduce(x, dim=tuple(dims), keepdim=keepdims)
+
+    return call
+
+
+def _prelu(x: torch.Tensor, a: torch.Tensor, broadcast: bool = False) -> torch.Tensor:
+    """F.prelu where its form fits: one slope, or one per channel along axis 1; the formula elsewhere."""
+    if torch.broadcast_shapes(x.shape, a.shape) == x.shape and x.dim() >= 1:
+        slopes = [n for n in (1,) * (x.dim() - a.dim()) + tuple(a.shape)]
+        if all(n == 1 for n in slopes):
+            return F.prelu(x, a.reshape(1))
+        if x.dim() >= 2 and all(n == 1 for i, n in enumerate(slopes) if i != 1):
+            return F.prelu(x, a.reshape(-1))
+    return torch.where(x > 0, x, a * x)
+
+
+def _elementwise(fn):
+    return lambda a, b, broadcast=False: fn(a, b)
+
+
+TORCH = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softplus": lambda x: F.softplus(x, threshold=50.0),  # the default 20 returns x itself, 2e-9 off log(1 + e^x)
+    "relu": torch.relu,
+    "leaky_relu": lambda x, alpha=0.01: F.leaky_relu(x, alpha),
+    "prelu": _prelu,
+    "elu": lambda x, alpha=1.0: F.elu(x, alpha),
+    "conv2d": lambda x, w, b=None, stride=1, padding=0: F.conv2d(x, w, b, stride, padding),
+    "max_pool2d": lambda x, size=2, stride=None: F.max_pool2d(x, size, size if stride is None else stride),
+    "identity": lambda x: x,
+    "add": _elementwise(torch.add),
+    "sub": _elementwise(torch.sub),
+    "mul": _elementwise(torch.mul),
+    "div": _elementwise(torch.div),
+    "neg": torch.neg,
+    "pow": _elementwise(torch.pow),
+    "exp": torch.exp,
+    "log": torch.log,
+    "sqrt": torch.sqrt,
+    "abs": torch.abs,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "maximum": _elementwise(torch.maximum),
+    "minimum": _elementwise(torch.minimum),
+    "matmul": torch.matmul,
+    "sum": _reduction(torch.sum),
+    "mean": _reduction(torch.mean),
+    "max": _reduction(torch.amax),
+    "min": _reduction(torch.amin),
+    "softmax": lambda x, axis=-1: torch.softmax(x, axis),
+    "log_softmax": lambda x, axis=-1: torch.log_softmax(x, axis),
+    "transpose": lambda x, axes=None: x.permute(*(reversed(range(x.dim())) if axes is None else axes)),
+    "reshape": lambda x, shape=None: x.reshape(shape),
+    "mse": F.mse_loss,
+    "cross_entropy": lambda z, labels: F.cross_entropy(z, labels.long()),  # mean over rows of -log_softmax[label]
+    # cs231n's SVM loss sums the margins of a row; torch's multi_margin_loss divides them by the C classes
+    "multiclass_hinge": lambda s, labels, margin=1.0: (
+        F.multi_margin_loss(s, labels.long(), margin=margin) * s.shape[-1]
+    ),
+    "hinge": lambda s, y: torch.relu(1 - y * s).mean(),  # torch has no ±1 hinge (hinge_embedding_loss is another loss)
+    "log_loss": F.binary_cross_entropy_with_logits,  # on logits, y ∈ {0, 1}
+}
+
+
+def evaluate_tree(tree: Tree, env: dict[str, torch.Tensor], seen: list[torch.Tensor]) -> torch.Tensor:
+    """The tree's value; `seen` receives the value of every op in it."""
+    if tree.op == "name":
+        return env[tree.name]
+    if tree.op == "num":
+        return torch.tensor(tree.number, dtype=torch.float64)
+    out = TORCH[tree.op](*(evaluate_tree(a, env, seen) for a in tree.args), **dict(tree.attrs))
+    seen.append(out)
+    return out
+
+
+def _as_node(value: torch.Tensor) -> torch.Tensor:
+    """A tensor of its own whose .grad is d f / d node (a node `n1: x1` must not share x1's .grad)."""
+    if not value.requires_grad:
+        return value.detach().clone().requires_grad_(True)
+    node = value.clone()
+    node.retain_grad()
+    return node
+
+
+def values_and_gradients(
+    generated: Generated, seen: list[torch.Tensor] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The named nodes' values, and d f / d every leaf with a derivative and every named node
+    (`seen`, if given, receives every op's output, its .grad kept)."""
+    seen = [] if seen is None else seen
+    env = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
+    for n in generated.differentiable:
+        env[n].requires_grad_(True)
+    for n, tree in generated.trees.items():
+        env[n] = _as_node(evaluate_tree(tree, env, seen))
+    for out in seen:
+        if out.requires_grad:
+            out.retain_grad()
+    env["f"].backward()
+    names = [*generated.differentiable, *generated.trees]
+    grads = {n: np.zeros(env[n].shape) if env[n].grad is None else env[n].grad.numpy() for n in names}
+    return {n: env[n].detach().numpy() for n in generated.trees}, grads
