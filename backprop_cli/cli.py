@@ -58,7 +58,26 @@ COMMANDS = ("trace", "gradcheck", "render", "train", "examples", "ops")
 
 
 class LazyGroup(click.Group):
-    """Imports a command's module only when it runs: `trace` never pays for `render`'s imports."""
+    """Imports a command's module only when it runs: `trace` never pays for `render`'s imports.
+    Usage errors are one line on stderr, like every other error (click's own take four)."""
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:  # bare `backprop`: the help, as usual
+            click.echo(err.ctx.get_help(), err=True)
+            sys.exit(int(ExitCode.BAD_INPUT))
+        except click.UsageError as err:
+            hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+            click.echo(f"backprop: error: {' '.join(err.format_message().split())}{hint}", err=True)
+            sys.exit(int(ExitCode.BAD_INPUT))
+        except click.ClickException as err:
+            click.echo(f"backprop: error: {' '.join(err.format_message().split())}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("backprop: aborted", err=True)
+            sys.exit(int(ExitCode.FAILED))
+        sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from importlib.util import find_spec

@@ -97,3 +97,25 @@ def test_unused_leaf_is_a_warning_not_an_error(run, graph_file):
     result = run("trace", str(path))
     assert result.exit_code == 0
     assert "warning: leaf 'unused' is not used" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["trace", "circuit", "--mode", "sideways"], "Invalid value for '--mode'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["trace", "circuit", "--frobnicate"], "No such option '--frobnicate'"),
+        (["train", "rosenbrock", "--steps", "0"], "Invalid value for '--steps'"),
+        (["gradcheck"], "Missing argument 'GRAPH...'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(args, words):
+    """click's own usage errors (four lines with a blank one) are folded into the project's one-line form."""
+    from click.testing import CliRunner
+
+    from backprop_cli.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("backprop: error: "), result.stderr
+    assert words in result.stderr and "--help" in result.stderr

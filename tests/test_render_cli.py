@@ -240,3 +240,13 @@ def test_help_lists_the_options(run):
         "--timeout",
     ):
         assert option in result.stdout
+
+
+# ------------------------------------------------------------ --check: gradcheck's verdict on each leaf
+def test_check_writes_each_leafs_verdict(run, graph_file):
+    result = run("render", "circuit", "--check", "--format", "dot", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("gradcheck: pass (rel") == 3  # x, y, z
+    kink = graph_file("inputs: {x: [0.0, 2.0]}\nnodes:\n  L: sum(relu(x) * 3)\noutput: L\n")
+    result = run("render", str(kink), "--check", "--format", "dot", "-o", "-")
+    assert result.exit_code == 0 and "gradcheck: kink (rel" in result.stdout

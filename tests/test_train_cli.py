@@ -267,7 +267,10 @@ def test_animate_writes_an_html_page(run, tmp_path):
     out = tmp_path / "race.html"
     result = run("train", "saddle", "--compare", "sgd:lr=0.1,adam:lr=0.1", "--steps", "5", "--animate", str(out), "-q")
     assert result.exit_code == 0, result.stderr
-    assert "<html" in out.read_text().lower() or "animation" in out.read_text().lower()
+    page = out.read_text()
+    assert "<html" in page.lower() or "animation" in page.lower()
+    assert "http://" not in page and "https://" not in page, "self-contained: nothing fetched from the network"
+    assert "▶" in page and 'class="fa' not in page  # the buttons have their symbols without font-awesome
 
 
 def test_missing_matplotlib_is_one_line_exit_2(run, tmp_path, monkeypatch):
@@ -291,3 +294,13 @@ def test_bundled_optimizer_graphs_train(run):
         final = json.loads(result.stdout)["runs"][0]["final_loss"]
         lowest = {"rosenbrock": 0.0, "beale": 0.0, "saddle": -0.25, "perceptron_data": 0.0}[name]
         assert math.isclose(final, lowest, abs_tol=0.06), (name, final)
+
+
+def test_divergence_with_json_still_prints_a_json_object(run):
+    import json
+
+    result = run("train", "rosenbrock", "--lr", "0.1", "--steps", "50", "--json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["schema"] == "backprop.train" and "diverged at step" in data["error"] and data["exit_code"] == 3
+    assert len(result.stderr.strip().splitlines()) == 1

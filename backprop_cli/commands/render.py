@@ -39,6 +39,8 @@ from ..outputs.groups import ALL_GROUPS
     type=click.Choice(["gradients", "values", "both"]),
     help="What a worksheet leaves blank (implies --worksheet).  [default: gradients]",
 )
+@click.option("--check", is_flag=True, help="Run gradcheck and write its verdict on each leaf (pass, fail, kink).")
+@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--legend/--no-legend", default=True, show_default=True, help="The key to styles under the diagram.")
 @click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option(
@@ -77,8 +79,15 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     if wrt is not None and mode == "reverse":
         mode = "forward"
 
-    trace = run_trace(load_graph(graph, options["at"]), mode, wrt)
-    look = Look(collapse=collapse_names(trace.graph, options["collapse"]), legend=options["legend"])
+    loaded = load_graph(graph, options["at"], options["allow_python"])
+    trace = run_trace(loaded, mode, wrt)
+    verdicts = None
+    if options["check"]:
+        from ..verify import gradcheck
+
+        report = gradcheck(loaded)
+        verdicts = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
+    look = Look(collapse=collapse_names(trace.graph, options["collapse"]), legend=options["legend"], verdicts=verdicts)
     timeout, dpi = options["timeout"], options["dpi"]
     files: dict[str, bytes] = {}  # every drawing is made before anything is written
     if worksheet:

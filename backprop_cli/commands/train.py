@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cli import EXIT_CODES, reports_errors
-from ..errors import UsageError
+from ..errors import EvaluationError, UsageError
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
     "lr": "lr",
@@ -58,6 +58,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
 @click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
+@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @reports_errors
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
@@ -70,27 +71,34 @@ def train(graph: str, **options) -> None:
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
-    loaded = load_graph(graph)
+    loaded = load_graph(graph, allow_python=options["allow_python"])
     runs_wanted = _runs(options)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
     _check_schedule_options(options["schedule"], schedule_params)
 
     runs = []
-    for optimizer in optimizers:
-        with progress(optimizer, options["steps"], options["quiet"]) as on_step:
-            runs.append(
-                run_training(
-                    loaded,
-                    optimizer,
-                    options["steps"],
-                    options["schedule"],
-                    schedule_params,
-                    options["batch_size"],
-                    options["seed"],
-                    on_step,
+    try:
+        for optimizer in optimizers:
+            with progress(optimizer, options["steps"], options["quiet"]) as on_step:
+                runs.append(
+                    run_training(
+                        loaded,
+                        optimizer,
+                        options["steps"],
+                        options["schedule"],
+                        schedule_params,
+                        options["batch_size"],
+                        options["seed"],
+                        on_step,
+                    )
                 )
-            )
+    except EvaluationError as err:
+        if options["as_json"]:  # scripts read stdout: the error goes there too (and to stderr, exit 3)
+            import json
+
+            click.echo(json.dumps({"schema": "backprop.train", "version": 1, "error": str(err), "exit_code": 3}))
+        raise
     if options["out"]:
         write_text(options["out"], trained_text(loaded, runs[0].params, options["out"]))
     if options["plot"] or options["animate"]:
