@@ -54,6 +54,33 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     return graph.with_values(overrides) if overrides else graph
 
 
+# ------------------------------------------------------------ options shared by several commands
+
+
+def mode_options(command: Callable) -> Callable:
+    """--mode and --wrt: which way the derivatives are taken (trace, render)."""
+    command = click.option(
+        "--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...]."
+    )(command)
+    return click.option(
+        "--mode",
+        type=click.Choice(["reverse", "forward", "both"]),
+        default="reverse",
+        show_default=True,
+        help="Reverse mode (backpropagation, gradients), forward mode (tangents), or both.",
+    )(command)
+
+
+def graph_options(command: Callable) -> Callable:
+    """--at and --allow-python: how the graph file is read (trace, gradcheck, render, train)."""
+    command = click.option(
+        "--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code."
+    )(command)
+    return click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")(
+        command
+    )
+
+
 COMMANDS = ("trace", "gradcheck", "render", "train", "examples", "ops")
 
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, load_graph, reports_errors
+from ..cli import EXIT_CODES, graph_options, load_graph, reports_errors
 from ..errors import BackpropError, ExitCode
 from ..verify.check import METHODS, MODES
 
@@ -17,6 +17,7 @@ largest of the files' (3 > 2 > 1 > 0)."""
 
 @click.command(epilog=EXIT_CODES + "\n\n" + MORE)
 @click.argument("graphs", nargs=-1, required=True, metavar="GRAPH...")
+@graph_options
 @click.option(
     "--method",
     type=click.Choice(METHODS),
@@ -42,8 +43,6 @@ largest of the files' (3 > 2 > 1 > 0)."""
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
-@click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
-@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @reports_errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, load_graph, reports_errors
+from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
@@ -12,17 +12,10 @@ from ..outputs.groups import ALL_GROUPS
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
+@mode_options
+@graph_options
 @click.option("-o", "--output", "out", metavar="FILE", help="The drawing: .svg, .png, .pdf or .dot (- for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
-@click.option(
-    "--mode",
-    type=click.Choice(["reverse", "forward", "both"]),
-    default="reverse",
-    show_default=True,
-    help="Gradients (reverse mode), tangents (forward mode), or both under each value.",
-)
-@click.option("--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...].")
-@click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
 @click.option(
     "--collapse",
     metavar="[NAMES]",
@@ -40,7 +33,6 @@ from ..outputs.groups import ALL_GROUPS
     help="What a worksheet leaves blank (implies --worksheet).  [default: gradients]",
 )
 @click.option("--check", is_flag=True, help="Run gradcheck and write its verdict on each leaf (pass, fail, kink).")
-@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--legend/--no-legend", default=True, show_default=True, help="The key to styles under the diagram.")
 @click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option(

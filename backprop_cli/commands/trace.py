@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, load_graph, reports_errors
+from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
-@click.option(
-    "--mode",
-    type=click.Choice(["reverse", "forward", "both"]),
-    default="reverse",
-    show_default=True,
-    help="Reverse mode (backpropagation), forward mode (tangents), or both.",
-)
-@click.option("--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...].")
-@click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")
-@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
+@mode_options
+@graph_options
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.trace, version 1).")

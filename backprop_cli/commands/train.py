@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, reports_errors
+from ..cli import EXIT_CODES, graph_options, reports_errors
 from ..errors import EvaluationError, UsageError
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
@@ -20,6 +20,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
+@graph_options
 @click.option(
     "--optimizer",
     default="sgd",
@@ -58,7 +59,6 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
 @click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
-@click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @reports_errors
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
@@ -71,7 +71,7 @@ def train(graph: str, **options) -> None:
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
-    loaded = load_graph(graph, allow_python=options["allow_python"])
+    loaded = load_graph(graph, options["at"], options["allow_python"])
     runs_wanted = _runs(options)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
