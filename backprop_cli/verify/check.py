@@ -11,7 +11,7 @@ a piecewise gate changed piece between stencil points, or the stencil does not f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,84 +31,14 @@ from .numerical import (
     stencil_elements,
     steps_for,
 )
-from .tolerances import SAFETY, Tolerance, tolerance_for
+from .tolerances import Tolerance, tolerance_for
+from .verdicts import Judge, LeafCheck, Report
 
 MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
 CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
-KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
 KINK_RETRIES = 3  # a stencil that crosses a kink is tried again with steps 10, 100, 1000 times smaller
-
-
-@dataclass
-class Finding:
-    """One element (or random direction, index None) that did not pass."""
-
-    index: tuple[int, ...] | None
-    status: str  # "fail" or "kink"
-    reverse: float
-    forward: float | None
-    numeric: float
-    gate: str | None = None  # the gate whose kink the stencil crossed
-    left: float | None = None  # one-sided slopes of the numerical reference, at a kink
-    right: float | None = None
-    note: str = ""
-
-
-@dataclass
-class LeafCheck:
-    """The verdict on one leaf (or node): pass, fail or kink."""
-
-    name: str
-    kind: str  # input, param or gate
-    shape: tuple[int, ...]
-    method: str
-    mode: str
-    status: str = "pass"
-    elements: int = 0  # elements checked one by one
-    directions: int = 0  # random directions checked
-    max_abs_error: float = 0.0
-    max_rel_error: float = 0.0
-    worst_index: tuple[int, ...] | None = None
-    worst_reverse: float | None = None
-    worst_forward: float | None = None
-    worst_numeric: float | None = None
-    failures: int = 0
-    kinks: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    forward_checked: bool = True
-
-
-@dataclass
-class Report:
-    """What gradcheck found on one graph; `passed` is the verdict scripts rely on."""
-
-    graph: str
-    file: str
-    dtype: str
-    method: str
-    mode: str
-    tolerance: Tolerance
-    strict: bool
-    leaves: dict[str, LeafCheck] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # name -> why it was not checked
-    expect: list = field(default_factory=list)  # ExpectResult items, for the file's `expect:` block
-    errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
-
-    @property
-    def status(self) -> str:
-        states = {leaf.status for leaf in self.leaves.values()}
-        if self.errors or "fail" in states or any(not e.ok for e in self.expect):
-            return "fail"
-        if "kink" in states:
-            return "fail" if self.strict else "kink"
-        return "pass"
-
-    @property
-    def passed(self) -> bool:
-        return self.status != "fail"
 
 
 @dataclass
@@ -244,7 +174,7 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
-    judge = _Judge(ctx.tolerance, scale, leaf)
+    judge = Judge(ctx.tolerance, scale, leaf)
     missing = _missing_forward_rule(ctx.graph, name)
     if missing:
         leaf.forward_checked = False
@@ -302,7 +232,7 @@ def _chunk(probe: Probe, method: str) -> int:
     return int(max(1, CHUNK_BYTES // row))
 
 
-def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradient: np.ndarray, judge: _Judge) -> None:
+def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradient: np.ndarray, judge: Judge) -> None:
     flat_value = probe.value.reshape(-1)
     flat_gradient = gradient.reshape(-1)
     chosen = _elements(ctx, probe, flat_gradient, mode)
@@ -318,7 +248,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
     judge.leaf.elements += len(chosen)
 
 
-def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.ndarray, judge: _Judge) -> None:
+def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.ndarray, judge: Judge) -> None:
     """Seeded random directions: every element's rules are in each projection."""
     if ctx.directions <= 0:
         return
@@ -377,77 +307,6 @@ def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(out, np.float64), ctx.weights, axes=ctx.weights.ndim)
 
 
-class _Judge:
-    """Compares analytic and numerical derivatives and keeps the leaf's statistics."""
-
-    def __init__(self, tolerance: Tolerance, scale: float, leaf: LeafCheck) -> None:
-        self.tolerance = tolerance
-        self.scale = scale
-        self.leaf = leaf
-        self.worst = -1.0  # relative error of the element (or direction) shown as the worst
-
-    def add(self, index, reverse, forward, numeric: Derivative, gate: np.ndarray) -> None:
-        tol, leaf = self.tolerance, self.leaf
-        num = numeric.value
-        denom = np.maximum.reduce([np.abs(reverse), np.abs(num), np.full(num.shape, tol.floor * self.scale + 1e-300)])
-        suspect = (gate != "") | ~numeric.smooth  # across a kink the reference's error estimate means nothing
-        allowed = tol.atol + tol.rtol * denom + np.where(suspect, 0.0, SAFETY * numeric.error)
-        err = np.abs(reverse - num)
-        modes_disagree = np.zeros(num.shape, bool)
-        if forward is not None:
-            err = np.maximum(err, np.abs(forward - num))
-            modes_disagree = np.abs(reverse - forward) > tol.atol + tol.rtol * denom
-        bad = ~(err <= allowed)  # NaN is bad
-        kink = bad & ~modes_disagree & suspect
-        fail = bad & ~kink
-        leaf.failures += int(fail.sum())
-        leaf.kinks += int(kink.sum())
-        rel = err / denom
-        judged = ~kink & np.isfinite(err)
-        if judged.any():
-            k = int(np.argmax(np.where(judged, rel, -1.0)))
-            element_known = leaf.worst_reverse is not None and leaf.worst_index is not None
-            if leaf.worst_reverse is None or (rel[k] > self.worst and not (index is None and element_known)):
-                self.worst = float(rel[k])  # an element names what to fix; a direction only that something is
-                leaf.worst_index = None if index is None else _unravel(int(index[k]), leaf.shape)
-                leaf.worst_reverse, leaf.worst_numeric = float(reverse[k]), float(num[k])
-                leaf.worst_forward = None if forward is None else float(forward[k])
-            leaf.max_rel_error = max(leaf.max_rel_error, float(rel[k]))
-            leaf.max_abs_error = max(leaf.max_abs_error, float(np.max(np.where(judged, err, 0.0))))
-        if (~judged & ~kink).any():  # a NaN reference
-            leaf.max_abs_error = leaf.max_rel_error = float("nan")
-        for k in np.flatnonzero(fail | kink):
-            if len(leaf.findings) >= KEPT_FINDINGS:
-                break
-            leaf.findings.append(
-                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree)
-            )
-        if leaf.failures:
-            leaf.status = "fail"
-        elif leaf.kinks:
-            leaf.status = "kink"
-
-    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree) -> Finding:
-        note = ""
-        if modes_disagree[k]:
-            note = "reverse and forward mode disagree"
-        elif not np.isfinite(numeric.value[k]):
-            note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller --eps)"
-        elif is_kink and not gate[k]:
-            note = "the function is not smooth here (one-sided slopes differ at every step size)"
-        return Finding(
-            index=None if index is None else _unravel(int(index[k]), self.leaf.shape),
-            status="kink" if is_kink else "fail",
-            reverse=float(reverse[k]),
-            forward=None if forward is None else float(forward[k]),
-            numeric=float(numeric.value[k]),
-            gate=gate[k] or None,
-            left=_finite(numeric.left[k]),
-            right=_finite(numeric.right[k]),
-            note=note,
-        )
-
-
 def _first_crossed(crossed: dict[str, np.ndarray], probe: Probe, size: int) -> np.ndarray:
     """Per direction, the first gate (in topological order) whose kink the stencil crossed, or ''."""
     gate = np.full(size, "", dtype=object)
@@ -455,11 +314,3 @@ def _first_crossed(crossed: dict[str, np.ndarray], probe: Probe, size: int) -> n
         if node.name in crossed:
             gate[crossed[node.name].any(axis=0)] = node.name
     return gate
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
-
-
-def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
