@@ -35,14 +35,17 @@ def trace(
     fmt: str,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
-    from ..outputs.explain import explain_lines
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
     from ..outputs.trace import run_trace
 
     if wrt is not None and mode == "reverse":
         mode = "forward"
     result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
-    lines = explain_lines(result) if explain else None
+    lines = None
+    if explain:
+        from ..outputs.explain import explain_lines  # only --explain pays for it
+
+        lines = explain_lines(result)
     if as_json or fmt == "json":
         import json
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EvaluationError
-from ..graph import Graph
-from .evaluate import all_finite, describe_bad, operands
+from ..graph import Graph, Node
+from .evaluate import all_finite, describe_bad, gate_plan, operands
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -61,6 +61,15 @@ def _zero(graph: Graph, name: str, dtype: np.dtype) -> np.ndarray:
     return graph.cache[key]
 
 
+def _one(graph: Graph, out: np.ndarray) -> np.ndarray:
+    """d output / d output: ones, read-only and made once per graph (and shape and dtype of the output)."""
+    key = ("one", np.shape(out), out.dtype)
+    if key not in graph.cache:
+        graph.cache[key] = np.ones(key[1], key[2])
+        graph.cache[key].flags.writeable = False
+    return graph.cache[key]
+
+
 def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     ancestors = {graph.output}
     for node in reversed(graph.gates):
@@ -75,6 +84,26 @@ def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     return ancestors & descendants
 
 
+def backward_plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[tuple[Node, tuple, tuple]]:
+    """The gates on the paths from wrt to the output, last first, each with its operands (as in
+    gate_plan) and the slots a gradient is sent down: (slot, operand, reverse rule). Built once per
+    graph, wrt and dtype, so a training step skips data inputs and constants without looking."""
+    key = ("backward plan", None if wrt is None else frozenset(wrt), dtype)
+    if key not in graph.cache:
+        needed = relevant(graph, wrt)
+        plan = []
+        for node, _, inputs in reversed(gate_plan(graph, dtype)):
+            slots = tuple(
+                (i, operand, rule)
+                for i, (operand, rule) in enumerate(zip(node.inputs, node.operation.vjp, strict=False))
+                if isinstance(operand, str) and operand in needed and rule is not None
+            )
+            if node.name in needed and slots:
+                plan.append((node, inputs, slots))
+        graph.cache[key] = plan
+    return graph.cache[key]
+
+
 def reverse_mode(
     graph: Graph,
     values: dict[str, np.ndarray],
@@ -87,26 +116,28 @@ def reverse_mode(
     wrt limits the work to the paths from those leaves; edges, if given, receives the
     gradient each gate sends down each of its operand slots (for explanations).
     """
-    needed = relevant(graph, wrt)
     out = values[graph.output]
-    grads: dict[str, np.ndarray] = {graph.output: np.ones_like(out) if seed is None else seed}
-    dtype = graph.dtype
+    grads: dict[str, np.ndarray] = {graph.output: _one(graph, out) if seed is None else seed}
+    finite = seed is None or all_finite(np.asarray(seed))  # checked as each gradient is made, each array once
     with np.errstate(all="ignore"):
-        for node in reversed(graph.gates):
+        for node, inputs, slots in backward_plan(graph, wrt, graph.dtype):
             g = grads.get(node.name)
-            if g is None or node.name not in needed:
+            if g is None:
                 continue
-            xs = operands(node, values, dtype)
-            for i, operand in enumerate(node.inputs):
-                rule = node.operation.vjp[i]
-                if not isinstance(operand, str) or operand not in needed or rule is None:
-                    continue
-                contribution = unbroadcast(rule(g, values[node.name], *xs, **node.attrs), np.shape(xs[i]))
+            xs = [values[x] if isinstance(x, str) else x for x in inputs]
+            y = values[node.name]
+            for i, operand, rule in slots:
+                contribution = unbroadcast(rule(g, y, *xs, **node.attrs), np.shape(xs[i]))
                 if edges is not None:
                     edges[(node.name, i)] = contribution
-                grads[operand] = contribution if operand not in grads else grads[operand] + contribution
-        if not all(all_finite(g) for g in grads.values()):
-            raise _first_fault(graph, values, needed, grads)
+                if contribution is not g:  # a distributor hands g on as it is: checked already
+                    finite = finite and all_finite(contribution)
+                if operand in grads:  # a fork: the sum can overflow even when both parts are finite
+                    contribution = grads[operand] + contribution
+                    finite = finite and all_finite(contribution)
+                grads[operand] = contribution
+        if not finite:
+            raise _first_fault(graph, values, relevant(graph, wrt), grads)
     ordered = {}
     for name in graph.nodes:
         g = grads.get(name)

@@ -1,12 +1,13 @@
 """From a parsed graph file to a Graph: leaves, gates expanded from expressions, checks.
 
-Every check happens here, before any gate's value is computed: names, ops and their
-arguments, cycles, shapes, sizes.
+Every check happens here, before any gate's value is computed and before any `{shape, init}`
+leaf is drawn: names, ops and their arguments, cycles, shapes, sizes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ..errors import GraphFileError, Position, ShapeError
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
 from .expressions import BINARY, Call, ExpressionSyntaxError, Name, Num, parse_expression, value_text
-from .leaves import leaf_marks, make_leaf
+from .leaves import leaf_marks, read_leaf
 from .yaml_source import Located
 
 TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
@@ -294,12 +295,11 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         seed = top["seed"].value
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise GraphFileError("seed must be a whole number ≥ 0", top["seed"].where)
-    rng = _LazyRng(seed)
     base = Path(source).resolve().parent if Path(source).is_file() else Path.cwd()  # where `file:` leaves are
 
-    # ------------------------------------------------ leaves
+    # ------------------------------------------------ leaves: their shapes now, their values once every shape is known
     nodes: dict[str, Node] = {}
-    leaf_values: dict[str, np.ndarray] = {}
+    makers: dict[str, Callable[[np.random.Generator], np.ndarray]] = {}
     for kind, key in (("input", "inputs"), ("param", "params")):
         if key not in top or top[key].value is None:
             continue
@@ -311,9 +311,8 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
             _check_name(leaf, where)
             if leaf in nodes:
                 raise GraphFileError(f"{leaf!r} is defined twice (inputs and params)", where)
-            value = make_leaf(item, leaf, rng, dtype, base)
-            leaf_values[leaf] = value
-            nodes[leaf] = Node(name=leaf, kind=kind, shape=value.shape, where=where, attrs=leaf_marks(item, leaf, kind))
+            shape, makers[leaf] = read_leaf(item, leaf, dtype, base)
+            nodes[leaf] = Node(name=leaf, kind=kind, shape=shape, where=where, attrs=leaf_marks(item, leaf, kind))
 
     # ------------------------------------------------ ops: the built-in table plus the file's plugin ops
     ops: dict[str, Op] = dict(OPS)
@@ -366,8 +365,10 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         from .answers import check_answers
 
         check_answers(top["expect"], nodes)
-    order = _topological(nodes, list(leaf_values) + [p.node.name for p in pending])
+    order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
+    rng = _LazyRng(seed)
+    leaf_values = {leaf: make(rng) for leaf, make in makers.items()}  # in file order: the same random draws
 
     graph = Graph(
         nodes=ordered,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -109,13 +110,16 @@ def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
     return marks
 
 
-def make_leaf(
-    item: Located, name: str, rng: np.random.Generator, dtype: np.dtype, base: Path | None = None
-) -> np.ndarray:
-    """Build one leaf's value (a `file:` is read from base, the graph file's folder).
-    Raises GraphFileError naming the file position."""
+def read_leaf(
+    item: Located, name: str, dtype: np.dtype, base: Path | None = None
+) -> tuple[tuple[int, ...], Callable[[np.random.Generator], np.ndarray]]:
+    """One leaf's shape, and how to make its value. Numbers written in the graph file and `file:` arrays are
+    read now (their size is the file's); a `{shape, init}` value is only drawn when the returned function
+    is called, so the builder can check every shape and the graph's size first. Raises GraphFileError
+    naming the file position."""
     if not isinstance(item.value, dict):
-        return _literal(item, dtype)
+        value = _literal(item, dtype)
+        return value.shape, lambda rng: value
     spec = item.value
     unknown = set(spec) - LEAF_KEYS
     if unknown:
@@ -130,9 +134,11 @@ def make_leaf(
         extra = sorted(set(spec) - {"file", "data"})
         if extra:
             raise GraphFileError(f"leaf {name!r}: {extra[0]!r} does not go with file", item.key_where[extra[0]])
-        return read_array_file(spec["file"], base or Path.cwd(), dtype)
+        value = read_array_file(spec["file"], base or Path.cwd(), dtype)
+        return value.shape, lambda rng: value
     if "value" in spec:
-        return _literal(spec["value"], dtype)
+        value = _literal(spec["value"], dtype)
+        return value.shape, lambda rng: value
     if "shape" not in spec:
         raise GraphFileError(f"leaf {name!r} needs a shape (or a value or a file)", item.where)
     shape = parse_shape(spec["shape"])
@@ -142,6 +148,10 @@ def make_leaf(
         where = spec["init"].where
         raise GraphFileError(f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}", where)
     scale = _number(spec["scale"].value, spec["scale"].where, "scale") if "scale" in spec else 1.0
+    return shape, lambda rng: _initial(shape, init, scale, rng, dtype)
+
+
+def _initial(shape: tuple[int, ...], init: str, scale: float, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     fan_in, fan_out = fans(shape)
     if init == "zeros":
         value = np.zeros(shape)

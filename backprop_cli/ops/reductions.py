@@ -11,7 +11,7 @@ from .table import GateKind, Op, register
 def _expand(g: np.ndarray, x: np.ndarray, axis: object, keepdims: bool) -> np.ndarray:
     """Put the reduced axes back into g so it broadcasts against x."""
     if keepdims or axis is None:
-        return g if keepdims else np.reshape(g, (1,) * np.ndim(x))
+        return g  # all axes reduced: g is a single number
     return np.expand_dims(g, shapes.axes_of(axis, np.ndim(x)))
 
 
@@ -39,8 +39,8 @@ register(
         "sum",
         GateKind.DISTRIBUTOR,
         "Σ x",
-        forward=lambda x, axis=None, keepdims=False: np.sum(x, axis=_ax(axis), keepdims=keepdims),
-        vjp=(lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(_expand(g, x, axis, keepdims), np.shape(x)),),
+        forward=lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=_ax(axis), keepdims=keepdims),
+        vjp=(lambda g, out, x, axis=None, keepdims=False: np.full(np.shape(x), _expand(g, x, axis, keepdims)),),
         jvp=(lambda t, out, x, axis=None, keepdims=False: np.sum(t, axis=_ax(axis), keepdims=keepdims),),
         shape=shapes.reduction,
         local=("1",),
@@ -55,8 +55,8 @@ register(
         "Σ x / n",
         forward=lambda x, axis=None, keepdims=False: np.mean(x, axis=_ax(axis), keepdims=keepdims),
         vjp=(
-            lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(
-                _expand(g, x, axis, keepdims) / _count(x, axis), np.shape(x)
+            lambda g, out, x, axis=None, keepdims=False: np.full(
+                np.shape(x), _expand(g, x, axis, keepdims) / _count(x, axis)
             ),
         ),
         jvp=(lambda t, out, x, axis=None, keepdims=False: np.mean(t, axis=_ax(axis), keepdims=keepdims),),
