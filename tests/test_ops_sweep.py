@@ -37,10 +37,12 @@ CASES = {
 }
 
 
-def cases():
-    for op in OPS.values():
-        for k, case in enumerate(CASES.get(op.shape, [None])):
-            yield pytest.param(op.name, case, id=f"{op.name}-{k}")
+def cases() -> list:
+    return [
+        pytest.param(op.name, case, id=f"{op.name}-{k}")
+        for op in OPS.values()
+        for k, case in enumerate(CASES.get(op.shape, [None]))
+    ]
 
 
 def sample(op, shape_list, attrs, rng):
