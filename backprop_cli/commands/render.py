@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
@@ -91,7 +93,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
 
     for path, drawing in files.items():
         if path == "-":
-            click.get_binary_stream("stdout").write(drawing)
+            sys.stdout.buffer.write(drawing)
+            sys.stdout.flush()
         else:
             write_bytes(path, drawing)
     if worksheet:

@@ -80,7 +80,10 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
         return _compose(loader, filename)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        raise GraphFileError(f"YAML syntax error: {err.problem or err.context}", _position(filename, mark)) from None
+        problem = err.problem or err.context
+        if "nesting depth" in str(problem):  # libyaml ≥ 0.2.6's own limit, met before ours while it scans ahead
+            raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", _position(filename, mark)) from None
+        raise GraphFileError(f"YAML syntax error: {problem}", _position(filename, mark)) from None
     except yaml.reader.ReaderError as err:
         code = err.character if isinstance(err.character, int) else ord(err.character)
         line = text.count("\n", 0, err.position) + 1
