@@ -15,6 +15,13 @@ class ExitCode(IntEnum):
     EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
 
 
+def suggest(name: str, choices: object) -> str:
+    import difflib  # only when there is an error to explain
+
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 @dataclass(frozen=True)
 class Position:
     """Where in a graph file something was written (1-based line and column)."""

@@ -30,7 +30,7 @@ def resolve(name: str) -> Path:
     candidate = examples_dir() / f"{name}.yaml"
     if candidate.exists():
         return candidate
-    from .fileformat.builder import suggest
+    from .errors import suggest
 
     names = [p.stem for p in bundled()]
     raise GraphFileError(

@@ -17,7 +17,7 @@ def check_answers(block: Located, names: dict[str, object]) -> None:
         raise GraphFileError("expect must be a mapping with values, gradients and tolerance", block.where)
     for key, item in block.value.items():
         if key not in KEYS:
-            from .builder import suggest
+            from ..errors import suggest
 
             raise GraphFileError(f"unknown key {key!r} in expect{suggest(key, KEYS)}", block.key_where[key])
         if key == "tolerance":
@@ -29,7 +29,7 @@ def check_answers(block: Located, names: dict[str, object]) -> None:
         for name, answer in item.value.items():
             where = item.key_where[name]
             if name not in names:
-                from .builder import suggest
+                from ..errors import suggest
 
                 known = [n for n in names if "." not in n]
                 raise GraphFileError(f"expect {key}: {name!r} is not in the graph{suggest(name, known)}", where)

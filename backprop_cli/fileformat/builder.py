@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, Position, ShapeError
+from ..errors import GraphFileError, Position, ShapeError, suggest
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
-from .expressions import BINARY, Call, ExpressionSyntaxError, Name, Num, parse_expression, value_text
+from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
+from .gates import Expander, Pending, offset_position
 from .leaves import leaf_marks, read_leaf
 from .yaml_source import Located
 
@@ -25,30 +25,6 @@ NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
 MAX_GATES = 500_000  # ~70 µs and ~3 KB each; counted on the text, so a 1,000,000-gate file is refused at once
-# calls whose meaning depends on how many operands they get
-TWO_OPERAND = {"max": "maximum", "min": "minimum"}
-SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
-
-
-def suggest(name: str, choices: object) -> str:
-    import difflib  # only when there is an error to explain
-
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-@dataclass
-class _Pending:
-    """A gate whose operand names are not yet checked."""
-
-    node: Node
-    operand_at: tuple[Position | None, ...]
-
-
-def _at(where: Position, offset: int) -> Position:
-    if where.line is None or where.column is None:
-        return where
-    return Position(where.file, where.line, where.column + offset)
 
 
 def _check_name(name: str, where: Position) -> None:
@@ -56,122 +32,6 @@ def _check_name(name: str, where: Position) -> None:
         raise GraphFileError(
             f"{name!r} is not a valid name: use letters, digits and _ (not starting with a digit)", where
         )
-
-
-class _Expander:
-    """Turns one node's expression into gates, one per operation, with stable generated names."""
-
-    def __init__(self, node_name: str, where: Position, group: str | None, ops: dict[str, Op]) -> None:
-        self.ops = ops
-        self.node_name = node_name
-        self.where = where
-        self.group = group
-        self.counts: dict[str, int] = {}
-        self.gates: list[_Pending] = []
-
-    def _name_for(self, op: str, is_root: bool) -> str:
-        if is_root:
-            return self.node_name
-        self.counts[op] = self.counts.get(op, 0) + 1
-        return f"{self.node_name}.{op}{self.counts[op]}"
-
-    def _resolve(self, call: Call) -> str:
-        func = call.func
-        if func in TWO_OPERAND and len(call.args) == 2:
-            return TWO_OPERAND[func]
-        if func not in self.ops:
-            raise GraphFileError(
-                f"unknown op {func!r}{suggest(func, self.ops)} (`backprop ops` lists them)", _at(self.where, call.at)
-            )
-        return func
-
-    def expand(self, tree: object) -> None:
-        """Post-order walk with an explicit stack (deep expressions need no recursion)."""
-        if not isinstance(tree, Call):  # a bare name or number: an identity gate
-            tree = Call("identity", (tree,), (), 0)
-        results: dict[int, str | Const] = {}
-        stack: list[tuple[Call, bool]] = [(tree, False)]
-        while stack:
-            call, ready = stack.pop()
-            if not ready:
-                stack.append((call, True))
-                stack.extend((a, False) for a in reversed(call.args) if isinstance(a, Call))
-                continue
-            op_name = self._resolve(call)
-            op = self.ops[op_name]
-            lo, hi = op.arity_range
-            if not lo <= len(call.args) <= hi:
-                want = str(hi) if lo == hi else f"{lo} to {hi}"
-                raise GraphFileError(
-                    f"{call.func} takes {want} operand{'s' if hi > 1 else ''}, got {len(call.args)}",
-                    _at(self.where, call.at),
-                )
-            attrs = dict(op.attrs)
-            for key, value in call.kwargs:
-                if key not in op.attrs:
-                    accepted = ", ".join(op.attrs) or "none"
-                    raise GraphFileError(
-                        f"{call.func} takes no keyword argument {key!r} (it takes: {accepted})",
-                        _at(self.where, call.at),
-                    )
-                _check_attr_type(call.func, key, value, op.attrs[key], _at(self.where, call.at))
-                attrs[key] = value
-            operands: list[str | Const] = []
-            operand_at: list[Position | None] = []
-            for arg in call.args:
-                if isinstance(arg, Num):
-                    operands.append(Const(arg.value))
-                    operand_at.append(None)
-                elif isinstance(arg, Name):
-                    operands.append(arg.id)
-                    operand_at.append(_at(self.where, arg.at))
-                else:
-                    operands.append(results.pop(id(arg)))
-                    operand_at.append(None)
-            name = self._name_for(op_name, call is tree)
-            results[id(call)] = name
-            shown = gate_text(call.func, [str(o) for o in operands], call.kwargs)
-            node = Node(
-                name=name,
-                kind="gate",
-                shape=(),
-                where=_at(self.where, call.at),
-                op=op_name,
-                impl=op,
-                inputs=tuple(operands),
-                attrs=attrs,
-                expr=shown,
-                origin=self.node_name,
-                group=self.group,
-            )
-            self.gates.append(_Pending(node, tuple(operand_at)))
-
-
-def _check_attr_type(func: str, key: str, value: object, default: object, where: Position) -> None:
-    """A keyword argument takes the kind of value its default has (a default of None: the shape rule checks)."""
-    if isinstance(default, bool):
-        ok, kind = isinstance(value, bool), "true or false"
-    elif isinstance(default, int):
-        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
-    elif isinstance(default, float):
-        ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
-    else:
-        return
-    if not ok:
-        raise GraphFileError(f"{func}: {key} must be {kind}, not {value_text(value)}", where)
-
-
-def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], ...]) -> str:
-    """One gate in terms of its operands' names: `q * z`, `exp(f.neg1)`, `-f.add2`."""
-    if func == "identity":
-        return operands[0]
-    if func == "neg":
-        return f"-{operands[0]}"
-    symbol = SYMBOLS.get(func)
-    if symbol and len(operands) == 2 and not kwargs:
-        return f"{operands[0]} {symbol} {operands[1]}"
-    keywords = [f"{k}={value_text(v)}" for k, v in kwargs]
-    return f"{func}({', '.join(operands + keywords)})"
 
 
 def _node_definition(name: str, item: Located) -> tuple[object, Position, str | None]:
@@ -226,7 +86,7 @@ def _parse(text: str, where: Position) -> object:
     try:
         return parse_expression(text)
     except ExpressionSyntaxError as err:
-        raise GraphFileError(err.message, _at(where, err.offset)) from None
+        raise GraphFileError(err.message, offset_position(where, err.offset)) from None
 
 
 def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
@@ -331,7 +191,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
             f"the nodes have {operations:,} operators and calls, more than the {MAX_GATES:,} a graph may have",
             section.where,
         )
-    pending: list[_Pending] = []
+    pending: list[Pending] = []
     user_nodes: list[str] = []
     for node_name, item in section.value.items():
         where = section.key_where[node_name]
@@ -339,7 +199,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         if node_name in nodes:
             raise GraphFileError(f"{node_name!r} is already a leaf; a node needs its own name", where)
         tree, expr_where, group = _node_definition(node_name, item)
-        expander = _Expander(node_name, expr_where, group, ops)
+        expander = Expander(node_name, expr_where, group, ops)
         expander.expand(tree)
         pending.extend(expander.gates)
         user_nodes.append(node_name)

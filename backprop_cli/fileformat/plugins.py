@@ -72,7 +72,7 @@ def _plugin_op(name: str, item: Located, where: Position, folder: Path, modules:
         raise GraphFileError(f"op {name} must be a mapping with module, forward and backward", item.where)
     for key in item.value:
         if key not in KEYS:
-            from .builder import suggest
+            from ..errors import suggest
 
             raise GraphFileError(f"unknown key {key!r} for a plugin op{suggest(key, KEYS)}", item.key_where[key])
     module = _module(_text(item, "module"), item.value["module"].where, folder, modules)
@@ -132,7 +132,7 @@ def _module(path_text: str, where: Position, folder: Path, modules: dict) -> Mod
 def _function(module: ModuleType, name: str, where: Position):
     function = getattr(module, name, None)
     if not callable(function):
-        from .builder import suggest
+        from ..errors import suggest
 
         names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
         raise GraphFileError(f"{module.__file__} has no function {name!r}{suggest(name, names)}", where)

@@ -31,7 +31,7 @@ def collapse_names(graph: Graph, wanted: str | None) -> frozenset[str]:
     names = frozenset(part.strip() for part in wanted.split(",") if part.strip())
     for name in sorted(names):
         if name not in choices:
-            from ..fileformat.builder import suggest
+            from ..errors import suggest
 
             known = ", ".join(sorted(choices)) or "none"
             raise UsageError(

@@ -153,7 +153,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentu
 
 def make_optimizer(name: str, **hyper: float) -> Optimizer:
     if name not in OPTIMIZERS:
-        from ..fileformat.builder import suggest
+        from ..errors import suggest
 
         raise UsageError(f"unknown optimizer {name!r}{suggest(name, OPTIMIZERS)} (choose from {', '.join(OPTIMIZERS)})")
     return OPTIMIZERS[name](**hyper)

@@ -122,7 +122,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
     """The leaves (and with nodes, the gates) whose gradient is checked; the others, with the reason, in skipped."""
     candidates = [n.name for n in graph.nodes.values() if n.is_leaf or (nodes and n.name != graph.output)]
     if wrt:
-        from ..fileformat.builder import suggest
+        from ..errors import suggest
 
         for name in wrt:
             if name not in graph.nodes:
