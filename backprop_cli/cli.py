@@ -15,7 +15,8 @@ Exit codes:
   0  success
   1  a check failed (gradcheck, a wrong `expect`)
   2  bad usage or a bad graph file
-  3  evaluation error (NaN/inf, log of 0, ...), naming the node"""
+  3  evaluation error (NaN/inf, log of 0, ...), naming the node
+  4  internal error: a bug in backprop (BACKPROP_DEBUG=1 shows the traceback)"""
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -34,6 +35,18 @@ def reports_errors(command: Callable) -> Callable:
         except RecursionError:
             click.echo("backprop: error: input nested too deeply", err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
+        except Exception as err:  # a bug of ours: still one line, and a way to see the traceback
+            import os
+
+            if os.environ.get("BACKPROP_DEBUG"):
+                raise
+            text = " ".join(str(err).split())[:300]
+            click.echo(
+                f"backprop: internal error: {type(err).__name__}: {text} "
+                "(a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)",
+                err=True,
+            )
+            sys.exit(int(ExitCode.INTERNAL))
 
     return wrapper
 

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     FAILED = 1  # a check failed (gradcheck, a wrong `expect`)
     BAD_INPUT = 2  # bad usage or a bad graph file
     EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
+    INTERNAL = 4  # a bug in backprop itself: one line instead of a traceback (BACKPROP_DEBUG=1 shows it)
 
 
 def suggest(name: str, choices: object) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import backprop_cli
+
 CASES = [
     # (file text, expected line:col or None, words the message must contain)
     ("inputs: {x: 1}\nnodes:\n  f: x +\noutput: f\n", "3:9", "expected a number"),
@@ -119,3 +121,37 @@ def test_usage_errors_are_one_line_too(args, words):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("backprop: error: "), result.stderr
     assert words in result.stderr and "--help" in result.stderr
+
+
+TOP_LEVEL_KEYS = ["name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops"]
+
+
+@pytest.mark.parametrize("key", TOP_LEVEL_KEYS)
+@pytest.mark.parametrize("value", ["{a: 1}", "[1, 2]", "3", "null", "''"])
+def test_every_top_level_key_with_a_value_of_the_wrong_kind(key, value):
+    """Found by the long fuzz run: `dtype: {a: 1}` was a TypeError traceback. Every key, every kind of value:
+    either it loads or it is one GraphFileError with a position, never anything else."""
+    base = {"inputs": "{x: 1}", "nodes": "{f: x}", "output": "f"}
+    text = "\n".join(f"{k}: {value if k == key else v}" for k, v in {**base, key: value}.items()) + "\n"
+    try:
+        backprop_cli.loads(text, "g.yaml")
+    except backprop_cli.GraphFileError as err:
+        assert str(err).startswith("g.yaml:") and "\n" not in str(err)
+
+
+def test_an_internal_error_is_one_line_with_exit_4(monkeypatch):
+    """A bug of ours must not print a traceback either; BACKPROP_DEBUG=1 shows it."""
+    from click.testing import CliRunner
+
+    import backprop_cli.outputs.trace as trace_module
+    from backprop_cli.cli import main
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(trace_module, "run_trace", broken)
+    result = CliRunner().invoke(main, ["trace", "circuit"])
+    assert result.exit_code == 4 and result.stderr.count("\n") == 1
+    assert "internal error: ZeroDivisionError: a bug" in result.stderr and "BACKPROP_DEBUG=1" in result.stderr
+    monkeypatch.setenv("BACKPROP_DEBUG", "1")
+    assert isinstance(CliRunner().invoke(main, ["trace", "circuit"]).exception, ZeroDivisionError)

@@ -147,7 +147,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
 
     dtype = np.dtype(np.float64)
     if "dtype" in top:
-        if top["dtype"].value not in DTYPES:
+        if not isinstance(top["dtype"].value, str) or top["dtype"].value not in DTYPES:
             raise GraphFileError("dtype must be float64 or float32", top["dtype"].where)
         dtype = np.dtype(DTYPES[top["dtype"].value])
     seed = None
