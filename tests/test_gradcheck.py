@@ -13,7 +13,7 @@ from backprop_cli.engines.reverse_mode import unbroadcast
 from backprop_cli.errors import UsageError
 from backprop_cli.examples import bundled
 from backprop_cli.verify import gradcheck
-from backprop_cli.verify.check import AUTO_FULL_LIMIT, _reference
+from backprop_cli.verify.check import _reference
 from backprop_cli.verify.numerical import Probe, derivative, make_probe, stencil_elements, steps_for
 
 
@@ -98,7 +98,7 @@ KINKS = {  # graph file text, its output, the gate whose kink the stencil crosse
         "L.relu1",
     ),
     "leaky relu at 0": ("inputs: {x: 0.0}\nnodes:\n  h: leaky_relu(x, alpha=0.1)\n  L: 2 * h", "L", "h"),
-    "abs next to 0": ("inputs: {x: 1.0e-9}\nnodes:\n  h: abs(x)\n  L: 2 * h", "L", "h"),
+    "abs next to its kink": ("inputs: {x: 1.0}\nnodes:\n  h: abs(x - 1.000000001)\n  L: 2 * h", "L", "h"),
     "max tie": ("inputs: {z: 2, w: 2}\nnodes:\n  n: max(z, w)\n  f: 2 * n", "f", "n"),
     "min tie": ("inputs: {z: 2, w: 2}\nnodes:\n  n: min(z, w)\n  f: 2 * n", "f", "n"),
     "max over an axis, near a tie": ("inputs: {x: [1.0, 3.0, 3.000000001]}\nnodes:\n  m: max(x)\n  f: 2 * m", "f", "m"),
@@ -167,11 +167,8 @@ def test_modes_choose_the_elements():
     assert 5 <= sample.leaves["w1"].elements <= 6 and sample.leaves["w1"].directions == 2
     direction = gradcheck(graph, mode="direction", directions=3, wrt=["w1"])
     assert direction.leaves["w1"].elements == 0 and direction.leaves["w1"].directions == 3
-    auto = gradcheck(graph)
-    assert {n: c.mode for n, c in auto.leaves.items()} == {
-        n: "full" if graph.nodes[n].shape and np.prod(graph.nodes[n].shape) <= AUTO_FULL_LIMIT else "sample"
-        for n in auto.leaves
-    }
+    auto = gradcheck(graph)  # x 64x1000 and w1 1000x100 are big: a sample; y 64x10 and w2 100x10: every element
+    assert {n: c.mode for n, c in auto.leaves.items()} == {"x": "sample", "y": "full", "w1": "sample", "w2": "full"}
 
 
 def test_methods_complex_where_analytic_richardson_elsewhere_and_on_request():
@@ -235,3 +232,22 @@ def test_grouped_perturbations_equal_one_at_a_time(method):
         b = derivative(stencil_elements(single, flat, steps, method), method).value
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
     assert plan(reference, "w").axes == (1,) and "h" in plan(reference, "w").maps
+
+
+def test_nothing_checked_is_never_a_pass():
+    graph = loads("inputs: {s: [[1.0, 2.0]], labels: [1]}\nnodes:\n  L: cross_entropy(s, labels)\noutput: L\n")
+    with pytest.raises(UsageError, match="nothing to check"):
+        gradcheck(graph, wrt=["labels"])
+    with pytest.raises(UsageError, match="check nothing"):
+        gradcheck(graph, mode="direction", directions=0)
+    empty = gradcheck(loads("inputs: {x: {shape: [0, 3]}}\nnodes:\n  L: sum(x)\noutput: L\n"))
+    assert not empty.passed and "nothing to check" in empty.errors[0] and "empty" in empty.errors[0]
+
+
+def test_zero_size_leaves_are_skipped_not_a_crash():
+    graph = loads(
+        "inputs: {x: {shape: [0, 3]}}\nparams: {w: [[1.0], [2.0], [3.0]]}\nnodes:\n  f: sum(x @ w) + sum(w * w)\n"
+        "output: f\n"
+    )
+    report = gradcheck(graph)
+    assert report.passed and set(report.leaves) == {"w"} and "empty" in report.skipped["x"]

@@ -24,6 +24,11 @@ def forward_mode(graph: Graph, values: dict[str, np.ndarray], tangents: dict[str
             total = None
             for i, operand in enumerate(node.inputs):
                 rule = node.operation.jvp[i]
+                if rule is None and node.operation.vjp[i] is not None and isinstance(operand, str) and operand in tans:
+                    raise UsageError(  # a plugin op without a jvp: a silent zero tangent would be a wrong answer
+                        f"forward mode cannot pass through node {node.name}: op {node.op} has no forward rule (jvp)",
+                        node.where,
+                    )
                 if isinstance(operand, str) and operand in tans and rule is not None:
                     part = rule(tans[operand], values[node.name], *xs, **node.attrs)
                     total = part if total is None else total + part

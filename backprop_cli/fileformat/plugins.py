@@ -90,7 +90,7 @@ def _plugin_op(name: str, item: Located, where: Position, folder: Path, modules:
     gate = GATES.get(_text(item, "gate", required=False) or "scaler")
     if gate is None:
         raise GraphFileError(f"gate must be one of {', '.join(GATES)}", item.value["gate"].where)
-    code = _Code(name, forward, backward, jvp, cache, inputs)
+    code = _StudentCode(name, forward, backward, jvp, cache, inputs)
     differentiable = [p not in labels for p in inputs]
     return Op(
         name=name,
@@ -149,6 +149,12 @@ def _signature(forward, where: Position) -> tuple[list[str], dict[str, object]]:
     for p in parameters:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise GraphFileError(f"{forward.__name__} must name its parameters (no *args or **kwargs)", where)
+        if p.kind is p.KEYWORD_ONLY and p.default is p.empty:
+            raise GraphFileError(f"{forward.__name__}: keyword-only parameter {p.name} needs a default", where)
+        if p.kind is p.POSITIONAL_ONLY and p.default is not p.empty:
+            raise GraphFileError(
+                f"{forward.__name__}: {p.name} has a default, so it must be passable by keyword", where
+            )
         if p.default is p.empty:
             inputs.append(p.name)
         else:
@@ -163,7 +169,7 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-class _Code:
+class _StudentCode:
     """Calls into the student's functions and checks what comes back."""
 
     def __init__(self, op: str, forward, backward, jvp, cache: bool, inputs: list[str]) -> None:
@@ -176,15 +182,17 @@ class _Code:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return function(*args, **kwargs)
-        except Exception as err:
+        except (Exception, SystemExit) as err:  # a student's sys.exit() must not end the check (and pass it)
             raise PluginError(self.op, f"{function.__name__} raised {_describe(err)}") from None
 
-    def _array(self, value: object, what: str) -> np.ndarray:
+    def _array(self, value: object, what: str, finite: bool = True) -> np.ndarray:
+        if value is None:
+            raise PluginError(self.op, f"{what} is None (a missing return?)")
         try:
             array = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
             raise PluginError(self.op, f"{what} is not an array of numbers ({type(value).__name__})") from None
-        if not np.all(np.isfinite(array)):
+        if finite and not np.all(np.isfinite(array)):
             raise PluginError(self.op, f"{what} contains NaN or inf")
         return array
 
@@ -198,7 +206,7 @@ class _Code:
 
     def forward(self, *xs: np.ndarray, **attrs: object) -> np.ndarray:
         out, _ = self._run_forward(xs, attrs)
-        return self._array(out, f"{self.user_forward.__name__}'s output")
+        return self._array(out, f"{self.user_forward.__name__}'s output", finite=False)  # NaN: the engines say where
 
     def shape(self, *shapes: tuple[int, ...], **attrs: object) -> tuple[int, ...]:
         """The output shape, from one call on zeros of the input shapes (labels 0 are valid labels)."""
@@ -222,6 +230,11 @@ class _Code:
             result = self._call(self.user_backward, g, *xs, **attrs)
         if len(self.inputs) == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
+        if isinstance(result, np.ndarray):
+            raise PluginError(
+                self.op,
+                f"{name} returned one array; return a tuple with one gradient per input ({', '.join(self.inputs)})",
+            )
         if not isinstance(result, (tuple, list)) or len(result) != len(self.inputs):
             count = len(result) if isinstance(result, (tuple, list)) else 1
             raise PluginError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..verify import Finding, LeafCheck, Report
-from .numbers import fmt, number
+from .numbers import number, summary
 
 SCHEMA = {"schema": "backprop.gradcheck", "version": 1}
 WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK", "error": "ERROR"}
@@ -70,23 +70,29 @@ def detail_lines(report: Report) -> list[str]:
 
 
 def _answer(value: object) -> str:
-    array = np.asarray(value, dtype=float) if not isinstance(value, str) else None
-    if array is None or array.dtype == object:
+    try:
+        return summary(np.asarray(value, dtype=float))  # one line: numbers, or shape and summary
+    except (TypeError, ValueError):
         return str(value)
-    return number(array) if array.ndim == 0 else f"{fmt(array.shape)} {np.array2string(array, precision=4)}"
 
 
 def verdict_line(path: str, report: Report) -> str:
     """One line per file, for scripts: status, file, and the worst thing found."""
     leaves = list(report.leaves.values())
     worst = max((lf.max_rel_error for lf in leaves if not np.isnan(lf.max_rel_error)), default=0.0)
-    bits = [f"{len(leaves)} lea{'ves' if len(leaves) != 1 else 'f'}", f"max rel error {error_text(worst)}"]
+    gates = sum(lf.kind == "gate" for lf in leaves)
+    bits = [f"{len(leaves) - gates} lea{'ves' if len(leaves) - gates != 1 else 'f'}"]
+    if gates:
+        bits.append(f"{gates} node{'s' * (gates != 1)}")
+    bits.append(f"max rel error {error_text(worst)}")
     failing = [lf for lf in leaves if lf.status == "fail"]
     if failing:
         lf = failing[0]
-        bits.append(
-            f"{len(failing)} failing: {lf.name} (rel {error_text(lf.max_rel_error)} at {at(lf.name, lf.worst_index)})"
-        )
+        if lf.failures:
+            where = f"rel {error_text(lf.max_rel_error)} at {at(lf.name, lf.worst_index)}"
+        else:
+            where = lf.notes[-1] if lf.notes else "see above"
+        bits.append(f"{len(failing)} failing: {lf.name} ({where})")
     kinks = sum(lf.kinks for lf in leaves)
     if kinks:
         bits.append(f"{kinks} kink{'s' * (kinks != 1)}")

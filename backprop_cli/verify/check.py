@@ -30,6 +30,7 @@ from .numerical import (
     stencil_directions,
     stencil_elements,
     steps_for,
+    typical_size,
 )
 from .tolerances import Tolerance, tolerance_for
 from .verdicts import Judge, LeafCheck, Report
@@ -76,6 +77,8 @@ def gradcheck(
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
     if method not in METHODS or mode not in MODES:
         raise UsageError(f"method must be one of {', '.join(METHODS)} and mode one of {', '.join(MODES)}")
+    if mode == "direction" and directions < 1:
+        raise UsageError("--mode direction with --directions 0 would check nothing")
     values = evaluate(graph)
     report = Report(
         graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
@@ -91,11 +94,10 @@ def gradcheck(
         report.expect = check_expect(graph, values)
     try:
         gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
-    except PluginError as err:  # the student's backward: every leaf it feeds fails, named
-        report.errors.append(f"reverse mode: {err}")
+    except PluginError as err:  # the student's backward: every leaf it feeds fails, with the reason
         for name in names:
             node = graph.nodes[name]
-            report.leaves[name] = LeafCheck(name, node.kind, node.shape, method, mode, status="fail", failures=1)
+            report.leaves[name] = LeafCheck(name, node.kind, node.shape, method, mode, status="fail")
             report.leaves[name].notes.append(f"reverse mode failed: {err}")
         return report
     ctx = _Context(
@@ -115,6 +117,8 @@ def gradcheck(
     )
     for name in names:
         report.leaves[name] = _check_node(ctx, name)
+    if not report.leaves:  # a pass must mean something was checked
+        report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
     return report
 
 
@@ -133,12 +137,19 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
     chosen = []
     for name in candidates:
         slots = [(graph.nodes[g], i) for g in readers[name] for i, x in enumerate(graph.nodes[g].inputs) if x == name]
-        if name not in on_path:
+        if name == graph.output:
+            report.skipped[name] = f"the output itself (d{name}/d{name} = 1)"
+        elif 0 in graph.nodes[name].shape:
+            report.skipped[name] = "empty: it has no elements"
+        elif name not in on_path:
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
         elif all(g.operation.vjp[i] is None for g, i in slots):
             report.skipped[name] = "not differentiable (labels)"
         else:
             chosen.append(name)
+    if wrt and not chosen:
+        reasons = "; ".join(f"{n}: {why}" for n, why in report.skipped.items())
+        raise UsageError(f"--wrt {','.join(wrt)}: nothing to check ({reasons})")
     return chosen
 
 
@@ -183,9 +194,8 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         if mode in ("full", "sample"):
             _check_elements(ctx, probe, method, mode, gradient, judge)
         _check_directions(ctx, probe, method, gradient, judge)
-    except PluginError as err:
+    except PluginError as err:  # the student's code failed on a perturbed input: a verdict, with the reason
         leaf.status = "fail"
-        leaf.failures += 1
         leaf.notes.append(str(err))
     return leaf
 
@@ -222,7 +232,7 @@ def _chunk(probe: Probe, method: str) -> int:
     from .tolerances import POINTS
 
     how = probe.plan
-    group = int(np.prod([probe.value.shape[a] for a in how.axes], dtype=np.int64)) if how.axes else 1
+    group = max(1, int(np.prod([probe.value.shape[a] for a in how.axes], dtype=np.int64))) if how.axes else 1
     size = {n.name: int(np.prod(n.shape, dtype=np.int64)) for n in how.gates}
     apart = [n for n in how.gates if n.name not in how.maps]
     read = {x for n in apart for x in n.inputs if isinstance(x, str) and x in how.maps}
@@ -239,7 +249,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
     step = _chunk(probe, method)
     for start in range(0, len(chosen), step):
         index = chosen[start : start + step]
-        steps = steps_for(flat_value[index], method, ctx.eps)
+        steps = steps_for(flat_value[index], method, ctx.eps, typical_size(probe.value))
         numeric, gate = _numeric(
             probe, method, steps, lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method)
         )
@@ -256,7 +266,8 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     u /= np.max(np.abs(u), axis=tuple(range(1, u.ndim)), keepdims=True, initial=1e-300)
     reverse = np.tensordot(u, gradient, axes=gradient.ndim)
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
-    steps = steps_for(np.full(len(u), float(np.max(np.abs(probe.value), initial=0.0))), method, ctx.eps)
+    largest = float(np.max(np.abs(probe.value), initial=0.0))
+    steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
     numeric, gate = _numeric(probe, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method))
     judge.add(None, reverse, forward, numeric, gate)
     judge.leaf.directions += len(u)

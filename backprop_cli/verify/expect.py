@@ -126,7 +126,9 @@ def _gradient_why(trace: Trace, name: str) -> str:
     paths = _paths(trace, name)
     total = trace.gradients[name]
     if not paths:
-        return f"{name} does not reach {out}: d{out}/d{name} = 0"
+        readers = [r for r in trace.rows for e in r.edges if e.is_node and e.operand == name]
+        why = "is not differentiable (labels)" if readers else f"does not reach {out}"
+        return f"{name} {why}: d{out}/d{name} = 0"
     chain = " + ".join(f"d{out}/d{g} · d{g}/d{name}" for g, *_ in paths)
     if np.ndim(total) != 0 or any(local is None or np.ndim(local) != 0 for _, _, _, local, _ in paths):
         return f"d{out}/d{name} = {chain} = {summary(total)}"

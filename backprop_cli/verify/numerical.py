@@ -142,8 +142,15 @@ def derivative(stencil: Stencil, method: str) -> Derivative:
     return Derivative(r2, np.abs(r2 - r1) + rounding / small, (phi0 - phi[5]) / small, (phi[4] - phi0) / small, smooth)
 
 
-def steps_for(values: np.ndarray, method: str, eps: float | None) -> np.ndarray:
-    """A step per element: scaled to the element's magnitude (at least 1), or the user's --eps."""
+def steps_for(values: np.ndarray, method: str, eps: float | None, typical: float = 1.0) -> np.ndarray:
+    """A step per element, scaled to its magnitude, and near 0 to the typical magnitude of its node (its RMS:
+    a step of 1e-3 next to p = 0.001 would leave log's domain), or the user's --eps."""
     if eps is not None:
         return np.full(np.shape(values), float(eps))
-    return STEPS[method] * np.maximum(np.abs(values), 1.0)
+    return STEPS[method] * np.maximum(np.abs(values), typical)
+
+
+def typical_size(value: np.ndarray) -> float:
+    """A node's typical magnitude: its RMS, or 1 for a node of zeros."""
+    rms = float(np.sqrt(np.mean(np.square(value)))) if np.size(value) else 0.0
+    return rms if rms > 0 and np.isfinite(rms) else 1.0
