@@ -22,6 +22,7 @@ CASES = {
         ((2, 3, 4), {"axis": [0, 2], "keepdims": True}),
         ((2, 3), {"axis": -1, "keepdims": True}),
     ],
+    shapes.selection: [((3, 4), {}), ((3, 4), {"axis": 0}), ((2, 3, 4), {"axis": [0, 2], "keepdims": True})],
     shapes.along_axis: [((3, 4), {}), ((3, 4), {"axis": 0}), ((5,), {})],
     shapes.matmul: [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5))],
     shapes.transpose: [((3, 4), {}), ((2, 3, 4), {"axes": [1, 2, 0]})],

@@ -82,7 +82,7 @@ register(
                 t * _winners(out, x, axis, keepdims), axis=_ax(axis), keepdims=keepdims
             ),
         ),
-        shape=shapes.reduction,
+        shape=shapes.selection,
         local=("1[{0} is the max]",),
         attrs=REDUCE_ATTRS,
         analytic=False,
@@ -105,7 +105,7 @@ register(
                 t * _winners(out, x, axis, keepdims), axis=_ax(axis), keepdims=keepdims
             ),
         ),
-        shape=shapes.reduction,
+        shape=shapes.selection,
         local=("1[{0} is the min]",),
         attrs=REDUCE_ATTRS,
         analytic=False,

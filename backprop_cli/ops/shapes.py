@@ -61,10 +61,19 @@ def reduction(x: Shape, axis: object = None, keepdims: bool = False, **_: object
 
 
 def along_axis(x: Shape, axis: int = -1, **_: object) -> Shape:
-    axes_of(axis, len(x))
+    (normalized,) = axes_of(axis, len(x))
     if x == ():
         raise ShapeError("needs at least a 1-d operand")
+    if x[normalized] == 0:
+        raise ShapeError(f"axis {axis} of {fmt(x)} is empty: there is nothing to normalize")
     return x
+
+
+def selection(x: Shape, axis: object = None, keepdims: bool = False, **attrs: object) -> Shape:
+    """A reduction that picks an element (max, min): the reduced axes must not be empty."""
+    if any(x[a] == 0 for a in axes_of(axis, len(x))):
+        raise ShapeError(f"the max or min over an empty axis of {fmt(x)} does not exist")
+    return reduction(x, axis, keepdims)
 
 
 def matmul(a: Shape, b: Shape, **_: object) -> Shape:
