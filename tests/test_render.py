@@ -20,6 +20,7 @@ from backprop_cli.outputs.trace import run_trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 
 GROUPED = """
 name: grouped
@@ -36,67 +37,77 @@ output: L
 
 @dataclass
 class Drawing:
-    """An SVG from dot, by the text drawn: boxes by their first line, wires by (tail, head)."""
+    """An SVG from dot, by what is drawn: boxes by node name (a gate's name is in its tooltip, a
+    leaf's is its first line), wires by (tail, head) with the texts of the label they run through."""
 
-    boxes: dict[str, list[str]] = field(default_factory=dict)  # first line -> all lines
-    classes: dict[str, str] = field(default_factory=dict)  # first line -> class attribute
+    boxes: dict[str, list[str]] = field(default_factory=dict)  # name -> all lines
+    classes: dict[str, str] = field(default_factory=dict)  # name -> class attribute
     wires: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     clusters: list[str] = field(default_factory=list)  # their labels
     text: str = ""  # every text of the drawing, joined by newlines
 
     def box(self, name: str) -> list[str]:
-        """The box of a node: its first line is the name, `name = expr` or `name (param)`."""
-        for first, lines in self.boxes.items():
-            if first.removeprefix("▶ this step") == "" and len(lines) > 1:
-                first = lines[1]
-            if first == name or first.startswith((f"{name} = ", f"{name} (")):
-                return lines
-        raise KeyError(name)
+        """A box's lines, without the current step's marker."""
+        return [line for line in self.boxes[name] if line != "▶ this step"]
 
     def wire(self, tail: str, head: str, index: int = 0) -> dict:
-        key = (self._first(tail), self._first(head))
-        return self.wires[key][index]
+        return self.wires[(tail, head)][index]
 
-    def _first(self, name: str) -> str:
-        if name == "output":
-            return "output"
-        for first, lines in self.boxes.items():
-            if lines[0] == name or lines[0].startswith((f"{name} = ", f"{name} (")) or lines[1:2] == [name]:
-                return first
-            if len(lines) > 1 and lines[0] == "▶ this step" and lines[1].startswith(f"{name} = "):
-                return first
-        raise KeyError(name)
+    def says(self, name: str) -> str:
+        """A box's lines joined by spaces: a gate's role note, wrapped at its commas, reads as one."""
+        return " ".join(self.box(name))
 
 
 def texts(group: ET.Element) -> list[str]:
     return [t.text or "" for t in group.iter(f"{SVG}text")]
 
 
+def box_name(g: ET.Element, lines: list[str]) -> str:
+    link = next((a for a in g.iter(f"{SVG}a") if a.get(f"{XLINK}title")), None)
+    if link is not None:
+        return link.get(f"{XLINK}title").split(" = ")[0]
+    first = next(line for line in lines if line != "▶ this step")
+    return first.split(" (")[0]
+
+
 def parse(svg: bytes) -> Drawing:
     root = ET.fromstring(svg)
     drawing = Drawing(text="\n".join(texts(root)))
-    ids: dict[str, str] = {}
+    names: dict[str, str] = {}  # dot id -> name
+    labels: dict[str, tuple[list[str], str]] = {}  # label node id -> its texts and class
     for g in root.iter(f"{SVG}g"):
         kind = g.get("class", "")
         title = g.findtext(f"{SVG}title") or ""
         if kind.startswith("node"):
             lines = texts(g)
-            ids[title] = lines[0]
-            drawing.boxes[lines[0]] = lines
-            drawing.classes[lines[0]] = kind
+            if re.fullmatch(r"l\d+", title):
+                labels[title] = (lines, kind)
+                continue
+            names[title] = box_name(g, lines)
+            drawing.boxes[names[title]] = lines
+            drawing.classes[names[title]] = kind
         elif kind == "cluster" and title != "cluster_diagram":
             drawing.clusters.append(" ".join(texts(g)))
+    legs: dict[str, str] = {}  # label id -> the tail of its wire
+    ends: list[tuple[str, str, ET.Element]] = []
     for g in root.iter(f"{SVG}g"):
         if g.get("class", "").startswith("edge"):
             tail, head = (g.findtext(f"{SVG}title") or "").split("->")
-            path = g.find(f"{SVG}path")
-            wire = {
-                "texts": texts(g),
-                "class": g.get("class", ""),
-                "dash": path.get("stroke-dasharray") if path is not None else None,
-                "width": float(path.get("stroke-width", "1")) if path is not None else 1.0,
-            }
-            drawing.wires.setdefault((ids[tail], ids[head]), []).append(wire)
+            if head in labels:
+                legs[head] = tail
+            else:
+                ends.append((tail, head, g))
+    for tail, head, g in ends:
+        path = g.find(f"{SVG}path")
+        lines, kind = labels[tail] if tail in labels else (texts(g), g.get("class", ""))
+        wire = {
+            "texts": lines,
+            "class": kind,
+            "dash": path.get("stroke-dasharray") if path is not None else None,
+            "width": float(path.get("stroke-width", "1")) if path is not None else 1.0,
+        }
+        start = legs.get(tail, tail)
+        drawing.wires.setdefault((names[start], names[head]), []).append(wire)
     return drawing
 
 
@@ -123,12 +134,12 @@ def test_user_text_only_in_quoted_labels_under_generated_ids():
     dot = build_dot(run_trace(graph))
     statements = [line.strip() for line in dot.splitlines()]
     assert all(
-        re.match(r"^(digraph backprop \{|\}|(graph|node|edge) \[|subgraph cluster_\w+ \{|(n\d+|b\d+|out)\b)", s)
+        re.match(r"^(digraph backprop \{|\}|(graph|node|edge) \[|subgraph cluster_\w+ \{|\{ rank=|(n\d+|b\d+|l\d+|out)\b)", s)
         for s in statements
     ), statements
     outside_quotes = re.sub(r'"(\\.|[^"\\])*"', '""', dot)
     assert "URL" not in outside_quotes and "<b>" not in outside_quotes and "cluster_x" not in outside_quotes
-    assert set(re.findall(r"<(\w+)", outside_quotes)) <= {"TABLE", "TR", "TD", "FONT"}  # the wire labels
+    assert set(re.findall(r"<(\w+)", outside_quotes)) <= {"TABLE", "TR", "TD", "FONT", "HR"}  # the HTML labels
     assert "\\\\G \\\\N \\\\l" in dot and 'evil\\"]; n0' in dot
 
 
@@ -163,7 +174,9 @@ def test_injection_attempts_come_out_as_text():
     )
     svg = run_dot(build_dot(run_trace(backprop_cli.loads(text))), "svg")
     root = ET.fromstring(svg)  # well-formed XML
-    assert not [e for e in root.iter() if e.tag.endswith("}a") or e.tag.endswith("}b") or e.tag.endswith("}i")]
+    assert not [e for e in root.iter() if e.tag.endswith("}b") or e.tag.endswith("}i")]
+    links = [e for e in root.iter() if e.tag.endswith("}a")]  # the gates' tooltips: a name and its expression
+    assert [e.get(f"{XLINK}title") for e in links] == ["y = x * 2"]
     assert not [e for e in root.iter() if any("href" in key for key in e.attrib)]
     drawing = parse(svg)
     assert 'second line: <b>bold</b> \\G \\N \\l ]; URL=javascript:alert(1) " quote' in drawing.text
@@ -179,16 +192,16 @@ def test_circuit_carries_the_cs231n_numbers():
                 ("q", "f"): ("3", "∂ -4"), ("f", "output"): ("-12", "∂ 1")}  # fmt: skip
     for (tail, head), numbers in expected.items():
         assert tuple(d.wire(tail, head)["texts"]) == numbers, (tail, head)
-    assert d.box("q") == ["q = x + y", "distributor"]
-    assert d.box("f") == ["f = q * z", "switcher: ×-4 to q, ×3 to z"]
+    assert d.box("q") == ["+", "q", "distributor"]  # the op's symbol, the name, the role
+    assert d.says("f") == "× f switcher: ×-4 to q, ×3 to z"
     assert d.box("x") == ["x"]
 
 
 @needs_dot
 def test_roles_and_zero_gradients_dashed_with_the_reason():
     d = draw("gates")
-    assert d.box("n")[1] == "router: z won"
-    assert d.box("m")[1] == "switcher: ×-4 to x, ×3 to y"
+    assert d.says("n") == "max n router: z won"
+    assert d.says("m") == "× m switcher: ×-4 to x, ×3 to y"
     lost = d.wire("w", "n")
     assert lost["texts"] == ["-1", "∂ 0 · routed away"] and lost["dash"] and "zero" in lost["class"]
     won = d.wire("z", "n")
@@ -198,8 +211,8 @@ def test_roles_and_zero_gradients_dashed_with_the_reason():
 @needs_dot
 def test_dead_relu_kills_its_gradient_and_everything_behind_it():
     d = draw("npfl114_relu")
-    assert d.box("h2")[1] == "killer: dead: i2 = -3 ≤ 0"
-    assert d.box("h1")[1] == "killer: passes: i1 = 4 > 0"
+    assert d.says("h2") == "relu h2 killer: dead: i2 = -3 ≤ 0"
+    assert d.says("h1") == "relu h1 killer: passes: i1 = 4 > 0"
     killed = d.wire("i2", "h2")
     assert killed["texts"] == ["-3", "∂ 0 · killed"] and killed["dash"]
     for tail in ("i2.mul1", "i2.mul2"):  # behind the dead ReLU: zero for the same reason
@@ -236,11 +249,11 @@ def test_fork_sums_the_gradients_arriving():
 @needs_dot
 def test_squashing_gate_saturated_and_a_vanishing_gradient_dotted():
     d = draw("inputs: {x: 10}\nnodes: {s: sigmoid(x)}\noutput: s\n")
-    assert d.box("s")[1] == "squashing: saturated: slope 4.53958e-05"
+    assert d.says("s") == "σ s squashing: saturated: slope 4.53958e-05"
     wire = d.wire("x", "s")
     assert wire["texts"] == ["10", "∂ 4.53958e-05 · vanishing"] and "vanishing" in wire["class"]
     assert wire["dash"] == "1,5"  # dotted, not dashed
-    assert "saturated for 67%" in draw("sigmoid_saturation").box("s")[1]
+    assert "saturated for 67%" in draw("sigmoid_saturation").says("s")
 
 
 @needs_dot
@@ -252,7 +265,7 @@ def test_forward_mode_draws_tangents():
     constant = d.wire("x1", "a2")
     assert constant["texts"] == ["2", "ṫ 0 · held constant"] and constant["dash"]
     assert "∂" not in d.text and "forward mode along x2" in d.text
-    assert d.box("a2")[1] == "switcher: ×3 from x1, ×2 from x2"  # tangents come in
+    assert d.says("a2") == "× a2 switcher: ×3 from x1, ×2 from x2"  # tangents come in
     both = draw("circuit", "both", "x")
     assert both.wire("x", "q")["texts"] == ["-2", "∂ -4", "ṫ 1"]
 
@@ -262,7 +275,7 @@ def test_tensor_nodes_show_shape_and_summary():
     d = draw("two_layer")
     assert d.box("x") == ["x", "(64×1000)"]
     assert d.box("w1") == ["w1 (param)", "(1000×100)"]
-    assert d.box("h")[1].startswith("squashing: saturated for")
+    assert d.says("h").startswith("σ h squashing: saturated for")
     value_norm, value_range, grad_norm, grad_range = d.wire("x", "h.matmul1")["texts"]
     assert value_norm.startswith("‖·‖=") and value_range.startswith("∈[")
     assert grad_norm.startswith("∂ ‖·‖=") and "∈[" in grad_range
@@ -280,7 +293,7 @@ def test_groups_become_clusters_and_collapse_into_boxes():
     assert "z.mul1 = a * x1" not in collapsed.boxes
     assert collapsed.wire("layer1", "layer2")["texts"] == ["2.5", "∂ 16"]  # h = 2.5, dL/dh = 2(y - t)·w = 16
     one = draw(GROUPED, look=Look(collapse=collapse_names(graph, "layer1")))
-    assert sorted(one.clusters) == ["layer2", "loss"] and "layer1 (collapsed)" in one.boxes
+    assert sorted(one.clusters) == ["layer2", "loss"] and one.box("layer1")[0] == "layer1 (collapsed)"
 
 
 @needs_dot

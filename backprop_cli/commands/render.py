@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
 from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
+from ..outputs.diagram_style import AUTO_COLLAPSE
 from ..outputs.groups import ALL_GROUPS
 
 
@@ -16,7 +18,13 @@ from ..outputs.groups import ALL_GROUPS
 @click.argument("graph")
 @mode_options
 @graph_options
-@click.option("-o", "--output", "out", metavar="FILE", help="The drawing: .svg, .png, .pdf or .dot (- for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    metavar="FILE",
+    help="The drawing: .svg, .png, .pdf or .dot (- for stdout), or .html: a page stepping through both passes.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
 @click.option(
     "--collapse",
@@ -25,6 +33,14 @@ from ..outputs.groups import ALL_GROUPS
     flag_value=ALL_GROUPS,
     help="Draw groups as single boxes: all of them, or the named groups and expanded nodes (a,b).",
 )
+@click.option(
+    "--direction",
+    type=click.Choice(["auto", "LR", "TB"]),
+    default="auto",
+    show_default=True,
+    help="Left to right, top to bottom, or whichever fits a 16:9 slide (long chains wrap into rows).",
+)
+@click.option("--expand", is_flag=True, help=f"Draw every gate even beyond {AUTO_COLLAPSE} gates (slower).")
 @click.option(
     "--steps", "steps_dir", metavar="DIR", help="One frame per step of the backward pass, and DIR/index.html."
 )
@@ -47,10 +63,11 @@ from ..outputs.groups import ALL_GROUPS
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
-    from ..outputs.diagram import Look, build_dot
+    from ..outputs.diagram import Look, build_dot, fit_to_slide
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
-    from ..outputs.groups import collapse_names
+    from ..outputs.groups import collapse_names, expanded_nodes
+    from ..outputs.page import draw_page
     from ..outputs.steps import draw_steps
     from ..outputs.trace import run_trace
     from ..outputs.worksheet import key_path, worksheet_dots
@@ -63,6 +80,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         check_output("-o", out)
     fmt = drawing_format(out, fmt)
     if worksheet:
+        if fmt == "html":
+            raise UsageError("--worksheet draws .svg, .png or .pdf (a page would show the answers)")
         if out is None or out == "-":
             raise UsageError("--worksheet writes two files: give -o FILE (the key goes beside it)")
         check_output("-o", key_path(out))
@@ -81,12 +100,27 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
 
         report = gradcheck(loaded)
         verdicts = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
-    look = Look(collapse=collapse_names(trace.graph, options["collapse"]), legend=options["legend"], verdicts=verdicts)
+    collapse = collapse_names(trace.graph, options["collapse"])
+    if options["collapse"] is None and not options["expand"] and len(trace.graph.gates) > AUTO_COLLAPSE:
+        collapse = expanded_nodes(trace.graph)
+        if collapse:
+            click.echo(
+                f"render: {len(trace.graph.gates):,} gates (over {AUTO_COLLAPSE}): each node's gates are drawn as one "
+                f"box ({len(collapse):,} nodes); --expand draws every gate",
+                err=True,
+            )
+    look = Look(collapse=collapse, legend=options["legend"], verdicts=verdicts)
     timeout, dpi = options["timeout"], options["dpi"]
+    if options["direction"] != "auto":
+        look = replace(look, direction=options["direction"])
+    elif fmt != "dot" or steps_dir is not None:
+        look = fit_to_slide(trace, look, timeout=timeout)
     files: dict[str, bytes] = {}  # every drawing is made before anything is written
     if worksheet:
         sheet, key = worksheet_dots(trace, look, blank or "gradients")
         files = {out: run_dot(sheet, fmt, timeout, dpi), key_path(out): run_dot(key, fmt, timeout, dpi)}
+    elif fmt == "html":
+        files = {out: draw_page(trace, look, timeout=timeout)}
     elif out is not None:
         files = {out: run_dot(build_dot(trace, look), fmt, timeout, dpi)}
     frames = draw_steps(trace, look, "png" if fmt == "png" else "svg", timeout, dpi) if steps_dir is not None else {}

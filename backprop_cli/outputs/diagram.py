@@ -8,15 +8,17 @@ under ids generated here (n0, n1, b0, cluster_0), never as an attribute, a URL o
 from __future__ import annotations
 
 import math
-from collections import Counter
+import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..ops.shapes import fmt
 from . import diagram_style as style
-from .dot_text import attributes, cut, html_rows, padded, quoted, tensor_lines, wrapped
+from .diagram_layout import Columns, choose_direction, note_lines, symbol
+from .dot_text import attributes, cut, html_rows, html_sized, padded, quoted, tensor_lines, wrapped
+from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID, Placement, Shown
 from .numbers import number
 from .routes import Routes, Wire, magnitude, merge_wires, trace_routes
@@ -32,6 +34,8 @@ class Look:
     legend: bool = True
     verdicts: Mapping[str, str] | None = None  # leaf -> gradcheck verdict, e.g. "pass (rel 3e-10)"
     note: str = ""  # one more title line ("answer key")
+    direction: str = "LR"  # dot's rankdir: LR (left to right) or TB (top to bottom); see fit_to_slide
+    rows: int = 1  # a long left-to-right chain wrapped into this many rows
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Diagram:
         self.place = Placement(trace.graph, routes, look.collapse)
         self.ids = self.place.ids
         self.beside = len(routes.wires) > style.LABELS_BESIDE
+        self.layout = Columns(trace.graph, self.place, look.rows)
 
     # ---------------------------------------------------------------- what is known in this frame
     def value_known(self, wire: Wire) -> bool:
@@ -113,8 +118,10 @@ class Diagram:
             return [(padded(line, f"{mark} ?" if i == 0 else ""), style.MUTED) for i, line in enumerate(lines)]
         return [(line, colour) for line in lines]
 
-    def wire_statement(self, shown: Shown, tie: bool = False) -> str:
-        """tie: draw a line from the label to its wire (dot's decorate), where several wires leave one box."""
+    def wire_statements(self, shown: Shown, index: int) -> tuple[str | None, list[str]]:
+        """A wire, its value above it and its gradient under it. Up to LABELS_BESIDE wires the numbers
+        sit on a small node the wire runs through (l0, l1, ...), split by a rule in the wire's colour,
+        so a number can belong to no other wire; beyond, beside the wire after layout (dot's xlabel)."""
         wire = merge_wires(shown.parts, self.routes.flow)
         value_known = self.value_known(wire)
         if self.blank("values", wire):
@@ -125,13 +132,14 @@ class Diagram:
             rows = [
                 (padded(line, "?" if i == 0 else ""), style.MUTED) for i, line in enumerate(tensor_lines(wire.value))
             ]
+        value_rows = len(rows)
         flow_known = all(self.flow_known(w) for w in shown.parts)
         for what in ("gradient", "tangent"):
             rows += self._flow_rows(wire, what, flow_known if what == self.routes.flow else value_known)
 
         flow_hidden = not flow_known or self.blank("gradients" if self.routes.flow == "gradient" else "values", wire)
         low, high = style.PEN_WIDTH
-        colour, line, classes = style.WIRE, "solid", ["wire"]
+        colour, line, classes = style.WIRE, "solid", ["wire", f"to-{shown.head_id}", f"from-{shown.tail_id}"]
         width = low + 0.3
         if not flow_hidden:
             size, largest = magnitude(getattr(wire, self.routes.flow)), self.routes.largest
@@ -147,16 +155,28 @@ class Diagram:
         if self.is_current_wire(shown):
             colour = style.CURRENT
             classes.append("current")
-        label = html_rows(rows)
-        return f"  {shown.tail_id} -> {shown.head_id} " + attributes(
-            label=None if self.beside else label,
-            xlabel=label if self.beside else None,
-            color=f'"{colour}"',
-            style=line,
-            penwidth=f"{width:.2f}",
-            decorate="true" if tie and not self.beside else None,
-            **{"class": f'"{" ".join(classes)}"'},
+        look = {"color": f'"{colour}"', "style": line, "penwidth": f"{width:.2f}", "class": f'"{" ".join(classes)}"'}
+        if self.beside:
+            return None, [f"  {shown.tail_id} -> {shown.head_id} " + attributes(xlabel=html_rows(rows), **look)]
+        label_id = f"l{index}"
+        label = html_rows(rows, rule_after=value_rows - 1, rule=colour)
+        size = {"width": 0, "height": 0}
+        sizes = self.moment.sizes if self.moment is not None and self.moment.sizes else {}
+        if label_id in sizes:  # frames: the size measured on the fullest drawing
+            size = {"width": f"{sizes[label_id][0]:.3f}", "height": f"{sizes[label_id][1]:.3f}", "fixedsize": "true"}
+        node = attributes(
+            label=label,
+            shape="plaintext",
+            margin=0,
+            fontname=f'"{style.NUMBERS_FONT}"',  # monospace: a "?" padded to a number's width takes its room
+            fontsize=style.WIRE_FONT_SIZE,
+            **size,
+            **{"class": look["class"]},
         )
+        return f"  {label_id} {node}", [
+            f"  {shown.tail_id} -> {label_id} " + attributes(dir="none", **look, **self.layout.first_leg(shown)),
+            f"  {label_id} -> {shown.head_id} " + attributes(**look),
+        ]
 
     # ---------------------------------------------------------------- boxes
     def fork_line(self, name: str) -> str | None:
@@ -187,6 +207,8 @@ class Diagram:
         fork = self.fork_line(name)
         if fork:
             lines.append(fork)
+        if not self.routes.out.get(name):
+            lines.append("unused: no gate reads it")
         border, width = style.MUTED, 1.0
         verdict = (self.look.verdicts or {}).get(name)
         if verdict is not None:
@@ -195,16 +217,16 @@ class Diagram:
         return self._box(self.ids[name], lines, f"leaf {node.kind}", style.LEAF_FILL, border, width)
 
     def gate_lines(self, name: str) -> list[str]:
+        """Under the op's symbol, small: the node's name (not a generated gate's: f.mul1 says nothing),
+        its role and what it does here, its shape, a fork's sum."""
         node = self.graph.nodes[name]
         role = node.operation.gate.role
         note = self.routes.notes.get(name, "")
         hidden = bool(self.look.blank)  # a worksheet: the notes would give the answers away
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
             hidden = hidden or name not in self.moment.done  # forward frames: not computed yet
-        lines = [
-            f"{name} = {cut(node.expr, style.EXPRESSION_CHARS)}",
-            f"{role}: {note}" if note and not hidden else role,
-        ]
+        lines = [] if node.generated else [name]
+        lines += note_lines(f"{role}: {note}" if note and not hidden else role)
         if node.shape:
             lines.append(fmt(node.shape))
         fork = self.fork_line(name)
@@ -213,9 +235,17 @@ class Diagram:
         return lines
 
     def gate_statement(self, name: str) -> str:
-        role = self.graph.nodes[name].operation.gate.role
+        node = self.graph.nodes[name]
         current = self.is_current([name])
-        return self._box(self.ids[name], self.gate_lines(name), f"gate {role}", style.GATE_FILL, current=current)
+        rows = [(symbol(node), style.TEXT, style.SYMBOL_FONT_SIZE)]
+        rows += [(line, style.MUTED if i or node.generated else style.TEXT, style.SMALL_FONT_SIZE)
+                 for i, line in enumerate(self.gate_lines(name))]  # fmt: skip
+        if current:
+            rows.insert(0, ("▶ this step", style.CURRENT, style.SMALL_FONT_SIZE))
+        tooltip = quoted([f"{name} = {node.expr}" if node.expr else name])
+        return self._box(
+            self.ids[name], rows, f"gate {node.operation.gate.role}", style.GATE_FILL, current=current, tooltip=tooltip
+        )
 
     def box_statement(self, key: str) -> str:
         gates, box = self.place.members[key], self.place.boxes[key]
@@ -233,29 +263,36 @@ class Diagram:
     def _box(
         self,
         box_id: str,
-        lines: list[str],
+        lines: list[str] | list[tuple[str, str, int]],
         classes: str,
         fill: str,
         border: str = style.WIRE,
         width: float = 1.0,
         shape: str = "box",
         current: bool = False,
+        tooltip: str | None = None,
     ) -> str:
-        """One box's statement; in frames every box keeps the size measured on the fullest drawing."""
+        """One box's statement (lines: plain text, or a gate's (text, colour, size) rows); in frames
+        every box keeps the size measured on the fullest drawing."""
         if current:  # the gate of this --steps frame: said in words, and in colour
-            lines = ["▶ this step", *lines]
+            if lines and isinstance(lines[0], str):
+                lines = ["▶ this step", *lines]
             fill, border, width, classes = style.CURRENT_FILL, style.CURRENT, 2.5, f"{classes} current"
         sizes = self.moment.sizes if self.moment is not None and self.moment.sizes else {}
         fixed = {}
         if box_id in sizes:
             fixed = {"width": f"{sizes[box_id][0]:.3f}", "height": f"{sizes[box_id][1]:.3f}", "fixedsize": "true"}
+        plain = not lines or isinstance(lines[0], str)
         return f"  {box_id} " + attributes(
-            label=quoted(lines),
+            id=box_id,
+            label=quoted(lines) if plain else html_sized(lines),
             shape=shape,
             style='"rounded,filled"' if shape == "box" else "filled",
             fillcolor=f'"{fill}"',
             color=f'"{border}"',
             penwidth=width,
+            margin='"0.2,0.1"' if shape == "box3d" else None,  # a collapsed box's title clear of its border
+            tooltip=tooltip,
             **{"class": f'"{classes}"'},
             **fixed,
         )
@@ -305,7 +342,7 @@ class Diagram:
             "digraph backprop {",
             "  graph "
             + attributes(
-                rankdir="LR",
+                rankdir=self.look.direction,
                 bgcolor="white",
                 pad=0.2,
                 nodesep=style.BIG_NODE_SEP if big else style.NODE_SEP,
@@ -332,6 +369,15 @@ class Diagram:
         ]
         clustered = self.place.clusters()
         in_cluster = {name for names in clustered.values() for name in names}
+        home = {self.ids[name]: i for i, names in enumerate(clustered.values()) for name in names}
+        labels: dict[int | None, list[str]] = {}  # a label node goes in the cluster of both its ends, if any
+        edges: list[str] = []
+        for i, wire in enumerate(self.place.shown_wires()):
+            node, lines = self.wire_statements(wire, i)
+            edges += lines
+            if node is not None:
+                inside = home.get(wire.tail_id)
+                labels.setdefault(inside if inside == home.get(wire.head_id) else None, []).append(node)
         for i, (group, names) in enumerate(clustered.items()):
             out.append(f"  subgraph cluster_{i} {{")
             out.append(
@@ -348,6 +394,7 @@ class Diagram:
                 )
             )
             out += ["  " + self._node_statement(name) for name in names]
+            out += ["  " + node for node in labels.get(i, [])]
             out.append("  }")
         for name in self.graph.nodes:
             if name not in in_cluster and self.place.collapse_key(name) is None:
@@ -355,15 +402,28 @@ class Diagram:
         out += [self.box_statement(key) for key in self.place.boxes]
         output = attributes(label=quoted(["output"]), shape="plaintext", fontcolor=f'"{style.MUTED}"')
         out.append(f"  {OUTPUT_ID} {output}")
+        out += labels.get(None, [])
+        out += self.layout.statements()
         out.append("  }")
-        shown = self.place.shown_wires()
-        leaving = Counter(wire.tail_id for wire in shown)
-        out += [self.wire_statement(wire, tie=leaving[wire.tail_id] > 1) for wire in shown]
+        out += edges
         out.append("}")
         return "\n".join(out) + "\n"
 
     def _node_statement(self, name: str) -> str:
         return self.leaf_statement(name) if self.graph.nodes[name].is_leaf else self.gate_statement(name)
+
+
+def fit_to_slide(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> Look:
+    """The look with the direction (and rows) that fit a 16:9 slide best, measured on dot's layouts
+    (`dot -Tplain`); big drawings (numbers beside the wires) stay left to right: one layout is enough."""
+    routes = routes or trace_routes(trace)
+    if len(routes.wires) > style.LABELS_BESIDE or shutil.which("dot") is None:
+        return replace(look, direction="LR", rows=1)
+    return choose_direction(
+        look,
+        lambda candidate: build_dot(trace, candidate, routes=routes),
+        lambda text: run_dot(text, "plain", timeout).decode("utf-8", "replace"),
+    )
 
 
 def build_dot(

@@ -29,8 +29,11 @@ FONT_SIZE = 12
 WIRE_FONT_SIZE = 11
 TITLE_FONT_SIZE = 14
 LEGEND_FONT_SIZE = 10
+SMALL_FONT_SIZE = 10  # a gate's name and role under its symbol
+SYMBOL_FONT_SIZE = 18  # the op's symbol in a gate, the cs231n way
 EXPRESSION_CHARS = 44  # a gate's expression is cut here with …
-TITLE_CHARS = 96  # the title wraps here
+NOTE_CHARS = 22  # a gate's role note wraps here (at its commas), so boxes stay narrow
+TITLE_CHARS = 96  # the title wraps here (at a space outside any formula)
 BLANK = "[" + "\u00a0" * 8 + "]"  # a worksheet's slot to write in: the same width whatever the answer
 
 # ------------------------------------------------------------ wires
@@ -38,6 +41,19 @@ PEN_WIDTH = (1.0, 3.5)  # thinnest and thickest wire
 PEN_DECADES = 2.0  # a gradient this many decades below the largest on the diagram gets the thinnest line
 VANISHING = 1e-3  # 0 < |gradient| < VANISHING · |output's own gradient, 1|: vanishing, drawn dotted
 SATURATED_SLOPE = 1e-2  # a squashing gate whose slope is below this is saturated (σ: |x| > 4.6; tanh: |x| > 3)
+
+# ------------------------------------------------------------ gates: the op's symbol in the box
+SYMBOLS = {  # an op not listed here (a plugin, a new op) shows its name
+    "add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "matmul": "@", "pow": "xⁿ",
+    "sigmoid": "σ", "maximum": "max", "minimum": "min", "sum": "Σ", "mean": "mean",
+    "identity": "=", "transpose": "ᵀ", "sqrt": "√", "abs": "|x|",
+}  # fmt: skip
+POWERS = {2: "x²", 3: "x³", 4: "x⁴", -1: "1/x", 0.5: "√"}
+
+# ------------------------------------------------------------ slide: 16:9, at least 60% of the size on 1280×720
+SLIDE = (2133.0, 1200.0)  # points: the largest drawing that keeps 60% of its size on a 1280×720 slide
+SMALL_TENSOR = 6  # elements: a tensor this small shows its numbers (a matrix up to 3×3 too)
+ROW_NUMBERS = 3  # numbers per line of a small tensor
 
 # ------------------------------------------------------------ layout
 LABELS_BESIDE = 150  # above this many wires, numbers go beside the wires after layout (dot's xlabel): a
@@ -47,3 +63,4 @@ NODE_SEP = 0.3  # inches between nodes of a rank
 RANK_SEP = 0.45  # inches between ranks
 BIG_NODE_SEP = 0.3  # with labels beside the wires: room for them
 BIG_RANK_SEP = 0.9
+AUTO_COLLAPSE = 200  # above this many gates, each node's gates are drawn as one box (render --expand keeps them)

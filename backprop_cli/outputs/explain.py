@@ -136,10 +136,16 @@ def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
 
 def explain_lines(trace: Trace) -> list[str]:
     """Reverse topological order: each gate's edges, node summaries, and a sum line wherever paths meet."""
+    return [line for _, lines in explain_steps(trace) for line in lines]
+
+
+def explain_steps(trace: Trace) -> list[tuple[str | None, list[str]]]:
+    """explain_lines in steps of the backward pass: (None, the output's 1), then per node in reverse
+    topological order (node, its lines): a fork's sum, then a gate's edges and its file node's summary."""
     if trace.gradients is None:
         return []
     out = trace.graph.output
-    lines: list[str] = [f"d{out}/d{out} = 1   (the output)"]
+    steps: list[tuple[str | None, list[str]]] = [(None, [f"d{out}/d{out} = 1   (the output)"])]
     received: dict[str, list[np.ndarray]] = {}
     by_origin: dict[str, list[Row]] = {}
     for row in trace.rows:
@@ -147,6 +153,7 @@ def explain_lines(trace: Trace) -> list[str]:
             by_origin.setdefault(row.node.origin, []).append(row)
     for row in reversed(trace.rows):
         node = row.node
+        lines: list[str] = []
         parts = received.get(node.name, [])
         if len(parts) > 1:
             total = trace.gradients[node.name]
@@ -160,13 +167,14 @@ def explain_lines(trace: Trace) -> list[str]:
                     f"d{out}/d{node.name} = the sum of the {len(parts)} gradients arriving at the fork "
                     f"{node.name} {fmt(np.shape(total))}"
                 )
-        if node.is_leaf:
-            continue
-        for edge in row.edges:
-            if edge.is_node and edge.sent is not None:
-                received.setdefault(edge.operand, []).append(edge.sent)
-        lines += _gate_lines(trace, row)
-        group = by_origin[node.origin]
-        if group[0] is row:  # the last gate of a file node in backward order: sum the node up
-            lines += _node_summary(trace, group)
-    return lines
+        if not node.is_leaf:
+            for edge in row.edges:
+                if edge.is_node and edge.sent is not None:
+                    received.setdefault(edge.operand, []).append(edge.sent)
+            lines += _gate_lines(trace, row)
+            group = by_origin[node.origin]
+            if group[0] is row:  # the last gate of a file node in backward order: sum the node up
+                lines += _node_summary(trace, group)
+        if lines:
+            steps.append((node.name, lines))
+    return steps

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import BackpropError, UsageError
 
-FORMATS = ("svg", "png", "pdf", "dot")  # dot: the DOT text itself, which needs no Graphviz
+FORMATS = ("svg", "png", "pdf", "dot", "html")  # dot: the DOT text itself, which needs no Graphviz; html: a page
 INSTALL = "apt-get install graphviz, brew install graphviz, or see https://graphviz.org/download/"
 TIMEOUT = 60.0  # seconds for one drawing
 LAYOUT_LIMITS = {  # bound dot's iterative phases, so a big graph is laid out a little worse, not forever
@@ -22,7 +22,7 @@ LAYOUT_LIMITS = {  # bound dot's iterative phases, so a big graph is laid out a 
 }
 
 
-SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html", ".htm": "html"}
 
 
 class GraphvizError(BackpropError):
@@ -38,7 +38,7 @@ def drawing_format(path: str | None, fmt: str | None) -> str:
         raise UsageError(f"-o {path}: the name says {named}, --format says {fmt}")
     if fmt is None and named is None:
         raise UsageError(
-            f"-o {path}: cannot tell the format from the name: end it in .svg, .png, .pdf or .dot, or give --format"
+            f"-o {path}: cannot tell the format from the name: end it in .svg, .png, .pdf, .dot or .html, or give --format"
         )
     return fmt or named
 

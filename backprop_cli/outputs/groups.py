@@ -41,6 +41,12 @@ def collapse_names(graph: Graph, wanted: str | None) -> frozenset[str]:
     return names
 
 
+def expanded_nodes(graph: Graph) -> frozenset[str]:
+    """The file nodes that expanded into several gates (drawn as one box each on a big graph)."""
+    counts = Counter(node.origin for node in graph.gates)
+    return frozenset(origin for origin, n in counts.items() if n > 1)
+
+
 @dataclass
 class Shown:
     """A wire as drawn: between two boxes, possibly several wires merged into a collapsed box."""

@@ -116,12 +116,12 @@ _PAGE = Template("""<!DOCTYPE html>
 <body>
 <h1>${title}</h1>
 <nav>
-  <button id="first" title="first frame (Home)">⏮</button>
-  <button id="prev" title="previous frame (←)">← prev</button>
+  <button id="first" title="first frame (Home)">|&lt;</button>
+  <button id="prev" title="previous frame (left arrow)">&lt; prev</button>
   <span id="counter"></span>
-  <button id="next" title="next frame (→)">next →</button>
-  <button id="last" title="last frame (End)">⏭</button>
-  <span class="hint">keys: ← → Home End</span>
+  <button id="next" title="next frame (right arrow)">next &gt;</button>
+  <button id="last" title="last frame (End)">&gt;|</button>
+  <span class="hint">keys: left, right, Home, End</span>
 </nav>
 <p id="caption"></p>
 <img id="frame" src="${first}" alt="">

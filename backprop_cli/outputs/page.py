@@ -1,0 +1,163 @@
+"""`render -o graph.html`: one self-contained page (the SVG, CSS and script inline; nothing fetched
+from the network) with the diagram and both passes step by step: the forward pass gate by gate
+(what each gate computes from the values it reads), then the backward pass gate by gate, with the
+chain rule in words and numbers exactly as `trace --explain` says it.
+
+Buttons and the arrow keys step; `#step=N` opens step N (the last one for N past the end); clicking
+a gate shows its step. The buttons' icons are ASCII, drawn by every system's fonts.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from string import Template
+
+import numpy as np
+
+from .diagram import Diagram, Look, build_dot
+from .explain import explain_steps
+from .graphviz_program import TIMEOUT, run_dot
+from .numbers import number, summary
+from .routes import Routes, trace_routes
+from .trace import Trace
+
+
+def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> bytes:
+    """The page of a trace, as UTF-8 bytes (its diagram drawn by dot)."""
+    routes = routes or trace_routes(trace)
+    place = Diagram(trace, routes, look, None).place
+    ids = {name: place.shown_id(name) for name in trace.graph.nodes}
+    svg = run_dot(build_dot(trace, look, routes=routes), "svg", timeout)
+    graph = trace.graph
+    title = f"{graph.name}: {graph.about}" if graph.about and graph.name else graph.about or graph.name or "backprop"
+    return page_html(title, svg, page_steps(trace, ids)).encode("utf-8")
+
+
+def _value(x: np.ndarray) -> str:
+    return number(x) if np.ndim(x) == 0 else summary(x)
+
+
+def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
+    """Every step: its title, its lines, the box it is about (a DOT id, or None) and its pass."""
+    graph, values = trace.graph, trace.values
+    leaves = [f"{leaf.name} = {_value(values[leaf.name])}" for leaf in graph.leaves]
+    steps: list[dict[str, object]] = [
+        {"title": "The leaves: the given values", "lines": leaves, "box": None, "pass": "forward"}
+    ]
+    gates = graph.gates
+    for k, node in enumerate(gates, 1):
+        reads = [f"{x} = {_value(values[x])}" for x in node.inputs if isinstance(x, str)]
+        lines = [f"{node.name} = {node.expr}", "with " + ", ".join(reads) if reads else "", ""]
+        lines[2] = f"{node.name} = {_value(values[node.name])}"
+        steps.append(
+            {
+                "title": f"Forward pass, step {k} of {len(gates)}: {node.name} ({node.operation.gate.role})",
+                "lines": [line for line in lines if line],
+                "box": ids.get(node.name),
+                "pass": "forward",
+            }
+        )
+    backward = explain_steps(trace)
+    for k, (name, lines) in enumerate(backward):
+        if name is None:
+            title = "Backward pass: it starts at the output with gradient 1"
+        else:
+            what = "fork" if graph.nodes[name].is_leaf else graph.nodes[name].operation.gate.role
+            title = f"Backward pass, step {k} of {len(backward) - 1}: {name} ({what})"
+        steps.append({"title": title, "lines": lines, "box": ids.get(name or graph.output), "pass": "backward"})
+    return steps
+
+
+def page_html(title: str, svg: bytes, steps: list[dict[str, object]]) -> str:
+    """The page: the inline SVG (its XML prologue dropped), the steps as JSON, the script."""
+    drawing = svg.decode("utf-8")
+    drawing = drawing[drawing.find("<svg") :] if "<svg" in drawing else drawing
+    drawing = re.sub(r'<svg width="[\d.]+pt" height="[\d.]+pt"', '<svg class="diagram"', drawing, count=1)
+    data = json.dumps(steps, ensure_ascii=False).replace("<", "\\u003c")  # no </script> inside
+    return _PAGE.substitute(title=html.escape(title), svg=drawing, data=data)
+
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>
+  body { font-family: Helvetica, Arial, sans-serif; margin: 1em 1.5em; color: #1a1a1a; }
+  h1 { font-size: 1.3em; margin: 0.2em 0; }
+  nav { display: flex; gap: 0.6em; align-items: center; margin: 0.5em 0; flex-wrap: wrap; }
+  button { font: 1em monospace; padding: 0.3em 0.9em; cursor: pointer; }
+  #counter { min-width: 9em; text-align: center; }
+  #step { border-left: 4px solid #E69F00; padding: 0.3em 0.8em; background: #fdf6ea; min-height: 5.5em; }
+  #step-title { font-weight: bold; margin: 0 0 0.3em; }
+  #step-lines { margin: 0; font: 0.95em/1.4 monospace; white-space: pre-wrap; }
+  .hint { color: #6e6e6e; font-size: 0.9em; }
+  svg.diagram { width: 100%; height: auto; max-height: 75vh; display: block; margin-top: 0.6em; }
+  svg .node { cursor: pointer; }
+  svg .node.current path, svg .node.current polygon { stroke: #E69F00; stroke-width: 3.5; }
+  svg .node.current path { fill: #FCE8C2; }
+  svg .edge.current path { stroke: #E69F00; }
+</style>
+</head>
+<body>
+<h1>${title}</h1>
+<nav>
+  <button id="first" title="first step (Home)">|&lt;</button>
+  <button id="prev" title="previous step (left arrow)">&lt; prev</button>
+  <span id="counter"></span>
+  <button id="next" title="next step (right arrow)">next &gt;</button>
+  <button id="last" title="last step (End)">&gt;|</button>
+  <span class="hint">keys: left, right, Home, End; click a gate for its step</span>
+</nav>
+<div id="step"><p id="step-title"></p><pre id="step-lines"></pre></div>
+${svg}
+<script>
+const steps = ${data};
+let at = 0;
+function mark(k) {
+  document.querySelectorAll("svg .current").forEach((e) => e.classList.remove("current"));
+  const box = steps[k].box;
+  if (!box) return;
+  const node = document.getElementById(box);
+  if (node) node.classList.add("current");
+  document.querySelectorAll("svg .edge.to-" + box).forEach((e) => e.classList.add("current"));
+}
+function show(k) {
+  at = Math.max(0, Math.min(steps.length - 1, k));
+  document.getElementById("step-title").textContent = steps[at].title;
+  document.getElementById("step-lines").textContent = steps[at].lines.join("\\n");
+  document.getElementById("counter").textContent = "step " + at + " of " + (steps.length - 1);
+  document.getElementById("prev").disabled = at === 0;
+  document.getElementById("next").disabled = at === steps.length - 1;
+  mark(at);
+  if (location.hash !== "#step=" + at) history.replaceState(null, "", "#step=" + at);
+}
+function fromHash() {
+  const m = /step=(\\d+)/.exec(location.hash);
+  return m ? parseInt(m[1], 10) : 0;
+}
+document.getElementById("first").onclick = () => show(0);
+document.getElementById("prev").onclick = () => show(at - 1);
+document.getElementById("next").onclick = () => show(at + 1);
+document.getElementById("last").onclick = () => show(steps.length - 1);
+document.addEventListener("keydown", (e) => {
+  const moves = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: steps.length - 1};
+  if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
+});
+window.addEventListener("hashchange", () => show(fromHash()));
+document.querySelectorAll("svg .node").forEach((node) => {
+  node.addEventListener("click", () => {
+    const backward = steps[at].pass === "backward";
+    let k = steps.findIndex((s) => s.box === node.id && (s.pass === "backward") === backward);
+    if (k < 0) k = steps.findIndex((s) => s.box === node.id);
+    if (k >= 0) show(k);
+  });
+});
+show(fromHash());
+</script>
+</body>
+</html>
+""")
