@@ -12,9 +12,19 @@ from __future__ import annotations
 
 from .errors import BackpropError, EvaluationError, ExitCode, GraphFileError, ShapeError, UsageError
 from .fileformat import load, loads
-from .graph import Graph
+from .graph import REPRESENTATIONS, Graph
 
 __version__ = "0.1.0"
+
+
+def _svg(graph: Graph) -> str | None:
+    """A graph's diagram for Jupyter; outputs is imported on first display, never by `import backprop_cli`."""
+    from .outputs.notebook import graph_svg
+
+    return graph_svg(graph)
+
+
+REPRESENTATIONS["svg"] = _svg
 
 
 def __getattr__(name: str) -> object:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .errors import Position
 from .ops import OPS, Op
+
+
+# How a graph shows itself in a notebook, by format ("svg": Graph._repr_svg_). Filled in by the package
+# (backprop_cli/__init__.py) with a function of the outputs layer: this module imports nothing above it.
+REPRESENTATIONS: dict[str, Callable[[Graph], str | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ class Graph:
         return replace(self, leaf_values=set_leaf_values(self, values))
 
     # ------------------------------------------------------------ the Python API
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a graph as its diagram (values and gradients on the wires); None without Graphviz."""
+        draw = REPRESENTATIONS.get("svg")
+        return draw(self) if draw is not None else None
+
     def forward(self) -> dict[str, float | np.ndarray]:
         """Every leaf's and node's value."""
         from .engines.evaluate import evaluate

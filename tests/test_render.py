@@ -134,7 +134,9 @@ def test_user_text_only_in_quoted_labels_under_generated_ids():
     dot = build_dot(run_trace(graph))
     statements = [line.strip() for line in dot.splitlines()]
     assert all(
-        re.match(r"^(digraph backprop \{|\}|(graph|node|edge) \[|subgraph cluster_\w+ \{|\{ rank=|(n\d+|b\d+|l\d+|out)\b)", s)
+        re.match(
+            r"^(digraph backprop \{|\}|(graph|node|edge) \[|subgraph cluster_\w+ \{|\{ rank=|(n\d+|b\d+|l\d+|out)\b)", s
+        )
         for s in statements
     ), statements
     outside_quotes = re.sub(r'"(\\.|[^"\\])*"', '""', dot)

@@ -9,8 +9,8 @@ import click
 
 from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
-from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.diagram_style import AUTO_COLLAPSE
+from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
 
 

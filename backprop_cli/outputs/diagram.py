@@ -17,7 +17,8 @@ import numpy as np
 from ..ops.shapes import fmt
 from . import diagram_style as style
 from .diagram_layout import Columns, choose_direction, note_lines, symbol
-from .dot_text import attributes, cut, html_rows, html_sized, padded, quoted, tensor_lines, wrapped
+from .diagram_words import legend_lines, title_lines
+from .dot_text import attributes, cut, html_rows, html_sized, padded, quoted, tensor_lines
 from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID, Placement, Shown
 from .numbers import number
@@ -298,46 +299,11 @@ class Diagram:
         )
 
     # ---------------------------------------------------------------- the whole graph
-    def title_lines(self) -> list[str]:
-        g, trace = self.graph, self.trace
-        lines = wrapped(f"{g.name}: {g.about}" if g.about and g.name else g.about or g.name or "backprop")
-        if trace.mode == "forward":
-            lines.append(f"forward mode along {trace.wrt}: ṫ = the wire's tangent, d(wire)/d{trace.wrt}")
-        else:
-            lines.append(f"reverse mode: ∂ = d{g.output}/d(wire), the gradient sent back along the wire")
-            if trace.mode == "both":
-                lines.append(f"forward mode: ṫ = d(wire)/d{trace.wrt}")
-        if self.look.blank:
-            lines.append(f"worksheet: fill in each {style.BLANK}")
-        if self.look.note:
-            lines.append(self.look.note)
-        return lines
-
-    def legend_lines(self) -> list[str]:
-        """Under the diagram: a frame's caption (a fixed number of lines: the boxes above keep their
-        places, as a root label never moves them), then the key to the styles."""
-        lines: list[str] = []
-        if self.moment is not None and not self.moment.sizing:
-            caption = wrapped(self.moment.caption)
-            lines += caption + [" "] * (self.moment.caption_lines - len(caption))
-        if not self.look.legend:
-            return lines
-        mark = "∂" if self.routes.flow == "gradient" else "ṫ"
-        under = {"reverse": "∂ under it (vermillion)", "forward": "ṫ under it (green)"}.get(
-            self.trace.mode, "∂ under it (vermillion), then ṫ (green)"
-        )
-        back = ", gradients flow back against them" if mark == "∂" else ""
-        return lines + [
-            f"each wire: value on top (blue), {under} · arrows point forward{back}",
-            f"dashed grey: exactly 0, with the reason · dotted: vanishing, 0 < |{mark}| < {style.VANISHING:g}"
-            f" · thicker: larger |{mark}|",
-        ]
-
     def text(self) -> str:
         """The title sits on an outer borderless cluster (top), the legend on the graph (bottom, smaller)."""
         big = self.beside
         font = f'"{style.FONT}"'
-        legend = self.legend_lines()
+        legend = legend_lines(self.trace, self.routes, self.look, self.moment)
         out = [
             "digraph backprop {",
             "  graph "
@@ -364,7 +330,7 @@ class Diagram:
                 fontcolor=f'"{style.TEXT}"',
                 labelloc="t",
                 labeljust="l",
-                label=quoted(self.title_lines(), justify="l"),
+                label=quoted(title_lines(self.trace, self.look), justify="l"),
             ),
         ]
         clustered = self.place.clusters()

@@ -150,20 +150,24 @@ def _bezier(points: list[tuple[float, float]], steps: int = 12) -> list[tuple[fl
         for i in range(1, steps + 1):
             t = i / steps
             a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
-            line.append(
-                (a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1])
-            )
+            line.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
     return line
 
 
 def _cross(p: tuple, q: tuple, r: tuple, s: tuple) -> bool:
-    """Do segments pq and rs properly intersect?"""
+    """Do segments pq and rs meet? Half-open (the end point belongs to the next segment), so a crossing
+    exactly at a sampled point is counted once; parallel segments never cross."""
 
-    def side(a: tuple, b: tuple, c: tuple) -> float:
-        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    def cross(a: tuple, b: tuple) -> float:
+        return a[0] * b[1] - a[1] * b[0]
 
-    d1, d2, d3, d4 = side(r, s, p), side(r, s, q), side(p, q, r), side(p, q, s)
-    return d1 * d2 < 0 and d3 * d4 < 0
+    d, e = (q[0] - p[0], q[1] - p[1]), (s[0] - r[0], s[1] - r[1])
+    denom = cross(d, e)
+    if denom == 0:
+        return False
+    w = (r[0] - p[0], r[1] - p[1])
+    t, u = cross(w, e) / denom, cross(w, d) / denom
+    return 0 <= t < 1 and 0 <= u < 1
 
 
 def crossings(plain: str) -> int:

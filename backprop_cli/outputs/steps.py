@@ -19,7 +19,8 @@ from string import Template
 import numpy as np
 
 from ..errors import UsageError
-from .diagram import Look, Moment, build_dot, wrapped
+from .diagram import Look, Moment, build_dot
+from .dot_text import wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .numbers import number
 from .routes import trace_routes
