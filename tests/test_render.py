@@ -336,6 +336,11 @@ def test_a_graph_of_300_gates_renders():
     lines += [f"  a{i}: a{i - 1} * w{i % 5} + sin(a{i - 2})" for i in range(2, 102)]
     graph = backprop_cli.loads("\n".join(lines) + "\noutput: a101\n")
     assert len(graph.gates) >= 300
-    d = parse(run_dot(build_dot(run_trace(graph)), "svg"))
-    assert d.box("w0")[-1].startswith("fork: Σ∂ of 21 = ")
-    assert len(d.boxes) == len(graph.nodes) + 1
+    trace = run_trace(graph)
+    svg = run_dot(build_dot(trace), "svg")
+    d = parse(svg)
+    assert "fork: Σ∂ of 21 = " in d.text  # on the first of w0's boxes: a param read all along is drawn
+    assert d.box("w0")[-1] == "copy 21 of 21"  # once per wire, not with wires through every column
+    assert len(d.boxes) == len(graph.nodes) + 1  # by name: every node, and the output
+    wires = sum(len(trace_routes(trace).out[p]) for p in graph.params)
+    assert svg.count(b'class="node leaf param"') == wires

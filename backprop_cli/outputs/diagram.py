@@ -63,9 +63,9 @@ class Diagram:
     def __init__(self, trace: Trace, routes: Routes, look: Look, moment: Moment | None) -> None:
         self.trace, self.routes, self.look, self.moment = trace, routes, look, moment
         self.graph = trace.graph
-        self.place = Placement(trace.graph, routes, look.collapse)
-        self.ids = self.place.ids
         self.beside = len(routes.wires) > style.LABELS_BESIDE
+        self.place = Placement(trace.graph, routes, look.collapse, style.LEAF_COPIES if self.beside else 0)
+        self.ids = self.place.ids
         self.layout = Columns(trace.graph, self.place, look.rows)
 
     # ---------------------------------------------------------------- what is known in this frame
@@ -200,12 +200,13 @@ class Diagram:
         total = number(sum(float(w.gradient) for w in leaving)) if all(known) else "?"
         return f"fork: Σ∂ = {terms} = {total}"
 
-    def leaf_statement(self, name: str) -> str:
+    def leaf_statement(self, name: str, copy: int = 0) -> str:
+        """A leaf's box; on a big graph, copy k of a leaf read all along it (the fork's sum on the first)."""
         node = self.graph.nodes[name]
         lines = [name if node.kind == "input" else f"{name} (param)"]
         if node.shape:
             lines.append(fmt(node.shape))
-        fork = self.fork_line(name)
+        fork = self.fork_line(name) if copy <= 1 else f"copy {copy} of {self.place.copied[name]}"
         if fork:
             lines.append(fork)
         if not self.routes.out.get(name):
@@ -215,7 +216,8 @@ class Diagram:
         if verdict is not None:
             lines.append(f"gradcheck: {verdict}")
             border, width = style.VERDICT.get(str(verdict).split(" ")[0].lower(), style.MUTED), 2.0
-        return self._box(self.ids[name], lines, f"leaf {node.kind}", style.LEAF_FILL, border, width)
+        box = f"{self.ids[name]}x{copy}" if copy else self.ids[name]
+        return self._box(box, lines, f"leaf {node.kind}", style.LEAF_FILL, border, width)
 
     def gate_lines(self, name: str) -> list[str]:
         """Under the op's symbol, small: the node's name (not a generated gate's: f.mul1 says nothing),
@@ -376,7 +378,10 @@ class Diagram:
         return "\n".join(out) + "\n"
 
     def _node_statement(self, name: str) -> str:
-        return self.leaf_statement(name) if self.graph.nodes[name].is_leaf else self.gate_statement(name)
+        if not self.graph.nodes[name].is_leaf:
+            return self.gate_statement(name)
+        copies = self.place.copied.get(name, 0)
+        return "\n".join(self.leaf_statement(name, k) for k in range(1, copies + 1)) or self.leaf_statement(name)
 
 
 def fit_to_slide(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> Look:

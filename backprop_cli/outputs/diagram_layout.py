@@ -73,7 +73,7 @@ class Columns:
             names = [x for x in gate.inputs if isinstance(x, str)]
             with_param = any(graph.nodes[x].kind == "param" for x in names)
             for x in names:
-                if graph.nodes[x].kind == "input" and x in free:
+                if graph.nodes[x].kind == "input" and x in free and x not in place.copied:
                     self.sources.add(place.ids[x])
                     if with_param:
                         self.before_params.add(place.ids[x])

@@ -63,4 +63,5 @@ NODE_SEP = 0.3  # inches between nodes of a rank
 RANK_SEP = 0.45  # inches between ranks
 BIG_NODE_SEP = 0.3  # with labels beside the wires: room for them
 BIG_RANK_SEP = 0.9
+LEAF_COPIES = 8  # with labels beside the wires: a leaf with more wires than this is drawn once per wire
 AUTO_COLLAPSE = 200  # above this many gates, each node's gates are drawn as one box (render --expand keeps them)

@@ -59,8 +59,11 @@ class Shown:
 class Placement:
     """DOT ids (n0, n1, ... per node, b0, b1, ... per collapsed box) and what is drawn where."""
 
-    def __init__(self, graph: Graph, routes: Routes, collapse: frozenset[str]) -> None:
-        self.graph, self.routes, self.collapse = graph, routes, collapse
+    def __init__(self, graph: Graph, routes: Routes, collapse: frozenset[str], copies: int = 0) -> None:
+        """copies > 0: a leaf drawn with more wires than that gets one copy of its box per wire (n3x1,
+        n3x2, ...): one param read all along a big graph would cost dot a wire through every column."""
+        self.graph, self.routes, self.collapse, self.copies = graph, routes, collapse, copies
+        self.copied: dict[str, int] = {}  # leaf -> how many copies of its box
         self.ids = {name: f"n{i}" for i, name in enumerate(graph.nodes)}
         self.boxes: dict[str, str] = {}  # collapse key -> box id
         self.members: dict[str, list[str]] = {}  # collapse key -> its gates
@@ -69,6 +72,7 @@ class Placement:
             if key is not None:
                 self.boxes.setdefault(key, f"b{len(self.boxes)}")
                 self.members.setdefault(key, []).append(node.name)
+        self.shown = self._shown_wires()
 
     def collapse_key(self, name: str) -> str | None:
         node = self.graph.nodes[name]
@@ -85,6 +89,9 @@ class Placement:
         return self.boxes[key] if key is not None else self.ids[name]
 
     def shown_wires(self) -> list[Shown]:
+        return self.shown
+
+    def _shown_wires(self) -> list[Shown]:
         shown: dict[tuple, Shown] = {}
         for wire in self.routes.wires:
             tail_id, head_id = self.shown_id(wire.tail), self.shown_id(wire.head)
@@ -93,7 +100,17 @@ class Placement:
             into_box = head_id.startswith("b")
             key = (tail_id, head_id, wire.tail) if into_box else (tail_id, head_id, wire.tail, wire.head, wire.slot)
             shown.setdefault(key, Shown(tail_id, head_id)).parts.append(wire)
-        return list(shown.values())
+        drawn = list(shown.values())
+        if self.copies:
+            leaves = {self.ids[leaf.name]: leaf.name for leaf in self.graph.leaves}
+            count = Counter(s.tail_id for s in drawn if s.tail_id in leaves)
+            self.copied = {leaves[i]: n for i, n in count.items() if n > self.copies}
+            made: Counter[str] = Counter()
+            for s in drawn:
+                if leaves.get(s.tail_id) in self.copied:
+                    made[s.tail_id] += 1
+                    s.tail_id = f"{s.tail_id}x{made[s.tail_id]}"
+        return drawn
 
     def clusters(self) -> dict[str, list[str]]:
         """Uncollapsed groups -> their gates, and the leaves read only by that group."""
