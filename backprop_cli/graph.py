@@ -10,7 +10,6 @@ import numpy as np
 from .errors import Position
 from .ops import OPS, Op
 
-
 # How a graph shows itself in a notebook, by format ("svg": Graph._repr_svg_). Filled in by the package
 # (backprop_cli/__init__.py) with a function of the outputs layer: this module imports nothing above it.
 REPRESENTATIONS: dict[str, Callable[[Graph], str | None]] = {}

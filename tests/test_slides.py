@@ -137,8 +137,9 @@ def test_an_unused_leaf_gets_a_note_and_generated_names_stay_out_of_sight():
 
 @needs_dot
 def test_a_collapsed_group_keeps_its_title_clear_of_the_border():
-    from backprop_cli.outputs.groups import collapse_names
     from test_render import GROUPED
+
+    from backprop_cli.outputs.groups import collapse_names
 
     graph = backprop_cli.loads(GROUPED)
     dot = build_dot(run_trace(graph), Look(collapse=collapse_names(graph, "layer1")))
