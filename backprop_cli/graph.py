@@ -69,6 +69,7 @@ class Graph:
     text: str = ""  # the file as read, for error positions and round trips
     definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
+    minima: list[dict[str, float]] = field(default_factory=list)  # the file's `minimum:` points (param -> value)
     cache: dict[object, object] = field(default_factory=dict, repr=False, compare=False)  # derived from nodes only
 
     # ------------------------------------------------------------ structure

@@ -20,7 +20,7 @@ from .gates import Expander, Pending, offset_position
 from .leaves import leaf_marks, read_leaf
 from .yaml_source import Located
 
-TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
+TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum")
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
@@ -225,6 +225,11 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         from .answers import check_answers
 
         check_answers(top["expect"], nodes)
+    minima = []
+    if "minimum" in top and top["minimum"].value is not None:
+        from .minima import read_minima
+
+        minima = read_minima(top["minimum"], [n for n in makers if nodes[n].kind == "param"])
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
     rng = _LazyRng(seed)
@@ -243,6 +248,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         text=text,
         definitions={name: item.plain() for name, item in section.value.items()},
         plugin_ops=top["ops"].plain() if "ops" in top else {},
+        minima=minima,
     )
     used = {x for n in graph.gates for x in n.inputs if isinstance(x, str)}
     for leaf in leaf_values:

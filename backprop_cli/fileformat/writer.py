@@ -46,6 +46,8 @@ def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None) -> di
         doc["dtype"] = graph.dtype.name
     if graph.expect is not None:
         doc["expect"] = graph.expect
+    if graph.minima:
+        doc["minimum"] = graph.minima[0] if len(graph.minima) == 1 else list(graph.minima)
     return doc
 
 

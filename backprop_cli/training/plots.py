@@ -37,12 +37,13 @@ def _pyplot():
 # ------------------------------------------------------------ data
 def loss_surface(graph: Graph, runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The loss over a grid around every path (all the data, like the final loss)."""
-    points = np.array([p for run in runs for p in run.path])
+    first, second = graph.params
+    marked = [(m[first], m[second]) for m in graph.minima]  # the file's minimum: inside the picture too
+    points = np.array([p for run in runs for p in run.path] + marked)
     low, high = points.min(axis=0), points.max(axis=0)
     pad = np.maximum((high - low) * 0.15, 0.25)
     xs = np.linspace(low[0] - pad[0], high[0] + pad[0], GRID)
     ys = np.linspace(low[1] - pad[1], high[1] + pad[1], GRID)
-    first, second = graph.params
     zs = np.full((GRID, GRID), np.nan)
     values = dict(graph.leaf_values)
     for i, y in enumerate(ys):
@@ -81,6 +82,10 @@ def _axes(plt, graph: Graph, runs: list[Run]):
         ax_path.set_title(f"{graph.output} over ({graph.params[0]}, {graph.params[1]})")
         start = runs[0].path[0]
         ax_path.plot(*start, "ko", markersize=6, label="start")
+        for k, point in enumerate(graph.minima):  # where the race should end, as the file states it
+            where = (point[graph.params[0]], point[graph.params[1]])
+            label = ("minimum" if len(graph.minima) == 1 else "minima") if k == 0 else None
+            ax_path.plot(*where, "X", color="white", markeredgecolor="black", markersize=12, label=label, zorder=5)
     else:
         fig, ax_loss = plt.subplots(figsize=(7, 5))
         ax_path = None
@@ -90,6 +95,14 @@ def _axes(plt, graph: Graph, runs: list[Run]):
     ax_loss.set_ylabel(graph.output)
     ax_loss.set_title(graph.name)
     return fig, ax_path, ax_loss
+
+
+def _legends(ax_path, ax_loss, runs: int) -> None:
+    """Legends under the axes, never over the paths or the curves."""
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.13), "frameon": False}
+    ax_loss.legend(ncol=min(runs, 3), **below)
+    if ax_path is not None:
+        ax_path.legend(ncol=2, **below)
 
 
 def _label(run: Run) -> str:
@@ -106,9 +119,9 @@ def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
             track = np.array(run.path)
             ax_path.plot(track[:, 0], track[:, 1], ".-", color=line.get_color(), markersize=2, linewidth=1)
             ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
-    ax_loss.legend()
+    _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
-    _save(fig, path)
+    _save(fig, path, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -136,7 +149,7 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         if ax_path is not None:
             (track,) = ax_path.plot([], [], ".-", color=curve.get_color(), markersize=2, linewidth=1)
             tracks.append(track)
-    ax_loss.legend()
+    _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
 
     def draw(t: int):
