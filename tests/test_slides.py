@@ -15,7 +15,8 @@ import pytest
 from test_render import parse  # the SVG reader (tests/ is on sys.path)
 
 import backprop_cli
-from backprop_cli.outputs.diagram import Look, build_dot, fit_to_slide
+from backprop_cli.outputs.diagram import Look, build_dot
+from backprop_cli.outputs.diagram_fit import fit_to_slide
 from backprop_cli.outputs.diagram_layout import crossings, plain_size
 from backprop_cli.outputs.dot_text import tensor_lines, wrapped
 from backprop_cli.outputs.graphviz_program import run_dot
@@ -133,6 +134,9 @@ def test_an_unused_leaf_gets_a_note_and_generated_names_stay_out_of_sight():
     assert d.box("spare") == ["spare", "unused: no gate reads it"]
     assert "f.mul1" not in d.text  # the generated gate's name: only in its tooltip
     assert d.box("f.mul1")[0] == "×3" and d.box("f")[:2] == ["+1", "f"]
+    rosenbrock = parse(run_dot(build_dot(run_trace(backprop_cli.load("rosenbrock"))), "svg"))
+    assert rosenbrock.says("loss.sub2") == "− distributor: ×-1 to (x ** 2)"  # not "to loss.pow2"
+    assert "loss.pow" not in rosenbrock.text
 
 
 @needs_dot

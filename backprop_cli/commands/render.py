@@ -40,7 +40,11 @@ from ..outputs.groups import ALL_GROUPS
     show_default=True,
     help="Left to right, top to bottom, or whichever fits a 16:9 slide (long chains wrap into rows).",
 )
-@click.option("--expand", is_flag=True, help=f"Draw every gate even beyond {AUTO_COLLAPSE} gates (slower).")
+@click.option(
+    "--expand",
+    is_flag=True,
+    help=f"Draw every gate: no node drawn as one box to fit a slide, nor beyond {AUTO_COLLAPSE} gates (slower).",
+)
 @click.option(
     "--steps", "steps_dir", metavar="DIR", help="One frame per step of the backward pass, and DIR/index.html."
 )
@@ -63,7 +67,8 @@ from ..outputs.groups import ALL_GROUPS
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
-    from ..outputs.diagram import Look, build_dot, fit_to_slide
+    from ..outputs.diagram import Look, build_dot
+    from ..outputs.diagram_fit import fit_to_slide
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import collapse_names, expanded_nodes
@@ -114,7 +119,11 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     if options["direction"] != "auto":
         look = replace(look, direction=options["direction"])
     elif fmt != "dot" or steps_dir is not None:
-        look = fit_to_slide(trace, look, timeout=timeout)
+        chosen = fit_to_slide(trace, look, timeout=timeout, expand=options["expand"] or options["collapse"] is not None)
+        if chosen.collapse != look.collapse:
+            boxes = ", ".join(sorted(chosen.collapse - look.collapse))
+            click.echo(f"render: {boxes} drawn as one box each, to fit a slide; --expand draws every gate", err=True)
+        look = chosen
     files: dict[str, bytes] = {}  # every drawing is made before anything is written
     if worksheet:
         sheet, key = worksheet_dots(trace, look, blank or "gradients")

@@ -8,18 +8,16 @@ under ids generated here (n0, n1, b0, cluster_0), never as an attribute, a URL o
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..ops.shapes import fmt
 from . import diagram_style as style
-from .diagram_layout import Columns, choose_direction, note_lines, symbol
-from .diagram_words import legend_lines, title_lines
+from .diagram_layout import Columns, note_lines, symbol
+from .diagram_words import Names, legend_lines, title_lines
 from .dot_text import attributes, cut, html_rows, html_sized, padded, quoted, tensor_lines
-from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID, Placement, Shown
 from .numbers import number
 from .routes import Routes, Wire, magnitude, merge_wires, trace_routes
@@ -66,6 +64,7 @@ class Diagram:
         self.beside = len(routes.wires) > style.LABELS_BESIDE
         self.place = Placement(trace.graph, routes, look.collapse, style.LEAF_COPIES if self.beside else 0)
         self.ids = self.place.ids
+        self.words = Names(trace.graph)
         self.layout = Columns(trace.graph, self.place, look.rows)
 
     # ---------------------------------------------------------------- what is known in this frame
@@ -224,7 +223,7 @@ class Diagram:
         its role and what it does here, its shape, a fork's sum."""
         node = self.graph.nodes[name]
         role = node.operation.gate.role
-        note = self.routes.notes.get(name, "")
+        note = self.words.unnamed(self.routes.notes.get(name, ""))
         hidden = bool(self.look.blank)  # a worksheet: the notes would give the answers away
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
             hidden = hidden or name not in self.moment.done  # forward frames: not computed yet
@@ -382,19 +381,6 @@ class Diagram:
             return self.gate_statement(name)
         copies = self.place.copied.get(name, 0)
         return "\n".join(self.leaf_statement(name, k) for k in range(1, copies + 1)) or self.leaf_statement(name)
-
-
-def fit_to_slide(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> Look:
-    """The look with the direction (and rows) that fit a 16:9 slide best, measured on dot's layouts
-    (`dot -Tplain`); big drawings (numbers beside the wires) stay left to right: one layout is enough."""
-    routes = routes or trace_routes(trace)
-    if len(routes.wires) > style.LABELS_BESIDE or shutil.which("dot") is None:
-        return replace(look, direction="LR", rows=1)
-    return choose_direction(
-        look,
-        lambda candidate: build_dot(trace, candidate, routes=routes),
-        lambda text: run_dot(text, "plain", timeout).decode("utf-8", "replace"),
-    )
 
 
 def build_dot(

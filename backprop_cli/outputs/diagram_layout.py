@@ -17,7 +17,7 @@ from .groups import Placement, Shown
 if TYPE_CHECKING:
     from .diagram import Look
 
-DIRECTIONS = ("LR", "TB")
+LONG_NODE = 3  # gates: when nothing else fits a slide, a node of the file this long may be drawn as one box
 
 
 # ------------------------------------------------------------ a gate's look
@@ -128,18 +128,26 @@ def slide_scale(width: float, height: float) -> float:
     return min(style.SLIDE[0] / max(width, 1.0), style.SLIDE[1] / max(height, 1.0))
 
 
-def choose_direction(look: Look, build: Callable[[Look], str], plain: Callable[[str], str]) -> Look:
-    """Left to right if it fits a slide, else top to bottom, else a long chain wrapped into 2 or 3 rows;
-    when none fits, the one that keeps the most of its size."""
-    best, kept = look, -1.0
-    for direction, rows in [(d, 1) for d in DIRECTIONS] + [("LR", 2), ("LR", 3)]:
-        if kept >= 1:
-            break
-        candidate = replace(look, direction=direction, rows=rows)
-        scale = slide_scale(*plain_size(plain(build(candidate))))
-        if scale > kept + 1e-9:
-            best, kept = candidate, scale
-    return best
+def choose_direction(
+    look: Look, build: Callable[[Look], str], plain: Callable[[str], str], long_nodes: frozenset[str] = frozenset()
+) -> Look:
+    """Left to right when it fits a slide. Otherwise, of top to bottom, a long chain wrapped into 2 or 3
+    rows, and (left to right, top to bottom) with the long nodes' gates drawn as one box each, the one
+    that fits with the fewest crossing wires (the first on a tie); when none fits, the one that keeps
+    the most of its size."""
+    candidates = [replace(look, direction="TB"), replace(look, rows=2), replace(look, rows=3)]
+    if long_nodes:
+        collapsed = look.collapse | long_nodes
+        candidates += [replace(look, collapse=collapsed), replace(look, direction="TB", collapse=collapsed)]
+    first = replace(look, direction="LR", rows=1)
+    laid = plain(build(first))
+    if slide_scale(*plain_size(laid)) >= 1:
+        return first
+    scored = [(first, laid)] + [(candidate, plain(build(candidate))) for candidate in candidates]
+    fitting = [(crossings(text), k, c) for k, (c, text) in enumerate(scored) if slide_scale(*plain_size(text)) >= 1]
+    if fitting:
+        return min(fitting, key=lambda item: item[:2])[2]
+    return max(scored, key=lambda item: slide_scale(*plain_size(item[1])))[0]
 
 
 def _bezier(points: list[tuple[float, float]], steps: int = 12) -> list[tuple[float, float]]:
@@ -170,6 +178,15 @@ def _cross(p: tuple, q: tuple, r: tuple, s: tuple) -> bool:
     return 0 <= t < 1 and 0 <= u < 1
 
 
+def _extent(line: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in line], [p[1] for p in line]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 def crossings(plain: str) -> int:
     """How many times wires cross in a laid-out drawing (`dot -Tplain`): the splines are sampled into
     polylines and every pair of edges without a common end is intersected, segment by segment. A wire
@@ -181,9 +198,10 @@ def crossings(plain: str) -> int:
             n = int(parts[3])
             coords = [(float(parts[4 + 2 * i]), float(parts[5 + 2 * i])) for i in range(n)]
             edges.append(((parts[1], parts[2]), _bezier(coords)))
+    boxes = [_extent(line) for _, line in edges]
     count = 0
-    for (ends_a, line_a), (ends_b, line_b) in itertools.combinations(edges, 2):
-        if set(ends_a) & set(ends_b):
+    for (i, (ends_a, line_a)), (j, (ends_b, line_b)) in itertools.combinations(enumerate(edges), 2):
+        if set(ends_a) & set(ends_b) or not _overlap(boxes[i], boxes[j]):
             continue
         count += sum(
             _cross(line_a[i], line_a[i + 1], line_b[j], line_b[j + 1])

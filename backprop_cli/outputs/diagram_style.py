@@ -53,14 +53,16 @@ POWERS = {2: "x²", 3: "x³", 4: "x⁴", -1: "1/x", 0.5: "√"}
 # ------------------------------------------------------------ slide: 16:9, at least 60% of the size on 1280×720
 SLIDE = (2133.0, 1200.0)  # points: the largest drawing that keeps 60% of its size on a 1280×720 slide
 SMALL_TENSOR = 6  # elements: a tensor this small shows its numbers (a matrix up to 3×3 too)
-ROW_NUMBERS = 3  # numbers per line of a small tensor
+ROW_NUMBERS = 3  # at most this many numbers per line of a small tensor longer than 4
+TENSOR_LINE = 24  # characters: a small tensor's row longer than this takes two lines or more
+TENSOR_DIGITS = 4  # significant digits of a small tensor's numbers (a scalar gets 6)
 
 # ------------------------------------------------------------ layout
 LABELS_BESIDE = 150  # above this many wires, numbers go beside the wires after layout (dot's xlabel): a
 #                      label in the layout costs dot a rank of its own, minutes for a 300-gate graph
 FORK_TERMS = 4  # a fork with more readers shows its sum, not every term
 NODE_SEP = 0.3  # inches between nodes of a rank
-RANK_SEP = 0.45  # inches between ranks
+RANK_SEP = 0.3  # inches between ranks (a wire's label node is a rank of its own)
 BIG_NODE_SEP = 0.3  # with labels beside the wires: room for them
 BIG_RANK_SEP = 0.9
 LEAF_COPIES = 8  # with labels beside the wires: a leaf with more wires than this is drawn once per wire

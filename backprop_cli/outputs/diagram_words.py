@@ -3,10 +3,12 @@ caption and the key to the styles."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from ..graph import Graph
 from . import diagram_style as style
-from .dot_text import wrapped
+from .dot_text import cut, wrapped
 from .routes import Routes
 from .trace import Trace
 
@@ -49,3 +51,23 @@ def legend_lines(trace: Trace, routes: Routes, look: Look, moment: Moment | None
         f"dashed grey: exactly 0, with the reason · dotted: vanishing, 0 < |{mark}| < {style.VANISHING:g}"
         f" · thicker: larger |{mark}|",
     ]
+
+
+class Names:
+    """Generated gate names (f.mul1) in a gate's note, written as what those gates compute: (x ** 2)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.pattern: re.Pattern | None = None
+        self.made = False
+
+    def unnamed(self, text: str) -> str:
+        if not self.made:  # the pattern only when a note has a dot in it
+            if "." not in text:
+                return text
+            names = sorted((n.name for n in self.graph.gates if n.generated), key=len, reverse=True)
+            self.pattern = re.compile("|".join(re.escape(n) for n in names) + r"(?![\w.])") if names else None
+            self.made = True
+        if self.pattern is None or "." not in text:
+            return text
+        return self.pattern.sub(lambda m: f"({cut(self.graph.nodes[m.group(0)].expr, 16)})", text)

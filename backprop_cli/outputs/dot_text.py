@@ -9,12 +9,13 @@ label can then hold nothing but text.
 from __future__ import annotations
 
 import html
+import math
 import textwrap
 
 import numpy as np
 
 from . import diagram_style as style
-from .numbers import number, summary
+from .numbers import summary
 
 
 # ------------------------------------------------------------ escaping
@@ -71,8 +72,12 @@ def tensor_lines(value: np.ndarray) -> list[str]:
         return [summary(value)]
     if small_tensor(value):
         rows = value.reshape(-1, value.shape[-1]) if value.ndim >= 2 else value.reshape(1, -1)
-        chunks = [row[k : k + style.ROW_NUMBERS] for row in rows for k in range(0, len(row), style.ROW_NUMBERS)]
-        lines = [", ".join(number(v) for v in chunk) for chunk in chunks]
+        texts = [[f"{float(v) + 0.0:.{style.TENSOR_DIGITS}g}" for v in row] for row in rows]  # + 0.0: no -0
+        lines = []
+        for row in texts:  # a row on one line if it is short, else in lines of equal length
+            per = len(row) if len(", ".join(row)) <= style.TENSOR_LINE else math.ceil(len(row) / 2)
+            per = min(per, style.ROW_NUMBERS) if len(row) > 4 else per
+            lines += [", ".join(row[k : k + per]) for k in range(0, len(row), per)]
         if len(lines) == 1:
             return [f"[{lines[0]}]"]
         return ["[" + lines[0] + ","] + [f" {line}," for line in lines[1:-1]] + [f" {lines[-1]}]"]

@@ -6,7 +6,8 @@ import shutil
 
 from ..errors import BackpropError
 from ..graph import Graph
-from .diagram import Look, build_dot, fit_to_slide
+from .diagram import Look, build_dot
+from .diagram_fit import fit_to_slide
 from .graphviz_program import run_dot
 from .trace import run_trace
 
