@@ -182,3 +182,15 @@ def test_a_big_graph_collapses_each_nodes_gates_and_says_so(run, graph_file, tmp
     dot = run("render", str(path), "-o", str(tmp_path / "all.dot"), "--expand")
     assert dot.exit_code == 0 and "over 200" not in dot.stderr
     assert "s5.mul1" in (tmp_path / "all.dot").read_text()
+
+
+@needs_dot
+def test_fitting_says_what_it_collapsed_and_the_flags_override_it(run, tmp_path):
+    fitted = run("render", "activations", "-o", str(tmp_path / "a.svg"))
+    assert fitted.exit_code == 0 and "total drawn as one box each" in fitted.stderr and "--expand" in fitted.stderr
+    assert "total (collapsed)" in parse((tmp_path / "a.svg").read_bytes()).text
+    expanded = run("render", "activations", "-o", str(tmp_path / "b.svg"), "--expand")
+    assert expanded.exit_code == 0 and expanded.stderr == ""
+    assert "total (collapsed)" not in parse((tmp_path / "b.svg").read_bytes()).text
+    chosen = run("render", "circuit", "-o", str(tmp_path / "c.dot"), "--direction", "TB")
+    assert chosen.exit_code == 0 and "rankdir=TB" in (tmp_path / "c.dot").read_text()

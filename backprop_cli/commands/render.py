@@ -121,8 +121,9 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     elif fmt != "dot" or steps_dir is not None:
         chosen = fit_to_slide(trace, look, timeout=timeout, expand=options["expand"] or options["collapse"] is not None)
         if chosen.collapse != look.collapse:
-            boxes = ", ".join(sorted(chosen.collapse - look.collapse))
-            click.echo(f"render: {boxes} drawn as one box each, to fit a slide; --expand draws every gate", err=True)
+            boxes = sorted(chosen.collapse - look.collapse)
+            named = ", ".join(boxes[:5]) + (f" and {len(boxes) - 5} more" if len(boxes) > 5 else "")
+            click.echo(f"render: {named} drawn as one box each, to fit a slide; --expand draws every gate", err=True)
         look = chosen
     files: dict[str, bytes] = {}  # every drawing is made before anything is written
     if worksheet:
