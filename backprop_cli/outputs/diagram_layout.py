@@ -92,8 +92,9 @@ class Columns:
         deepest = max(depth.values(), default=0)
         cuts = [round(k * deepest / rows) for k in range(1, rows)]
         row_of = {name: sum(d >= c for c in cuts) for name, d in depth.items()}
+        consumers = graph.consumers()
         for leaf in graph.leaves:
-            readers = [g for g in graph.consumers()[leaf.name]]
+            readers = consumers[leaf.name]
             placed = place.ids[leaf.name] in self.sources or not readers
             row_of[leaf.name] = 0 if placed else min(row_of[r] for r in readers)
         self.row = {place.shown_id(name): r for name, r in row_of.items()}

@@ -49,8 +49,10 @@ def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
     gates = graph.gates
     for k, node in enumerate(gates, 1):
         reads = [f"{x} = {_value(values[x])}" for x in node.inputs if isinstance(x, str)]
-        lines = [f"{node.name} = {node.expr}", "with " + ", ".join(reads) if reads else "", ""]
-        lines[2] = f"{node.name} = {_value(values[node.name])}"
+        lines = [f"{node.name} = {node.expr}", "with " + ", ".join(reads) if reads else ""]
+        lines.append(f"{node.name} = {_value(values[node.name])}")
+        if trace.tangents is not None:  # forward mode: the tangent along --wrt, computed with the value
+            lines.append(f"ṫ {node.name} = d{node.name}/d{trace.wrt} = {_value(trace.tangents[node.name])}")
         steps.append(
             {
                 "title": f"Forward pass, step {k} of {len(gates)}: {node.name} ({node.operation.gate.role})",
