@@ -129,3 +129,24 @@ def test_chromium_draws_the_page(page, tmp_path):
     assert colours is not None and len(colours) > 50  # text, wires and boxes in colour: not a blank page
     orange = sum(n for n, (r, g, b) in colours if r > 200 and 130 < g < 180 and b < 60)
     assert orange > 50  # the current step's gate and wires, marked in orange (#E69F00)
+
+
+@needs_dot
+def test_chromium_steps_on_a_click_and_on_the_arrow_keys(page, tmp_path):
+    """The page's own handlers, driven by real DOM events: a script appended to a copy of the page
+    clicks the gate h2 (in the backward pass: its backward step), then presses the right arrow key."""
+    steps = page_steps(page)
+    box = next(s["box"] for s in steps if s["pass"] == "backward" and s["title"].endswith(": h2 (killer)"))
+    clicked = next(k for k, s in enumerate(steps) if s["box"] == box and s["pass"] == "backward")
+    events = (
+        "<script>"
+        f'document.getElementById("{box}").dispatchEvent(new MouseEvent("click", {{bubbles: true}}));'
+        'document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowRight", bubbles: true}));'
+        "</script></body>"
+    )
+    driven = tmp_path / "driven.html"
+    driven.write_text(page.read_text().replace("</body>", events))
+    done = headless(driven, tmp_path / "profile", "--dump-dom", step=len(steps) - 1)  # open in the backward pass
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    title, lines = shown_step(done.stdout.decode())
+    assert title == steps[clicked + 1]["title"] and lines == "\n".join(steps[clicked + 1]["lines"])
