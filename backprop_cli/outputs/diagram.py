@@ -1,8 +1,10 @@
-"""A Trace as a Graphviz DOT diagram: circuit style, left to right, each wire carrying its value
-on top and its gradient under it, each gate its role.
+"""A Trace as a Graphviz DOT diagram: circuit style (left to right unless the look says otherwise),
+each wire running through its value above it and its gradient under it, each gate its op's symbol,
+name and role.
 
-Safety: user text enters the DOT only as the escaped text of a quoted label (dot_text.quoted),
-under ids generated here (n0, n1, b0, cluster_0), never as an attribute, a URL or HTML.
+Safety: user text enters the DOT only as the escaped text of a quoted label or tooltip
+(dot_text.quoted) or as html.escape'd text in an HTML-like label (a gate's name), under ids
+generated here (n0, n1, b0, l0, cluster_0); never as an attribute name or value, nor as a URL.
 """
 
 from __future__ import annotations
