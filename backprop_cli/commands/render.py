@@ -71,7 +71,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     from ..outputs.diagram_fit import fit_to_slide
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
-    from ..outputs.groups import collapse_names, expanded_nodes
+    from ..outputs.groups import big_graph_boxes, collapse_names
     from ..outputs.page import draw_page
     from ..outputs.steps import draw_steps
     from ..outputs.trace import run_trace
@@ -106,8 +106,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         report = gradcheck(loaded)
         verdicts = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
     collapse = collapse_names(trace.graph, options["collapse"])
-    if options["collapse"] is None and not options["expand"] and len(trace.graph.gates) > AUTO_COLLAPSE:
-        collapse = expanded_nodes(trace.graph)
+    if options["collapse"] is None and not options["expand"]:
+        collapse = big_graph_boxes(trace.graph, AUTO_COLLAPSE)
         if collapse:
             click.echo(
                 f"render: {len(trace.graph.gates):,} gates (over {AUTO_COLLAPSE}): each node's gates are drawn as one "

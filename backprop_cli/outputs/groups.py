@@ -47,6 +47,11 @@ def expanded_nodes(graph: Graph) -> frozenset[str]:
     return frozenset(origin for origin, n in counts.items() if n > 1)
 
 
+def big_graph_boxes(graph: Graph, limit: int) -> frozenset[str]:
+    """Above `limit` gates, the nodes whose gates are drawn as one box each (none below it)."""
+    return expanded_nodes(graph) if len(graph.gates) > limit else frozenset()
+
+
 @dataclass
 class Shown:
     """A wire as drawn: between two boxes, possibly several wires merged into a collapsed box."""

@@ -8,7 +8,9 @@ from ..errors import BackpropError
 from ..graph import Graph
 from .diagram import Look, build_dot
 from .diagram_fit import fit_to_slide
+from .diagram_style import AUTO_COLLAPSE
 from .graphviz_program import run_dot
+from .groups import big_graph_boxes
 from .trace import run_trace
 
 
@@ -19,7 +21,7 @@ def graph_svg(graph: Graph) -> str | None:
         return None
     try:
         trace = run_trace(graph)
-        look = fit_to_slide(trace, Look())
+        look = fit_to_slide(trace, Look(collapse=big_graph_boxes(graph, AUTO_COLLAPSE)))  # as render draws it
         return run_dot(build_dot(trace, look), "svg").decode("utf-8")
     except BackpropError:
         return None
