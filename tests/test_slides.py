@@ -194,3 +194,19 @@ def test_fitting_says_what_it_collapsed_and_the_flags_override_it(run, tmp_path)
     assert "total (collapsed)" not in parse((tmp_path / "b.svg").read_bytes()).text
     chosen = run("render", "circuit", "-o", str(tmp_path / "c.dot"), "--direction", "TB")
     assert chosen.exit_code == 0 and "rankdir=TB" in (tmp_path / "c.dot").read_text()
+
+
+def test_gate_symbols_with_constants_and_ops_without_a_symbol():
+    from backprop_cli.graph import Const, Node
+    from backprop_cli.outputs.diagram_layout import note_lines, symbol
+
+    def gate(op: str, *inputs: object) -> Node:
+        return Node(name="g", kind="gate", shape=(), op=op, inputs=inputs)
+
+    assert symbol(gate("mul", "a", "b")) == "×" and symbol(gate("mul", Const(0.5), "a")) == "×0.5"
+    assert symbol(gate("sub", Const(1.0), "a")) == "1−" and symbol(gate("sub", "a", Const(1.0))) == "−1"
+    assert symbol(gate("pow", "a", Const(2.0))) == "x²" and symbol(gate("pow", "a", Const(1.5))) == "x^1.5"
+    assert symbol(gate("div", Const(1.0), "a")) == "1/x" and symbol(gate("sigmoid", "a")) == "σ"
+    assert symbol(gate("concat", "a", "b")) == "concat"  # a new op, or a plugin: its name
+    assert note_lines("switcher: ×-4 to q, ×3 to z") == ["switcher:", "×-4 to q, ×3 to z"]
+    assert note_lines("distributor") == ["distributor"]
