@@ -208,5 +208,8 @@ def test_gate_symbols_with_constants_and_ops_without_a_symbol():
     assert symbol(gate("pow", "a", Const(2.0))) == "x²" and symbol(gate("pow", "a", Const(1.5))) == "x^1.5"
     assert symbol(gate("div", Const(1.0), "a")) == "1/x" and symbol(gate("sigmoid", "a")) == "σ"
     assert symbol(gate("concat", "a", "b")) == "concat"  # a new op, or a plugin: its name
-    assert note_lines("switcher: ×-4 to q, ×3 to z") == ["switcher:", "×-4 to q, ×3 to z"]
+    note = "switcher: ×0.622459 to w2, ×-1.2 to f1"
+    lines = note_lines(note)
+    assert " ".join(lines) == note and len(lines) > 1  # broken after a colon or a comma, nowhere else
+    assert all(len(line) <= 22 for line in lines) and all(line.endswith((",", ":")) for line in lines[:-1])
     assert note_lines("distributor") == ["distributor"]
