@@ -101,6 +101,24 @@ def test_a_worksheet_is_not_a_page(run, tmp_path):
 
 
 # ------------------------------------------------------------ the page in a real browser
+def assert_what_is_known(dom: str, steps: list[dict], k: int) -> None:
+    """Each wire's label: in the forward pass its value is dimmed until its tail gate has run and every
+    gradient is dimmed; in the backward pass its gradient is dimmed until its head gate has run."""
+    forward = steps[k]["pass"] == "forward"
+    ran = {s["box"] for s in steps[: k + 1] if s["box"] and (s["pass"] == "forward") == forward}
+    gates = {s["box"] for s in steps if s["pass"] == "forward" and s["box"]}
+    labels = re.findall(r'<g id="node\d+" class="node wire ([^"]*)"', dom)
+    assert labels
+    for classes in labels:
+        names = classes.split()
+        tail = next(c[5:] for c in names if c.startswith("from-"))
+        head = next(c[3:] for c in names if c.startswith("to-"))
+        value_known = not forward or tail not in gates or tail in ran
+        gradient_known = not forward and (head == "out" or head in ran)
+        assert ("pending-value" in names) == (not value_known), (k, classes)
+        assert ("pending-gradient" in names) == (not gradient_known), (k, classes)
+
+
 @needs_dot
 @pytest.mark.parametrize("step", [0, 5, 25, 40, 999])
 def test_chromium_opens_the_step_in_the_url(page, tmp_path, step):
@@ -111,6 +129,7 @@ def test_chromium_opens_the_step_in_the_url(page, tmp_path, step):
     expected = steps[min(step, len(steps) - 1)]  # past the end: the last step
     assert title == expected["title"] and lines == "\n".join(expected["lines"])
     assert f"step {min(step, len(steps) - 1)} of {len(steps) - 1}" in done.stdout.decode()
+    assert_what_is_known(done.stdout.decode(), steps, min(step, len(steps) - 1))
     if step == 25:  # a backward step: the chain rule in numbers, and its gate marked on the diagram
         assert title.startswith("Backward pass") and " = 6 · 1 = 6" in lines
         box = expected["box"]

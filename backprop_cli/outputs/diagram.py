@@ -173,7 +173,7 @@ class Diagram:
             fontname=f'"{style.NUMBERS_FONT}"',  # monospace: a "?" padded to a number's width takes its room
             fontsize=style.WIRE_FONT_SIZE,
             **size,
-            **{"class": look["class"]},
+            **{"class": f'{look["class"][:-1]} v{value_rows}"'},  # vN: its first N lines are the value
         )
         return f"  {label_id} {node}", [
             f"  {shown.tail_id} -> {label_id} " + attributes(dir="none", **look, **self.layout.first_leg(shown)),

@@ -19,6 +19,7 @@ import numpy as np
 from .diagram import Diagram, Look, build_dot
 from .explain import explain_steps
 from .graphviz_program import TIMEOUT, run_dot
+from .groups import OUTPUT_ID
 from .numbers import number, summary
 from .routes import Routes, trace_routes
 from .trace import Trace
@@ -32,7 +33,8 @@ def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: f
     svg = run_dot(build_dot(trace, look, routes=routes), "svg", timeout)
     graph = trace.graph
     title = f"{graph.name}: {graph.about}" if graph.about and graph.name else graph.about or graph.name or "backprop"
-    return page_html(title, svg, page_steps(trace, ids)).encode("utf-8")
+    leaves = sorted({ids[leaf.name] for leaf in graph.leaves})
+    return page_html(title, svg, page_steps(trace, ids), leaves).encode("utf-8")
 
 
 def _value(x: np.ndarray) -> str:
@@ -68,17 +70,19 @@ def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
         else:
             what = "fork" if graph.nodes[name].is_leaf else graph.nodes[name].operation.gate.role
             title = f"Backward pass, step {k} of {len(backward) - 1}: {name} ({what})"
-        steps.append({"title": title, "lines": lines, "box": ids.get(name or graph.output), "pass": "backward"})
+        box = OUTPUT_ID if name is None else ids.get(name)  # the first: the output's own wire, with its 1
+        steps.append({"title": title, "lines": lines, "box": box, "pass": "backward"})
     return steps
 
 
-def page_html(title: str, svg: bytes, steps: list[dict[str, object]]) -> str:
+def page_html(title: str, svg: bytes, steps: list[dict[str, object]], leaves: list[str] | None = None) -> str:
     """The page: the inline SVG (its XML prologue dropped), the steps as JSON, the script."""
     drawing = svg.decode("utf-8")
     drawing = drawing[drawing.find("<svg") :] if "<svg" in drawing else drawing
     drawing = re.sub(r'<svg width="[\d.]+pt" height="[\d.]+pt"', '<svg class="diagram"', drawing, count=1)
     data = json.dumps(steps, ensure_ascii=False).replace("<", "\\u003c")  # no </script> inside
-    return _PAGE.substitute(title=html.escape(title), svg=drawing, data=data)
+    known = json.dumps(leaves or [])  # the leaves' box ids: their values are known from the start
+    return _PAGE.substitute(title=html.escape(title), svg=drawing, data=data, leaves=known)
 
 
 _PAGE = Template("""<!DOCTYPE html>
@@ -102,6 +106,7 @@ _PAGE = Template("""<!DOCTYPE html>
   svg .node.current path, svg .node.current polygon { stroke: #E69F00; stroke-width: 3.5; }
   svg .node.current path { fill: #FCE8C2; }
   svg .edge.current path { stroke: #E69F00; }
+  svg text.pending { opacity: 0.12; }
 </style>
 </head>
 <body>
@@ -118,14 +123,39 @@ _PAGE = Template("""<!DOCTYPE html>
 ${svg}
 <script>
 const steps = ${data};
+const leaves = ${leaves};
 let at = 0;
 function mark(k) {
   document.querySelectorAll("svg .current").forEach((e) => e.classList.remove("current"));
   const box = steps[k].box;
-  if (!box) return;
-  const node = document.getElementById(box);
-  if (node) node.classList.add("current");
-  document.querySelectorAll("svg .edge.to-" + box).forEach((e) => e.classList.add("current"));
+  if (box) {
+    const node = document.getElementById(box);
+    if (node) node.classList.add("current");
+    document.querySelectorAll("svg .edge.to-" + box).forEach((e) => e.classList.add("current"));
+  }
+  reveal(k);
+}
+// What is known at step k: in the forward pass the values of the leaves and of the gates done so far,
+// no gradient yet; in the backward pass every value, and the gradients sent by the gates done so far
+// (the output's own 1 from the start). A wire's label node says whose value and gradient it carries
+// (from-ID, to-ID) and how many of its lines are the value (vN); what is not known yet is dimmed.
+function reveal(k) {
+  const forward = steps[k].pass === "forward";
+  const done = new Set(leaves);
+  steps.slice(0, k + 1).forEach((s) => { if (s.box && (s.pass === "backward") === !forward) done.add(s.box); });
+  document.querySelectorAll("svg g.node.wire").forEach((label) => {
+    const names = Array.from(label.classList);
+    const from = (names.find((c) => c.startsWith("from-")) || "").slice(5);
+    const to = (names.find((c) => c.startsWith("to-")) || "").slice(3);
+    const rows = parseInt((names.find((c) => /^v\\d+$$/.test(c)) || "v1").slice(1), 10);
+    const valueKnown = !forward || done.has(from);
+    const gradientKnown = !forward && (to === "out" || done.has(to));
+    label.classList.toggle("pending-value", !valueKnown);
+    label.classList.toggle("pending-gradient", !gradientKnown);
+    label.querySelectorAll("text").forEach((text, i) => {
+      text.classList.toggle("pending", i < rows ? !valueKnown : !gradientKnown);
+    });
+  });
 }
 function show(k) {
   at = Math.max(0, Math.min(steps.length - 1, k));
