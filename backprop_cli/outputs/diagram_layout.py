@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..errors import BackpropError
 from ..graph import Const, Graph, Node
 from . import diagram_style as style
 from .groups import Placement, Shown
@@ -144,7 +145,12 @@ def choose_direction(
     laid = plain(build(first))
     if slide_scale(*plain_size(laid)) >= 1:
         return first
-    scored = [(first, laid)] + [(candidate, plain(build(candidate))) for candidate in candidates]
+    scored = [(first, laid)]
+    for candidate in candidates:
+        try:
+            scored.append((candidate, plain(build(candidate))))
+        except BackpropError:  # dot failed or took too long on this one: the others still count
+            continue
     fitting = [(crossings(text), k, c) for k, (c, text) in enumerate(scored) if slide_scale(*plain_size(text)) >= 1]
     if fitting:
         return min(fitting, key=lambda item: item[:2])[2]
