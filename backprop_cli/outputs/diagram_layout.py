@@ -135,8 +135,8 @@ def choose_direction(
 ) -> Look:
     """Left to right when it fits a slide. Otherwise, of top to bottom, a long chain wrapped into 2 or 3
     rows, and (left to right, top to bottom) with the long nodes' gates drawn as one box each, the one
-    that fits with the fewest crossing wires (the first on a tie); when none fits, the one that keeps
-    the most of its size."""
+    that fits with the fewest crossing wires (boxes hiding gates count as BOX_COST crossings; the first
+    on a tie); when none fits, the one that keeps the most of its size."""
     candidates = [replace(look, direction="TB"), replace(look, rows=2), replace(look, rows=3)]
     if long_nodes:
         collapsed = look.collapse | long_nodes
@@ -151,7 +151,11 @@ def choose_direction(
             scored.append((candidate, plain(build(candidate))))
         except BackpropError:  # dot failed or took too long on this one: the others still count
             continue
-    fitting = [(crossings(text), k, c) for k, (c, text) in enumerate(scored) if slide_scale(*plain_size(text)) >= 1]
+    fitting = [
+        (crossings(text) + style.BOX_COST * (c.collapse != look.collapse), k, c)
+        for k, (c, text) in enumerate(scored)
+        if slide_scale(*plain_size(text)) >= 1
+    ]
     if fitting:
         return min(fitting, key=lambda item: item[:2])[2]
     return max(scored, key=lambda item: slide_scale(*plain_size(item[1])))[0]

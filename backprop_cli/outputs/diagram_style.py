@@ -52,6 +52,7 @@ POWERS = {2: "x²", 3: "x³", 4: "x⁴", -1: "1/x", 0.5: "√"}
 
 # ------------------------------------------------------------ slide: 16:9, at least 60% of the size on 1280×720
 SLIDE = (2133.0, 1200.0)  # points: the largest drawing that keeps 60% of its size on a 1280×720 slide
+BOX_COST = 4  # fitting a slide: drawing long nodes as boxes (hiding their gates) weighs as much as 4 crossings
 SMALL_TENSOR = 6  # elements: a tensor this small shows its numbers (a matrix up to 3×3 too)
 ROW_NUMBERS = 3  # at most this many numbers per line of a small tensor longer than 4
 TENSOR_LINE = 24  # characters: a small tensor's row longer than this takes two lines or more

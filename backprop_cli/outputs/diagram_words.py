@@ -68,6 +68,13 @@ class Names:
             names = sorted((n.name for n in self.graph.gates if n.generated), key=len, reverse=True)
             self.pattern = re.compile("|".join(re.escape(n) for n in names) + r"(?![\w.])") if names else None
             self.made = True
-        if self.pattern is None or "." not in text:
+        if self.pattern is None:
             return text
-        return self.pattern.sub(lambda m: f"({cut(self.graph.nodes[m.group(0)].expr, 16)})", text)
+
+        def spelled(name: str, depth: int = 0) -> str:  # nested: sum(l2.pow1) is sum(W ** 2)
+            expr = self.graph.nodes[name].expr
+            if depth < 4:
+                expr = self.pattern.sub(lambda m: spelled(m.group(0), depth + 1), expr)
+            return f"({cut(expr, 20)})" if depth == 0 else expr
+
+        return self.pattern.sub(lambda m: spelled(m.group(0)), text)
