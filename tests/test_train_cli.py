@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import backprop_cli
-from backprop_cli.training.data import minibatches
+from backprop_cli.training.batches import minibatches
 
 QUADRATIC = """
 params: {a: 3.0, b: -2.0}

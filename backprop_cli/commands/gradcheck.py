@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, reports_errors
 from ..errors import BackpropError, ExitCode
 from ..verify.check import METHODS, MODES
+from .options import EXIT_CODES, graph_options, load_graph, reports_errors
 
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the

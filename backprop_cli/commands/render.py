@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -47,12 +47,12 @@ from ..outputs.groups import ALL_GROUPS
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import collapse_names
     from ..outputs.steps import draw_steps
-    from ..outputs.trace import run_trace
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]

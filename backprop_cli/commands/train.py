@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, reports_errors
 from ..errors import EvaluationError, UsageError
+from .options import EXIT_CODES, graph_options, load_graph, reports_errors
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
     "lr": "lr",
@@ -62,7 +62,6 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @reports_errors
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
-    from ..cli import load_graph
     from ..outputs.files import write_text
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer

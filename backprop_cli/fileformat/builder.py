@@ -15,8 +15,8 @@ import numpy as np
 from ..errors import GraphFileError, Position, ShapeError, suggest
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
+from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
-from .gates import Expander, Pending, offset_position
 from .leaves import leaf_marks, read_leaf
 from .yaml_source import Located
 
@@ -222,7 +222,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         )
 
     if "expect" in top and top["expect"].value is not None:
-        from .answers import check_answers
+        from .read_expect import check_answers
 
         check_answers(top["expect"], nodes)
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])

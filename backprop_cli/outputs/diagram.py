@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engines.trace import Trace
+from ..numbers import number
 from ..ops.shapes import fmt
 from . import diagram_style as style
 from .dot_text import attributes, cut, html_rows, padded, quoted, tensor_lines, wrapped
 from .groups import OUTPUT_ID, Placement, Shown
-from .numbers import number
 from .routes import Routes, Wire, magnitude, merge_wires, trace_routes
-from .trace import Trace
 
 _BOX = {"margin": '"0.1,0.04"', "height": 0.3, "width": 0.3}  # boxes as small as their text allows
 

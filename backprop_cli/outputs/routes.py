@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engines.evaluate import operands
+from ..engines.trace import Row, Trace
+from ..numbers import number
 from ..ops import GateKind
 from .diagram_style import SATURATED_SLOPE, VANISHING
-from .numbers import number
-from .trace import Row, Trace
 
 NOT_REACHING = "does not reach the output"
 

@@ -18,12 +18,12 @@ from string import Template
 
 import numpy as np
 
+from ..engines.trace import Row, Trace
 from ..errors import UsageError
+from ..numbers import number
 from .diagram import Look, Moment, build_dot, wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
-from .numbers import number
 from .routes import trace_routes
-from .trace import Row, Trace
 
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .numbers import summary
-from .trace import Row, Trace
+from ..engines.trace import Row, Trace
+from ..numbers import summary
 
 SCHEMA = "backprop.trace"
 VERSION = 1
@@ -99,7 +99,7 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
 
 def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
     """The documented --json object (schema backprop.trace, version 1)."""
-    from .numbers import to_json
+    from ..numbers import to_json
 
     g = trace.graph
     obj = {

@@ -11,7 +11,7 @@ from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import reverse_mode
 from ..errors import EvaluationError, UsageError
 from ..graph import Graph
-from .data import minibatches
+from .batches import minibatches
 from .optimizers import Optimizer
 from .schedules import make_schedule
 

@@ -89,7 +89,7 @@ def gradcheck(
     rng = np.random.default_rng(seed)
     weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
     if graph.expect is not None:
-        from .expect import check_expect
+        from .check_expect import check_expect
 
         report.expect = check_expect(graph, values)
     try:

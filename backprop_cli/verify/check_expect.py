@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..engines.reverse_mode import reverse_mode
+from ..engines.trace import Trace, node_partials, run_trace
 from ..graph import Graph
+from ..numbers import number, summary
 from ..ops import GateKind
-from ..outputs.numbers import number, summary
-from ..outputs.trace import Trace, run_trace
 
 DEFAULT_TOLERANCE = 0.02  # relative: hand-derived answers are rounded (-0.20 for -0.1966 is 1.7% off)
 ZERO = 1e-9  # an answer of 0 for a gradient that is 0 up to rounding
@@ -99,8 +99,6 @@ def _paths(trace: Trace, name: str) -> list[tuple[str, str, object, object, obje
     """Each node of the file reading name, as the lectures write the step from it (its inner gates folded
     into one local derivative): (node, local in words, upstream gradient, local gradient, gradient sent).
     Tensors, and names inside a node, go gate by gate."""
-    from ..outputs.explain import node_partials
-
     groups: dict[str, list] = {}
     for row in trace.rows:
         if not row.node.is_leaf:
