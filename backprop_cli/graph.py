@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import Position
-from .ops import OPS, Op
+from .ops import Op
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,11 @@ class Node:
     expr: str = ""  # the gate in terms of its operands' names
     origin: str = ""  # the node of the file this gate was expanded from
     group: str | None = None
-    impl: Op | None = field(default=None, compare=False, repr=False)  # the op table entry (or a plugin op)
+    operation: Op | None = field(default=None, compare=False, repr=False)  # a gate's op table entry (or plugin op)
 
     @property
     def is_leaf(self) -> bool:
         return self.kind != "gate"
-
-    @property
-    def operation(self) -> Op:
-        return self.impl if self.impl is not None else OPS[self.op]
 
     @property
     def generated(self) -> bool:
@@ -61,7 +57,6 @@ class Graph:
     seed: int | None = None
     expect: object = None  # the file's `expect:` block (plain data), checked by gradcheck
     warnings: list[str] = field(default_factory=list)
-    text: str = ""  # the file as read, for error positions and round trips
     definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
     cache: dict[object, object] = field(default_factory=dict, repr=False, compare=False)  # derived from nodes only

@@ -126,7 +126,7 @@ def test_declared_independent_slices_hold(name, case):
     xs = sample(op, shape_list, attrs, rng)
     out_shape = tuple(op.shape(*[np.shape(x) for x in xs], **attrs))
     leaves = {f"a{i}": Node(f"a{i}", "input", np.shape(x)) for i, x in enumerate(xs)}
-    gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, impl=op)
+    gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, operation=op)
 
     class Shapes:  # what independent() reads: the operands' shapes
         nodes = {**leaves, "g": gate}
