@@ -106,7 +106,7 @@ def test_rules_match_central_differences(name, case):
 
 def test_every_op_has_a_gate_kind_formula_and_local_words():
     for op in OPS.values():
-        assert op.formula and op.gate is not None
+        assert op.formula and op.gate_kind is not None
         assert len(op.local) == op.arity, f"{op.name}: one local-derivative text per argument"
 
 

@@ -42,7 +42,7 @@ ShapeRule = Callable[..., tuple[int, ...]]
 @dataclass(frozen=True)
 class Op:
     name: str
-    gate: GateKind
+    gate_kind: GateKind  # what the op does to the gradient; each node of kind "gate" applies one op
     formula: str  # shown by `backprop ops` and in explanations
     forward: Callable[..., np.ndarray]
     vjp: tuple[Rule | None, ...]  # None: the argument is not differentiable (labels)

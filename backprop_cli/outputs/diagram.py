@@ -196,7 +196,7 @@ class Diagram:
 
     def gate_lines(self, name: str) -> list[str]:
         node = self.graph.nodes[name]
-        role = node.operation.gate.role
+        role = node.operation.gate_kind.role
         note = self.routes.notes.get(name, "")
         hidden = bool(self.look.blank)  # a worksheet: the notes would give the answers away
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
@@ -213,7 +213,7 @@ class Diagram:
         return lines
 
     def gate_statement(self, name: str) -> str:
-        role = self.graph.nodes[name].operation.gate.role
+        role = self.graph.nodes[name].operation.gate_kind.role
         current = self.is_current([name])
         return self._box(self.ids[name], self.gate_lines(name), f"gate {role}", style.GATE_FILL, current=current)
 

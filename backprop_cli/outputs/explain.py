@@ -61,7 +61,7 @@ def _tensor_step(trace: Trace, row: Row, i: int) -> str:
 
 def _gate_lines(trace: Trace, row: Row) -> list[str]:
     node = row.node
-    note = ROLE_NOTE.get(node.operation.gate)
+    note = ROLE_NOTE.get(node.operation.gate_kind)
     lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
     scalar = np.ndim(row.value) == 0
     for i, edge in enumerate(row.edges):
@@ -71,7 +71,7 @@ def _gate_lines(trace: Trace, row: Row) -> list[str]:
             line = _step(
                 trace.graph.output, node.name, edge.operand, row.gradient, edge.local_text, edge.local, edge.sent
             )
-            if node.operation.gate is GateKind.KILLER and float(edge.local) == 0:
+            if node.operation.gate_kind is GateKind.KILLER and float(edge.local) == 0:
                 line += f"   (dead: {edge.operand} = {number(trace.values[edge.operand])} ≤ 0, the gradient stops)"
             lines.append("  " + line)
         else:

@@ -53,7 +53,7 @@ def moments(trace: Trace) -> list[Moment]:
     for k, row in enumerate(order, 1):
         node = row.node
         done.add(node.name)
-        head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate.role})"
+        head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate_kind.role})"
         if forward:
             text = f"{head} gets value {number(row.value)}" if np.ndim(row.value) == 0 else f"{head} is computed"
             if np.ndim(row.tangent) == 0:

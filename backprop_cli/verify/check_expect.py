@@ -184,7 +184,7 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
         r.node
         for r in trace.rows
         if not r.node.is_leaf
-        and r.node.operation.gate is GateKind.KILLER
+        and r.node.operation.gate_kind is GateKind.KILLER
         and isinstance(r.node.inputs[0], str)
         and np.any(trace.values[r.node.inputs[0]] <= 0)
     ]
