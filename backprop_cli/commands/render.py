@@ -45,7 +45,7 @@ from .options import EXIT_CODES, graph_options, load_graph, mode_options, report
     help="Seconds allowed to dot for one drawing.",
 )
 @reports_errors
-def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
+def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
     from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
@@ -70,11 +70,11 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         check_folder("--steps", steps_dir)
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, direction)
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

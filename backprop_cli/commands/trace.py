@@ -26,7 +26,7 @@ from .options import EXIT_CODES, graph_options, load_graph, mode_options, report
 def trace(
     graph: str,
     mode: str,
-    wrt: str | None,
+    direction: str | None,
     at: tuple[str, ...],
     allow_python: bool,
     explain: bool,
@@ -38,9 +38,9 @@ def trace(
     from ..engines.trace import run_trace
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
 
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
-    result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
+    result = run_trace(load_graph(graph, at, allow_python), mode, direction)
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it

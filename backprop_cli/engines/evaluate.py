@@ -120,17 +120,28 @@ def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
         raise UsageError(f"cannot read {text!r} as a number or a list of numbers") from None
 
 
+def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:
+    """Raises UsageError unless name is a leaf of the graph (parameter: the argument that named it)."""
+    if name not in graph.leaf_values:
+        from ..errors import suggest
+
+        leaves = ", ".join(graph.leaf_values)
+        raise UsageError(
+            f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)} (leaves: {leaves})",
+            parameter=parameter,
+        )
+
+
 def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarray]:
     values = dict(graph.leaf_values)
     for name, raw in new.items():
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        check_leaf(graph, name, "values")
         value = parse_value(raw, graph.dtype)
         shape = graph.nodes[name].shape
         if value.shape != shape:
             if value.ndim == 0:
                 value = np.full(shape, value, dtype=graph.dtype)
             else:
-                raise UsageError(f"{name} has shape {fmt(shape)}, the new value {fmt(value.shape)}")
+                raise UsageError(f"{name} has shape {fmt(shape)}, the new value {fmt(value.shape)}", parameter="values")
         values[name] = value
     return values

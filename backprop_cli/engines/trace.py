@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engines.evaluate import evaluate, operands
-from ..engines.forward_mode import direction, forward_mode
-from ..engines.reverse_mode import reverse_mode
 from ..graph import Const, Graph, Node
+from .evaluate import evaluate, operands
+from .forward_mode import direction as parse_direction
+from .forward_mode import forward_mode
+from .reverse_mode import reverse_mode
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Trace:
     values: dict[str, np.ndarray]
     gradients: dict[str, np.ndarray] | None
     tangents: dict[str, np.ndarray] | None
-    wrt: str | None
+    wrt: str | None  # the forward-mode direction, named as in the JSON (field "wrt")
     consumers: dict[str, list[str]]
 
 
@@ -58,16 +59,17 @@ def local_text(node: Node, i: int) -> str:
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Trace:
+def run_trace(graph: Graph, mode: str = "reverse", direction: str | None = None) -> Trace:
+    """Values, and gradients (reverse mode), tangents along direction (forward mode; default: the first param), or both."""
     values = evaluate(graph)
     gradients = tangents = None
     edges: dict[tuple[str, int], np.ndarray] = {}
     if mode in ("reverse", "both"):
         gradients = reverse_mode(graph, values, edges=edges)
     if mode in ("forward", "both"):
-        if wrt is None:
-            wrt = (graph.params or list(graph.leaf_values))[0]
-        tangents = forward_mode(graph, values, direction(graph, wrt))
+        if direction is None:
+            direction = (graph.params or list(graph.leaf_values))[0]
+        tangents = forward_mode(graph, values, parse_direction(graph, direction))
     rows = []
     dtype = graph.dtype
     for node in graph.nodes.values():
@@ -95,7 +97,7 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Tr
                     )
                 )
         rows.append(row)
-    return Trace(graph, mode, rows, values, gradients, tangents, wrt, graph.consumers())
+    return Trace(graph, mode, rows, values, gradients, tangents, direction, graph.consumers())
 
 
 def node_partials(trace: Trace, rows: list[Row]) -> dict[str, tuple[float, str, float]]:

@@ -1,6 +1,6 @@
 """Seeded minibatches of the inputs that hold a data set.
 
-A graph file marks them with `data: true`; `--batch-size m` samples m rows of every such input
+A graph file marks them with `data: true`; a batch size of m samples m rows of every such input
 (the same rows of each) along the first axis.
 """
 
@@ -38,9 +38,14 @@ def minibatches(graph, batch_size: int, seed: int) -> Iterator[dict[str, np.ndar
     batches; a remainder smaller than the batch is left out so every batch has the same shape."""
     names, count = data_inputs(graph)
     if not names:
-        raise UsageError("--batch-size needs inputs marked as data (`x: {file: x.npy, data: true}`)")
+        raise UsageError(
+            "minibatches need inputs marked as data (`x: {file: x.npy, data: true}`)", parameter="batch_size"
+        )
     if not 1 <= batch_size <= count:
-        raise UsageError(f"--batch-size must be between 1 and the {count} examples of the data, not {batch_size}")
+        raise UsageError(
+            f"the batch size must be between 1 and the {count} examples of the data, not {batch_size}",
+            parameter="batch_size",
+        )
     full = {name: graph.leaf_values[name] for name in names}
     rng = np.random.default_rng(seed)
     while True:

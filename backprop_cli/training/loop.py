@@ -93,8 +93,10 @@ def _diverged(err: EvaluationError, t: int, optimizer: Optimizer, after: bool = 
         return err  # nothing was updated yet: the graph itself fails at its starting values
     lr = optimizer.hyper["lr"]
     when = f"after step {t}" if after else f"at step {t}"
-    return EvaluationError(
+    diverged = EvaluationError(
         f"training diverged {when} ({optimizer.name}, lr={lr:g}): {err.message}; try a smaller learning rate, "
-        f"e.g. --lr {lr / 10:g}",
+        f"e.g. lr={lr / 10:g}",
         err.where,
     )
+    diverged.parameter = "lr"
+    return diverged
