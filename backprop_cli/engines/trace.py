@@ -51,9 +51,10 @@ class Trace:
 
 def local_text(node: Node, i: int) -> str:
     """The local derivative in words, with the operands' names (x² written as 2·x, not 2·x^(2-1))."""
-    if node.op == "pow" and i == 0 and isinstance(node.inputs[1], Const):
-        p = node.inputs[1].value
-        return f"{p:g}·{node.inputs[0]}" + ("" if p == 2 else f"^{p - 1:g}")
+    if node.operation.local_words is not None:
+        words = node.operation.local_words([x.value if isinstance(x, Const) else x for x in node.inputs], i)
+        if words is not None:
+            return words
     template = node.operation.local[i] if i < len(node.operation.local) else "?"
     names = [str(x) for x in node.inputs]
     return template.format(*names, out=node.name)

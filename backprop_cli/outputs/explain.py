@@ -48,9 +48,13 @@ def _tensor_step(trace: Trace, row: Row, i: int) -> str:
     shape_of = {name: trace.values[name].shape for name in trace.values}
     d_node = f"d{out}/d{node.name} {fmt(row.value.shape)}"
     target = fmt(shape_of[edge.operand])
-    if node.op == "matmul":
-        a, b = (str(x) for x in node.inputs)
-        body = f"{d_node} · {b}ᵀ {fmt(shape_of[b][::-1])}" if i == 0 else f"{a}ᵀ {fmt(shape_of[a][::-1])} · {d_node}"
+    rule = node.operation.tensor_rule
+    if rule:
+        words = {"g": d_node}
+        for j, operand in enumerate(node.inputs):
+            shape = shape_of.get(str(operand), ())
+            words[f"x{j}"], words[f"x{j}_T"] = f"{operand} {fmt(shape)}", f"{operand}ᵀ {fmt(shape[::-1])}"
+        body = rule[i].format(**words)
     else:
         body = f"{d_node} ⊙ [{edge.local_text}]"
         if shape_of[edge.operand] != row.value.shape:

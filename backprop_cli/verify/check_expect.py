@@ -208,13 +208,18 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
 
 
 def _sigma_of_x(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
-    """σ'(x) written as x(1 - x) instead of σ(x)(1 - σ(x)), at a sigmoid gate reading name."""
+    """σ'(x) written as x(1 - x) instead of σ(x)(1 - σ(x)): at a gate reading name whose slope is written with
+    its output (Op.slope_from_output: sigmoid, tanh), the slope taken from the input instead."""
     out = []
     for row in trace.rows:
-        node = row.node
-        if node.op == "sigmoid" and node.inputs[0] == name and row.gradient is not None:
+        node, op = row.node, row.node.operation
+        if op is not None and op.slope_from_output and node.inputs[0] == name and row.gradient is not None:
             x = trace.values[name]
-            wrong = np.asarray(row.gradient * x * (1 - x), float)
-            hint = f"σ' was computed from the input ({name}) instead of from σ({name}): σ'(x) = σ(x)(1 - σ(x))"
+            wrong = np.asarray(op.vjp[0](row.gradient, x, x, **node.attrs), float)  # the output replaced by x
+            slope = op.local[0].format(name) if op.local else f"d{node.name}/d{name}"
+            hint = (
+                f"the slope {slope} was computed from the input ({name}) instead of from the output "
+                f"{node.name} = {node.expr}"
+            )
             out.append(("sigma_of_x", wrong, hint))
     return out
