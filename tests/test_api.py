@@ -125,3 +125,14 @@ def test_tensor_jvp_equals_vjp_projection():
     rng = np.random.default_rng(0)
     v = rng.standard_normal((4, 3))
     assert g.jvp({"w": v})["L"] == pytest.approx(float(np.sum(g.backward()["w"] * v)), rel=1e-12)
+
+
+def test_a_copy_with_other_nodes_does_not_reuse_the_originals_plans():
+    """Graph.cache holds what follows from the nodes; dataclasses.replace must start a copy afresh."""
+    from dataclasses import replace
+
+    square = backprop_cli.loads("inputs: {x: 3.0}\nnodes: {f: x * x}\noutput: f\n")
+    double = backprop_cli.loads("inputs: {x: 3.0}\nnodes: {f: x + x}\noutput: f\n")
+    assert square.backward()["x"] == 6.0  # fills square's cache
+    copy = replace(square, nodes=double.nodes)
+    assert copy.forward()["f"] == 6.0 and copy.backward()["x"] == 2.0

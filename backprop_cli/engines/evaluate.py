@@ -36,17 +36,17 @@ def all_finite(array: np.ndarray) -> bool:
 def gate_plan(graph: Graph, dtype: np.dtype) -> list[tuple[Node, Callable[..., np.ndarray], tuple]]:
     """Per gate: the node, its forward, and its operands as names or, for constants, arrays of dtype.
     Built once per graph and dtype, so a training step pays for no per-gate set-up."""
-    key = ("gate plan", dtype)
-    if key not in graph.cache:
-        graph.cache[key] = [
+    return graph.derived(
+        ("gate plan", dtype),
+        lambda: [
             (
                 node,
                 node.operation.forward,
                 tuple(_constant(x.value, dtype) if isinstance(x, Const) else x for x in node.inputs),
             )
             for node in graph.gates
-        ]
-    return graph.cache[key]
+        ],
+    )
 
 
 def _constant(value: float, dtype: np.dtype) -> np.ndarray:
@@ -86,15 +86,15 @@ def _run_gates(graph: Graph, values: dict[str, np.ndarray]) -> dict[str, np.ndar
 def _may_warn(graph: Graph) -> bool:
     """Whether a gate can warn through Python's warnings rather than NumPy's error state: the mean of an
     empty slice does, and a plugin op might. Setting up a warnings filter costs more than a small gate."""
-    key = "may warn"
-    if key not in graph.cache:
-        graph.cache[key] = any(
+    return graph.derived(
+        "may warn",
+        lambda: any(
             node.operation is not OPS.get(node.op)
             or 0 in node.shape
             or any(isinstance(x, str) and 0 in graph.nodes[x].shape for x in node.inputs)
             for node in graph.gates
-        )
-    return graph.cache[key]
+        ),
+    )
 
 
 def _first_fault(graph: Graph, node: Node, values: dict[str, np.ndarray], out: np.ndarray) -> EvaluationError:

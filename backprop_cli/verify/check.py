@@ -159,7 +159,7 @@ def _reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict
     if graph.dtype == np.float64:
         return graph, values
     leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
-    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values, cache={})
+    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values)
     return reference, evaluate(reference)
 
 

@@ -195,7 +195,7 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
         op = node.operation
         through = (lambda g, out, *xs, **attrs: g,) + op.vjp[1:]
         opened[node.name] = replace(node, operation=replace(op, vjp=through))
-    alive = reverse_mode(replace(graph, nodes=opened, cache={}), trace.values)[name]
+    alive = reverse_mode(replace(graph, nodes=opened), trace.values)[name]
     gates = ", ".join(f"{n.name} = {n.expr}" for n in dead)
     return [
         (
