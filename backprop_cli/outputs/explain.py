@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engines.trace import Row, Trace, node_partials
+from ..engines.partials import node_partials
+from ..engines.trace import Row, Trace
 from ..numbers import number
 from ..ops import GateKind
 from ..ops.shapes import fmt

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..engines.partials import node_partials
 from ..engines.reverse_mode import reverse_mode
-from ..engines.trace import Trace, node_partials, run_trace
+from ..engines.trace import Trace, run_trace
 from ..graph import Graph
 from ..numbers import number, summary
 from ..ops import GateKind
