@@ -69,6 +69,8 @@ LIBRARY_ERRORS = [  # the library call, the argument at fault, the flag the CLI 
     (lambda g: g.with_values({"nope": 1}), "values", "--at", ["trace", "circuit", "--at", "nope=1"]),
     (lambda g: g.with_values({"x": [1, 2]}), "values", "--at", ["trace", "circuit", "--at", "x=[1,2]"]),
     (lambda g: g.jvp({"nope": 1}), "tangents", None, ["trace", "circuit", "--direction", "nope"]),
+    (lambda g: g.with_values({"x": "[1,"}), "values", "--at", ["trace", "circuit", "--at", "x=[1,"]),
+    (lambda g: g.jvp({"x": "abc"}), "tangents", None, ["trace", "circuit", "--direction", "x=abc"]),
 ]
 
 

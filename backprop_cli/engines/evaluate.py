@@ -105,19 +105,20 @@ def _first_fault(graph: Graph, node: Node, values: dict[str, np.ndarray], out: n
     return EvaluationError(f"node {node.name} = {node.expr} is {describe_bad(out)}: {node.operation.fault}", node.where)
 
 
-def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
-    """A value given on the command line or from Python: a number, a list, or an array."""
+def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> np.ndarray:
+    """A value given on the command line or from Python: a number, a list, or an array
+    (parameter: the argument it was given in, named by the error)."""
     if isinstance(text, str):
         import yaml
 
         try:
             text = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise UsageError(f"cannot read {text!r} as a number or a list") from None
+            raise UsageError(f"cannot read {text!r} as a number or a list", parameter=parameter) from None
     try:
         return np.asarray(text, dtype=dtype)
     except (TypeError, ValueError):
-        raise UsageError(f"cannot read {text!r} as a number or a list of numbers") from None
+        raise UsageError(f"cannot read {text!r} as a number or a list of numbers", parameter=parameter) from None
 
 
 def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:
@@ -136,7 +137,7 @@ def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarra
     values = dict(graph.leaf_values)
     for name, raw in new.items():
         check_leaf(graph, name, "values")
-        value = parse_value(raw, graph.dtype)
+        value = parse_value(raw, graph.dtype, "values")
         shape = graph.nodes[name].shape
         if value.shape != shape:
             if value.ndim == 0:

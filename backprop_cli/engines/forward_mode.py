@@ -55,7 +55,7 @@ def leaf_tangents(graph: Graph, given: dict[str, object], parameter: str = "tang
     for name, raw in given.items():
         check_leaf(graph, name, parameter)
         shape = graph.nodes[name].shape
-        t = parse_value(raw, graph.dtype)
+        t = parse_value(raw, graph.dtype, parameter)
         if t.shape != shape:
             if t.ndim != 0:
                 raise UsageError(

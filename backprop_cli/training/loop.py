@@ -73,7 +73,9 @@ def train(
         except EvaluationError as err:
             raise _diverged(err, t, optimizer) from None
         except (ValueError, IndexError) as err:  # a node whose attributes fix the batch size, e.g. reshape
-            raise UsageError(f"the graph does not work on minibatches of {batch_size}: {err}") from None
+            raise UsageError(
+                f"the graph does not work on minibatches of {batch_size}: {err}", parameter="batch_size"
+            ) from None
         loss = float(forward[graph.output])
         optimizer.update(theta, {p: grads[p] for p in params}, rate(t - 1))
         losses.append(loss)
