@@ -223,9 +223,9 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
         )
 
     if "expect" in top and top["expect"].value is not None:
-        from .read_expect import check_answers
+        from .read_expect import check_expect_form
 
-        check_answers(top["expect"], nodes)
+        check_expect_form(top["expect"], nodes)
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
     rng = _LazyRng(seed)

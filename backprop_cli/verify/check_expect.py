@@ -1,4 +1,5 @@
-"""Students' hand-derived answers (the graph file's `expect:` block), checked and explained.
+"""Checking the `expect:` block: students' hand-derived answers against the engines, wrong ones explained
+(fileformat/read_expect.py checked their form when the file loaded).
 
     expect:
       values: {q: 3, f: -12}
