@@ -29,7 +29,7 @@ RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 # Known edges that break the rule, each with the issue that removes it. Keep this list empty.
 ALLOWED = {
     # The Graph data class calls the engines from its forward/backward/jvp/with_values methods.
-    # Removed when issue 16 lands (the Graph API moves out of the data class).
+    # Issue 16 removes it (the Graph API moves out of the data class): then delete this entry.
     ("graph", "engines"),
 }
 
@@ -95,21 +95,14 @@ def unit_edges() -> dict[tuple[str, str], list[str]]:
     """(importer unit, imported unit) -> the files that make the edge."""
     edges: dict[tuple[str, str], list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        source = _unit(_module_name(path))
-        if path.parent == PACKAGE and path.name != "__init__.py":
-            source = path.stem
-        for target in imports_of(path):
-            unit = _unit(target)
-            if unit != source:
-                files = edges.setdefault((source, unit), [])
-                if str(path.relative_to(PACKAGE.parent)) not in files:
-                    files.append(str(path.relative_to(PACKAGE.parent)))
+        source, where = _unit(_module_name(path)), str(path.relative_to(PACKAGE.parent))
+        for unit in {_unit(target) for target in imports_of(path)} - {source}:
+            edges.setdefault((source, unit), []).append(where)
     return edges
 
 
 def test_every_unit_has_a_layer():
-    units = {_unit(_module_name(p)) if p.parent != PACKAGE else p.stem for p in PACKAGE.rglob("*.py")}
-    units = {"api" if u == "__init__" else u for u in units}
+    units = {_unit(_module_name(p)) for p in PACKAGE.rglob("*.py")}
     assert units - set(RANK) == set(), "put the new module or package into LAYERS"
 
 
