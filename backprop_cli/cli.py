@@ -6,10 +6,9 @@ import sys
 
 import click
 
+# The shared options live in commands/options.py, so that commands never import this module; their names
+# stay importable from here for code that did.
 from .commands.options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors  # noqa: F401
-
-#   (the shared options live in commands/options.py, so that commands never import this module; the names
-#   stay importable from here for code that did)
 from .errors import ExitCode
 
 COMMANDS = ("trace", "gradcheck", "render", "train", "examples", "ops")
