@@ -94,7 +94,7 @@ def mode_options(command: Callable) -> Callable:
         "--wrt",
         "--direction",
         metavar="LEAF",
-        help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...] (implies --mode forward).",
+        help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...]; makes the default mode forward.",
     )(command)
     return click.option(
         "--mode",
