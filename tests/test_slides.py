@@ -15,12 +15,12 @@ import pytest
 from test_render import parse  # the SVG reader (tests/ is on sys.path)
 
 import backprop_cli
+from backprop_cli.engines.trace import run_trace
 from backprop_cli.outputs.diagram import Look, build_dot
 from backprop_cli.outputs.diagram_fit import fit_to_slide
 from backprop_cli.outputs.diagram_layout import crossings, plain_size
 from backprop_cli.outputs.dot_text import tensor_lines, wrapped
 from backprop_cli.outputs.graphviz_program import run_dot
-from backprop_cli.outputs.trace import run_trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
@@ -88,9 +88,9 @@ def test_crossings_are_counted_from_the_coordinates():
 @needs_dot
 def test_a_long_chain_wraps_into_rows_and_a_wide_graph_turns():
     _, chain = laid_out("sigmoid_chain")
-    assert chain.rows > 1 or chain.direction == "TB"
+    assert chain.rows > 1 or chain.rankdir == "TB"
     _, circuit = laid_out("circuit")
-    assert (circuit.direction, circuit.rows) == ("LR", 1)  # fits as the lecture draws it
+    assert (circuit.rankdir, circuit.rows) == ("LR", 1)  # fits as the lecture draws it
 
 
 # ------------------------------------------------------------ labels, titles, numbers
@@ -192,7 +192,7 @@ def test_fitting_says_what_it_collapsed_and_the_flags_override_it(run, tmp_path)
     expanded = run("render", "activations", "-o", str(tmp_path / "b.svg"), "--expand")
     assert expanded.exit_code == 0 and expanded.stderr == ""
     assert "total (collapsed)" not in parse((tmp_path / "b.svg").read_bytes()).text
-    chosen = run("render", "circuit", "-o", str(tmp_path / "c.dot"), "--direction", "TB")
+    chosen = run("render", "circuit", "-o", str(tmp_path / "c.dot"), "--layout", "TB")
     assert chosen.exit_code == 0 and "rankdir=TB" in (tmp_path / "c.dot").read_text()
 
 

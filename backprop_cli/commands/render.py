@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.diagram_style import AUTO_COLLAPSE
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -34,7 +34,7 @@ from ..outputs.groups import ALL_GROUPS
     help="Draw groups as single boxes: all of them, or the named groups and expanded nodes (a,b).",
 )
 @click.option(
-    "--direction",
+    "--layout",
     type=click.Choice(["auto", "LR", "TB"]),
     default="auto",
     show_default=True,
@@ -65,8 +65,9 @@ from ..outputs.groups import ALL_GROUPS
     help="Seconds allowed to dot for one drawing.",
 )
 @reports_errors
-def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
+def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
     from ..outputs.diagram_fit import fit_to_slide
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
@@ -74,7 +75,6 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     from ..outputs.groups import big_graph_boxes, collapse_names
     from ..outputs.page import draw_page
     from ..outputs.steps import draw_steps
-    from ..outputs.trace import run_trace
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]
@@ -94,11 +94,11 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         check_folder("--steps", steps_dir)
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, direction)
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck
@@ -116,8 +116,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
             )
     look = Look(collapse=collapse, legend=options["legend"], verdicts=verdicts)
     timeout, dpi = options["timeout"], options["dpi"]
-    if options["direction"] != "auto":
-        look = replace(look, direction=options["direction"])
+    if options["layout"] != "auto":
+        look = replace(look, rankdir=options["layout"])
     elif fmt != "dot" or steps_dir is not None:
         chosen = fit_to_slide(trace, look, timeout=timeout, expand=options["expand"] or options["collapse"] is not None)
         if chosen.collapse != look.collapse:

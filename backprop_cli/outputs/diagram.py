@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engines.trace import Trace
+from ..numbers import number
 from ..ops.shapes import fmt
 from . import diagram_style as style
 from .diagram_layout import Columns, note_lines, symbol
 from .diagram_words import Names, legend_lines, title_lines
 from .dot_text import attributes, cut, html_rows, html_sized, padded, quoted, tensor_lines
 from .groups import OUTPUT_ID, Placement, Shown
-from .numbers import number
 from .routes import Routes, Wire, magnitude, merge_wires, trace_routes
-from .trace import Trace
 
 _BOX = {"margin": '"0.1,0.04"', "height": 0.3, "width": 0.3}  # boxes as small as their text allows
 
@@ -35,7 +35,7 @@ class Look:
     legend: bool = True
     verdicts: Mapping[str, str] | None = None  # leaf -> gradcheck verdict, e.g. "pass (rel 3e-10)"
     note: str = ""  # one more title line ("answer key")
-    direction: str = "LR"  # dot's rankdir: LR (left to right) or TB (top to bottom); see fit_to_slide
+    rankdir: str = "LR"  # LR (left to right) or TB (top to bottom); see diagram_fit.fit_to_slide
     rows: int = 1  # a long left-to-right chain wrapped into this many rows
 
 
@@ -224,7 +224,7 @@ class Diagram:
         """Under the op's symbol, small: the node's name (not a generated gate's: f.mul1 says nothing),
         its role and what it does here, its shape, a fork's sum."""
         node = self.graph.nodes[name]
-        role = node.operation.gate.role
+        role = node.operation.gate_kind.role
         note = self.words.unnamed(self.routes.notes.get(name, ""))
         hidden = bool(self.look.blank)  # a worksheet: the notes would give the answers away
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
@@ -248,7 +248,12 @@ class Diagram:
             rows.insert(0, ("▶ this step", style.CURRENT, style.SMALL_FONT_SIZE))
         tooltip = quoted([f"{name} = {node.expr}" if node.expr else name])
         return self._box(
-            self.ids[name], rows, f"gate {node.operation.gate.role}", style.GATE_FILL, current=current, tooltip=tooltip
+            self.ids[name],
+            rows,
+            f"gate {node.operation.gate_kind.role}",
+            style.GATE_FILL,
+            current=current,
+            tooltip=tooltip,
         )
 
     def box_statement(self, key: str) -> str:
@@ -311,7 +316,7 @@ class Diagram:
             "digraph backprop {",
             "  graph "
             + attributes(
-                rankdir=self.look.direction,
+                rankdir=self.look.rankdir,
                 bgcolor="white",
                 pad=0.2,
                 nodesep=style.BIG_NODE_SEP if big else style.NODE_SEP,

@@ -1,5 +1,5 @@
 """Where a diagram's boxes go: gates drawn compactly with their op's symbol, networks in columns
-(inputs on one side, the loss on the other, the units of a layer side by side), and the direction
+(inputs on one side, the loss on the other, the units of a layer side by side), and the way
 (left to right or top to bottom) that fits a 16:9 slide best, measured on dot's own layout.
 """
 
@@ -130,18 +130,18 @@ def slide_scale(width: float, height: float) -> float:
     return min(style.SLIDE[0] / max(width, 1.0), style.SLIDE[1] / max(height, 1.0))
 
 
-def choose_direction(
+def choose_layout(
     look: Look, build: Callable[[Look], str], plain: Callable[[str], str], long_nodes: frozenset[str] = frozenset()
 ) -> Look:
     """Left to right when it fits a slide. Otherwise, of top to bottom, a long chain wrapped into 2 or 3
     rows, and (left to right, top to bottom) with the long nodes' gates drawn as one box each, the one
     that fits with the fewest crossing wires (boxes hiding gates count as BOX_COST crossings; the first
     on a tie); when none fits, the one that keeps the most of its size."""
-    candidates = [replace(look, direction="TB"), replace(look, rows=2), replace(look, rows=3)]
+    candidates = [replace(look, rankdir="TB"), replace(look, rows=2), replace(look, rows=3)]
     if long_nodes:
         collapsed = look.collapse | long_nodes
-        candidates += [replace(look, collapse=collapsed), replace(look, direction="TB", collapse=collapsed)]
-    first = replace(look, direction="LR", rows=1)
+        candidates += [replace(look, collapse=collapsed), replace(look, rankdir="TB", collapse=collapsed)]
+    first = replace(look, rankdir="LR", rows=1)
     laid = plain(build(first))
     if slide_scale(*plain_size(laid)) >= 1:
         return first

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..engines.trace import Trace
 from ..graph import Graph
 from . import diagram_style as style
 from .dot_text import cut, wrapped
 from .routes import Routes
-from .trace import Trace
 
 if TYPE_CHECKING:
     from .diagram import Look, Moment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from ..engines.trace import run_trace
 from ..errors import BackpropError
 from ..graph import Graph
 from .diagram import Look, build_dot
@@ -11,7 +12,6 @@ from .diagram_fit import fit_to_slide
 from .diagram_style import AUTO_COLLAPSE
 from .graphviz_program import run_dot
 from .groups import big_graph_boxes
-from .trace import run_trace
 
 
 def graph_svg(graph: Graph) -> str | None:

@@ -16,13 +16,13 @@ from string import Template
 
 import numpy as np
 
+from ..engines.trace import Trace
+from ..numbers import number, summary
 from .diagram import Diagram, Look, build_dot
 from .explain import explain_steps
 from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID
-from .numbers import number, summary
 from .routes import Routes, trace_routes
-from .trace import Trace
 
 
 def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> bytes:
@@ -57,7 +57,7 @@ def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
             lines.append(f"ṫ {node.name} = d{node.name}/d{trace.wrt} = {_value(trace.tangents[node.name])}")
         steps.append(
             {
-                "title": f"Forward pass, step {k} of {len(gates)}: {node.name} ({node.operation.gate.role})",
+                "title": f"Forward pass, step {k} of {len(gates)}: {node.name} ({node.operation.gate_kind.role})",
                 "lines": [line for line in lines if line],
                 "box": ids.get(node.name),
                 "pass": "forward",
@@ -68,7 +68,7 @@ def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
         if name is None:
             title = "Backward pass: it starts at the output with gradient 1"
         else:
-            what = "fork" if graph.nodes[name].is_leaf else graph.nodes[name].operation.gate.role
+            what = "fork" if graph.nodes[name].is_leaf else graph.nodes[name].operation.gate_kind.role
             title = f"Backward pass, step {k} of {len(backward) - 1}: {name} ({what})"
         box = OUTPUT_ID if name is None else ids.get(name)  # the first: the output's own wire, with its 1
         steps.append({"title": title, "lines": lines, "box": box, "pass": "backward"})
