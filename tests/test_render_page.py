@@ -169,3 +169,12 @@ def test_chromium_steps_on_a_click_and_on_the_arrow_keys(page, tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     title, lines = shown_step(done.stdout.decode())
     assert title == steps[clicked + 1]["title"] and lines == "\n".join(steps[clicked + 1]["lines"])
+
+
+@needs_dot
+def test_the_steps_page_draws_its_buttons_in_ascii(run, tmp_path):
+    result = run("render", "circuit", "--steps", str(tmp_path / "frames"))
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "frames" / "index.html").read_text()
+    buttons = re.findall(r"<button[^>]*>(.*?)</button>", page)
+    assert len(buttons) == 4 and all(html.unescape(b).isascii() for b in buttons), buttons
