@@ -159,6 +159,16 @@ def test_a_graph_shows_its_diagram_in_a_notebook():
     assert d.wire("x", "q")["texts"] == ["-2", "∂ -4"]
 
 
+def test_without_graphviz_or_values_a_notebook_shows_the_text(monkeypatch):
+    from backprop_cli.outputs import notebook
+
+    bad = backprop_cli.loads("inputs: {x: -1}\nnodes: {f: log(x)}\noutput: f\n")
+    if shutil.which("dot") is not None:
+        assert bad._repr_svg_() is None  # log(-1): an evaluation error, shown when the user runs the graph
+    monkeypatch.setattr(notebook.shutil, "which", lambda name: None)
+    assert backprop_cli.load("circuit")._repr_svg_() is None
+
+
 def test_the_graph_module_imports_nothing_from_outputs():
     text = (Path(backprop_cli.__file__).parent / "graph.py").read_text()
     assert not re.search(r"^\s*from \.(outputs|commands|cli)|import backprop_cli\.outputs", text, re.M)
