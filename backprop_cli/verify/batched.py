@@ -23,7 +23,7 @@ import numpy as np
 
 from ..engines.reverse_mode import relevant
 from ..graph import Const, Graph, Node
-from ..ops import shapes
+from ..ops import OPS, shapes
 
 ELEMENTWISE = (shapes.same, shapes.broadcast)
 AXIS_RULES = (shapes.reduction, shapes.along_axis)
@@ -220,13 +220,22 @@ def run(
     return element_rows(graph.output)
 
 
+LINEAR = ("sum", "mean", "matmul")  # built-in ops linear in each operand: the tangent of one is the op applied to it
+
+
 def _tangent(node: Node, moved: dict[str, np.ndarray], xs: list[np.ndarray], out: np.ndarray, size: int) -> np.ndarray:
     total = None
+    op = node.operation
+    linear = node.op in LINEAR and OPS.get(node.op) is op  # batched like the forward (a rule would go item by item)
     for i, x in enumerate(node.inputs):
-        rule = node.operation.jvp[i]
+        rule = op.jvp[i]
         if isinstance(x, str) and x in moved and rule is not None:
-            args = [moved[x], out, *xs]
-            part = call(node, rule, args, [True] + [False] * (len(args) - 1), size)
+            if linear:
+                args = [moved[x] if k == i else v for k, v in enumerate(xs)]
+                part = call(node, op.forward, args, [k == i for k in range(len(xs))], size)
+            else:
+                args = [moved[x], out, *xs]
+                part = call(node, rule, args, [True] + [False] * (len(args) - 1), size)
             total = part if total is None else total + part
     return np.broadcast_to(np.zeros(()) if total is None else total, (size, *node.shape))
 
