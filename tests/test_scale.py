@@ -158,3 +158,97 @@ def test_batched_product_matches_einsum(kind):
         b = np.broadcast_to(rng.standard_normal((7, 3)), (4, 7, 3)) + 1e-20j * (rng.random((4, 7, 3)) < 0.05)
     expected = np.einsum("...ij,...jk->...ik", a, b)
     np.testing.assert_allclose(_product(a, b), expected, rtol=1e-13, atol=1e-300)
+
+
+# ------------------------------------------------------------------ in-place optimizers round as the formulas
+
+
+def formula_step(name, theta, g, state, t, lr, h):
+    """The lectures' formulas, one new array per operation (the oracle for the in-place updates)."""
+    if name == "sgd":
+        return theta - lr * g
+    if name == "adagrad":
+        state["r"] = state["r"] + g * g
+        return theta - lr / np.sqrt(state["r"] + h["eps"]) * g
+    if name == "rmsprop":
+        state["r"] = h["rho"] * state["r"] + (1 - h["rho"]) * g * g
+        return theta - lr / np.sqrt(state["r"] + h["eps"]) * g
+    state["s"] = h["beta1"] * state["s"] + (1 - h["beta1"]) * g
+    state["r"] = h["beta2"] * state["r"] + (1 - h["beta2"]) * g * g
+    s_hat, r_hat = state["s"] / (1 - h["beta1"] ** t), state["r"] / (1 - h["beta2"] ** t)
+    return theta - lr / np.sqrt(r_hat + h["eps"]) * s_hat
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam"])
+def test_in_place_updates_are_the_formulas_to_the_last_bit(name, dtype):
+    from backprop_cli.training.optimizers import make_optimizer
+
+    rng = np.random.default_rng(5)
+    opt = make_optimizer(name, lr=0.01)
+    theta = rng.standard_normal((30, 7)).astype(dtype)
+    expected = theta.copy()
+    state = {"r": np.zeros_like(theta), "s": np.zeros_like(theta)}
+    for t in range(1, 6):
+        g = rng.standard_normal(theta.shape).astype(dtype)
+        opt.update({"w": theta}, {"w": g}, 0.01)
+        expected = formula_step(name, expected, g, state, t, 0.01, opt.hyper)
+        np.testing.assert_array_equal(theta, expected)
+
+
+# ------------------------------------------------------------------ JSON written slice by slice
+
+
+@pytest.mark.parametrize("shape", [(70_000,), (300, 300), (3, 70_000), (2, 3, 40_000), (5, 0), (100_000, 2)])
+def test_streamed_json_reads_back_as_json_dumps_of_the_lists(shape):
+    import json
+
+    from backprop_cli.outputs.json_output import emit_json
+    from backprop_cli.outputs.numbers import to_json
+
+    a = np.random.default_rng(2).standard_normal(shape)
+    if a.size > 5:
+        a.flat[3], a.flat[-1] = np.nan, -np.inf
+    pieces = []
+    emit_json({"a": a, "b": [1, 2.5]}, write=pieces.append)
+    assert json.loads("".join(pieces)) == json.loads(json.dumps({"a": to_json(a), "b": [1, 2.5]}))
+
+
+def test_trace_json_is_indented_when_small_and_compact_when_asked(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from backprop_cli.cli import main
+    from backprop_cli.outputs.numbers import to_json
+    from backprop_cli.outputs.tables import json_object
+    from backprop_cli.outputs.trace import run_trace
+
+    result = CliRunner().invoke(main, ["trace", "circuit", "--json"])
+    expected = json_object(run_trace(backprop_cli.load("circuit")))
+    expected = {**expected, **{k: {n: to_json(v) for n, v in expected[k].items()} for k in ("values", "gradients")}}
+    assert result.output == json.dumps(expected, indent=2) + "\n"  # small documents: as before
+    compact = CliRunner().invoke(main, ["trace", "circuit", "--json", "--compact"])
+    assert "\n" not in compact.output.strip() and json.loads(compact.output) == expected
+
+
+# ------------------------------------------------------------------ BLAS threads
+
+
+def test_small_products_get_one_blas_thread_unless_the_user_chose(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from backprop_cli.commands import threads
+
+    for name in threads.SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert threads.largest_product(backprop_cli.load("two_layer")) == 64 * 1000 * 100
+    assert threads.choose_blas_threads(backprop_cli.load("circuit")) is None  # no products: left alone
+    try:
+        assert threads.choose_blas_threads(backprop_cli.load("two_layer")) == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    finally:
+        while threads._limit:
+            threads._limit.pop().restore_original_limits()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert threads.choose_blas_threads(backprop_cli.load("two_layer")) is None

@@ -22,6 +22,11 @@ from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_e
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--pretty/--compact",
+    default=None,
+    help="JSON indented for people, or compact for programs (default: indented up to 100,000 numbers).",
+)
 @reports_errors
 def trace(
     graph: str,
@@ -33,6 +38,7 @@ def trace(
     full: bool,
     as_json: bool,
     fmt: str,
+    pretty: bool | None,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
@@ -47,9 +53,9 @@ def trace(
 
         lines = explain_lines(result)
     if as_json or fmt == "json":
-        import json
+        from ..outputs.json_output import emit_json
 
-        click.echo(json.dumps(json_object(result, lines), indent=2))
+        emit_json(json_object(result, lines), pretty)
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
     elif len(result.rows) > RICH_ROWS:

@@ -75,7 +75,9 @@ class Graph(data.Graph):
             if name not in self.nodes:
                 from ..errors import suggest
 
-                raise UsageError(f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}")
+                raise UsageError(
+                    f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}"
+                )
         return names
 
     def _grad_output(self, raw: object) -> np.ndarray:

@@ -98,9 +98,8 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
 
 
 def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
-    """The documented --json object (schema backprop.trace, version 1)."""
-    from .numbers import to_json
-
+    """The documented --json object (schema backprop.trace, version 1). Values, gradients and tangents are the
+    arrays themselves: json_output.emit_json writes them as lists of numbers, slice by slice."""
     g = trace.graph
     obj = {
         "schema": SCHEMA,
@@ -110,13 +109,13 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
         "output": g.output,
         "mode": trace.mode,
         "dtype": g.dtype.name,
-        "values": {k: to_json(v) for k, v in trace.values.items()},
+        "values": dict(trace.values),
     }
     if trace.gradients is not None:
-        obj["gradients"] = {k: to_json(v) for k, v in trace.gradients.items()}
+        obj["gradients"] = dict(trace.gradients)
     if trace.tangents is not None:
         obj["wrt"] = trace.wrt
-        obj["tangents"] = {k: to_json(v) for k, v in trace.tangents.items()}
+        obj["tangents"] = dict(trace.tangents)
     obj["nodes"] = [
         {
             "name": r.node.name,
