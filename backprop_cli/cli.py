@@ -65,9 +65,10 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
             raise UsageError(f"--at takes name=value, not {item!r}")
         overrides[name.strip()] = value
     graph = graph.with_values(overrides) if overrides else graph
-    from .commands.threads import choose_blas_threads
+    if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
+        from .commands.threads import choose_blas_threads
 
-    choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (commands/threads.py)
+        choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (commands/threads.py)
     return graph
 
 

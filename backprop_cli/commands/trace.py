@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
@@ -58,8 +60,8 @@ def trace(
         emit_json(json_object(result, lines), pretty)
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
-    elif len(result.rows) > RICH_ROWS:
-        click.echo(plain_table(result, full), nl=False)
+    elif len(result.rows) > RICH_ROWS or not sys.stdout.isatty():  # rich (and its ~40 ms) only for a terminal
+        click.echo(plain_table(result, full, width=40 if sys.stdout.isatty() else None), nl=False)
         if lines:
             click.echo("\n".join(lines))
     else:

@@ -25,7 +25,6 @@ from .. import graph as data
 from ..errors import UsageError
 from ..ops.shapes import fmt
 from .evaluate import evaluate, parse_value, set_leaf_values
-from .forward_mode import forward_mode, leaf_tangents
 from .reverse_mode import reverse_mode
 
 Result = dict[str, float | np.ndarray]
@@ -55,6 +54,8 @@ class Graph(data.Graph):
 
     def jvp(self, tangents: dict[str, object]) -> Result:
         """Forward mode: the tangent of every node along the given leaf tangents (a missing leaf: zero)."""
+        from .forward_mode import forward_mode, leaf_tangents  # imported when first used
+
         return _public(forward_mode(self, self._values(), leaf_tangents(self, tangents)))
 
     # ------------------------------------------------------------ remembered values

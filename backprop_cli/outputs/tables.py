@@ -71,11 +71,13 @@ def rich_table(trace: Trace, full: bool = False):  # -> rich.table.Table
 RICH_ROWS = 2000  # beyond this many rows rich's layout takes minutes; plain columns take seconds
 
 
-def plain_table(trace: Trace, full: bool = False, width: int = 40) -> str:
-    """Fixed-width columns for very large graphs (a 100,000-node chain)."""
+def plain_table(trace: Trace, full: bool = False, width: int | None = 40) -> str:
+    """Fixed-width columns, for files and pipes and for very large graphs (a 100,000-node chain); cells longer
+    than width are cut (None: never)."""
     header = columns(trace)
     rows = [[c.replace("\n", "; ") for c in cells(trace, row, full)] for row in trace.rows]
-    widths = [min(width, max([len(h)] + [len(r[i]) for r in rows])) for i, h in enumerate(header)]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = widths if width is None else [min(width, w) for w in widths]
 
     def line(items: list[str]) -> str:
         clipped = [t if len(t) <= w else t[: w - 1] + "…" for t, w in zip(items, widths, strict=True)]

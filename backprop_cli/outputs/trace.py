@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engines.evaluate import evaluate, operands
-from ..engines.forward_mode import direction, forward_mode
 from ..engines.reverse_mode import reverse_mode
 from ..graph import Const, Graph, Node
 
@@ -61,6 +60,8 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Tr
     if mode in ("reverse", "both"):
         gradients = reverse_mode(graph, values, edges=edges)
     if mode in ("forward", "both"):
+        from ..engines.forward_mode import direction, forward_mode  # reverse mode, the default, never pays for it
+
         if wrt is None:
             wrt = (graph.params or list(graph.leaf_values))[0]
         tangents = forward_mode(graph, values, direction(graph, wrt))
