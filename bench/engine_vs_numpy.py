@@ -37,11 +37,14 @@ from timing import alternate_calls, alternate_processes, backprop_command, busy_
 
 import backprop_cli  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import lecture_numpy  # noqa: E402  (the lecture's NumPy lines, shared with the tests)
+
 TARGETS = {"api": 1.15, "startup": 1.4}
 
 
 def numpy_every_gradient(x, y, w1, w2):
-    """The lecture's forward and backward pass, line for line, plus dx and dy (what backward() also gives)."""
+    """The lecture's lines (tests/lecture_numpy.py) extended to dx and dy, which backward() also gives."""
     h = 1 / (1 + np.exp(-x.dot(w1)))
     y_pred = h.dot(w2)
     loss = np.square(y_pred - y).sum()
@@ -53,17 +56,6 @@ def numpy_every_gradient(x, y, w1, w2):
     grad_x = grad_z.dot(w1.T)
     grad_y = -grad_y_pred
     return loss, grad_w1, grad_w2, grad_x, grad_y
-
-
-def numpy_params(x, y, w1, w2):
-    """The lecture's lines: the loss and the gradients of w1 and w2."""
-    h = 1 / (1 + np.exp(-x.dot(w1)))
-    y_pred = h.dot(w2)
-    loss = np.square(y_pred - y).sum()
-    grad_y_pred = 2.0 * (y_pred - y)
-    grad_w2 = h.T.dot(grad_y_pred)
-    grad_w1 = x.T.dot(grad_y_pred.dot(w2.T) * h * (1 - h))
-    return loss, grad_w1, grad_w2
 
 
 def api_ratio(rounds: int) -> None:
@@ -82,7 +74,7 @@ def api_ratio(rounds: int) -> None:
     fns = {
         "numpy": lambda: numpy_every_gradient(*args),
         "api": every,
-        "numpy_params": lambda: numpy_params(*args),
+        "numpy_params": lambda: lecture_numpy.step(*args),
         "api_params": params,
     }
     loss, gw1, gw2, gx, gy = fns["numpy"]()

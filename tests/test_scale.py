@@ -133,8 +133,8 @@ def test_a_deep_chain_whose_gradient_underflows_passes_and_wrong_rules_are_still
     assert 1e-300 < abs(shallow.backward()["x"]) < 1e-20
     wrong = wrong_rule(shallow, "a0", 0, 0, 1e-6).nodes["a0"].operation
     monkeypatch.setitem(OPS, "tanh", wrong)  # the wrong rule as the built-in op: the complex step still applies
-    nodes = {name: replace(n, impl=wrong) if n.op == "tanh" else n for name, n in shallow.nodes.items()}
-    broken = replace(shallow, nodes=nodes, cache={})
+    nodes = {name: replace(n, operation=wrong) if n.op == "tanh" else n for name, n in shallow.nodes.items()}
+    broken = replace(shallow, nodes=nodes)
     report = gradcheck(broken)
     assert report.leaves["x"].method == "complex" and report.leaves["x"].status == "fail"
 
@@ -203,8 +203,9 @@ def test_in_place_updates_are_the_formulas_to_the_last_bit(name, dtype):
 def test_streamed_json_reads_back_as_json_dumps_of_the_lists(shape):
     import json
 
+    from backprop_cli.numbers import to_json
+
     from backprop_cli.outputs.json_output import emit_json
-    from backprop_cli.outputs.numbers import to_json
 
     a = np.random.default_rng(2).standard_normal(shape)
     if a.size > 5:
@@ -217,12 +218,12 @@ def test_streamed_json_reads_back_as_json_dumps_of_the_lists(shape):
 def test_trace_json_is_indented_when_small_and_compact_when_asked(tmp_path):
     import json
 
+    from backprop_cli.numbers import to_json
+    from backprop_cli.engines.trace import run_trace
     from click.testing import CliRunner
 
     from backprop_cli.cli import main
-    from backprop_cli.outputs.numbers import to_json
     from backprop_cli.outputs.tables import json_object
-    from backprop_cli.outputs.trace import run_trace
 
     result = CliRunner().invoke(main, ["trace", "circuit", "--json"])
     expected = json_object(run_trace(backprop_cli.load("circuit")))

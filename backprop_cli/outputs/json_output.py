@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .numbers import to_json
+from ..numbers import to_json
 
 PRETTY_UP_TO = 100_000  # numbers in a document that is indented by default
 INLINE_UP_TO = 1_000  # arrays up to this size are part of the skeleton (and indented with it)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .numbers import summary
-from .trace import Row, Trace
+from ..engines.trace import Row, Trace
+from ..numbers import summary
 
 SCHEMA = "backprop.trace"
 VERSION = 1
@@ -12,7 +12,7 @@ VERSION = 1
 def _kind(row: Row) -> str:
     if row.node.is_leaf:
         return row.node.kind
-    return f"{row.node.op} ({row.node.operation.gate.role})"
+    return f"{row.node.op} ({row.node.operation.gate_kind.role})"
 
 
 def _edges(row: Row, full: bool, attr: str) -> str:
@@ -123,7 +123,7 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
             "name": r.node.name,
             "kind": r.node.kind,
             "op": r.node.op,
-            "gate": r.node.operation.gate.role if not r.node.is_leaf else None,
+            "gate": r.node.operation.gate_kind.role if not r.node.is_leaf else None,
             "expr": r.node.expr,
             "inputs": [str(x) for x in r.node.inputs],
             "shape": list(r.node.shape),

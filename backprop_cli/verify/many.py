@@ -35,10 +35,7 @@ class PathFacts:
 
 
 def path_facts(graph: Graph) -> PathFacts:
-    key = "path facts"
-    if key not in graph.cache:
-        graph.cache[key] = _path_facts(graph)
-    return graph.cache[key]
+    return graph.derived("path facts", lambda: _path_facts(graph))
 
 
 def _path_facts(graph: Graph) -> PathFacts:
