@@ -204,7 +204,6 @@ def test_streamed_json_reads_back_as_json_dumps_of_the_lists(shape):
     import json
 
     from backprop_cli.numbers import to_json
-
     from backprop_cli.outputs.json_output import emit_json
 
     a = np.random.default_rng(2).standard_normal(shape)
@@ -218,11 +217,11 @@ def test_streamed_json_reads_back_as_json_dumps_of_the_lists(shape):
 def test_trace_json_is_indented_when_small_and_compact_when_asked(tmp_path):
     import json
 
-    from backprop_cli.numbers import to_json
-    from backprop_cli.engines.trace import run_trace
     from click.testing import CliRunner
 
     from backprop_cli.cli import main
+    from backprop_cli.engines.trace import run_trace
+    from backprop_cli.numbers import to_json
     from backprop_cli.outputs.tables import json_object
 
     result = CliRunner().invoke(main, ["trace", "circuit", "--json"])
