@@ -254,3 +254,23 @@ def test_small_products_get_one_blas_thread_unless_the_user_chose(monkeypatch):
             threads._limit.pop().restore_original_limits()
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     assert threads.choose_blas_threads(backprop_cli.load("two_layer")) is None
+
+
+@pytest.mark.parametrize("name", ["circuit", "npfl114_relu", "sigmoid_neuron", "sigmoid_chain", "rosenbrock"])
+def test_scalar_leaves_together_agree_with_one_at_a_time(name, monkeypatch):
+    from backprop_cli.verify import check
+
+    graph = backprop_cli.load(name)
+    together = gradcheck(graph, method="richardson")
+    monkeypatch.setattr(check, "_check_scalars", lambda ctx, names: {})  # the per-leaf path as the second opinion
+    alone = gradcheck(graph, method="richardson")
+    assert together.leaves.keys() == alone.leaves.keys()
+    for leaf, mine in together.leaves.items():
+        theirs = alone.leaves[leaf]
+        assert (mine.status, mine.method, mine.elements, mine.directions) == (
+            theirs.status,
+            theirs.method,
+            theirs.elements,
+            theirs.directions,
+        ), leaf
+        assert mine.max_rel_error == pytest.approx(theirs.max_rel_error, rel=1e-3, abs=1e-9), leaf
