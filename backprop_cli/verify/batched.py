@@ -32,9 +32,17 @@ AXIS_RULES = (shapes.reduction, shapes.along_axis)
 def downstream(graph: Graph, start: str) -> list[Node]:
     """The gates on a path from start to the output, in topological order (start itself excluded)."""
 
-    def compute() -> list[Node]:
-        on_path = relevant(graph, {start})
-        return [n for n in graph.gates if n.name in on_path and n.name != start]
+    def compute() -> list[Node]:  # a walk from start along the readers: its own gates, not the whole graph
+        on_path = relevant(graph, None)  # once per graph: a gate off it never leads back onto it
+        readers = graph.derived("readers", graph.consumers)
+        order = graph.derived("order", lambda: {name: i for i, name in enumerate(graph.nodes)})
+        found, stack = set(), [start]
+        while stack:
+            for gate in readers[stack.pop()]:
+                if gate in on_path and gate not in found:
+                    found.add(gate)
+                    stack.append(gate)
+        return [graph.nodes[name] for name in sorted(found, key=order.__getitem__)]
 
     return graph.derived(("downstream", start), compute)
 
