@@ -12,6 +12,7 @@ only its own rows (row-sparse): the gate summing leaf k into a chain holds k row
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -131,8 +132,10 @@ def run_rows(
             names = [x for x in node.inputs if isinstance(x, str) and x in live]
             if not names:  # only leaves not moved this time (a retry of a few) feed it: its value is the base
                 continue
-            rows, rank = _union([live[x][0] for x in names], total)
-            moved = {x: _widen(live[x], rows, rank, 0.0 if tangents else base[x]) for x in names}
+            rows, places = _union([live[x][0] for x in names], total)
+            moved = {
+                x: _widen(live[x][1], rows, p, 0.0 if tangents else base[x]) for x, p in zip(names, places, strict=True)
+            }
             xs = [np.asarray(x.value, dtype) if isinstance(x, Const) else base[x] for x in node.inputs]
             if tangents:
                 out = _tangent(node, moved, xs, base[node.name], len(rows))
@@ -152,28 +155,38 @@ def run_rows(
     return live[graph.output]
 
 
-def _union(sets: list[np.ndarray], total: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """The sorted union of row sets (of rows below total), and each row's place in it (None: no change).
-    A mask over all rows, not a sort: a chain's gates hold thousands of rows and each adds one."""
+Place = slice | np.ndarray | None  # where a node's rows sit among a gate's rows (None: they are all of them)
+
+
+def _union(sets: list[np.ndarray], total: int) -> tuple[np.ndarray, list[Place]]:
+    """The sorted union of row sets (rows below total), and where each set's rows sit in it. Sets that follow
+    one another (a chain adding one leaf's rows after the others') are joined end to end; others through a
+    mask over all rows, not a sort: a chain's gates hold thousands of rows and each adds a few."""
     first = sets[0]
     if all(s is first or (len(s) == len(first) and np.array_equal(s, first)) for s in sets[1:]):
-        return first, None
+        return first, [None] * len(sets)
+    filled = [s for s in sets if len(s)]
+    order = sorted(range(len(filled)), key=lambda i: filled[i][0])
+    if all(filled[a][-1] < filled[b][0] for a, b in pairwise(order)) and len(filled) == len(sets):
+        starts = np.cumsum([0] + [len(filled[i]) for i in order])
+        places: list[Place] = [None] * len(sets)
+        for k, i in enumerate(order):
+            places[i] = slice(int(starts[k]), int(starts[k + 1]))
+        return np.concatenate([filled[i] for i in order]), places
     mask = np.zeros(total, bool)
     for s in sets:
         mask[s] = True
-    return np.flatnonzero(mask), np.cumsum(mask) - 1
+    rank = np.cumsum(mask) - 1
+    return np.flatnonzero(mask), [rank[s] for s in sets]
 
 
-def _widen(
-    held: tuple[np.ndarray, np.ndarray], rows: np.ndarray, rank: np.ndarray | None, fill: np.ndarray | float
-) -> np.ndarray:
-    """A node's values on more rows: the unperturbed value (or tangent 0) where it was not moved."""
-    own, values = held
-    if rank is None or len(own) == len(rows):
+def _widen(values: np.ndarray, rows: np.ndarray, place: Place, fill: np.ndarray | float) -> np.ndarray:
+    """A node's values on a gate's rows: the unperturbed value (or tangent 0) where it was not moved."""
+    if place is None or len(values) == len(rows):
         return values
     full = np.empty((len(rows), *np.shape(values)[1:]), np.result_type(values, fill))
     full[...] = fill
-    full[rank[own]] = values
+    full[place] = values
     return full
 
 
