@@ -13,6 +13,7 @@ import numpy as np
 from ..engines.evaluate import evaluate
 from ..errors import EvaluationError, UsageError
 from ..graph import Graph
+from ..outputs.files import replacing, write_text
 from .loop import Run, two_scalar_params
 
 GRID = 80  # contour resolution per axis
@@ -63,10 +64,8 @@ def _levels(zs: np.ndarray) -> np.ndarray:
 
 
 def _save(fig, path: str, **kwargs) -> None:
-    try:
-        fig.savefig(path, **kwargs)
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    with replacing(path) as temp:
+        fig.savefig(temp, **kwargs)
 
 
 # ------------------------------------------------------------ drawing
@@ -152,12 +151,11 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         if gif:
             from matplotlib.animation import PillowWriter
 
-            animation.save(path, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
+            with replacing(path) as temp:
+                animation.save(temp, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
         else:
             fig.set_dpi(ANIMATION_DPI)
-            Path(path).write_text(_offline(animation.to_jshtml(fps=10)), encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+            write_text(path, _offline(animation.to_jshtml(fps=10)))
     finally:
         plt.close(fig)
 
