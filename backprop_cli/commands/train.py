@@ -64,7 +64,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
     from ..cli import load_graph
-    from ..outputs.files import write_files
+    from ..outputs.files import check_not_inputs, inputs_of, write_files
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer
     from ..training.report import check_outputs, check_paths, json_object, progress, summary_lines, trained_files
@@ -103,7 +103,9 @@ def train(graph: str, **options) -> None:
             click.echo(json.dumps({"schema": "backprop.train", "version": 1, "error": str(err), "exit_code": 3}))
         raise
     if options["out"]:
-        write_files(trained_files(loaded, runs[0].params, options["out"]))
+        written = trained_files(loaded, runs[0].params, options["out"])
+        check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
+        write_files(written)
     if options["plot"] or options["animate"]:
         from ..training import plots
 

@@ -371,6 +371,8 @@ def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
 def _limit_resources(limits: Limits) -> None:
     import resource
 
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core files
     for kind, extra in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_FSIZE, limits.output)):
         with contextlib.suppress(ValueError, OSError):
             soft, hard = resource.getrlimit(kind)

@@ -61,12 +61,15 @@ def dumps(graph: Graph, values: dict[str, np.ndarray] | None = None) -> str:
     return yaml.safe_dump(to_document(graph, values), sort_keys=False, allow_unicode=True, width=100)
 
 
-def to_files(graph: Graph, values: dict[str, np.ndarray], out: str) -> tuple[str, dict[str, np.ndarray]]:
+def to_files(
+    graph: Graph, values: dict[str, np.ndarray], out: str, changed: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, np.ndarray]]:
     """The graph-file text to write at out, and the arrays to write beside it ({file name: array}).
 
     A leaf read from a file keeps its `file:` (relative to out's folder) while its value is unchanged and
     the file is inside that folder; any other value larger than INLINE_LIMIT elements goes to
-    `<out's stem>.<leaf>.npy`. Plugin modules must stay inside the graph's folder: a module out's folder
+    `<out's stem>.<leaf>.npy`. Leaves in changed count as changed (to know the files before training).
+    Plugin modules must stay inside the graph's folder: a module out's folder
     cannot reach is refused (UsageError)."""
     old, new = Path(graph.source).resolve().parent, Path(out).resolve().parent
     doc = to_document(graph, values)
@@ -78,7 +81,8 @@ def to_files(graph: Graph, values: dict[str, np.ndarray], out: str) -> tuple[str
             marks = {"data": True} if node.attrs.get("data") else {}
             value = np.asarray(values[node.name])
             file = node.attrs.get("file")
-            if file is not None and np.array_equal(value, graph.leaf_values[node.name]):
+            same = node.name not in changed and np.array_equal(value, graph.leaf_values[node.name])
+            if file is not None and same:
                 place = _inside(old / file, new)
                 if place is not None:
                     doc[key][node.name] = {"file": place, **marks}

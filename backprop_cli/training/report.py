@@ -37,7 +37,7 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
     if out is not None:
         from ..fileformat.writer import to_files
 
-        _, arrays = to_files(graph, graph.leaf_values, out)  # refuses plugin modules left behind
+        _, arrays = to_files(graph, graph.leaf_values, out, frozenset(graph.params))  # refuses modules left behind
         owned = Path(out).exists()  # files named after an existing -o file are its own
         for name in arrays:
             beside = str(Path(out).parent / name)
