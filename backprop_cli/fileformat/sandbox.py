@@ -70,16 +70,24 @@ class LoadRefused(Exception):
 
 # ------------------------------------------------------------------ sessions: which workers a run owns
 class Session:
-    """The workers started while it is active; closing it kills them and keeps what they printed."""
+    """The workers started while it is active; closing it kills them and keeps what they printed.
+    A weak session (the default one, for the Python API and trace, render, train) does not keep its
+    workers alive: a worker also ends when its graph is garbage."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, weak: bool = False) -> None:
         self.limits = limits
-        self.workers: list[Worker] = []
+        self.weak = weak
+        self.workers: list = []
         self.printed: list[str] = []
 
+    def add(self, worker: Worker) -> None:
+        self.workers.append(weakref.ref(worker) if self.weak else worker)
+
     def close(self) -> None:
-        for worker in self.workers:
-            self.printed.append(worker.close())
+        for entry in self.workers:
+            worker = entry() if self.weak else entry
+            if worker is not None:
+                self.printed.append(worker.close())
         self.workers = []
 
     @property
@@ -88,7 +96,7 @@ class Session:
 
 
 _SESSIONS: list[Session] = []
-_DEFAULT = Session(Limits(per_call=True))
+_DEFAULT = Session(Limits(per_call=True), weak=True)
 
 
 @contextlib.contextmanager
@@ -114,7 +122,7 @@ def start(folder: str, specs: dict[str, dict]) -> tuple[Worker, dict[str, dict]]
     """A worker for one graph file's plugin ops, and what it found: {op: {inputs, attrs, module, names}}."""
     owner = _SESSIONS[-1] if _SESSIONS else _DEFAULT
     worker = Worker(folder, owner.limits)
-    owner.workers.append(worker)
+    owner.add(worker)
     return worker, worker.load(specs)
 
 
@@ -315,6 +323,7 @@ def _arrays(header: dict, data: bytearray) -> list[np.ndarray | None]:
 def _child(requests: int, replies: int, capture: int, folder: str, limits: Limits) -> None:
     os.setpgid(0, 0)
     _die_with_parent()
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
     os.dup2(capture, 1)
     os.dup2(capture, 2)
     null = os.open(os.devnull, os.O_RDONLY)

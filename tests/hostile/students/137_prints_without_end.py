@@ -1,0 +1,8 @@
+# expect: error: printed more than 1 MiB (stopped)
+def f(x):
+    return x * x
+
+
+def b(g, x):
+    while True:
+        print("PASS " * 20)
