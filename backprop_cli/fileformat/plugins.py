@@ -21,6 +21,7 @@ memory is a StudentCodeError.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,8 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         raise GraphFileError(
             "this graph file loads Python code for its ops; run with --allow-python if you trust it", section.where
         )
+    if not hasattr(os, "fork"):
+        raise GraphFileError("plugin ops run in a worker process, which needs fork (Linux, macOS)", section.where)
     folder = Path(source).resolve().parent
     specs = {}
     for name, item in section.value.items():
