@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
-import io
 import json
 import math
 import os
 import pickle
 import select
 import signal
-import struct
 import sys
 import tempfile
 import time
+import warnings
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PluginError, StudentCodeError
-from .student import Refused, StudentOps, describe
+from .student import HEADER, LENGTH, serve
 
 MAX_HEADER = 2**20  # bytes of a reply's JSON header
-HEADER = struct.Struct("<QQ")  # reply: header length, data length
-LENGTH = struct.Struct("<Q")  # request: pickle length
 
 
 @dataclass(frozen=True)
@@ -142,15 +138,20 @@ class Worker:
         self.capture = tempfile.TemporaryFile()
         requests_r, self.requests = os.pipe()
         self.replies, replies_w = os.pipe()
-        self.pid = os.fork()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12 warns of threads: the child execs no thread
+            self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
             try:
-                _child(requests_r, replies_w, self.capture.fileno(), folder, limits)
+                serve(requests_r, replies_w, self.capture.fileno(), folder, limits)
             finally:
                 os._exit(70)
         os.close(requests_r)
         os.close(replies_w)
         os.set_blocking(self.requests, False)
+        self.readable, self.writable = select.poll(), select.poll()
+        self.readable.register(self.replies, select.POLLIN)
+        self.writable.register(self.requests, select.POLLOUT)
         _LIVE.add(self)
 
     def load(self, specs: dict[str, dict]) -> dict[str, dict]:
@@ -198,13 +199,13 @@ class Worker:
     def _send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
         while view:
-            _wait(self.requests, deadline, write=True)
+            _wait(self.writable, deadline)
             view = view[os.write(self.requests, view) :]
 
     def _receive(self, size: int, deadline: float) -> bytearray:
         buffer = bytearray()
         while len(buffer) < size:
-            _wait(self.replies, deadline)
+            _wait(self.readable, deadline)
             chunk = os.read(self.replies, min(size - len(buffer), 2**20))
             if not chunk:
                 raise EOFError
@@ -284,9 +285,7 @@ class _Broken(Exception):
     pass
 
 
-def _wait(fd: int, deadline: float, write: bool = False) -> None:
-    poll = select.poll()
-    poll.register(fd, select.POLLOUT if write else select.POLLIN)
+def _wait(poll: select.poll, deadline: float) -> None:
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -317,101 +316,3 @@ def _arrays(header: dict, data: bytearray) -> list[np.ndarray | None]:
     if offset != len(data):
         raise _Broken("sent a reply longer than it said")
     return arrays
-
-
-# ------------------------------------------------------------------ the child's side
-def _child(requests: int, replies: int, capture: int, folder: str, limits: Limits) -> None:
-    os.setpgid(0, 0)
-    _die_with_parent()
-    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
-    os.dup2(capture, 1)
-    os.dup2(capture, 2)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    low, high = sorted((requests, replies))
-    os.closerange(3, low)
-    os.closerange(low + 1, high)
-    os.closerange(high + 1, 65536)  # another worker's pipes, the user's files: not the student's to use
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-    sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), errors="replace")
-    _limit_resources(limits)
-    import warnings
-
-    warnings.simplefilter("ignore")  # the student's warnings are not ours to show, nor errors here
-    ops = StudentOps(folder)
-    while True:
-        try:
-            head = _read(requests, LENGTH.size)
-        except EOFError:
-            os._exit(0)
-        arrays: list[np.ndarray | None] = []
-        try:
-            kind, *args = pickle.loads(_read(requests, LENGTH.unpack(head)[0]))
-            if kind == "load":
-                header = {"ok": True, "found": _loaded(ops, args[0])}
-            else:
-                arrays = getattr(ops, kind)(*args)
-                header = {"ok": True}
-        except Refused as err:
-            header = {"ok": False, "message": err.message, "key": err.key, "op": getattr(err, "op", None)}
-        except MemoryError:
-            header, arrays = {"ok": False, "message": "ran out of memory", "fatal": "memory"}, []
-        except BaseException as err:  # raised outside the student's calls (a __del__, a signal handler)
-            header, arrays = {"ok": False, "message": f"the student's code raised {describe(err)}"}, []
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-        header["arrays"] = [None if a is None else list(a.shape) for a in arrays]
-        data = b"".join(np.ascontiguousarray(a, "<f8").tobytes() for a in arrays if a is not None)
-        text = json.dumps(header).encode()
-        _write(replies, HEADER.pack(len(text), len(data)) + text + data)
-
-
-def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
-    found = {}
-    for op, spec in specs.items():
-        try:
-            found.update(ops.load({op: spec}))
-        except Refused as err:
-            err.op = op
-            raise
-    return found
-
-
-def _limit_resources(limits: Limits) -> None:
-    import resource
-
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core files
-    for kind, extra in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_FSIZE, limits.output)):
-        with contextlib.suppress(ValueError, OSError):
-            soft, hard = resource.getrlimit(kind)
-            if kind == resource.RLIMIT_AS:
-                with open("/proc/self/statm") as statm:
-                    extra += int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            wanted = extra if hard == resource.RLIM_INFINITY else min(extra, hard)
-            resource.setrlimit(kind, (wanted, hard))
-
-
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when backprop ends, whatever the student's code is doing."""
-    parent = os.getppid()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
-
-
-def _read(fd: int, size: int) -> bytes:
-    buffer = bytearray()
-    while len(buffer) < size:
-        chunk = os.read(fd, size - len(buffer))
-        if not chunk:
-            raise EOFError
-        buffer += chunk
-    return bytes(buffer)
-
-
-def _write(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

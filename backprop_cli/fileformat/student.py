@@ -8,13 +8,24 @@ complex numbers, an `__array__` that raises. Only plain float64 arrays and words
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import inspect
+import io
+import json
+import os
+import pickle
+import signal
+import struct
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
+HEADER = struct.Struct("<QQ")  # reply: header length, data length (then the JSON header, then the arrays)
+LENGTH = struct.Struct("<Q")  # request: pickle length
 ATTR_TYPES = (bool, int, float, str, type(None))  # defaults a graph file can pass as keyword arguments
 
 
@@ -185,3 +196,101 @@ def _signature(forward) -> tuple[list[str], dict[str, object]]:
     if not inputs:
         raise Refused(f"{name} takes no inputs", "forward")
     return inputs, attrs
+
+
+# ------------------------------------------------------------------ the worker's loop
+def serve(requests: int, replies: int, capture: int, folder: str, limits) -> None:
+    """The worker process: requests (pickles from backprop) in, replies (JSON and float64 bytes) out,
+    until backprop closes the pipe. Never returns."""
+    os.setpgid(0, 0)
+    _die_with_parent()
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
+    os.dup2(capture, 1)
+    os.dup2(capture, 2)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    low, high = sorted((requests, replies))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 65536)  # another worker's pipes, the user's files: not the student's to use
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), errors="replace")
+    _limit_resources(limits)
+    warnings.simplefilter("ignore")  # the student's warnings are not ours to show, nor errors here
+    ops = StudentOps(folder)
+    while True:
+        try:
+            head = _read(requests, LENGTH.size)
+        except EOFError:
+            os._exit(0)
+        arrays: list[np.ndarray | None] = []
+        try:
+            kind, *args = pickle.loads(_read(requests, LENGTH.unpack(head)[0]))
+            if kind == "load":
+                header = {"ok": True, "found": _loaded(ops, args[0])}
+            else:
+                arrays = getattr(ops, kind)(*args)
+                header = {"ok": True}
+        except Refused as err:
+            header = {"ok": False, "message": err.message, "key": err.key, "op": getattr(err, "op", None)}
+        except MemoryError:
+            header, arrays = {"ok": False, "message": "ran out of memory", "fatal": "memory"}, []
+        except BaseException as err:  # raised outside the student's calls (a __del__, a signal handler)
+            header, arrays = {"ok": False, "message": f"the student's code raised {describe(err)}"}, []
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        header["arrays"] = [None if a is None else list(a.shape) for a in arrays]
+        data = b"".join(np.ascontiguousarray(a, "<f8").tobytes() for a in arrays if a is not None)
+        text = json.dumps(header).encode()
+        _write(replies, HEADER.pack(len(text), len(data)) + text + data)
+
+
+def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
+    found = {}
+    for op, spec in specs.items():
+        try:
+            found.update(ops.load({op: spec}))
+        except Refused as err:
+            err.op = op
+            raise
+    return found
+
+
+def _limit_resources(limits) -> None:
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core files
+    for kind, extra in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_FSIZE, limits.output)):
+        with contextlib.suppress(ValueError, OSError):
+            soft, hard = resource.getrlimit(kind)
+            if kind == resource.RLIMIT_AS:
+                with open("/proc/self/statm") as statm:
+                    extra += int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            wanted = extra if hard == resource.RLIM_INFINITY else min(extra, hard)
+            resource.setrlimit(kind, (wanted, hard))
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker is killed when backprop ends, whatever the student's code is doing."""
+    parent = os.getppid()
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _read(fd: int, size: int) -> bytes:
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = os.read(fd, size - len(buffer))
+        if not chunk:
+            raise EOFError
+        buffer += chunk
+    return bytes(buffer)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
