@@ -13,6 +13,7 @@ document.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -168,3 +169,49 @@ def test_backprop_itself_never_imports_the_students_modules(tmp_path):
         assert gradcheck(load(path, allow_python=True)).status == "pass"
     assert not {m for m in set(sys.modules) - before if "student" in m or m.startswith("backprop_plugin")}
     assert str(tmp_path / "good") not in sys.path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "backprop_cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, env=ENV
+    )
+
+
+def test_exit_between_a_good_and_a_wrong_module(tmp_path):
+    """gradcheck good.yaml exit.yaml bad.yaml: pass, error, fail; exit 1; one JSON document."""
+    paths = [
+        _graph(tmp_path, "good", GOOD),
+        _graph(tmp_path, "exit", (CORPUS / "120_exit_in_backward.py").read_text()),
+        _graph(tmp_path, "bad", WRONG),
+    ]
+    result = _cli("gradcheck", *map(str, paths), "--allow-python", "--json")
+    document = json.loads(result.stdout)
+    assert [f["status"] for f in document["files"]] == ["pass", "error", "fail"]
+    assert document["passed"] is False and result.returncode == 1
+    assert "op k: b ended the process" in document["files"][1]["error"]
+
+
+def test_a_complex_forward_is_one_clear_line_not_warnings(tmp_path):
+    path = _graph(tmp_path, "complex", "def f(x):\n    return x * (1 + 0j)\n\n\ndef b(g, x):\n    return (g,)\n")
+    result = _cli("gradcheck", str(path), "--allow-python")
+    assert result.returncode == 2 and "Warning" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"backprop: error: {path}:5:6: node y = k(x): op k: f's output is complex (complex128); "
+        "return real numbers on inputs of shapes x (4,)"
+    ]
+
+
+def test_the_python_api_worker_ends_with_its_graph(tmp_path):
+    import gc
+
+    from backprop_cli import load
+    from backprop_cli.fileformat import sandbox
+
+    before = {w.pid for w in sandbox._LIVE}
+    graph = load(_graph(tmp_path, "good", GOOD), allow_python=True)
+    assert graph.forward()["L"] == pytest.approx(1.5**2 + 4 + 0.7**2 + 9)
+    (pid,) = {w.pid for w in sandbox._LIVE} - before
+    del graph
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # gone, and reaped
