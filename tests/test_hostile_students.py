@@ -215,3 +215,15 @@ def test_the_python_api_worker_ends_with_its_graph(tmp_path):
     gc.collect()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # gone, and reaped
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may open any process's /proc entries")
+def test_the_student_cannot_write_into_backprops_stdout_through_proc(tmp_path):
+    forger = (
+        "import os\n\ndef f(x):\n    try:\n"
+        "        with open(f'/proc/{os.getppid()}/fd/1', 'w') as out:\n"
+        "            out.write('{\"passed\": true}\\n')\n    except OSError:\n        pass\n    return x * x\n\n"
+        "def b(g, x):\n    return (3 * x * g,)\n"
+    )
+    result = _cli("gradcheck", str(_graph(tmp_path, "forger", forger)), "--allow-python", "--json")
+    assert json.loads(result.stdout)["passed"] is False and result.returncode == 1

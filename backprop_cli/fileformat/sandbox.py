@@ -135,6 +135,7 @@ class Worker:
         for stream in (sys.stdout, sys.stderr):  # nothing of ours may be printed twice by the child
             with contextlib.suppress(Exception):
                 stream.flush()
+        _keep_to_ourselves()
         self.capture = tempfile.TemporaryFile()
         requests_r, self.requests = os.pipe()
         self.replies, replies_w = os.pipe()
@@ -275,6 +276,21 @@ class Worker:
 def _kill_all() -> None:
     for worker in list(_LIVE):
         worker.close()
+
+
+def _keep_to_ourselves() -> None:
+    """Linux: backprop's process becomes non-dumpable, so code running as the same (non-root) user cannot
+    open its /proc entries: no writing into its stdout through /proc/PID/fd/1, no reading its memory."""
+    global _PROTECTED
+    if not _PROTECTED:
+        _PROTECTED = True
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE
+
+
+_PROTECTED = False
 
 
 class _Timeout(Exception):
