@@ -93,16 +93,18 @@ def gradcheck(
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
-        report, crash, printed = _check(graphs[0], at, allow_python, names, limits, options)
-        if crash is not None:
-            result = _error_entry(graphs[0], crash, ExitCode.FAILED, allow_python, printed)
+        report, error, printed = _check(graphs[0], at, allow_python, names, limits, options)
+        if isinstance(error, StudentCodeError):
+            result = _error_entry(graphs[0], error, ExitCode.FAILED, allow_python, printed)
             if as_json:
                 import json
 
                 click.echo(json.dumps({**SCHEMA, "passed": False, **result}, indent=2))
             else:
-                click.echo(f"ERROR  {graphs[0]}  {crash}")
+                click.echo(f"ERROR  {graphs[0]}  {error}")
             sys.exit(int(ExitCode.FAILED))
+        if error is not None:
+            raise error
         if as_json:
             import json
 
@@ -122,19 +124,13 @@ def gradcheck(
 
     results, codes = [], []
     for path in graphs:
-        try:
-            report, crash, printed = _check(path, at, allow_python, names, limits, options)
-        except BackpropError as err:
-            codes.append(int(err.exit_code))
-            results.append(_error_entry(path, err, err.exit_code, allow_python, ""))
+        report, error, printed = _check(path, at, allow_python, names, limits, options)
+        if error is not None:  # a crash, a kill, a timeout of the student's code is a verdict, exit 1
+            code = ExitCode.FAILED if isinstance(error, StudentCodeError) else error.exit_code
+            codes.append(int(code))
+            results.append(_error_entry(path, error, code, allow_python, printed))
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {err}")
-            continue
-        if crash is not None:  # the student's code crashed or ran out of time or memory: no verdict but error
-            codes.append(int(ExitCode.FAILED))
-            results.append(_error_entry(path, crash, ExitCode.FAILED, allow_python, printed))
-            if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {crash}")
+                click.echo(f"ERROR  {path}  {error}")
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(_with_output(report_json(report), allow_python, printed) if as_json else report.status)
@@ -152,21 +148,21 @@ def gradcheck(
 
 
 def _check(path: str, at, allow_python: bool, names, limits, options: dict):
-    """(report, None, printed) or (None, StudentCodeError, printed): one file, its plugin code in its own worker."""
+    """(report, None, printed) or (None, the error, printed): one file, its plugin code in a worker of its own."""
     from ..fileformat.sandbox import session
     from ..verify import gradcheck as run
 
-    report = crash = None
+    report = error = None
     with session(limits) as student:
         try:
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
-        except StudentCodeError as err:
-            crash = err
+        except BackpropError as err:
+            error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout
         click.echo(f"backprop: {path}: the plugin code printed:", err=True)
         click.echo(printed.rstrip("\n"), err=True)
-    return report, crash, printed
+    return report, error, printed
 
 
 def _error_entry(path: str, err: BackpropError, code: int, allow_python: bool, printed: str) -> dict:
