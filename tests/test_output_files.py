@@ -59,6 +59,27 @@ def test_a_write_that_fails_part_way_leaves_the_old_file_and_no_temporary_file(t
     assert listing(tmp_path) == ["g.yaml", "trained.yaml"]
 
 
+@pytest.mark.parametrize(
+    "args, name",
+    [
+        (["train", "{graph}", "--steps", "3", "-q", "--plot", "{out}"], "loss.svg"),
+        (["train", "{graph}", "--steps", "3", "-q", "--animate", "{out}"], "loss.html"),
+        (["render", "{graph}", "-o", "{out}"], "drawing.svg"),
+    ],
+)
+def test_plots_animations_and_drawings_are_written_atomically_too(tmp_path, args, name):
+    if args[0] == "render" and shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed")
+    graph = tmp_path / "g.yaml"
+    graph.write_text(TRAINABLE)
+    out = tmp_path / name
+    out.write_text("the old picture")
+    filled = [a.format(graph=graph, out=out) for a in args]
+    result = backprop(*filled, fsize=100)
+    assert result.returncode == 2 and f"cannot write {out}" in result.stderr, result.stderr
+    assert out.read_text() == "the old picture" and listing(tmp_path) == sorted(["g.yaml", name])
+
+
 def test_a_failed_write_in_process_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "picture.svg"
     target.write_text("old")

@@ -127,7 +127,8 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
     ax_loss.set_xlim(0, steps + 1)
     finite = [v for run in runs for v in run.losses if np.isfinite(v)]
-    ax_loss.set_ylim(min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5)
+    low, high = min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5
+    ax_loss.set_ylim(*((low, high) if high > low else (low - 1, high + 1)))  # a constant loss of 0: a flat line
     curves, tracks = [], []
     for run in runs:
         (curve,) = ax_loss.plot([], [], label=_label(run))
@@ -156,6 +157,8 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         else:
             fig.set_dpi(ANIMATION_DPI)
             write_text(path, _offline(animation.to_jshtml(fps=10)))
+    except OSError as err:  # matplotlib's own temporary frames (disk full, a quota)
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     finally:
         plt.close(fig)
 
