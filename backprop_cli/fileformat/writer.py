@@ -33,8 +33,8 @@ def _leaf(graph: Graph, node: Node, value: np.ndarray) -> object:
     return {"value": _plain(value), **marks} if marks else _plain(value)
 
 
-def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None) -> dict:
-    """The graph as plain data in the file format's key order."""
+def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None, leaf=_leaf) -> dict:
+    """The graph as plain data in the file format's key order; leaf(graph, node, value) writes each leaf."""
     values = graph.leaf_values if values is None else values
     doc: dict[str, object] = {}
     if graph.name:
@@ -42,7 +42,7 @@ def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None) -> di
     if graph.about:
         doc["about"] = graph.about
     for kind, key in (("input", "inputs"), ("param", "params")):
-        doc[key] = {n.name: _leaf(graph, n, values[n.name]) for n in graph.leaves if n.kind == kind}
+        doc[key] = {n.name: leaf(graph, n, values[n.name]) for n in graph.leaves if n.kind == kind}
     if graph.plugin_ops:
         doc["ops"] = graph.plugin_ops
     doc["nodes"] = dict(graph.definitions)
@@ -72,27 +72,22 @@ def to_files(
     Plugin modules must stay inside the graph's folder: a module out's folder
     cannot reach is refused (UsageError)."""
     old, new = Path(graph.source).resolve().parent, Path(out).resolve().parent
-    doc = to_document(graph, values)
     arrays: dict[str, np.ndarray] = {}
-    for kind, key in (("input", "inputs"), ("param", "params")):
-        for node in graph.leaves:
-            if node.kind != kind:
-                continue
-            marks = {"data": True} if node.attrs.get("data") else {}
-            value = np.asarray(values[node.name])
-            file = node.attrs.get("file")
-            same = node.name not in changed and np.array_equal(value, graph.leaf_values[node.name])
-            if file is not None and same:
-                place = _inside(old / file, new)
-                if place is not None:
-                    doc[key][node.name] = {"file": place, **marks}
-                    continue
-            if value.size > INLINE_LIMIT:
-                name = f"{Path(out).stem}.{node.name}.npy"
-                arrays[name] = value
-                doc[key][node.name] = {"file": name, **marks}
-            else:
-                doc[key][node.name] = {"value": _plain(value), **marks} if marks else _plain(value)
+
+    def leaf(graph: Graph, node: Node, value: np.ndarray) -> object:
+        marks = {"data": True} if node.attrs.get("data") else {}
+        file = node.attrs.get("file")
+        same = node.name not in changed and np.array_equal(value, graph.leaf_values[node.name])
+        place = _inside(old / str(file), new) if file is not None and same else None
+        if place is not None:
+            return {"file": place, **marks}
+        if np.size(value) > INLINE_LIMIT:
+            name = f"{Path(out).stem}.{node.name}.npy"
+            arrays[name] = np.asarray(value)
+            return {"file": name, **marks}
+        return {"value": _plain(value), **marks} if marks else _plain(value)
+
+    doc = to_document(graph, values, leaf)
     doc["ops"] = dict(doc.get("ops", {}))  # graph.plugin_ops itself stays as read
     if not doc["ops"]:
         del doc["ops"]
