@@ -227,3 +227,13 @@ def test_the_student_cannot_write_into_backprops_stdout_through_proc(tmp_path):
     )
     result = _cli("gradcheck", str(_graph(tmp_path, "forger", forger)), "--allow-python", "--json")
     assert json.loads(result.stdout)["passed"] is False and result.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "value, ok", [("512MiB", True), ("2G", True), ("1.5gib", True), ("3000000", True), ("10", False), ("lots", False)]
+)
+def test_memory_sizes(run, value, ok):
+    result = run("gradcheck", "circuit", "-q", "--memory", value)
+    assert result.exit_code == (0 if ok else 2), result.stderr
+    if not ok:
+        assert "is not a size of at least 1MiB" in result.stderr and len(result.stderr.splitlines()) == 1
