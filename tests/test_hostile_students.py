@@ -20,8 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.test_hostile import ENV, ROOT
+from test_hostile import ENV, ROOT  # tests/ is on sys.path (pytest's prepend import mode)
 
 CORPUS = Path(__file__).parent / "hostile" / "students"
 HEADER = re.compile(r"^# expect: (error|fail|pass): (.*)$")
