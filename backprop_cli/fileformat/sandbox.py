@@ -157,15 +157,19 @@ class Worker:
 
     def load(self, specs: dict[str, dict]) -> dict[str, dict]:
         header, _ = self._ask(("load", specs), next(iter(specs)), "importing the module")
+        op = next(iter(specs))
         if not header["ok"]:
-            raise LoadRefused(str(header.get("op")), header.get("key"), str(header["message"]))
-        return header["found"]
+            raise LoadRefused(str(header.get("op", op)), header.get("key"), str(header.get("message")))
+        found = header.get("found")
+        if not isinstance(found, dict) or set(found) != set(specs) or not all(map(_well_formed, found.values())):
+            self._fail(op, "importing the module: the worker sent an unreadable reply")
+        return found
 
     def call(self, kind: str, op: str, what: str, *args: object) -> list[np.ndarray | None]:
         """The worker's answer to one request: arrays, or PluginError with what the student's code did."""
         header, arrays = self._ask((kind, op, *args), op, what)
         if not header["ok"]:
-            raise PluginError(op, str(header["message"]))
+            raise PluginError(op, str(header.get("message", "failed")))
         return arrays
 
     def _ask(self, request: tuple, op: str, what: str) -> tuple[dict, list[np.ndarray | None]]:
@@ -181,6 +185,8 @@ class Worker:
             if header_size > MAX_HEADER or data_size > self.limits.memory + 2**20:
                 raise _Broken("sent a reply too large to be one")
             header = json.loads(self._receive(header_size, deadline))
+            if not isinstance(header, dict) or not isinstance(header.get("ok"), bool):
+                raise _Broken("sent an unreadable reply")
             arrays = _arrays(header, self._receive(data_size, deadline) if data_size else bytearray())
         except _Timeout:
             self._fail(op, f"{what} did not finish within {self.limits.timeout:g} s ({self.limits.option('timeout')})")
@@ -276,6 +282,24 @@ class Worker:
 def _kill_all() -> None:
     for worker in list(_LIVE):
         worker.close()
+
+
+def _well_formed(found: object) -> bool:
+    """What the worker says it found for one op: the shape StudentOps.load gives it."""
+    if not isinstance(found, dict) or not isinstance(found.get("module"), str):
+        return False
+    inputs, attrs, names = found.get("inputs"), found.get("attrs"), found.get("names")
+    return (
+        isinstance(inputs, list)
+        and bool(inputs)
+        and all(isinstance(i, str) for i in inputs)
+        and isinstance(attrs, dict)
+        and all(isinstance(v, (bool, int, float, str, type(None))) for v in attrs.values())
+        and isinstance(names, dict)
+        and all(isinstance(v, str) for v in names.values())
+        and "forward" in names
+        and "backward" in names
+    )
 
 
 def _keep_to_ourselves() -> None:
