@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import inspect
 import io
 import json
@@ -202,6 +203,7 @@ def _signature(forward) -> tuple[list[str], dict[str, object]]:
 def serve(requests: int, replies: int, capture: int, folder: str, limits) -> None:
     """The worker process: requests (pickles from backprop) in, replies (JSON and float64 bytes) out,
     until backprop closes the pipe. Never returns."""
+    gc.freeze()  # backprop's own objects: never traversed here, so never copied page by page from backprop
     os.setpgid(0, 0)
     _die_with_parent()
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
