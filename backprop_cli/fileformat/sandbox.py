@@ -227,7 +227,7 @@ class Worker:
         if os.WIFSIGNALED(status):
             number = os.WTERMSIG(status)
             if number == signal.SIGXFSZ:
-                return f"printed more than {memory_text(self.limits.output)} (stopped)"
+                return f"printed (or wrote to a file) more than {memory_text(self.limits.output)}: stopped"
             name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
             return f"crashed: the process was killed by signal {name}"
         return f"ended the process (exit code {os.WEXITSTATUS(status)}: os._exit or a crash) before returning"

@@ -1,4 +1,4 @@
-# expect: error: printed more than 1 MiB (stopped)
+# expect: error: b printed (or wrote to a file) more than 1 MiB: stopped
 def f(x):
     return x * x
 
