@@ -65,6 +65,7 @@ class MemorySize(click.ParamType):
 @click.option(
     "--timeout",
     type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
     default=30.0,
     show_default=True,
     help="Seconds plugin code (--allow-python) may run per file; then the file's verdict is error.",
