@@ -6,9 +6,11 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, reports_errors
 from ..errors import BackpropError, ExitCode, StudentCodeError
 from ..verify.check import METHODS, MODES
+from .options import EXIT_CODES, graph_options, in_flag_words, load_graph, renamed_option, reports_errors
+
+FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
 
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
@@ -42,8 +44,9 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="Numerical reference: complex step where every op on the path is analytic, else Richardson.",
 )
-@click.option(
+@renamed_option(
     "--mode",
+    "--elements",
     type=click.Choice(MODES),
     default="auto",
     show_default=True,
@@ -77,9 +80,18 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="Memory plugin code may allocate per file (e.g. 512MiB, 4GiB); more is the verdict error.",
 )
-@reports_errors
+@reports_errors(flags=FLAGS)
 def gradcheck(
-    graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, quiet: bool, wrt, timeout, memory, **options
+    graphs: tuple[str, ...],
+    at,
+    allow_python: bool,
+    as_json: bool,
+    quiet: bool,
+    wrt,
+    elements: str,
+    timeout: float,
+    memory: int,
+    **options,
 ) -> None:
     """Check GRAPH's reverse-mode gradients and forward-mode derivatives against a numerical reference.
 
@@ -92,6 +104,7 @@ def gradcheck(
     from ..outputs.gradcheck_report import SCHEMA, detail_lines, report_json, rich_table, verdict_line
 
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
+    options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
         report, error, printed = _check(graphs[0], at, allow_python, names, limits, options)
@@ -102,7 +115,7 @@ def gradcheck(
 
                 click.echo(json.dumps({**SCHEMA, "passed": False, **result}, indent=2))
             else:
-                click.echo(f"ERROR  {graphs[0]}  {error}")
+                click.echo(f"ERROR  {graphs[0]}  {result['error']}")
             sys.exit(int(ExitCode.FAILED))
         if error is not None:
             raise error
@@ -131,7 +144,7 @@ def gradcheck(
             codes.append(int(code))
             results.append(_error_entry(path, error, code, allow_python, printed))
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {error}")
+                click.echo(f"ERROR  {path}  {results[-1]['error']}")
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(_with_output(report_json(report), allow_python, printed) if as_json else report.status)
@@ -167,7 +180,7 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
 
 
 def _error_entry(path: str, err: BackpropError, code: int, allow_python: bool, printed: str) -> dict:
-    entry = {"file": path, "status": "error", "exit_code": int(code), "error": str(err)}
+    entry = {"file": path, "status": "error", "exit_code": int(code), "error": in_flag_words(err, FLAGS)}
     return _with_output(entry, allow_python, printed)
 
 

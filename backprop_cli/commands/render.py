@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.files import FRAME
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -48,8 +48,9 @@ from ..outputs.groups import ALL_GROUPS
 )
 @click.option("--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page not ours.")
 @reports_errors
-def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
+def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
     from ..outputs.files import (
         check_folder,
@@ -63,7 +64,6 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import collapse_names
     from ..outputs.steps import draw_steps
-    from ..outputs.trace import run_trace
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]
@@ -83,7 +83,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         _check_steps_folder(steps_dir, options["force"])
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
@@ -95,7 +95,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
             ("--steps", str(p)) for p in Path(steps_dir).glob("*") if p.name == "index.html" or FRAME.fullmatch(p.name)
         ]
     check_not_inputs(written, inputs_of(loaded))
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, direction)
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

@@ -108,7 +108,7 @@ def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict
     jvp = spec["jvp"] is not None
     return Op(
         name=name,
-        gate=gate,
+        gate_kind=gate,
         formula=f"{found['module']}.py: {names['forward']}",
         forward=code.forward_rule(),
         vjp=tuple(code.vjp_rule(i) if d else None for i, d in enumerate(differentiable)),

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..graph import Graph
+from ..numbers import number, summary, to_json
 from ..outputs.files import check_not_inputs, check_not_overwriting, check_output, inputs_of
-from ..outputs.numbers import number, summary, to_json
 from .loop import Run
 from .optimizers import Optimizer
 
