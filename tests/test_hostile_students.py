@@ -236,3 +236,14 @@ def test_memory_sizes(run, value, ok):
     assert result.exit_code == (0 if ok else 2), result.stderr
     if not ok:
         assert "is not a size of at least 1MiB" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_empty_ops_block_starts_no_worker(tmp_path):
+    from backprop_cli import load
+    from backprop_cli.fileformat import sandbox
+
+    path = tmp_path / "g.yaml"
+    path.write_text("ops: {}\ninputs: {x: 1}\nnodes: {y: x * 2}\noutput: y\n")
+    before = set(sandbox._LIVE)
+    assert load(path, allow_python=True).forward()["y"] == 2
+    assert set(sandbox._LIVE) == before

@@ -54,12 +54,15 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         if name in OPS:
             raise GraphFileError(f"{name!r} is a built-in op; give the plugin op another name", where)
         specs[name] = _spec(name, item, folder)
+    if not specs:
+        return {}
     try:
         worker, found = start(str(folder), specs)
     except LoadRefused as err:
-        item = section.value[err.op]
-        entry = item.value.get(err.key) if err.key else None
-        raise GraphFileError(err.message, entry.where if entry is not None else item.where) from None
+        item = section.value.get(err.op)
+        entry = item.value.get(err.key) if item is not None and err.key else None
+        where = entry.where if entry is not None else item.where if item is not None else section.where
+        raise GraphFileError(err.message, where) from None
     return {name: _plugin_op(name, section.value[name], worker, specs[name], found[name]) for name in specs}
 
 
