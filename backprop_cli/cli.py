@@ -120,20 +120,50 @@ class LazyGroup(click.Group):
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from importlib.util import find_spec
-
-        return [name for name in COMMANDS if find_spec(f"backprop_cli.commands.{name}") is not None]
+        return list(
+            COMMANDS
+        )  # every one is listed: a module missing from the installation is exit 4, not "no such command"
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         from importlib import import_module
 
         if name not in self.list_commands(ctx):
             return None
-        return import_module(f"backprop_cli.commands.{name}").command
+        try:
+            return import_module(f"backprop_cli.commands.{name}").command
+        except Exception as err:  # a module missing from the installation, or a bug: exit 4, not a traceback
+            import os
+
+            if os.environ.get("BACKPROP_DEBUG"):
+                raise
+            text = " ".join(str(err).split())[:300]
+            click.echo(
+                f"backprop: internal error: the command '{name}' could not be loaded: {type(err).__name__}: {text} "
+                "(a broken installation or a bug in backprop: reinstall it, run with BACKPROP_DEBUG=1 to see where, "
+                "and please report it)",
+                err=True,
+            )
+            sys.exit(int(ExitCode.INTERNAL))
+
+
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the installed package's version, read from its metadata only when asked."""
+    if value and not ctx.resilient_parsing:
+        from . import __version__
+
+        click.echo(f"backprop {__version__}")
+        ctx.exit()
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="backprop-cli", message="backprop %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=show_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Make backpropagation visible and verifiable.
 
