@@ -120,9 +120,8 @@ class LazyGroup(click.Group):
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(
-            COMMANDS
-        )  # every one is listed: a module missing from the installation is exit 4, not "no such command"
+        # every one is listed: a module missing from the installation is exit 4, not "no such command"
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         from importlib import import_module
