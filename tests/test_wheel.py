@@ -9,6 +9,7 @@ release, so both are checked at once. Its dependencies come from the package ind
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -27,11 +28,16 @@ NOT_SOURCE = shutil.ignore_patterns(
 )
 BUILD = "import sys; from setuptools import build_meta as b; print(getattr(b, sys.argv[1])(sys.argv[2]))"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]  # one worker builds and installs, once
+pytestmark = pytest.mark.slow
 
 
 def _run(args: list, cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _clean_environment() -> dict:
+    """No PYTHONPATH, no active virtual environment, no BACKPROP_ settings: nothing of the checkout leaks in."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "BACKPROP_"))}
 
 
 def _checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -39,34 +45,47 @@ def _checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
-    """The sdist built from a copy of the checkout, and the wheel built from the unpacked sdist."""
-    work = tmp_path_factory.mktemp("build")
+def _build_and_install(work: Path) -> None:
+    """The sdist from a copy of the checkout, the wheel from the unpacked sdist, the wheel in a fresh venv."""
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     dist = work / "dist"
-    sdist = dist / _checked(_run([sys.executable, "-c", BUILD, "build_sdist", str(dist)], source)).stdout.split()[-1]
-    with tarfile.open(sdist) as archive:
+    sdist = _checked(_run([sys.executable, "-c", BUILD, "build_sdist", str(dist)], source)).stdout.split()[-1]
+    with tarfile.open(dist / sdist) as archive:
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.11.4 and later
         archive.extractall(work / "unpacked", **safe)
     (unpacked,) = (work / "unpacked").iterdir()
-    wheel = dist / _checked(_run([sys.executable, "-c", BUILD, "build_wheel", str(dist)], unpacked)).stdout.split()[-1]
-    return {"sdist": sdist, "wheel": wheel}
+    wheel = _checked(_run([sys.executable, "-c", BUILD, "build_wheel", str(dist)], unpacked)).stdout.split()[-1]
+    venv = work / "venv"
+    _checked(_run([sys.executable, "-m", "venv", "--without-pip", str(venv)], work))
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+    _checked(_run([*pip, "--disable-pip-version-check", str(dist / wheel)], work, _clean_environment(), timeout=900))
+    (work / "built.json").write_text(json.dumps({"sdist": sdist, "wheel": wheel}))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict:
+    """Built and installed once per test run: under pytest-xdist the first worker to get here does it, the others
+    wait for it on a lock and use the same files."""
+    base = tmp_path_factory.getbasetemp()
+    work = base.parent / "wheel" if os.environ.get("PYTEST_XDIST_WORKER") else base / "wheel"
+    work.mkdir(exist_ok=True)
+    with open(work.parent / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "built.json").exists():
+            _build_and_install(work)
+    names = json.loads((work / "built.json").read_text())
+    return {"sdist": work / "dist" / names["sdist"], "wheel": work / "dist" / names["wheel"], "venv": work / "venv"}
+
+
+@pytest.fixture(scope="session")
 def installed(built, tmp_path_factory) -> dict:
-    """A fresh virtual environment with the wheel and its dependencies, and an environment to run it in."""
-    venv = tmp_path_factory.mktemp("venv") / "env"
-    _checked(_run([sys.executable, "-m", "venv", "--without-pip", str(venv)], venv.parent))
-    python = venv / "bin" / "python"
-    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check"]
-    _checked(_run([*pip, str(built["wheel"])], venv.parent, timeout=900))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "BACKPROP_"))}
+    """The wheel installed in a fresh virtual environment, and an environment to run it in."""
+    venv = built["venv"]
+    env = _clean_environment()
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin", COLUMNS="120", NO_COLOR="1")
     elsewhere = tmp_path_factory.mktemp("elsewhere")  # nothing of the checkout here, nor on sys.path
-    return {"bin": venv / "bin", "python": python, "env": env, "cwd": elsewhere}
+    return {"bin": venv / "bin", "python": venv / "bin" / "python", "env": env, "cwd": elsewhere}
 
 
 def backprop(installed: dict, *args: str) -> subprocess.CompletedProcess:
