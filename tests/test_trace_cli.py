@@ -89,7 +89,9 @@ def test_examples_and_ops_list(run):
     result = run("examples")
     assert result.exit_code == 0 and "circuit" in result.stdout
     result = run("ops", "--json")
-    ops = {o["op"]: o for o in json.loads(result.stdout)}
+    document = json.loads(result.stdout)
+    assert document["schema"] == "backprop.ops" and document["version"] == 1
+    ops = {o["op"]: o for o in document["ops"]}
     assert ops["add"]["gate"] == "distributor" and ops["mul"]["gate"] == "switcher"
     assert ops["maximum"]["gate"] == "router" and ops["relu"]["gate"] == "killer"
     assert ops["sigmoid"]["gate"] == "squashing"

@@ -53,7 +53,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     non-differentiable point such as ReLU at 0; not a failure unless --strict). The file's
     `expect:` answers are checked too.
     """
-    from ..outputs.gradcheck_report import SCHEMA, detail_lines, report_json, rich_table, verdict_line
+    from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
     from ..verify import gradcheck as run
 
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
@@ -66,14 +66,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
         elif quiet:
             click.echo(verdict_line(graphs[0], report))
         else:
-            from rich.console import Console
-
-            console = Console()
-            if not console.is_terminal:
-                console.width = max(console.width, 140)
-            console.print(rich_table(report))
-            console.print("\n".join(detail_lines(report)), markup=False, highlight=False, soft_wrap=True)
-            console.print(verdict_line(graphs[0], report), markup=False, highlight=False, soft_wrap=True)
+            print_report(graphs[0], report)
         sys.exit(int(ExitCode.OK if report.passed else ExitCode.FAILED))
 
     results, codes = [], []

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from ..cli import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_wrt, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
@@ -70,11 +70,10 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         check_folder("--steps", steps_dir)
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if wrt is not None and mode == "reverse":
-        mode = "forward"
+    mode = chosen_mode(mode, wrt)
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, parse_wrt(wrt))
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from ..cli import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_wrt, reports_errors
+from ..errors import UsageError
 
 
 @click.command(epilog=EXIT_CODES)
@@ -35,21 +36,25 @@ def trace(
     fmt: str,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
-    from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
+    from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, print_trace
     from ..outputs.trace import run_trace
 
-    if wrt is not None and mode == "reverse":
-        mode = "forward"
-    result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
+    given = click.get_current_context().get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT
+    if as_json and given and fmt != "json":
+        raise UsageError(f"--json and --format {fmt} ask for two outputs; give one of them")
+    if as_json:
+        fmt = "json"
+    mode = chosen_mode(mode, wrt)
+    result = run_trace(load_graph(graph, at, allow_python), mode, parse_wrt(wrt))
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it
 
-        lines = explain_lines(result)
-    if as_json or fmt == "json":
-        import json
+        lines = explain_lines(result, full)
+    if fmt == "json":
+        from ..outputs.json_document import write
 
-        click.echo(json.dumps(json_object(result, lines), indent=2))
+        write(json_object(result, lines))
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
     elif len(result.rows) > RICH_ROWS:
@@ -57,14 +62,7 @@ def trace(
         if lines:
             click.echo("\n".join(lines))
     else:
-        from rich.console import Console
-
-        console = Console()
-        if not console.is_terminal:
-            console.width = max(console.width, 160)  # a file or pipe: no reason to squeeze columns
-        console.print(rich_table(result, full))
-        if lines:
-            console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        print_trace(result, full, lines)
 
 
 command = trace

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import BackpropError, EvaluationError, UsageError
+from ..errors import BackpropError, EvaluationError, UsageError, shortened
 from ..graph import Const, Graph, Node
 from ..ops import OPS
 from ..ops.shapes import fmt
@@ -113,11 +113,11 @@ def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
         try:
             text = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise UsageError(f"cannot read {text!r} as a number or a list") from None
+            raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list") from None
     try:
         return np.asarray(text, dtype=dtype)
-    except (TypeError, ValueError):
-        raise UsageError(f"cannot read {text!r} as a number or a list of numbers") from None
+    except (TypeError, ValueError, OverflowError):
+        raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list of numbers") from None
 
 
 def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarray]:

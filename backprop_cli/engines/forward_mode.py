@@ -65,8 +65,11 @@ def leaf_tangents(graph: Graph, given: dict[str, object]) -> dict[str, np.ndarra
     return out
 
 
-def direction(graph: Graph, wrt: str) -> dict[str, np.ndarray]:
-    """Parse --wrt: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]` (a direction)."""
+def direction(graph: Graph, wrt: str | tuple[str, object]) -> dict[str, np.ndarray]:
+    """Parse --wrt: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]` (a direction);
+    or (leaf, direction) already read."""
+    if not isinstance(wrt, str):
+        return leaf_tangents(graph, {wrt[0]: wrt[1]})
     if "=" in wrt:
         name, _, raw = wrt.partition("=")
         return leaf_tangents(graph, {name.strip(): raw})

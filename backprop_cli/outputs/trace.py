@@ -9,6 +9,7 @@ import numpy as np
 from ..engines.evaluate import evaluate, operands
 from ..engines.forward_mode import direction, forward_mode
 from ..engines.reverse_mode import reverse_mode
+from ..errors import shortened
 from ..graph import Const, Graph, Node
 
 
@@ -54,7 +55,8 @@ def local_text(node: Node, i: int) -> str:
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Trace:
+def run_trace(graph: Graph, mode: str = "reverse", wrt: str | tuple[str, object] | None = None) -> Trace:
+    """wrt: a leaf, an element `x[2,3]`, `x=[...]`, or (leaf, direction) already read from the command line."""
     values = evaluate(graph)
     gradients = tangents = None
     edges: dict[tuple[str, int], np.ndarray] = {}
@@ -64,6 +66,8 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Tr
         if wrt is None:
             wrt = (graph.params or list(graph.leaf_values))[0]
         tangents = forward_mode(graph, values, direction(graph, wrt))
+        if not isinstance(wrt, str):
+            wrt = f"{wrt[0]}={shortened(wrt[1], 40)}"
     rows = []
     dtype = graph.dtype
     for node in graph.nodes.values():
