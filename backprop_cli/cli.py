@@ -30,32 +30,32 @@ def reports_errors(command: Callable) -> Callable:
         as_json = bool(kwargs.get("as_json")) or kwargs.get("fmt") == "json"
         try:
             return command(*args, **kwargs)
-        except BackpropError as err:
-            fail(str(err), err.exit_code, schema if as_json else None, err.message, err.where)
-        except MemoryError:
-            fail("out of memory while evaluating the graph", ExitCode.EVALUATION, schema if as_json else None)
-        except RecursionError:
-            fail("input nested too deeply", ExitCode.BAD_INPUT, schema if as_json else None)
         except KeyboardInterrupt:
             interrupted()
-        except Exception as err:  # a bug of ours: still one line, and a way to see the traceback
-            import os
-
+        except Exception as err:
             if isinstance(err, OSError) and output_failed(err):
                 fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
-
-            if os.environ.get("BACKPROP_DEBUG"):
-                raise
-            text = " ".join(str(err).split())[:300]
-            fail(
-                f"{type(err).__name__}: {text} "
-                "(a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)",
-                ExitCode.INTERNAL,
-                schema if as_json else None,
-                label="internal error",
-            )
+            label, line, code, message, where = explain_error(err)
+            fail(line, code, schema if as_json else None, message, where, label)
 
     return wrapper
+
+
+def explain_error(err: Exception) -> tuple[str, str, int, str, object]:
+    """(label, the line to show, exit code, the message alone, its Position or None) for any exception."""
+    if isinstance(err, BackpropError):
+        return "error", str(err), int(err.exit_code), err.message, err.where
+    if isinstance(err, MemoryError):
+        return "error", "out of memory while evaluating the graph", int(ExitCode.EVALUATION), "out of memory", None
+    if isinstance(err, RecursionError):
+        return "error", "input nested too deeply", int(ExitCode.BAD_INPUT), "input nested too deeply", None
+    import os  # a bug of ours: still one line, and a way to see the traceback
+
+    if os.environ.get("BACKPROP_DEBUG"):
+        raise err
+    text = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+    line = f"{text} (a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)"
+    return "internal error", line, int(ExitCode.INTERNAL), f"internal error: {text}", None
 
 
 def fail(
@@ -143,6 +143,21 @@ def parse_wrt(wrt: str | None) -> str | tuple[str, object] | None:
 
 
 # ------------------------------------------------------------ options shared by several commands
+MAX_SEED = 2**63 - 1
+
+
+class Finite(click.FloatRange):
+    """A finite number in a range: nan, inf and 1e999 are usage errors naming the option and the range."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; it takes {self._describe_range()}", param, ctx)
+        return number
 
 
 def mode_options(command: Callable) -> Callable:

@@ -6,10 +6,12 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, reports_errors
-from ..errors import BackpropError, ExitCode
+from ..cli import EXIT_CODES, MAX_SEED, Finite, explain_error, graph_options, load_graph, output_failed, reports_errors
+from ..errors import ExitCode, UsageError
 from ..verify.check import METHODS, MODES
 
+MAX_SAMPLES = 100_000  # two evaluations each: more would run for hours
+MAX_DIRECTIONS = 1_000  # a direction is as big as its leaf: more would fill memory
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
 largest of the files' (3 > 2 > 1 > 0)."""
@@ -33,16 +35,32 @@ largest of the files' (3 > 2 > 1 > 0)."""
     help="Elements checked: every one, a seeded sample, or random directions only (auto: by size).",
 )
 @click.option(
-    "--samples", type=click.IntRange(1), default=20, show_default=True, help="Elements per leaf in sample mode."
+    "--samples",
+    type=click.IntRange(1, MAX_SAMPLES),
+    default=20,
+    show_default=True,
+    help="Elements per leaf in sample mode.",
 )
-@click.option("--directions", type=click.IntRange(0), default=2, show_default=True, help="Random directions per leaf.")
-@click.option("--eps", type=click.FloatRange(0, min_open=True), help="Absolute step (default: scaled per element).")
-@click.option("--rtol", type=click.FloatRange(0), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
-@click.option("--atol", type=click.FloatRange(0), help="Absolute tolerance added to the relative one (default 0).")
+@click.option(
+    "--directions",
+    type=click.IntRange(0, MAX_DIRECTIONS),
+    default=2,
+    show_default=True,
+    help="Random directions per leaf.",
+)
+@click.option("--eps", type=Finite(0, 1, min_open=True), help="Absolute step (default: scaled per element).")
+@click.option("--rtol", type=Finite(0, 1), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
+@click.option("--atol", type=Finite(0), help="Absolute tolerance added to the relative one (default 0).")
 @click.option("--strict", is_flag=True, help="Kinks count as failures.")
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help="Seed of the sampled elements and directions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @reports_errors
@@ -53,16 +71,19 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     non-differentiable point such as ReLU at 0; not a failure unless --strict). The file's
     `expect:` answers are checked too.
     """
+    from ..errors import printable
     from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
+    from ..outputs.json_document import error_object, write
     from ..verify import gradcheck as run
+
+    if as_json and quiet:
+        raise UsageError("--json and --quiet ask for two outputs; give one of them")
 
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
         report = run(load_graph(graphs[0], at, allow_python), wrt=names, **options)
         if as_json:
-            import json
-
-            click.echo(json.dumps(report_json(report), indent=2))
+            write(report_json(report))
         elif quiet:
             click.echo(verdict_line(graphs[0], report))
         else:
@@ -73,11 +94,14 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     for path in graphs:
         try:
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
-        except BackpropError as err:
-            codes.append(int(err.exit_code))
-            results.append({"file": path, "status": "error", "exit_code": int(err.exit_code), "error": str(err)})
+        except Exception as err:  # one bad file is an error line (and entry); the next file is checked
+            if isinstance(err, OSError) and output_failed(err):
+                raise
+            label, line, code, message, where = explain_error(err)
+            codes.append(code)
+            results.append({"file": path, "status": "error", **error_object(message, code, where), "error": line})
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {err}")
+                click.echo(f"ERROR  {printable(path)}  {printable(line)}")
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(report_json(report) if as_json else report.status)
@@ -86,9 +110,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     statuses = [r["status"] if isinstance(r, dict) else r for r in results]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("pass", "kink", "fail", "error") if statuses.count(s))
     if as_json:
-        import json
-
-        click.echo(json.dumps({**SCHEMA, "passed": max(codes) == 0, "files": results}, indent=2))
+        write({**SCHEMA, "passed": max(codes) == 0, "files": results})
     else:
         click.echo(f"{len(graphs)} files: {counts}")
     sys.exit(max(codes))

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_wrt, reports_errors
+from ..cli import EXIT_CODES, Finite, chosen_mode, graph_options, load_graph, mode_options, parse_wrt, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
@@ -39,7 +39,7 @@ from ..outputs.groups import ALL_GROUPS
 @click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Finite(0, 24 * 3600, min_open=True),
     default=TIMEOUT,
     show_default=True,
     help="Seconds allowed to dot for one drawing.",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, Position
-from ..ops.shapes import MAX_DIMS
+from ..errors import GraphFileError, Position, ShapeError
+from ..ops.shapes import MAX_DIMS, check_extent
 from .yaml_source import Located
 
 MAX_ELEMENTS = 2**28  # 2 GiB of float64 per leaf; refused before allocation
@@ -54,6 +54,10 @@ def parse_shape(item: Located, what: str = "shape") -> tuple[int, ...]:
         dims.append(d.value)
     if len(dims) > MAX_DIMS:
         raise GraphFileError(f"{what} has {len(dims)} dimensions, more than the {MAX_DIMS} allowed", item.where)
+    try:
+        check_extent(dims, what)
+    except ShapeError as err:
+        raise GraphFileError(err.message, item.where) from None
     return tuple(dims)
 
 

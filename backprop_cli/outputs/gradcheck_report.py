@@ -104,7 +104,18 @@ def verdict_line(path: str, report: Report) -> str:
     return f"{WORDS[report.status]}  {path}  " + ", ".join(bits)
 
 
-COLUMNS = ("leaf", "status", "method", "checked", "max abs err", "max rel err", "worst", "reverse", "forward", "numeric")
+COLUMNS = (
+    "leaf",
+    "status",
+    "method",
+    "checked",
+    "max abs err",
+    "max rel err",
+    "worst",
+    "reverse",
+    "forward",
+    "numeric",
+)
 
 
 def _cells(leaf: LeafCheck) -> list[str]:
