@@ -18,6 +18,7 @@ from ..ops import OPS, Op
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
 from .gates import Expander, Pending, offset_position
 from .leaves import leaf_marks, read_leaf
+from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
 TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
@@ -128,10 +129,11 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     top: dict[str, Located] = doc.value
     for key in top:
         if key not in TOP_LEVEL:
-            raise GraphFileError(f"unknown top-level key {key!r}{suggest(key, TOP_LEVEL)}", doc.key_where[key])
+            hint = suggest(key, TOP_LEVEL) or top_level_hint(key, top[key].plain(), top)
+            raise GraphFileError(f"unknown top-level key {key!r}{hint}", doc.key_where[key])
     for key in ("nodes", "output"):
         if key not in top:
-            raise GraphFileError(f"missing top-level key {key!r}", doc.where)
+            raise GraphFileError(f"missing top-level key {key!r}{misplaced_section(top, key)}", doc.where)
 
     def text_of(key: str) -> str:
         if key not in top or top[key].value is None:
@@ -184,7 +186,10 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     # ------------------------------------------------ gates
     section = top["nodes"]
     if not isinstance(section.value, dict) or not section.value:
-        raise GraphFileError("nodes must be a mapping of names to expressions", section.where)
+        hint = ""
+        if isinstance(section.value, str) and ("=" in section.value or ":" in section.value):
+            hint = ": write each node as `name: expression` on its own line (a space after ':', no '=')"
+        raise GraphFileError(f"nodes must be a mapping of names to expressions{hint}", section.where)
     operations = sum(_operations(item) for item in section.value.values())
     if operations > MAX_GATES:
         raise GraphFileError(

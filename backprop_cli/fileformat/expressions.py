@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import GraphFileError
+from ..ops import OPS
 
 MAX_LENGTH = 20_000
 MAX_NESTING = 100  # each level costs ~5 Python frames of the 1000 allowed
@@ -64,6 +65,33 @@ class ExpressionSyntaxError(GraphFileError):
         self.offset = offset
 
 
+# characters other languages (and maths) use, and what to write here instead
+_SLIPS = {
+    "^": "'^' is not a power here: write x ** 2",
+    "&": "there are no logical operators (&, &&, and): expressions compute numbers; for a mask use relu or maximum",
+    "|": "there are no logical operators (|, ||, or) and no |x|: for an absolute value write abs(x)",
+    "!": "there is no '!' (not, !=): expressions compute numbers, not true/false",
+    "%": "'%' (remainder) is not an op: its gradient is not useful; write the expression with + - * / **",
+    "×": "'×' is not an operator: write * for a product (x * y)",
+    "·": "'·' is not an operator: write * for a product (x * y) or @ for a matrix product",
+    "⋅": "'⋅' is not an operator: write * for a product (x * y) or @ for a matrix product",
+    "∗": "'∗' is not an operator: write * for a product (x * y)",
+    "÷": "'÷' is not an operator: write / for a quotient (x / y)",
+    "−": "'−' (a Unicode minus) is not an operator: write - (the ASCII minus)",
+    "–": "'–' (a dash) is not an operator: write - (the ASCII minus)",
+    "²": "'²' is not an operator: write x ** 2",
+    "³": "'³' is not an operator: write x ** 3",
+    "√": "'√' is not an operator: write sqrt(x)",
+    "<": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
+    ">": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
+    ";": "one expression per node: put the next one on its own line as another node",
+    "{": "'{' is not part of an expression: group with ( )",
+    "}": "'}' is not part of an expression: group with ( )",
+    "$": "'$' is not part of an expression: names are letters, digits and _",
+    "#": "'#' starts a YAML comment: it cannot be inside an expression",
+}
+
+
 def _explain_bad(ch: str) -> str:
     if ch in "\"'":
         return "strings are not allowed in expressions"
@@ -71,7 +99,9 @@ def _explain_bad(ch: str) -> str:
         return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
     if ch in ":":
         return "':' is not part of the expression language (no lambdas, no slices)"
-    return f"unexpected character {ch!r}"
+    if ch in _SLIPS:
+        return _SLIPS[ch]
+    return f"unexpected character {ch!r}" + ("" if ch.isprintable() else f" (U+{ord(ch):04X}, an invisible character)")
 
 
 def tokenize(text: str) -> list[tuple[str, str, int]]:
@@ -116,9 +146,13 @@ class _Parser:
         self.i += 1
         return tok
 
-    def expect(self, value: str) -> None:
+    def expect(self, value: str, opened: int | None = None) -> None:
+        """The closing bracket `value`; at the end of the text, the error points at the one left open."""
         kind, got, at = self.take()
         if got != value:
+            if kind == "end" and opened is not None:
+                opener = {")": "(", "]": "["}[value]
+                raise ExpressionSyntaxError(f"this {opener!r} is never closed: add {value!r}", opened)
             raise ExpressionSyntaxError(f"expected {value!r} but found {got or 'the end'!r}", at)
 
     def nest(self, at: int) -> None:
@@ -131,8 +165,31 @@ class _Parser:
         tree = self.expr()
         kind, value, at = self.peek()
         if kind != "end":
-            raise ExpressionSyntaxError(f"unexpected {value!r}", at)
+            raise ExpressionSyntaxError(self._leftover(tree), at)
         return tree
+
+    def _leftover(self, tree: Expr) -> str:
+        """Why a complete expression is followed by more: the slip and its fix."""
+        kind, value, _ = self.peek()
+        before = self.tokens[self.i - 1] if self.i else ("end", "", 0)
+        if value == "=":
+            if self.tokens[self.i + 1][1] == "=":
+                return "there are no comparisons ('=='): expressions compute numbers, not true/false"
+            return "'=' is not part of an expression: a node is written `name: expression`, as in f: x * 2"
+        if value == ")":
+            return "this ')' closes nothing: remove it or add the '(' it closes"
+        if value == ",":
+            return "',' outside a call: separate operands of a call like maximum(x, y)"
+        if kind in ("num", "name") or value == "(":
+            shown = value if value != "(" else "(...)"
+            if before[0] == "num":
+                return f"a number is followed by {shown!r}: write {before[1]}*{shown} for a product"
+            if before[0] == "name" and value != "(":
+                if isinstance(tree, Name) and tree.id in OPS:
+                    return f"an op's operand goes in parentheses: write {tree.id}({shown})"
+                return f"missing an operator between {before[1]!r} and {shown!r}: write {before[1]} * {shown} for a product"
+            return f"missing an operator before {shown!r}: write * for a product, as in (a + b) * {shown}"
+        return f"unexpected {value!r}"
 
     def expr(self) -> Expr:
         left = self.term()
@@ -183,12 +240,20 @@ class _Parser:
         if value == "(":
             self.nest(at)
             inner = self.expr()
-            self.expect(")")
+            self.expect(")", at)
             self.depth -= 1
             return inner
+        if kind == "end" and self.i > 1:
+            last = self.tokens[self.i - 2][1]
+            raise ExpressionSyntaxError(f"expected a number, a name or '(' after {last!r}, but the expression ends", at)
+        if value == "/" and self.i > 1 and self.tokens[self.i - 2][1] == "/":
+            raise ExpressionSyntaxError("'//' (floor division) is not an op: write / for a quotient", at - 1)
+        if value in ("*", "**") and self.i > 1 and self.tokens[self.i - 2][1] in ("*", "**"):
+            raise ExpressionSyntaxError(f"{value!r} after another operator: one operator between two operands", at)
         raise ExpressionSyntaxError(f"expected a number, a name or '(' but found {value or 'the end'!r}", at)
 
     def call(self, func: str, at: int) -> Call:
+        opened = self.peek()[2]
         self.expect("(")
         self.nest(at)
         args: list[Expr] = []
@@ -207,7 +272,7 @@ class _Parser:
             if self.peek()[1] != ",":
                 break
             self.take()
-        self.expect(")")
+        self.expect(")", opened)
         self.depth -= 1
         return Call(func, tuple(args), tuple(kwargs.items()), at)
 
@@ -226,7 +291,7 @@ class _Parser:
                 if self.peek()[1] != ",":
                     break
                 self.take()
-            self.expect("]")
+            self.expect("]", at)
             return items
         raise ExpressionSyntaxError(
             f"a keyword argument takes a number, true/false, none or a list of numbers, not {value or 'nothing'!r}", at
