@@ -32,10 +32,10 @@ def test_explain_says_the_chain_rule_in_numbers(run, graph_file):
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     # o = 2*3 + 3*0 = 6, dL/do = 2*6 = 12; dL/dw7 = 12 * h1 = 12 * 3 = 36
-    assert "dL/dw7 = dL/do.mul1 · do.mul1/dw7 = 12 · h1 = 12 · 3 = 36" in out
+    assert "dL/dw7 = dL/do.mul1 · ∂o.mul1/∂w7 = 12 · h1 = 12 · 3 = 36" in out
     assert "relu kills the gradient" in out
     assert "dL/dx2 = 0 + 24 = 24   (gradients from 2 paths add at the fork x2)" in out
-    assert "⇒ dL/dw7 = dL/do · do/dw7 = 12 · h1 = 12 · 3 = 36" in out
+    assert "⇒ dL/dw7 = dL/do · ∂o/∂w7 = 12 · h1 = 12 · 3 = 36" in out
 
 
 def test_json_has_the_documented_fields(run, graph_file):
