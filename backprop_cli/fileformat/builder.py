@@ -253,7 +253,27 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     for leaf in leaf_values:
         if leaf not in used:
             graph.warnings.append(f"{nodes[leaf].where}: warning: leaf {leaf!r} is not used by any node")
+    idle = _not_reaching(ordered, output, user_nodes)
+    if idle:
+        shown = ", ".join(idle[:10]) + (f" and {len(idle) - 10:,} more" if len(idle) > 10 else "")
+        graph.warnings.append(
+            f"{section.key_where[idle[0]]}: warning: node{'s' * (len(idle) > 1)} {shown} "
+            f"{'do' if len(idle) > 1 else 'does'} not reach the output {output!r}: what {'they compute' if len(idle) > 1 else 'it computes'} "
+            f"does not change {output}"
+        )
     return graph
+
+
+def _not_reaching(nodes: dict[str, Node], output: str, user_nodes: list[str]) -> list[str]:
+    """The file's nodes the output does not depend on, in file order."""
+    reached = {output}
+    stack = [output]
+    while stack:
+        for x in nodes[stack.pop()].inputs:
+            if isinstance(x, str) and x not in reached:
+                reached.add(x)
+                stack.append(x)
+    return [name for name in user_nodes if name not in reached]
 
 
 class _LazyRng:

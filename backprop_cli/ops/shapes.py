@@ -108,7 +108,9 @@ MAX_EXTENT = 2**40  # the product of a shape's non-zero sizes: NumPy refuses [2*
 
 
 def check_extent(shape: list[int], what: str) -> None:
-    """Sizes NumPy can hold even when a 0 makes the tensor empty."""
+    """Sizes NumPy can hold even when a 0 makes the tensor empty (without a 0, the size limits say more)."""
+    if 0 not in shape:
+        return
     extent = 1
     for n in shape:
         extent *= max(n, 1)
