@@ -129,7 +129,7 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     top: dict[str, Located] = doc.value
     for key in top:
         if key not in TOP_LEVEL:
-            hint = suggest(key, TOP_LEVEL) or top_level_hint(key, top[key].plain(), top)
+            hint = top_level_hint(key, top[key].plain(), top, suggest(key, TOP_LEVEL))
             raise GraphFileError(f"unknown top-level key {key!r}{hint}", doc.key_where[key])
     for key in ("nodes", "output"):
         if key not in top:

@@ -81,6 +81,7 @@ _SLIPS = {
     "–": "'–' (a dash) is not an operator: write - (the ASCII minus)",
     "²": "'²' is not an operator: write x ** 2",
     "³": "'³' is not an operator: write x ** 3",
+    "¹": "'¹' is not an operator: write x",
     "√": "'√' is not an operator: write sqrt(x)",
     "<": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
     ">": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
@@ -118,6 +119,9 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         start = m.start(kind)
         if kind == "bad":
             raise ExpressionSyntaxError(_explain_bad(value), start)
+        if kind == "name" and not value.isidentifier():  # x² reads as one word: \w takes superscript digits
+            bad = next(k for k, c in enumerate(value) if not (value[: k + 1]).isidentifier())
+            raise ExpressionSyntaxError(_explain_bad(value[bad]), start + bad)
         if (
             kind == "name"
             and m.end() < len(text)

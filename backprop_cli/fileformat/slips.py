@@ -38,8 +38,9 @@ def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None,
     for what, (opener, closer) in OPENERS.items():
         if context and what in context and context_mark is not None and f"'{closer}'" in problem:
             opened = Position(filename, context_mark.line + 1, context_mark.column + 1)
-            if context_mark.line != line:
-                return GraphFileError(f"this {opener!r} is never closed: end it with {closer!r} on its line", opened)
+            found = here[column] if column < len(here) else ""
+            if context_mark.line != line or found in "}])":
+                return GraphFileError(f"this {opener!r} is never closed: end it with {closer!r}", opened)
             return GraphFileError(f"expected ',' between two entries or {closer!r} to close the {opener!r}", at)
     if "mapping values are not allowed" in problem:
         above = _line_above(lines, line)
@@ -78,12 +79,14 @@ LEAF_KEYS = ("shape", "init", "scale", "value", "file", "data")
 NODE_KEYS = ("op", "expr", "group")
 
 
-def top_level_hint(key: str, value: object, top: dict) -> str:
-    """Where an unknown top-level key most likely belongs."""
+def top_level_hint(key: str, value: object, top: dict, close: str = "") -> str:
+    """Where an unknown top-level key most likely belongs (`close`: a near spelling of a known key)."""
     if key in LEAF_KEYS:
         return f"; {key}: belongs inside a leaf, as in inputs: {{x: {{{key}: ...}}}}"
     if key in NODE_KEYS:
         return f"; {key}: belongs inside a node, as in nodes: {{f: {{{key}: ...}}}}"
+    if close:
+        return close
     empty = [section for section in ("inputs", "params", "nodes") if section in top and top[section].value is None]
     if empty:
         return f"; {empty[0]}: above is empty: indent {key!r} under it (two spaces)"
