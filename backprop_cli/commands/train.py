@@ -88,6 +88,11 @@ def train(graph: str, **options) -> None:
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
+    given = click.get_current_context().get_parameter_source
+    if options["compare"] and given("optimizer") is not click.core.ParameterSource.DEFAULT:
+        raise UsageError("--optimizer and --compare both name the optimizers: give one of them")
+    if given("every") is not click.core.ParameterSource.DEFAULT and not options["as_json"]:
+        raise UsageError("--every thins the losses of --json: add --json, or leave --every out")
     loaded = load_graph(graph, options["at"], options["allow_python"])
     runs_wanted = _runs(options)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]

@@ -26,24 +26,40 @@ def _ascii_fallback(err: UnicodeError) -> tuple[str, int]:
     return "".join(ASCII.get(c, f"\\u{ord(c):04x}") for c in text), err.end
 
 
+class _Encoder(codecs.IncrementalEncoder):
+    def encode(self, text: str, final: bool = False) -> bytes:
+        return codecs.ascii_encode(text, "backprop-ascii")[0]
+
+
+class _Decoder(codecs.IncrementalDecoder):
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return codecs.ascii_decode(data, "replace")[0]
+
+
+def _codec(name: str) -> codecs.CodecInfo | None:
+    """ASCII with the fallbacks, under its own name: click would take a stream named "ascii" for a
+    misconfigured one and write UTF-8 to it anyway."""
+    if name != "backprop_ascii":
+        return None
+    return codecs.CodecInfo(
+        name="backprop-ascii",
+        encode=lambda text, errors="strict": (_Encoder().encode(text), len(text)),
+        decode=lambda data, errors="strict": (_Decoder().decode(bytes(data)), len(data)),
+        incrementalencoder=_Encoder,
+        incrementaldecoder=_Decoder,
+    )
+
+
 def use_ascii_fallback() -> None:
     """stdout and stderr that cannot encode Unicode (PYTHONIOENCODING=ascii, LANG=C): symbols are written
     the ASCII way (‖·‖ as |*|, → as ->), any other character as its \\u escape, instead of failing."""
     codecs.register_error("backprop-ascii", _ascii_fallback)
+    codecs.register(_codec)
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="backprop-ascii")  # type: ignore[union-attr]
-        except (AttributeError, ValueError):
+            stream.reconfigure(encoding="backprop_ascii", errors="strict")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, LookupError):
             pass
-
-
-def needs_ascii(stream: object) -> bool:
-    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
-    try:
-        "‖·→∂⊙σ…".encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return True
-    return False
 
 
 # ------------------------------------------------------------ rich text and tables
