@@ -23,6 +23,7 @@ EXPRESSIONS = [
     ("square(x)", 6, "write x ** 2"),
     ("sigmiod(x)", 6, "did you mean 'sigmoid'"),
     ("2 * wieght", 10, "did you mean 'weight'"),
+    ("sum(x, axes=0)", 6, "did you mean 'axis'"),
     ("x && y", 8, "no logical operators"),
     ("x & y", 8, "no logical operators"),
     ("x || y", 8, "no logical operators"),

@@ -115,7 +115,7 @@ class Expander:
                 if key not in op.attrs:
                     accepted = ", ".join(op.attrs) or "none"
                     raise GraphFileError(
-                        f"{call.func} takes no keyword argument {key!r} (it takes: {accepted})",
+                        f"{call.func} takes no keyword argument {key!r}{suggest(key, op.attrs)} (it takes: {accepted})",
                         offset_position(self.where, call.at),
                     )
                 _check_attr_type(call.func, key, value, op.attrs[key], offset_position(self.where, call.at))
