@@ -218,8 +218,10 @@ class LazyGroup(click.Group):
 
             use_ascii_fallback()
         try:
-            code = super().main(args, prog_name, standalone_mode=False, **extra)
-            sys.stdout.flush()  # a full disk shows here, not in Python's exit
+            try:
+                code = super().main(args, prog_name, standalone_mode=False, **extra)
+            finally:
+                sys.stdout.flush()  # a full disk shows here, not in Python's exit (sys.exit of a command too)
         except click.exceptions.NoArgsIsHelpError as err:  # bare `backprop`: the help, as usual
             click.echo(err.ctx.get_help(), err=True)
             sys.exit(int(ExitCode.BAD_INPUT))

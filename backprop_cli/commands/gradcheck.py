@@ -85,7 +85,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
         if as_json:
             write(report_json(report))
         elif quiet:
-            click.echo(verdict_line(graphs[0], report))
+            click.echo(printable(verdict_line(graphs[0], report)))
         else:
             print_report(graphs[0], report)
         sys.exit(int(ExitCode.OK if report.passed else ExitCode.FAILED))
@@ -106,7 +106,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(report_json(report) if as_json else report.status)
         if not as_json and not quiet:
-            click.echo(verdict_line(path, report))
+            click.echo(printable(verdict_line(path, report)))
     statuses = [r["status"] if isinstance(r, dict) else r for r in results]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("pass", "kink", "fail", "error") if statuses.count(s))
     if as_json:

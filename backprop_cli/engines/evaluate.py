@@ -110,6 +110,8 @@ def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
     if isinstance(text, str):
         import yaml
 
+        if "&" in text or "*" in text or len(text) > 10**7:  # no anchors or aliases: an alias bomb stays small
+            raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list (no anchors or aliases)")
         try:
             text = yaml.safe_load(text)
         except yaml.YAMLError:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import GraphFileError
 from ..ops import OPS
+from .slips import explain_character
 
 MAX_LENGTH = 20_000
 MAX_NESTING = 100  # each level costs ~5 Python frames of the 1000 allowed
@@ -65,46 +66,6 @@ class ExpressionSyntaxError(GraphFileError):
         self.offset = offset
 
 
-# characters other languages (and maths) use, and what to write here instead
-_SLIPS = {
-    "^": "'^' is not a power here: write x ** 2",
-    "&": "there are no logical operators (&, &&, and): expressions compute numbers; for a mask use relu or maximum",
-    "|": "there are no logical operators (|, ||, or) and no |x|: for an absolute value write abs(x)",
-    "!": "there is no '!' (not, !=): expressions compute numbers, not true/false",
-    "%": "'%' (remainder) is not an op: its gradient is not useful; write the expression with + - * / **",
-    "×": "'×' is not an operator: write * for a product (x * y)",
-    "·": "'·' is not an operator: write * for a product (x * y) or @ for a matrix product",
-    "⋅": "'⋅' is not an operator: write * for a product (x * y) or @ for a matrix product",
-    "∗": "'∗' is not an operator: write * for a product (x * y)",
-    "÷": "'÷' is not an operator: write / for a quotient (x / y)",
-    "−": "'−' (a Unicode minus) is not an operator: write - (the ASCII minus)",
-    "–": "'–' (a dash) is not an operator: write - (the ASCII minus)",
-    "²": "'²' is not an operator: write x ** 2",
-    "³": "'³' is not an operator: write x ** 3",
-    "¹": "'¹' is not an operator: write x",
-    "√": "'√' is not an operator: write sqrt(x)",
-    "<": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
-    ">": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
-    ";": "one expression per node: put the next one on its own line as another node",
-    "{": "'{' is not part of an expression: group with ( )",
-    "}": "'}' is not part of an expression: group with ( )",
-    "$": "'$' is not part of an expression: names are letters, digits and _",
-    "#": "'#' starts a YAML comment: it cannot be inside an expression",
-}
-
-
-def _explain_bad(ch: str) -> str:
-    if ch in "\"'":
-        return "strings are not allowed in expressions"
-    if ch == ".":
-        return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
-    if ch in ":":
-        return "':' is not part of the expression language (no lambdas, no slices)"
-    if ch in _SLIPS:
-        return _SLIPS[ch]
-    return f"unexpected character {ch!r}" + ("" if ch.isprintable() else f" (U+{ord(ch):04X}, an invisible character)")
-
-
 def tokenize(text: str) -> list[tuple[str, str, int]]:
     if len(text) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
@@ -118,17 +79,17 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         value = m.group(kind)
         start = m.start(kind)
         if kind == "bad":
-            raise ExpressionSyntaxError(_explain_bad(value), start)
+            raise ExpressionSyntaxError(explain_character(value), start)
         if kind == "name" and not value.isidentifier():  # x² reads as one word: \w takes superscript digits
             bad = next(k for k, c in enumerate(value) if not (value[: k + 1]).isidentifier())
-            raise ExpressionSyntaxError(_explain_bad(value[bad]), start + bad)
+            raise ExpressionSyntaxError(explain_character(value[bad]), start + bad)
         if (
             kind == "name"
             and m.end() < len(text)
             and text[m.end()] == "."
             and not text[m.end() + 1 : m.end() + 2].isdigit()
         ):
-            raise ExpressionSyntaxError(_explain_bad("."), m.end())
+            raise ExpressionSyntaxError(explain_character("."), m.end())
         tokens.append((kind, value, start))
         pos = m.end()
     tokens.append(("end", "", len(text)))

@@ -1,10 +1,54 @@
-"""YAML slips in graph files, said the way a person would fix them: a tab, an indentation that matches
-no key, a `{` or `[` left open (reported where it opened), a key at the wrong level."""
+"""Slips in graph files, said the way a person would fix them: operators from other languages and
+maths in expressions (x^2, &&, ×); in the YAML a tab, an indentation that matches no key, a `{` or `[`
+left open (reported where it opened), a key at the wrong level."""
 
 from __future__ import annotations
 
 from ..errors import GraphFileError, Position
 
+# ------------------------------------------------------------ expressions
+# characters other languages (and maths) use, and what to write here instead
+_SLIPS = {
+    "^": "'^' is not a power here: write x ** 2",
+    "&": "there are no logical operators (&, &&, and): expressions compute numbers; for a mask use relu or maximum",
+    "|": "there are no logical operators (|, ||, or) and no |x|: for an absolute value write abs(x)",
+    "!": "there is no '!' (not, !=): expressions compute numbers, not true/false",
+    "%": "'%' (remainder) is not an op: its gradient is not useful; write the expression with + - * / **",
+    "×": "'×' is not an operator: write * for a product (x * y)",
+    "·": "'·' is not an operator: write * for a product (x * y) or @ for a matrix product",
+    "⋅": "'⋅' is not an operator: write * for a product (x * y) or @ for a matrix product",
+    "∗": "'∗' is not an operator: write * for a product (x * y)",
+    "÷": "'÷' is not an operator: write / for a quotient (x / y)",
+    "−": "'−' (a Unicode minus) is not an operator: write - (the ASCII minus)",
+    "–": "'–' (a dash) is not an operator: write - (the ASCII minus)",
+    "²": "'²' is not an operator: write x ** 2",
+    "³": "'³' is not an operator: write x ** 3",
+    "¹": "'¹' is not an operator: write x",
+    "√": "'√' is not an operator: write sqrt(x)",
+    "<": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
+    ">": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
+    ";": "one expression per node: put the next one on its own line as another node",
+    "{": "'{' is not part of an expression: group with ( )",
+    "}": "'}' is not part of an expression: group with ( )",
+    "$": "'$' is not part of an expression: names are letters, digits and _",
+    "#": "'#' starts a YAML comment: it cannot be inside an expression",
+}
+
+
+def explain_character(ch: str) -> str:
+    """Why a character cannot be in an expression, and what to write instead."""
+    if ch in "\"'":
+        return "strings are not allowed in expressions"
+    if ch == ".":
+        return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
+    if ch in ":":
+        return "':' is not part of the expression language (no lambdas, no slices)"
+    if ch in _SLIPS:
+        return _SLIPS[ch]
+    return f"unexpected character {ch!r}" + ("" if ch.isprintable() else f" (U+{ord(ch):04X}, an invisible character)")
+
+
+# ------------------------------------------------------------ YAML
 OPENERS = {"flow mapping": ("{", "}"), "flow sequence": ("[", "]")}
 
 
