@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
 def suggest(name: str, choices: object) -> str:
     import difflib  # only when there is an error to explain
 
-    close = difflib.get_close_matches(name, list(choices), n=1)
+    choices = list(choices)
+    close = [c for c in choices if str(c).lower() == name.lower()] or difflib.get_close_matches(name, choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

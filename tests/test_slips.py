@@ -85,6 +85,15 @@ FILES = [
     ("inputs: {x: 1}\nnodes:\n  f: |x|\noutput: f\n", "3:6", "write abs(x)"),
     ("inputs: {x: 1}\nnodes:\n  f: !x\noutput: f\n", "3:6", "there is no 'not'"),
     ("inputs: {x: 1}\nnodes:\n  f: @x\noutput: f\n", "3:6", "a value cannot start with '@'"),
+    ("inputs: {x: {shape: [3], int: normal}}\nnodes:\n  f: sum(x)\noutput: f\n", "1:26", "did you mean 'init'"),
+    ("inputs: {x: {shape: [3], init: normall}}\nnodes:\n  f: sum(x)\noutput: f\n", "1:32", "did you mean 'normal'"),
+    ("inputs: {x: 1}\nnodes:\n  f: {op: add, input: [x, x]}\noutput: f\n", "3:16", "did you mean 'inputs'"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\noutput: [f]\n", "4:9", "output must be the name of one node"),
+    ("inputs: {x: 1}\nnodes:\n  f: X * 2\noutput: f\n", "3:6", "did you mean 'x'"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\noutput: F\n", "4:9", "did you mean 'f'"),
+    ("inputs: {x: 1}\nnodes:\n  f: e ** x\noutput: f\n", "3:6", "write exp(x)"),
+    ("inputs: {x: 1}\nnodes:\n  f: pi * x\noutput: f\n", "3:6", "write the number 3.14159"),
+    ("inputs: {x: 1}\nnodes:\n  f: Exp(x)\noutput: f\n", "3:6", "did you mean 'exp'"),
 ]
 
 

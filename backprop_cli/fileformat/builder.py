@@ -24,6 +24,14 @@ from .yaml_source import Located
 TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
+CONSTANTS = {  # names people expect to be defined
+    "e": "; there are no constants: for e ** x write exp(x), for e itself exp(1)",
+    "pi": "; there are no constants: write the number 3.141592653589793",
+    "π": "; there are no constants: write the number 3.141592653589793",
+    "inf": "; there are no constants: write a large number (or 1e308)",
+    "true": "; expressions compute numbers: write 1 or 0",
+    "false": "; expressions compute numbers: write 1 or 0",
+}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
 MAX_GATES = 500_000  # ~70 µs and ~3 KB each; counted on the text, so a 1,000,000-gate file is refused at once
 
@@ -71,6 +79,9 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
             args.append(Name(operand.value, 0))
         else:
             raise GraphFileError("an input must be a name or a number", operand.where)
+    for key in value:
+        if key not in NODE_KEYS and suggest(key, NODE_KEYS):  # input: for inputs: would read as a keyword
+            raise GraphFileError(f"node {name!r}: unknown key {key!r}{suggest(key, NODE_KEYS)}", item.key_where[key])
     kwargs = tuple((k, v.plain()) for k, v in value.items() if k not in NODE_KEYS)
     return Call(op, tuple(args), kwargs, 0), value["op"].where, group
 
@@ -215,10 +226,13 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         for operand, at in zip(p.node.inputs, p.operand_at, strict=True):
             if isinstance(operand, str) and operand not in nodes:
                 known = [n for n in nodes if "." not in n]
-                raise GraphFileError(f"undefined name {operand!r}{suggest(operand, known)}", at or p.node.where)
+                hint = CONSTANTS.get(operand) or suggest(operand, known)
+                raise GraphFileError(f"undefined name {operand!r}{hint}", at or p.node.where)
 
     output = top["output"].value
-    if not isinstance(output, str) or output not in nodes:
+    if not isinstance(output, str):
+        raise GraphFileError("output must be the name of one node, as in output: f", top["output"].where)
+    if output not in nodes:
         known = [n for n in nodes if nodes[n].kind == "gate" and "." not in n]
         raise GraphFileError(f"output {output!r} is not a node{suggest(str(output), known)}", top["output"].where)
     if nodes[output].is_leaf:

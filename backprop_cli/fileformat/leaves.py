@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, Position, ShapeError
+from ..errors import GraphFileError, Position, ShapeError, suggest
 from ..ops.shapes import MAX_DIMS, check_extent
 from .yaml_source import Located
 
@@ -129,7 +129,8 @@ def read_leaf(
     if unknown:
         key = sorted(unknown)[0]
         raise GraphFileError(
-            f"leaf {name!r}: unknown key {key!r} (a leaf mapping takes shape, init, scale, value, file or data)",
+            f"leaf {name!r}: unknown key {key!r}{suggest(key, LEAF_KEYS)} (a leaf mapping takes shape, init, scale, value,"
+            " file or data)",
             item.key_where[key],
         )
     if "file" in spec:
@@ -150,7 +151,9 @@ def read_leaf(
     init = spec["init"].value if "init" in spec else "zeros"
     if init not in INITS:
         where = spec["init"].where
-        raise GraphFileError(f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}", where)
+        raise GraphFileError(
+            f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}{suggest(str(init), INITS)}", where
+        )
     scale = _number(spec["scale"].value, spec["scale"].where, "scale") if "scale" in spec else 1.0
     return shape, lambda rng: _initial(shape, init, scale, rng, dtype)
 
