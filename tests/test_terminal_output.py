@@ -139,3 +139,11 @@ def test_explain_full_shows_every_number_in_one_style(run):
 def test_explain_summarises_big_tensors(run):
     out = run("trace", "two_layer", "--explain", env=PIPED).stdout
     assert "(64×100) ‖·‖=" in out and "w1ᵀ (100×1000)" in out
+
+
+def test_a_name_with_dollars_is_a_plot_title_as_written(run, graph_file, tmp_path):
+    path = graph_file(
+        'name: "cost $\\\\frac$ in $"\ninputs: {x: 2}\nparams: {w: 0.5}\nnodes:\n  loss: (w * x - 1) ** 2\noutput: loss\n'
+    )
+    result = run("train", str(path), "--steps", "3", "-q", "--plot", str(tmp_path / "p.svg"))
+    assert result.exit_code == 0, result.stderr  # matplotlib would read $\frac$ as (broken) mathtext
