@@ -46,6 +46,8 @@ EXPRESSIONS = [
     ("x + 2 *", 13, "after '*', but the expression ends"),
     ("x, y", 7, "',' outside a call"),
     ("x; y", 7, "one expression per node"),
+    ("sum(x axis=0)", 12, "separate arguments with ','"),
+    ("1.2.3 * x", 9, "a number has one decimal point"),
 ]
 
 
@@ -94,6 +96,12 @@ FILES = [
     ("inputs: {x: 1}\nnodes:\n  f: e ** x\noutput: f\n", "3:6", "write exp(x)"),
     ("inputs: {x: 1}\nnodes:\n  f: pi * x\noutput: f\n", "3:6", "write the number 3.14159"),
     ("inputs: {x: 1}\nnodes:\n  f: Exp(x)\noutput: f\n", "3:6", "did you mean 'exp'"),
+    ("inputs: {x: 1}}\nnodes:\n  f: x\noutput: f\n", "1:15", "this '}' closes nothing"),
+    ("inputs: {x: 1}\nnodes:\n  f: x\noutput: f\n]\n", "5:1", "this ']' closes nothing"),
+    ("inputs: {x: 1]\nnodes:\n  f: x\noutput: f\n", "1:9", "end it with '}' (found ']' at line 1, column 14)"),
+    ("inputs: {x: 1}\nnodes:\n  f: [x]\noutput: f\n", "3:6", "group with ( )"),
+    ("inputs:\n  - x: 1\nnodes:\n  f: x\noutput: f\n", "2:3", "without '- '"),
+    ("inputs: {x: 1}\nnodes:\n  - f: x\noutput: f\n", "3:3", "no '- '"),
 ]
 
 

@@ -51,7 +51,8 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
     if isinstance(value, str):
         return _parse(value, item.where), item.where, None
     if not isinstance(value, dict):
-        raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs", item.where)
+        hint = "; [ ] make a YAML list: group with ( ) or quote the expression" if isinstance(value, list) else ""
+        raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs{hint}", item.where)
     group = value["group"].value if "group" in value else None
     if group is not None and not isinstance(group, str):
         raise GraphFileError("group must be a name", value["group"].where)
@@ -178,7 +179,8 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
             continue
         section = top[key]
         if not isinstance(section.value, dict):
-            raise GraphFileError(f"{key} must be a mapping of names to values", section.where)
+            hint = ": write `name: value` lines, without '- '" if isinstance(section.value, list) else ""
+            raise GraphFileError(f"{key} must be a mapping of names to values{hint}", section.where)
         for leaf, item in section.value.items():
             where = section.key_where[leaf]
             _check_name(leaf, where)
@@ -198,8 +200,12 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
     section = top["nodes"]
     if not isinstance(section.value, dict) or not section.value:
         hint = ""
-        if isinstance(section.value, str) and ("=" in section.value or ":" in section.value):
-            hint = ": write each node as `name: expression` on its own line (a space after ':', no '=')"
+        if (
+            isinstance(section.value, list)
+            or isinstance(section.value, str)
+            and ("=" in section.value or ":" in section.value)
+        ):
+            hint = ": write each node as `name: expression` on its own line (a space after ':', no '=', no '- ')"
         raise GraphFileError(f"nodes must be a mapping of names to expressions{hint}", section.where)
     operations = sum(_operations(item) for item in section.value.values())
     if operations > MAX_GATES:

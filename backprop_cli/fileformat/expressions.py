@@ -118,6 +118,8 @@ class _Parser:
             if kind == "end" and opened is not None:
                 opener = {")": "(", "]": "["}[value]
                 raise ExpressionSyntaxError(f"this {opener!r} is never closed: add {value!r}", opened)
+            if value == ")" and kind in ("name", "num"):
+                raise ExpressionSyntaxError(f"expected ',' or ')' before {got!r}: separate arguments with ','", at)
             raise ExpressionSyntaxError(f"expected {value!r} but found {got or 'the end'!r}", at)
 
     def nest(self, at: int) -> None:
@@ -147,6 +149,8 @@ class _Parser:
             return "',' outside a call: separate operands of a call like maximum(x, y)"
         if kind in ("num", "name") or value == "(":
             shown = value if value != "(" else "(...)"
+            if before[0] == "num" and kind == "num" and value.startswith("."):
+                return f"'{before[1]}{value}' is not a number: a number has one decimal point"
             if before[0] == "num":
                 return f"a number is followed by {shown!r}: write {before[1]}*{shown} for a product"
             if before[0] == "name" and value != "(":

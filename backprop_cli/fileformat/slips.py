@@ -77,14 +77,17 @@ def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None,
     here = lines[line] if line < len(lines) else ""
     at = Position(filename, line + 1, column + 1) if mark is not None else Position(filename)
 
+    found = here[column] if column < len(here) else ""
+    if found in "}]" and found and not (context and "flow" in context):
+        return GraphFileError(f"this {found!r} closes nothing: remove it", at)
     if "tab" in problem or (column < len(here) and here[column] == "\t") or here[: column + 1].lstrip(" ") == "\t":
         return GraphFileError("a tab: YAML indents with spaces only; replace the tab by spaces", at)
     for what, (opener, closer) in OPENERS.items():
         if context and what in context and context_mark is not None and f"'{closer}'" in problem:
             opened = Position(filename, context_mark.line + 1, context_mark.column + 1)
-            found = here[column] if column < len(here) else ""
-            if context_mark.line != line or found in "}])":
-                return GraphFileError(f"this {opener!r} is never closed: end it with {closer!r}", opened)
+            if context_mark.line != line or (found and found in "}])"):
+                bad = f" (found {found!r} at line {line + 1}, column {column + 1})" if found and found in "}])" else ""
+                return GraphFileError(f"this {opener!r} is never closed: end it with {closer!r}{bad}", opened)
             return GraphFileError(f"expected ',' between two entries or {closer!r} to close the {opener!r}", at)
     if "mapping values are not allowed" in problem:
         above = _line_above(lines, line)
