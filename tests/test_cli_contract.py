@@ -246,3 +246,8 @@ def test_ctrl_c_exits_130_with_one_line():
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr.decode()
     assert stderr.decode().strip() == "backprop: interrupted"
+
+
+def test_a_bad_at_is_one_usage_error_for_several_files(run):
+    result = run("gradcheck", "circuit", "circuit", "--at", "x=")
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1

@@ -72,6 +72,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     `expect:` answers are checked too.
     """
     from ..errors import printable
+    from ..fileformat.option_values import read_option_value
     from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
     from ..outputs.json_document import error_object, write
     from ..verify import gradcheck as run
@@ -79,6 +80,8 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     if as_json and quiet:
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
 
+    for item in at:  # a bad --at is a usage error once, not an error line per file
+        read_option_value("--at", item)
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
         report = run(load_graph(graphs[0], at, allow_python), wrt=names, **options)
