@@ -89,6 +89,17 @@ def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None,
                 bad = f" (found {found!r} at line {line + 1}, column {column + 1})" if found and found in "}])" else ""
                 return GraphFileError(f"this {opener!r} is never closed: end it with {closer!r}{bad}", opened)
             return GraphFileError(f"expected ',' between two entries or {closer!r} to close the {opener!r}", at)
+    if "expected ':'" in problem and context_mark is not None and context_mark.line < len(lines):
+        text = lines[context_mark.line].strip()
+        where = Position(filename, context_mark.line + 1, context_mark.column + 1)
+        if ":" in text:
+            return GraphFileError(f"{text!r}: put a space after ':' (write `key: value`)", where)
+        above = _line_above(lines, context_mark.line)
+        if above is not None and lines[above].rstrip().endswith(":"):
+            return GraphFileError(
+                f"{text!r} has no ':'; if it is the value of the key above, indent it deeper than that key", where
+            )
+        return GraphFileError(f"{text!r} has no ':': write `key: value`", where)
     if "mapping values are not allowed" in problem:
         above = _line_above(lines, line)
         if above is not None and _indent(here) > _indent(lines[above]) and _has_value(lines[above]):
