@@ -234,16 +234,20 @@ def test_a_full_disk_is_exit_2_with_the_reason():
 
 def test_ctrl_c_exits_130_with_one_line():
     process = subprocess.Popen(
-        [sys.executable, "-m", "backprop_cli", "train", "two_layer", "--steps", "1000000", "-q"],
+        [sys.executable, "-m", "backprop_cli", "train", "two_layer", "--lr", "1e-7", "--steps", "1000000", "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    time.sleep(4)  # well into training (the run takes minutes)
-    assert process.poll() is None
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        time.sleep(4)  # well into training (the run takes minutes)
+        assert process.poll() is None, process.stderr.read().decode()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
     assert process.returncode == 130, stderr.decode()
     assert stderr.decode().strip() == "backprop: interrupted"
 
