@@ -46,6 +46,8 @@ def trace(
         fmt = "json"
     mode = chosen_mode(mode, wrt)
     result = run_trace(load_graph(graph, at, allow_python), mode, parse_wrt(wrt))
+    if wrt is not None:
+        result.wrt = wrt  # as given (JSON `wrt`); tables shorten it
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it

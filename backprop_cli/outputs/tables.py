@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import printable
+from ..errors import printable, shortened
 from .numbers import summary
 from .terminal import cell, console, print_table
 from .trace import Row, Trace
@@ -35,7 +35,7 @@ def columns(trace: Trace) -> list[str]:
     if trace.gradients is not None:
         cols += ["upstream grad", "local grad", "sent to inputs"]
     if trace.tangents is not None:
-        cols += [f"tangent (d/d{trace.wrt})"]
+        cols += [f"tangent (d/d{shortened(trace.wrt, 40)})"]
     return cols
 
 
@@ -53,8 +53,8 @@ def title(trace: Trace) -> str:
     text = f"{g.name}: {g.about}" if g.about else g.name
     modes = {
         "reverse": "reverse mode",
-        "forward": f"forward mode along {trace.wrt}",
-        "both": f"reverse mode and forward mode along {trace.wrt}",
+        "forward": f"forward mode along {shortened(trace.wrt, 40)}",
+        "both": f"reverse mode and forward mode along {shortened(trace.wrt, 40)}",
     }
     return f"{text} — output {g.output}, {modes[trace.mode]}"
 
