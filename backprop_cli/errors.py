@@ -66,6 +66,8 @@ class BackpropError(Exception):
     """Base of every error a user may see; its str() is one line."""
 
     exit_code = ExitCode.BAD_INPUT
+    parameter: str | None = None  # the library argument to change, if one is at fault (the CLI names its flag;
+    #                                a value the message suggests is written name=value, the CLI writes --flag value)
 
     def __init__(self, message: str, where: Position | None = None) -> None:
         super().__init__(message)
@@ -86,13 +88,29 @@ class ShapeError(GraphFileError):
 
 
 class UsageError(BackpropError):
-    """Bad command-line usage (an option value that does not fit the graph)."""
+    """An argument whose value does not fit (the graph, or the other arguments). The message says what is
+    wrong in the library's words; `parameter` names the argument, and the CLI adds which flag sets it."""
+
+    def __init__(self, message: str, where: Position | None = None, parameter: str | None = None) -> None:
+        super().__init__(message, where)
+        self.parameter = parameter
 
 
 class EvaluationError(BackpropError):
     """A value or gradient became NaN or inf, or an op got values outside its domain."""
 
     exit_code = ExitCode.EVALUATION
+
+
+class StudentCodeError(BackpropError):
+    """A plugin op's code crashed, was killed, or ran out of time or memory: no verdict can be had from it
+    (gradcheck: the verdict `error`). Not an EvaluationError, so nothing treats it as a bad value."""
+
+    exit_code = ExitCode.EVALUATION
+
+    def __init__(self, op: str, message: str) -> None:
+        super().__init__(f"op {op}: {message}")
+        self.op = op
 
 
 class PluginError(EvaluationError):

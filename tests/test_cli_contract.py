@@ -63,9 +63,9 @@ BAD_OPTIONS = [
     (["trace", "circuit", "--at", "x=&a [1, *a]"], "--at"),
     (["trace", "circuit", "--at", "x=!!python/object/apply:os.system [ls]"], "--at"),
     (["trace", "circuit", "--at", "x={a: 1}"], "--at"),
-    (["trace", "circuit", "--wrt", "x=nan"], "--wrt"),
-    (["trace", "circuit", "--wrt", "x=inf"], "--wrt"),
-    (["trace", "circuit", "--wrt", "x="], "--wrt"),
+    (["trace", "circuit", "--direction", "x=nan"], "--direction"),
+    (["trace", "circuit", "--direction", "x=inf"], "--direction"),
+    (["trace", "circuit", "--direction", "x="], "--direction"),
 ]
 
 
@@ -84,7 +84,7 @@ def test_bad_option_value_is_a_usage_error_naming_the_option(run, tmp_path, args
     [
         (["trace", "circuit", "--json", "--format", "markdown"], "--json and --format markdown"),
         (["trace", "circuit", "--json", "--format", "table"], "--json and --format table"),
-        (["trace", "circuit", "--mode", "reverse", "--wrt", "x"], "--mode reverse"),
+        (["trace", "circuit", "--mode", "reverse", "--direction", "x"], "--mode reverse"),
         (["gradcheck", "circuit", "--json", "--quiet"], "--json and --quiet"),
         (["train", "perceptron", "--compare", "sgd,adam", "--optimizer", "adam"], "--optimizer and --compare"),
         (["train", "perceptron", "--every", "5"], "--every"),
@@ -117,7 +117,7 @@ def test_a_long_value_is_cut_in_the_message(run):
 def test_at_and_wrt_values_still_work(run):
     out = json.loads(run("trace", "circuit", "--at", "x=3", "--at", "y=.5", "--json").stdout)
     assert out["values"]["q"] == 3.5
-    out = json.loads(run("trace", "circuit", "--wrt", "x=2", "--mode", "both", "--json").stdout)
+    out = json.loads(run("trace", "circuit", "--direction", "x=2", "--mode", "both", "--json").stdout)
     assert out["tangents"]["f"] == 2 * out["values"]["z"]  # df/dx = z, along a direction of 2
 
 

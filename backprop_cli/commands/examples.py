@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import reports_errors
+from .options import reports_errors
 
 SCHEMA = "backprop.examples"
 

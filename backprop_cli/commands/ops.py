@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import reports_errors
+from .options import reports_errors
 
 SCHEMA = "backprop.ops"
 
@@ -21,8 +21,8 @@ def ops(as_json: bool) -> None:
             "op": op.name,
             "operands": op.arity,
             "formula": op.formula,
-            "gate": op.gate.role,
-            "meaning": op.gate.meaning,
+            "gate": op.gate_kind.role,
+            "meaning": op.gate_kind.meaning,
             "keywords": {k: v for k, v in op.attrs.items()},
         }
         for op in OPS.values()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_wrt, reports_errors
 from ..errors import UsageError
+from .options import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_direction, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -27,7 +27,7 @@ from ..errors import UsageError
 def trace(
     graph: str,
     mode: str,
-    wrt: str | None,
+    direction: str | None,
     at: tuple[str, ...],
     allow_python: bool,
     explain: bool,
@@ -36,18 +36,18 @@ def trace(
     fmt: str,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
+    from ..engines.trace import run_trace
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, print_trace
-    from ..outputs.trace import run_trace
 
     given = click.get_current_context().get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT
     if as_json and given and fmt != "json":
         raise UsageError(f"--json and --format {fmt} ask for two outputs; give one of them")
     if as_json:
         fmt = "json"
-    mode = chosen_mode(mode, wrt)
-    result = run_trace(load_graph(graph, at, allow_python), mode, parse_wrt(wrt))
-    if wrt is not None:
-        result.wrt = wrt  # as given (JSON `wrt`); tables shorten it
+    mode = chosen_mode(mode, direction)
+    result = run_trace(load_graph(graph, at, allow_python), mode, parse_direction(direction))
+    if direction is not None:
+        result.wrt = direction  # as given (JSON `wrt`); tables shorten it
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it

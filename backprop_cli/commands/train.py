@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, MAX_SEED, Finite, graph_options, reports_errors
 from ..errors import UsageError
 from ..training.optimizers import RANGES
+from .options import EXIT_CODES, MAX_SEED, Finite, graph_options, load_graph, renamed_option, reports_errors
 
 MAX_STEPS = 10_000_000  # beyond, a run takes days
 
@@ -22,7 +22,7 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
     "rho": "rho",
     "beta1": "beta1",
     "beta2": "beta2",
-    "eps": "eps",
+    "epsilon": "eps",
 }
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
@@ -47,7 +47,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--rho", type=_hyper("rho"), help="Decay rate β of rmsprop [0.9].")
 @click.option("--beta1", type=_hyper("beta1"), help="β1 of adam [0.9].")
 @click.option("--beta2", type=_hyper("beta2"), help="β2 of adam [0.999].")
-@click.option("--eps", type=_hyper("eps"), help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@renamed_option("--eps", "--epsilon", type=_hyper("eps"), help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
 @click.option(
     "--schedule",
     type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),
@@ -76,14 +76,14 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
 @click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
-@reports_errors
+@click.option("--force", is_flag=True, help="Replace existing files -o writes beside FILE.yaml (large params, .npy).")
+@reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
-    from ..cli import load_graph
-    from ..outputs.files import write_text
+    from ..outputs.files import check_not_inputs, inputs_of, write_files
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer
-    from ..training.report import check_paths, json_object, progress, summary_lines, trained_text
+    from ..training.report import check_outputs, check_paths, json_object, progress, summary_lines, trained_files
 
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
@@ -94,6 +94,8 @@ def train(graph: str, **options) -> None:
     if given("every") is not click.core.ParameterSource.DEFAULT and not options["as_json"]:
         raise UsageError("--every thins the losses of --json: add --json, or leave --every out")
     loaded = load_graph(graph, options["at"], options["allow_python"])
+    paths = {"-o": options["out"], "--plot": options["plot"], "--animate": options["animate"]}
+    check_outputs(loaded, paths, options["force"])  # before any training: nothing it reads is overwritten
     runs_wanted = _runs(options)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
@@ -115,7 +117,9 @@ def train(graph: str, **options) -> None:
                 )
             )
     if options["out"]:
-        write_text(options["out"], trained_text(loaded, runs[0].params, options["out"]))
+        written = trained_files(loaded, runs[0].params, options["out"])
+        check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
+        write_files(written)
     if options["plot"] or options["animate"]:
         from ..training import plots
 

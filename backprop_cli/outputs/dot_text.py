@@ -13,8 +13,8 @@ import textwrap
 import numpy as np
 
 from ..errors import printable
+from ..numbers import summary
 from . import diagram_style as style
-from .numbers import summary
 
 
 # ------------------------------------------------------------ escaping

@@ -13,14 +13,13 @@ lectures write it, as one step from the node to each of its operands.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from ..engines.partials import node_partials
+from ..engines.trace import Row, Trace
+from ..numbers import number, summary
 from ..ops import GateKind
 from ..ops.shapes import fmt
-from .numbers import number, summary
-from .trace import Row, Trace
 
 ROLE_NOTE = {
     GateKind.DISTRIBUTOR: "{op} distributes: the gradient passes unchanged",
@@ -52,40 +51,40 @@ def _step(out: str, node: str, operand: str, upstream: float, words: str, local:
 
 
 def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
-    """dL/dx = dL/dn ⊙ ∂n/∂x = upstream numbers ⊙ [local in words] = sent numbers (summaries when big)."""
+    """dL/dx = dL/dn ⊙ ∂n/∂x = upstream ⊙ [local in words] = sent, in numbers when small (summaries when big);
+    ops with a tensor rule in the op table (matmul) say it with their operands."""
     node, edge = row.node, row.edges[i]
     out = trace.graph.output
-    shape_of = {name: trace.values[name].shape for name in trace.values}
 
     def shown(value: object) -> str:
         return summary(value, full, SMALL)
 
-    def operand(name: str) -> str:  # a small operand by its numbers, a big one by its name and shape
+    def transposed(name: str) -> str:  # a small operand by its numbers, a big one by its name and shape
         value = trace.values[name]
         small = full or np.size(value) <= SMALL
         return f"({shown(value)})ᵀ" if small and np.ndim(value) else f"{name}ᵀ {fmt(np.shape(value)[::-1])}"
 
-    upstream, target = shown(row.gradient), fmt(shape_of[edge.operand])
-    if node.op == "matmul":
-        a, b = (str(x) for x in node.inputs)
-        if i == 0:
-            words = f"d{out}/d{node.name} · {b}ᵀ"
-            numbers = f"{upstream} · {operand(b)}"
-        else:
-            words = f"{a}ᵀ · d{out}/d{node.name}"
-            numbers = f"{operand(a)} · {upstream}"
+    upstream = shown(row.gradient)
+    rule = node.operation.tensor_rule
+    if rule:
+        names, numbers = {"g": f"d{out}/d{node.name}"}, {"g": upstream}
+        for j, operand in enumerate(node.inputs):
+            value = trace.values.get(str(operand), np.zeros(()))
+            names[f"x{j}"], names[f"x{j}_T"] = str(operand), f"{operand}ᵀ"
+            numbers[f"x{j}"], numbers[f"x{j}_T"] = shown(value), transposed(str(operand))
+        words, values = rule[i].format(**names), rule[i].format(**numbers)
     else:
         words = f"d{out}/d{node.name} ⊙ ∂{node.name}/∂{edge.operand}"
-        numbers = f"{upstream} ⊙ [{edge.local_text}]"
-        if shape_of[edge.operand] != row.value.shape:
-            numbers += f", summed back to {target}"
+        values = f"{upstream} ⊙ [{edge.local_text}]"
+        if trace.values[edge.operand].shape != row.value.shape:
+            values += f", summed back to {fmt(trace.values[edge.operand].shape)}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
-    return f"d{out}/d{edge.operand} {fork} {words} = {numbers} = {shown(edge.sent)}"
+    return f"d{out}/d{edge.operand} {fork} {words} = {values} = {shown(edge.sent)}"
 
 
 def _gate_lines(trace: Trace, row: Row, full: bool) -> list[str]:
     node = row.node
-    note = ROLE_NOTE.get(node.operation.gate)
+    note = ROLE_NOTE.get(node.operation.gate_kind)
     lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
     scalar = np.ndim(row.value) == 0
     for i, edge in enumerate(row.edges):
@@ -95,54 +94,12 @@ def _gate_lines(trace: Trace, row: Row, full: bool) -> list[str]:
             line = _step(
                 trace.graph.output, node.name, edge.operand, row.gradient, edge.local_text, edge.local, edge.sent
             )
-            if node.operation.gate is GateKind.KILLER and float(edge.local) == 0:
+            if node.operation.gate_kind is GateKind.KILLER and float(edge.local) == 0:
                 line += f"   (dead: {edge.operand} = {number(trace.values[edge.operand])} ≤ 0, the gradient stops)"
             lines.append("  " + line)
         else:
             lines.append("  " + _tensor_step(trace, row, i, full))
     return lines
-
-
-def node_partials(trace: Trace, rows: list[Row]) -> dict[str, tuple[float, str, float]]:
-    """For a scalar file node (its gates, in order): operand outside the node -> (the node's gradient, the
-    local derivative in words, its value), the lecture's one step from the node to each operand."""
-    root = rows[-1]
-    if np.ndim(root.value) != 0 or root.gradient is None:
-        return {}
-    inner = {r.node.name for r in rows}
-    local = {root.node.name: 1.0}
-    words: dict[str, list[str]] = {root.node.name: []}
-    outside: dict[str, list[tuple[float, list[str]]]] = {}
-    for row in reversed(rows):
-        here, path = local.get(row.node.name), words.get(row.node.name)
-        if here is None:
-            continue
-        for edge in row.edges:
-            if not edge.is_node:
-                continue
-            if edge.local is None or np.ndim(edge.local) != 0:
-                return {}  # a tensor inside: the gate steps say it better
-            factor = [] if edge.local_text == "1" else [edge.local_text]
-            value, text = here * float(edge.local), path + factor
-            if edge.operand in inner:
-                local[edge.operand] = local.get(edge.operand, 0.0) + value
-                words[edge.operand] = text  # one path's words; several paths are summed in numbers
-            else:
-                outside.setdefault(edge.operand, []).append((value, text))
-    name = root.node.name
-    inner_names = sorted(inner - {name}, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(n) for n in inner_names)) if inner_names else None
-    exprs = {r.node.name: f"({r.node.expr})" for r in rows}
-    partials = {}
-    for operand, paths in outside.items():
-        text = " + ".join(" · ".join(t) or "1" for _, t in paths)
-        if pattern:  # inner gates by what they compute: 2·(o - gold), not 2·L.sub1
-            for _ in range(len(rows)):
-                text, count = pattern.subn(lambda m: exprs[m.group(0)], text)
-                if not count:
-                    break
-        partials[operand] = (float(root.gradient), text, sum(v for v, _ in paths))
-    return partials
 
 
 def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..engines.trace import Row, Trace
 from ..errors import printable, shortened
-from .numbers import summary
+from ..numbers import summary
 from .terminal import cell, console, print_table
-from .trace import Row, Trace
 
 SCHEMA = "backprop.trace"
 VERSION = 1
@@ -14,7 +14,7 @@ VERSION = 1
 def _kind(row: Row) -> str:
     if row.node.is_leaf:
         return row.node.kind
-    return f"{row.node.op} ({row.node.operation.gate.role})"
+    return f"{row.node.op} ({row.node.operation.gate_kind.role})"
 
 
 def _edges(row: Row, full: bool, attr: str) -> str:
@@ -121,7 +121,7 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
 
 def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
     """The documented --json object (schema backprop.trace, version 1)."""
-    from .numbers import to_json
+    from ..numbers import to_json
 
     g = trace.graph
     obj = {
@@ -144,7 +144,7 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
             "name": r.node.name,
             "kind": r.node.kind,
             "op": r.node.op,
-            "gate": r.node.operation.gate.role if not r.node.is_leaf else None,
+            "gate": r.node.operation.gate_kind.role if not r.node.is_leaf else None,
             "expr": r.node.expr,
             "inputs": [str(x) for x in r.node.inputs],
             "shape": list(r.node.shape),

@@ -31,11 +31,12 @@ AXIS_RULES = (shapes.reduction, shapes.along_axis)
 
 def downstream(graph: Graph, start: str) -> list[Node]:
     """The gates on a path from start to the output, in topological order (start itself excluded)."""
-    key = ("downstream", start)
-    if key not in graph.cache:
+
+    def compute() -> list[Node]:
         on_path = relevant(graph, {start})
-        graph.cache[key] = [n for n in graph.gates if n.name in on_path and n.name != start]
-    return graph.cache[key]
+        return [n for n in graph.gates if n.name in on_path and n.name != start]
+
+    return graph.derived(("downstream", start), compute)
 
 
 # ------------------------------------------------------------------ one gate, a whole batch
@@ -61,7 +62,9 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
         x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
         out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
         return np.reshape(out, (size, *node.shape))
-    items = [fn(*(a[k] if b else a for a, b in zip(args, batched, strict=True)), **attrs) for k in range(size)]
+    each = [tuple(a[k] if b else a for a, b in zip(args, batched, strict=True)) for k in range(size)]
+    many = getattr(fn, "many", None)  # a plugin op: the whole batch in one round trip to its worker
+    items = many(each, attrs) if many is not None else [fn(*xs, **attrs) for xs in each]
     return np.stack([np.asarray(item) for item in items])
 
 
@@ -111,10 +114,7 @@ class Plan:
 
 
 def plan(graph: Graph, start: str, grouped: bool = True) -> Plan:
-    key = ("plan", start, grouped)
-    if key not in graph.cache:
-        graph.cache[key] = _plan(graph, start, grouped)
-    return graph.cache[key]
+    return graph.derived(("plan", start, grouped), lambda: _plan(graph, start, grouped))
 
 
 def _plan(graph: Graph, start: str, grouped: bool) -> Plan:
