@@ -25,7 +25,8 @@ def examples(as_json: bool) -> None:
         about = load(path).about
         items.append({"name": path.stem, "file": str(path), "about": about})
     if as_json:
-        from ..outputs.json_document import VERSION, write
+        from ..outputs.json_document import VERSION
+        from ..outputs.json_output import emit_json as write
 
         write({"schema": SCHEMA, "version": VERSION, "examples": items})
         return

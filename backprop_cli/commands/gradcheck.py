@@ -133,7 +133,7 @@ def gradcheck(
     from ..fileformat.option_values import read_option_value
     from ..fileformat.sandbox import Limits
     from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
-    from ..outputs.json_document import write
+    from ..outputs.json_output import emit_json as write
 
     if as_json and quiet:
         raise UsageError("--json and --quiet ask for two outputs; give one of them")

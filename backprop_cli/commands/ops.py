@@ -28,7 +28,8 @@ def ops(as_json: bool) -> None:
         for op in OPS.values()
     ]
     if as_json:
-        from ..outputs.json_document import VERSION, write
+        from ..outputs.json_document import VERSION
+        from ..outputs.json_output import emit_json as write
 
         write({"schema": SCHEMA, "version": VERSION, "ops": rows})
         return

@@ -94,7 +94,8 @@ def fail(
     from ..errors import printable
 
     if schema is not None:
-        from ..outputs.json_document import error_document, write
+        from ..outputs.json_document import error_document
+        from ..outputs.json_output import emit_json as write
 
         try:
             write(error_document(schema, message or line, code, where))
@@ -151,7 +152,12 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     graph = load(path, allow_python=allow_python)
     for warning in graph.warnings:
         click.echo(printable(warning), err=True)
-    return graph.with_values(overrides) if overrides else graph
+    graph = graph.with_values(overrides) if overrides else graph
+    if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
+        from .threads import choose_blas_threads
+
+        choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (threads.py)
+    return graph
 
 
 def chosen_mode(mode: str, direction: str | None) -> str:

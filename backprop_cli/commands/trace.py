@@ -23,6 +23,11 @@ from .options import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_op
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--pretty/--compact",
+    default=None,
+    help="JSON indented for people, or compact for programs (default: indented up to 100,000 numbers).",
+)
 @reports_errors
 def trace(
     graph: str,
@@ -34,10 +39,13 @@ def trace(
     full: bool,
     as_json: bool,
     fmt: str,
+    pretty: bool | None,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..engines.trace import run_trace
+    from ..errors import printable
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, print_trace
+    from ..outputs.terminal import stdout_is_terminal
 
     given = click.get_current_context().get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT
     if as_json and given and fmt != "json":
@@ -54,15 +62,15 @@ def trace(
 
         lines = explain_lines(result, full)
     if fmt == "json":
-        from ..outputs.json_document import write
+        from ..outputs.json_output import emit_json
 
-        write(json_object(result, lines))
+        emit_json(json_object(result, lines), pretty)
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
-    elif len(result.rows) > RICH_ROWS:
-        click.echo(plain_table(result, full), nl=False)
+    elif len(result.rows) > RICH_ROWS or not stdout_is_terminal():  # rich (and its ~40 ms) only for a terminal
+        click.echo(plain_table(result, full, width=40 if stdout_is_terminal() else None), nl=False)
         if lines:
-            click.echo("\n".join(lines))
+            click.echo("\n".join(map(printable, lines)))
     else:
         print_trace(result, full, lines)
 

@@ -1,29 +1,14 @@
 """Every --json run prints exactly one JSON document on stdout: its result, or the error that stopped it.
-
-One place writes JSON for every command, so the error form and the encoding are the same everywhere:
+json_output.emit_json writes every document; here is the form of the error one, the same for every command:
     {"schema": "backprop.<command>", "version": 1, "exit_code": N,
      "error": {"message": ..., "file": ..., "line": ..., "column": ..., "exit_code": N}}
 """
 
 from __future__ import annotations
 
-import json
-
-import click
-
 from ..errors import Position
 
 VERSION = 1
-
-
-def dumps(obj: object) -> str:
-    """The JSON text of a document (ASCII, so any stdout can take it)."""
-    return json.dumps(obj, indent=2)
-
-
-def write(obj: object) -> None:
-    """The one JSON document of a run, on stdout."""
-    click.echo(dumps(obj))
 
 
 def error_object(message: str, exit_code: int, where: Position | None = None) -> dict:

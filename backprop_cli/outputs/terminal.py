@@ -63,6 +63,16 @@ def use_ascii_fallback() -> None:
 
 
 # ------------------------------------------------------------ rich text and tables
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal, as rich would decide (TTY_COMPATIBLE=1 or 0 overrides), without rich."""
+    import os
+
+    override = os.environ.get("TTY_COMPATIBLE", "")
+    if override in ("0", "1"):
+        return override == "1"
+    return sys.stdout.isatty()
+
+
 def cell(text: object, style: str | None = None):  # -> rich.text.Text
     """Text shown as written: `1[a > 0]` stays `1[a > 0]` (rich would read [a > 0] as markup)."""
     from rich.text import Text
