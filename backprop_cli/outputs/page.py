@@ -19,6 +19,7 @@ import numpy as np
 from ..engines.trace import Trace
 from ..numbers import number, summary
 from .diagram import Diagram, Look, build_dot
+from .diagram_style import SMALL_TENSOR
 from .explain import explain_steps
 from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID
@@ -38,7 +39,7 @@ def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: f
 
 
 def _value(x: np.ndarray) -> str:
-    return number(x) if np.ndim(x) == 0 else summary(x)
+    return number(x) if np.ndim(x) == 0 else summary(x, small=SMALL_TENSOR)  # as the diagram and --explain
 
 
 def page_steps(trace: Trace, ids: dict[str, str]) -> list[dict[str, object]]:
