@@ -103,12 +103,14 @@ class Graph:
 
         return _public(evaluate(self))
 
-    def backward(self) -> dict[str, float | np.ndarray]:
-        """d output / d name for every leaf and node (reverse mode)."""
+    def backward(self, grad_output: object = None) -> dict[str, float | np.ndarray]:
+        """d output / d name for every leaf and node (reverse mode). grad_output is the upstream gradient
+        at the output (default all ones): a non-scalar output y then gives vᵀ·dy/d(name), as y.backward(v)."""
         from .engines.evaluate import evaluate
-        from .engines.reverse_mode import reverse_mode
+        from .engines.reverse_mode import reverse_mode, upstream_gradient
 
-        return _public(reverse_mode(self, evaluate(self)))
+        seed = None if grad_output is None else upstream_gradient(self, grad_output)
+        return _public(reverse_mode(self, evaluate(self), seed=seed))
 
     def jvp(self, tangents: dict[str, object]) -> dict[str, float | np.ndarray]:
         """Forward mode: the tangent of every node along the given leaf tangents."""

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from ..cli import EXIT_CODES, grad_output_option, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
@@ -15,6 +15,7 @@ from ..outputs.groups import ALL_GROUPS
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
 @mode_options
+@grad_output_option
 @graph_options
 @click.option("-o", "--output", "out", metavar="FILE", help="The drawing: .svg, .png, .pdf or .dot (- for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
@@ -74,7 +75,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, wrt, options["grad_output"])
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

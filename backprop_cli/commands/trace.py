@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from ..cli import EXIT_CODES, grad_output_option, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
 @mode_options
+@grad_output_option
 @graph_options
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
@@ -27,6 +28,7 @@ def trace(
     graph: str,
     mode: str,
     wrt: str | None,
+    grad_output: str | None,
     at: tuple[str, ...],
     allow_python: bool,
     explain: bool,
@@ -40,7 +42,7 @@ def trace(
 
     if wrt is not None and mode == "reverse":
         mode = "forward"
-    result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
+    result = run_trace(load_graph(graph, at, allow_python), mode, wrt, grad_output)
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it

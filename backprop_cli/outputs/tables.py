@@ -114,6 +114,7 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
     }
     if trace.gradients is not None:
         obj["gradients"] = {k: to_json(v) for k, v in trace.gradients.items()}
+        obj["grad_output"] = to_json(trace.gradients[g.output])  # the upstream gradient the pass started from
     if trace.tangents is not None:
         obj["wrt"] = trace.wrt
         obj["tangents"] = {k: to_json(v) for k, v in trace.tangents.items()}

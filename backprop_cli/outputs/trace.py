@@ -8,7 +8,7 @@ import numpy as np
 
 from ..engines.evaluate import evaluate, operands
 from ..engines.forward_mode import direction, forward_mode
-from ..engines.reverse_mode import reverse_mode
+from ..engines.reverse_mode import reverse_mode, upstream_gradient
 from ..graph import Const, Graph, Node
 
 
@@ -42,6 +42,7 @@ class Trace:
     tangents: dict[str, np.ndarray] | None
     wrt: str | None
     consumers: dict[str, list[str]]
+    grad_output: np.ndarray | None = None  # the upstream gradient given at the output (None: all ones)
 
 
 def local_text(node: Node, i: int) -> str:
@@ -54,12 +55,15 @@ def local_text(node: Node, i: int) -> str:
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Trace:
+def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None, grad_output: object = None) -> Trace:
+    """grad_output: the upstream gradient at the output (a number, list or array; default all ones),
+    so that a non-scalar output y gives the vector-Jacobian product vᵀ·dy/d(name), as torch's y.backward(v)."""
     values = evaluate(graph)
     gradients = tangents = None
+    seed = None if grad_output is None else upstream_gradient(graph, grad_output)
     edges: dict[tuple[str, int], np.ndarray] = {}
     if mode in ("reverse", "both"):
-        gradients = reverse_mode(graph, values, edges=edges)
+        gradients = reverse_mode(graph, values, edges=edges, seed=seed)
     if mode in ("forward", "both"):
         if wrt is None:
             wrt = (graph.params or list(graph.leaf_values))[0]
@@ -91,4 +95,4 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Tr
                     )
                 )
         rows.append(row)
-    return Trace(graph, mode, rows, values, gradients, tangents, wrt, graph.consumers())
+    return Trace(graph, mode, rows, values, gradients, tangents, wrt, graph.consumers(), seed)

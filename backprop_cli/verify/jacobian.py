@@ -1,0 +1,187 @@
+"""The full Jacobian d(node)/d(leaf): reverse mode (one VJP per element of the node) or forward mode (one JVP
+per element of the leaf, all in one batched pass), whichever takes fewer passes, checked element by element
+against the numerical reference of gradcheck (complex step where the path is analytic, else Richardson).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..engines.evaluate import evaluate
+from ..engines.reverse_mode import relevant, reverse_mode
+from ..errors import UsageError, suggest
+from ..graph import Graph
+from .batched import Batch, plan, run
+from .check import _numeric, _reference
+from .numerical import Probe, Stencil, element_batch, group_rows, steps_for, typical_size
+from .tolerances import POINTS, tolerance_for
+from .verdicts import Judge, LeafCheck
+
+MODES = ("auto", "reverse", "forward")
+
+
+@dataclass
+class Jacobian:
+    of: str
+    wrt: str
+    of_shape: tuple[int, ...]
+    wrt_shape: tuple[int, ...]
+    matrix: np.ndarray  # (elements of `of`, elements of `wrt`): rows are of's elements, row-major
+    mode: str  # how it was computed: reverse or forward
+    passes: int  # VJPs or JVPs taken
+    check: LeafCheck | None = None  # against the numerical reference (shape of_shape + wrt_shape)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.of_shape + self.wrt_shape
+
+    @property
+    def array(self) -> np.ndarray:
+        return self.matrix.reshape(self.shape)
+
+    @property
+    def nonzeros(self) -> int:
+        return int(np.count_nonzero(self.matrix))
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.check is None else self.check.status
+
+
+def focus(graph: Graph, of: str | None) -> Graph:
+    """The graph with `of` as its output (same values, fresh caches): derivatives of `of` are its gradients."""
+    name = graph.output if of is None else of
+    if name not in graph.nodes:
+        raise UsageError(f"--of {name}: no such node{suggest(name, graph.nodes)}")
+    return graph if name == graph.output else replace(graph, output=name, cache={})
+
+
+def node_named(graph: Graph, name: str, option: str = "--wrt") -> str:
+    if name not in graph.nodes:
+        raise UsageError(f"{option} {name}: no such leaf or node{suggest(name, graph.nodes)}")
+    return name
+
+
+def jacobian(
+    graph: Graph,
+    of: str | None = None,
+    wrt: str | None = None,
+    mode: str = "auto",
+    check: bool = True,
+    method: str = "auto",
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Jacobian:
+    """d(of)/d(wrt) as a matrix; of defaults to the output, wrt (a leaf, or a node: d h/d a of h = relu(a))
+    to the first param (or input)."""
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}")
+    sub = focus(graph, of)
+    wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
+    of = sub.output
+    m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
+    rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
+    values = evaluate(sub)
+    result = Jacobian(of, wrt, m, n, np.zeros((rows, cols), graph.dtype), "forward", 0)
+    if rows * cols == 0:
+        result.notes.append("empty: nothing to compute")
+        return result
+    if of == wrt:
+        result.matrix = np.eye(rows, dtype=graph.dtype)
+        result.notes.append(f"d{of}/d{of} is the identity")
+        return result
+    if wrt not in relevant(sub, None):
+        result.notes.append(f"{of} does not depend on {wrt}: the Jacobian is zero")
+        return result
+    if mode == "auto":  # fewer passes; a tie goes to forward mode, whose passes run as one batch
+        mode = "reverse" if rows < cols or _missing_jvp(sub, wrt) else "forward"
+    if mode == "reverse":
+        result.matrix, result.mode, result.passes = _reverse(sub, values, wrt, rows), "reverse", rows
+    else:
+        result.matrix, result.passes = _forward(sub, values, wrt, cols), cols
+    if check:
+        result.check = _check(sub, values, result, method, rtol, atol)
+    return result
+
+
+def _missing_jvp(graph: Graph, wrt: str) -> bool:
+    on_path = relevant(graph, {wrt})
+    return any(
+        any(v is not None and j is None for v, j in zip(n.operation.vjp, n.operation.jvp, strict=True))
+        for n in graph.gates
+        if n.name in on_path
+    )
+
+
+def _reverse(graph: Graph, values: dict[str, np.ndarray], wrt: str, rows: int) -> np.ndarray:
+    """One reverse pass per element of the output, seeded with that element's one-hot upstream gradient."""
+    shape = graph.nodes[graph.output].shape
+    out = np.empty((rows, int(np.prod(graph.nodes[wrt].shape, dtype=np.int64))), graph.dtype)
+    seed = np.zeros(rows, graph.dtype)
+    for i in range(rows):
+        seed[i] = 1
+        out[i] = np.reshape(reverse_mode(graph, values, wrt={wrt}, seed=seed.reshape(shape).copy())[wrt], -1)
+        seed[i] = 0
+    return out
+
+
+def _forward(graph: Graph, values: dict[str, np.ndarray], wrt: str, cols: int) -> np.ndarray:
+    """Every one-hot tangent of the leaf at once: one batched forward-mode pass (a batch row per element)."""
+    shape = graph.nodes[wrt].shape
+    batch = Batch(cols, np.arange(cols), np.zeros((cols, 0), np.intp))
+    seed = np.eye(cols, dtype=graph.dtype).reshape((cols, *shape))
+    tangents = run(graph, values, plan(graph, wrt, grouped=False), batch, seed, tangents=True)
+    return np.reshape(tangents, (cols, -1)).T.astype(graph.dtype, copy=False)
+
+
+def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> LeafCheck:
+    """Each entry against the numerical derivative of that output element along that leaf element."""
+    reference, base = _reference(graph, values)
+    how = plan(reference, result.wrt, grouped=False)
+    probe = Probe(reference, base, result.wrt, how, np.ones(()))
+    if method == "auto":
+        method = "complex" if probe.analytic else "richardson"
+    elif method == "complex" and not probe.analytic:
+        method = "richardson"
+    leaf = LeafCheck(f"d{result.of}/d{result.wrt}", "jacobian", result.shape, method, "full")
+    rows, cols = result.matrix.shape
+    value = base[result.wrt]
+    flat_value = value.reshape(-1)
+    out_base = np.reshape(base[result.of], -1)
+    analytic = np.asarray(result.matrix, np.float64).reshape(-1)
+    judge = Judge(
+        tolerance_for(graph.dtype.name, rtol, atol), float(np.max(np.abs(analytic), initial=0.0)) or 1.0, leaf
+    )
+    chunk = max(1, 2**22 // max(1, rows * len(POINTS[method])))  # leaf elements per batched evaluation
+    for start in range(0, cols, chunk):
+        ks = np.arange(start, min(cols, start + chunk))
+        pairs = (np.arange(rows)[:, None] * cols + ks[None, :]).reshape(-1)  # entry (j, k) at j·cols + k
+        steps = steps_for(flat_value[pairs % cols], method, None, typical_size(value))
+
+        def stencil(picked: np.ndarray, s: np.ndarray, pairs=pairs) -> Stencil:
+            chosen = pairs[picked]
+            columns, where = np.unique(chosen % cols, return_inverse=True)
+            first = np.zeros(len(columns), int)
+            first[where[::-1]] = np.arange(len(chosen))[::-1]
+            points = np.asarray(POINTS[method])
+            batch, group = element_batch(how, value.shape, columns, len(points))
+            dtype = np.complex128 if method == "complex" else np.float64
+            seed = group_rows(value, columns, group, points[:, None] * s[first][None, :], dtype)
+            crossed: dict[str, np.ndarray] = {}
+            out = run(reference, base, how, batch, seed, kinks=None if method == "complex" else crossed)
+            out = np.reshape(out, (len(points), len(columns), -1))
+            j = chosen // cols
+            return Stencil(
+                out[:, where, j],
+                out_base[j],
+                s,
+                {g: c.reshape(len(points), len(columns))[:, where] for g, c in crossed.items()},
+            )
+
+        numeric, gate = _numeric(probe, method, steps, stencil)
+        judge.add(pairs, analytic[pairs], None, numeric, gate)
+        leaf.elements += len(pairs)
+    return leaf
