@@ -42,6 +42,13 @@ largest of the files' (3 > 2 > 1 > 0)."""
 @click.option("--strict", is_flag=True, help="Kinks count as failures.")
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
+@click.option(
+    "--order",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")

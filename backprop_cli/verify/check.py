@@ -73,8 +73,11 @@ def gradcheck(
     nodes: bool = False,
     wrt: list[str] | None = None,
     seed: int = 0,
+    order: int = 1,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
+    if order not in (1, 2):
+        raise UsageError(f"order must be 1 or 2, not {order}")
     if method not in METHODS or mode not in MODES:
         raise UsageError(f"method must be one of {', '.join(METHODS)} and mode one of {', '.join(MODES)}")
     if mode == "direction" and directions < 1:
@@ -117,9 +120,25 @@ def gradcheck(
     )
     for name in names:
         report.leaves[name] = _check_node(ctx, name)
+    if order == 2:
+        _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
     return report
+
+
+def _check_second_order(graph: Graph, report: Report, mode, samples, directions, rtol, atol, seed) -> None:
+    """gradcheck --order 2: the checked leaves' second derivatives (verify/second_order.py)."""
+    from .second_order import check_second_order
+
+    report.order = 2
+    leaves = [name for name, leaf in report.leaves.items() if leaf.kind != "gate"]
+    try:
+        report.second_order = check_second_order(
+            graph, leaves, mode=mode, samples=samples, directions=directions, rtol=rtol, atol=atol, seed=seed
+        )
+    except PluginError as err:
+        report.errors.append(f"second order: {err}")
 
 
 def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> list[str]:
