@@ -14,6 +14,8 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
     "beta1": "beta1",
     "beta2": "beta2",
     "eps": "eps",
+    "damping": "damping",
+    "history": "history",
 }
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
@@ -25,7 +27,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     "--optimizer",
     default="sgd",
     show_default=True,
-    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them).",
+    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them); newton or lbfgs.",
 )
 @click.option(
     "--compare",
@@ -39,6 +41,8 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--beta1", type=float, help="β1 of adam [0.9].")
 @click.option("--beta2", type=float, help="β2 of adam [0.999].")
 @click.option("--eps", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@click.option("--damping", type=click.FloatRange(0), help="λ of newton, added to the Hessian's diagonal [1e-3].")
+@click.option("--history", type=click.IntRange(1), help="Steps lbfgs remembers [10].")
 @click.option(
     "--schedule",
     type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),

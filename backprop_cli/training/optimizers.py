@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import UsageError
+from ..graph import Graph
 
 Arrays = dict[str, np.ndarray]
 
@@ -38,6 +39,12 @@ class Optimizer:
         self.hyper = {**self.defaults, **{k: float(v) for k, v in hyper.items()}}
         self.state: dict[str, Arrays] = {}  # per parameter: v, r, s, ... (zeros at the start)
         self.t = 0  # updates made so far
+
+    def prepare(self, graph: Graph) -> None:
+        """Called once before training: an optimizer that cannot train this graph says so here."""
+
+    def observe(self, graph: Graph, values: Arrays) -> None:
+        """Called each step with the values the gradient is taken at (second-order methods need the graph)."""
 
     def before_gradient(self, theta: Arrays) -> None:
         """Move θ to where the gradient is to be taken (in place). Only Nesterov moves."""
@@ -148,7 +155,11 @@ class Adam(Optimizer):
         theta -= lr / np.sqrt(r_hat + self.hyper["eps"]) * s_hat
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}
+from .second_order import LBFGS, Newton  # noqa: E402  (they build on Optimizer, above)
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, Newton, LBFGS)
+}
 
 
 def make_optimizer(name: str, **hyper: float) -> Optimizer:
