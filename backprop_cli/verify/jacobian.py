@@ -15,7 +15,7 @@ from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
 from .check import _numeric, _reference
-from .numerical import Probe, Stencil, element_batch, group_rows, steps_for, typical_size
+from .numerical import Probe, Stencil, group_rows, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
 
@@ -163,22 +163,29 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
 
         def stencil(picked: np.ndarray, s: np.ndarray, pairs=pairs) -> Stencil:
             chosen = pairs[picked]
-            columns, where = np.unique(chosen % cols, return_inverse=True)
-            first = np.zeros(len(columns), int)
-            first[where[::-1]] = np.arange(len(chosen))[::-1]
+            present = np.zeros(cols, bool)
+            present[chosen % cols] = True
+            columns = np.flatnonzero(present)  # the leaf elements moved, each once (no sort: a mask)
+            where = (np.cumsum(present) - 1)[chosen % cols]
+            column_steps = np.empty(len(columns))
+            column_steps[where] = s  # the same step for every entry of a column
             points = np.asarray(POINTS[method])
-            batch, group = element_batch(how, value.shape, columns, len(points))
+            count = len(columns)
+            coords = (
+                np.stack(np.unravel_index(columns, value.shape), axis=1) if value.shape else np.zeros((count, 0), int)
+            )
+            batch = Batch(points.size * count, np.arange(points.size * count), np.tile(coords, (points.size, 1)))
             dtype = np.complex128 if method == "complex" else np.float64
-            seed = group_rows(value, columns, group, points[:, None] * s[first][None, :], dtype)
+            seed = group_rows(value, columns, np.arange(count), points[:, None] * column_steps[None, :], dtype)
             crossed: dict[str, np.ndarray] = {}
             out = run(reference, base, how, batch, seed, kinks=None if method == "complex" else crossed)
-            out = np.reshape(out, (len(points), len(columns), -1))
+            out = np.reshape(out, (len(points), count, -1))
             j = chosen // cols
             return Stencil(
                 out[:, where, j],
                 out_base[j],
                 s,
-                {g: c.reshape(len(points), len(columns))[:, where] for g, c in crossed.items()},
+                {g: c.reshape(len(points), count)[:, where] for g, c in crossed.items()},
             )
 
         numeric, gate = _numeric(probe, method, steps, stencil)
