@@ -122,3 +122,24 @@ def test_a_node_that_does_not_depend_on_the_leaf_has_a_zero_jacobian():
     graph = backprop_cli.loads("inputs: {x: [1.0, 2.0], y: 3.0}\nnodes:\n  a: x * 2\n  f: sum(a) * y\noutput: f\n")
     result = jacobian(graph, "a", "y")
     assert result.nonzeros == 0 and result.shape == (2,) and result.notes
+
+
+def test_bundled_relu_jacobian_example_is_diagonal_where_units_live(run):
+    graph = backprop_cli.load("relu_jacobian")
+    a = graph.leaf_values["W"] @ graph.leaf_values["x"]
+    obj = json.loads(run("jacobian", "relu_jacobian", "--of", "h", "--wrt", "a", "--json").stdout)
+    np.testing.assert_array_equal(obj["jacobian"], np.diag((a > 0).astype(float)))
+    assert 0 < obj["nonzeros"] < 8  # some units dead, some alive: the lecture's picture
+
+
+def test_bundled_zigzag_example_has_condition_number_50_and_sgd_zigzags(run):
+    obj = json.loads(run("hessian", "zigzag", "--json").stdout)
+    np.testing.assert_allclose(obj["hessian"], [[1, 0], [0, 50]], rtol=1e-15)
+    np.testing.assert_allclose(obj["condition_number"], 50, rtol=1e-12)
+    from backprop_cli.training.loop import train
+    from backprop_cli.training.optimizers import make_optimizer
+
+    path = train(backprop_cli.load("zigzag"), make_optimizer("sgd", lr=0.038), 10).path
+    ys = [p[1] for p in path]
+    assert all(a * b < 0 for a, b in zip(ys, ys[1:], strict=False))  # y flips sign every step: the zig-zag
+    np.testing.assert_allclose(ys[1:], [1.0 * (1 - 50 * 0.038) ** t for t in range(1, 11)], rtol=1e-12)

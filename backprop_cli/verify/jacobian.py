@@ -20,6 +20,10 @@ from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
 
 MODES = ("auto", "reverse", "forward")
+MAX_ENTRIES = 2**24  # 16,777,216 entries (128 MiB of float64): beyond, a Jacobian is no matrix to print
+CHUNK_BYTES = 32 * 2**20  # batched rows held at once
+CHECK_FULL_LIMIT = 2048  # every column checked up to this many leaf elements, a seeded sample beyond
+CHECK_SAMPLES = 64
 
 
 @dataclass
@@ -84,6 +88,11 @@ def jacobian(
     of = sub.output
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
+    if rows * cols > MAX_ENTRIES:
+        raise UsageError(
+            f"d{of}/d{wrt} would have {rows:,}×{cols:,} entries; at most {MAX_ENTRIES:,} "
+            "(choose a smaller node or leaf with --of and --wrt)"
+        )
     values = evaluate(sub)
     result = Jacobian(of, wrt, m, n, np.zeros((rows, cols), graph.dtype), "forward", 0)
     if rows * cols == 0:
@@ -129,12 +138,29 @@ def _reverse(graph: Graph, values: dict[str, np.ndarray], wrt: str, rows: int) -
 
 
 def _forward(graph: Graph, values: dict[str, np.ndarray], wrt: str, cols: int) -> np.ndarray:
-    """Every one-hot tangent of the leaf at once: one batched forward-mode pass (a batch row per element)."""
+    """Every one-hot tangent of the leaf in batched forward-mode passes (a batch row per element; as many
+    rows at once as CHUNK_BYTES holds)."""
     shape = graph.nodes[wrt].shape
-    batch = Batch(cols, np.arange(cols), np.zeros((cols, 0), np.intp))
-    seed = np.eye(cols, dtype=graph.dtype).reshape((cols, *shape))
-    tangents = run(graph, values, plan(graph, wrt, grouped=False), batch, seed, tangents=True)
-    return np.reshape(tangents, (cols, -1)).T.astype(graph.dtype, copy=False)
+    how = plan(graph, wrt, grouped=False)
+    out = np.empty((cols, int(np.prod(graph.nodes[graph.output].shape, dtype=np.int64))), graph.dtype)
+    chunk = _chunk(graph, how, 8)
+    for start in range(0, cols, chunk):
+        ks = np.arange(start, min(cols, start + chunk))
+        seed = np.zeros((len(ks), cols), graph.dtype)
+        seed[np.arange(len(ks)), ks] = 1
+        batch = Batch(len(ks), np.arange(len(ks)), np.zeros((len(ks), 0), np.intp))
+        tangents = run(graph, values, how, batch, seed.reshape((len(ks), *shape)), tangents=True)
+        out[ks] = np.reshape(tangents, (len(ks), -1))
+    return out.T
+
+
+def _chunk(graph: Graph, how, itemsize: int) -> int:
+    """Batch rows that fit CHUNK_BYTES: each holds a value of every gate downstream of the start."""
+    row = itemsize * (
+        sum(int(np.prod(n.shape, dtype=np.int64)) for n in how.gates)
+        + int(np.prod(graph.nodes[how.start].shape, dtype=np.int64))
+    )
+    return int(max(1, CHUNK_BYTES // max(row, 1)))
 
 
 def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> LeafCheck:
@@ -155,9 +181,16 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
     judge = Judge(
         tolerance_for(graph.dtype.name, rtol, atol), float(np.max(np.abs(analytic), initial=0.0)) or 1.0, leaf
     )
-    chunk = max(1, 2**22 // max(1, rows * len(POINTS[method])))  # leaf elements per batched evaluation
-    for start in range(0, cols, chunk):
-        ks = np.arange(start, min(cols, start + chunk))
+    checked = np.arange(cols)
+    if cols > CHECK_FULL_LIMIT:  # a seeded sample of columns, and always the one with the largest entry
+        rng = np.random.default_rng(0)
+        largest = int(np.argmax(np.max(np.abs(result.matrix), axis=0)))
+        checked = np.unique(np.append(rng.choice(cols, CHECK_SAMPLES, replace=False), largest))
+        leaf.mode = "sample"
+        result.notes.append(f"checked {len(checked)} of {cols:,} columns (a seeded sample)")
+    chunk = _chunk(reference, how, 16 * len(POINTS[method]))
+    for start in range(0, len(checked), chunk):
+        ks = checked[start : start + chunk]
         pairs = (np.arange(rows)[:, None] * cols + ks[None, :]).reshape(-1)  # entry (j, k) at j·cols + k
         steps = steps_for(flat_value[pairs % cols], method, None, typical_size(value))
 
