@@ -6,6 +6,8 @@ g.forward()                                    # {name: value}
 g.backward()                                   # {name: d output / d name}
 g.jvp({"x": 1.0})                              # {name: tangent}
 backprop_cli.gradcheck(g).passed               # reverse and forward mode against a numerical reference
+backprop_cli.jacobian(g, "h", "a").array        # d h / d a, checked against finite differences
+backprop_cli.hessian(g, ["x", "y"]).matrix      # second derivatives of the output
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """gradcheck is imported on first use: `backprop trace` never pays for it."""
+    """gradcheck, jacobian and hessian are imported on first use: `backprop trace` never pays for them."""
     if name == "gradcheck":
         from .verify import gradcheck
 
         return gradcheck
+    if name == "jacobian":
+        from .verify.jacobian import jacobian
+
+        return jacobian
+    if name == "hessian":
+        from .verify.hessian import hessian
+
+        return hessian
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -35,6 +45,8 @@ __all__ = [
     "ShapeError",
     "UsageError",
     "gradcheck",
+    "hessian",
+    "jacobian",
     "load",
     "loads",
 ]

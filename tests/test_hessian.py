@@ -146,3 +146,20 @@ def test_order_2_needs_a_scalar_output(run, graph_file):
     result = run("gradcheck", str(path), "--order", "2")
     assert result.exit_code == 2 and "scalar output" in result.stderr
     assert run("gradcheck", str(path), "--order", "3").exit_code == 2
+
+
+def test_labels_are_left_out_and_refused_by_name(run):
+    obj = json.loads(run("hessian", "mlp_float32", "--wrt", "b2", "--json").stdout)
+    assert obj["wrt"] == ["b2"] and np.shape(obj["hessian"]) == (3, 3)
+    for command in ("hessian", "jacobian"):
+        result = run(command, "mlp_float32", "--wrt", "labels")
+        assert result.exit_code == 2 and "labels" in result.stderr
+
+
+def test_python_api_exports():
+    graph = backprop_cli.load("circuit")  # f = (x + y) z
+    np.testing.assert_array_equal(backprop_cli.jacobian(graph, "q", "x").array, 1.0)
+    np.testing.assert_array_equal(
+        backprop_cli.hessian(graph, ["x", "y", "z"]).matrix, [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
+    )
+    assert backprop_cli.gradcheck(graph, order=2).passed

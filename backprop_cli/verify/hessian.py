@@ -21,6 +21,7 @@ from .check import _reference
 from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
+DIFFERENCE_NOISE = 1e-6  # relative to the largest |eigenvalue|: below it, central differences cannot tell 0
 MAX_ELEMENTS = 5000  # a Hessian is n×n and takes n gradient passes (and six more each to check)
 
 # Differences of gradients are one derivative further from the function than gradcheck's differences
@@ -115,14 +116,24 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
     return derivative(stencil, "richardson"), gate
 
 
+def labels(graph: Graph, name: str) -> bool:
+    """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
+    slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
+    return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
+
+
 def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
-    """The leaves given (each once, in order), or every param, or every input when there are no params."""
+    """The leaves given (each once, in order), or every param, or every input when there are no params
+    (labels left out)."""
     if not wrt:
-        return graph.params or list(graph.leaf_values)
-    names: list[str] = []
+        names = graph.params or list(graph.leaf_values)
+        return [n for n in names if not labels(graph, n)]
+    names = []
     for name in wrt:
         if name not in graph.leaf_values:
             raise UsageError(f"--wrt {name}: not a leaf of the graph{suggest(name, graph.leaf_values)}")
+        if labels(graph, name):
+            raise UsageError(f"--wrt {name}: labels (read only where no derivative is taken) have none")
         if name not in names:
             names.append(name)
     return names
@@ -149,7 +160,9 @@ class Hessian:
     def condition_number(self) -> float | None:
         """max |λ| / min |λ| (the ratio of the largest to the smallest singular value); None when singular."""
         size = np.abs(self.eigenvalues)
-        if size.size == 0 or size.max() == 0 or size.min() <= len(size) * EPS64 * size.max():
+        # exact to rounding: singular below n·ε of the largest; differences of gradients carry ~1e-8 noise
+        zero = len(size) * EPS64 if self.method == "complex" else max(len(size) * EPS64, DIFFERENCE_NOISE)
+        if size.size == 0 or size.max() == 0 or size.min() <= zero * size.max():
             return None
         return float(size.max() / size.min())
 

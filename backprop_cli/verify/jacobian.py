@@ -15,6 +15,7 @@ from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
 from .check import _numeric, _reference
+from .hessian import labels
 from .numerical import Probe, Stencil, group_rows, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
@@ -86,6 +87,8 @@ def jacobian(
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
+    if labels(graph, wrt):
+        raise UsageError(f"--wrt {wrt}: labels (read only where no derivative is taken) have no derivative")
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
     if rows * cols > MAX_ENTRIES:
