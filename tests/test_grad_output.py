@@ -88,3 +88,10 @@ def test_render_draws_the_given_upstream_gradient(run, graph_file, tmp_path):
 def test_python_api_refuses_a_wrong_shape():
     with pytest.raises(backprop_cli.UsageError):
         backprop_cli.loads(GRAPH).backward(grad_output=[1, 2])
+
+
+def test_forward_mode_alone_has_no_upstream_gradient(run, graph_file):
+    path = str(graph_file(GRAPH))
+    result = run("trace", path, "--wrt", "x", "--grad-output", "2")
+    assert result.exit_code == 2 and "--mode both" in result.stderr
+    assert run("trace", path, "--wrt", "x", "--mode", "both", "--grad-output", "2").exit_code == 0

@@ -58,6 +58,10 @@ def local_text(node: Node, i: int) -> str:
 def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None, grad_output: object = None) -> Trace:
     """grad_output: the upstream gradient at the output (a number, list or array; default all ones),
     so that a non-scalar output y gives the vector-Jacobian product vᵀ·dy/d(name), as torch's y.backward(v)."""
+    if grad_output is not None and mode == "forward":
+        from ..errors import UsageError
+
+        raise UsageError("--grad-output is the start of reverse mode; forward mode (--wrt) has none: add --mode both")
     values = evaluate(graph)
     gradients = tangents = None
     seed = None if grad_output is None else upstream_gradient(graph, grad_output)
