@@ -33,7 +33,7 @@ from ..errors import ExitCode
 def hessian(
     graph: str, wrt, at, allow_python: bool, method: str, no_check: bool, full: bool, as_json: bool, out, **tolerances
 ) -> None:
-    """The Hessian of GRAPH's scalar output w.r.t. the leaves, flattened row-major in the order given:
+    """Second derivatives of GRAPH's scalar output with respect to the leaves (row-major, in the order given):
     the matrix, its eigenvalues and its condition number.
 
     Exit 1 when an entry disagrees with the check against differences of gradients.

@@ -9,6 +9,7 @@ import numpy as np
 from ..engines.evaluate import evaluate, operands
 from ..engines.forward_mode import direction, forward_mode
 from ..engines.reverse_mode import reverse_mode, upstream_gradient
+from ..errors import UsageError
 from ..graph import Const, Graph, Node
 
 
@@ -59,8 +60,6 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None, grad_
     """grad_output: the upstream gradient at the output (a number, list or array; default all ones),
     so that a non-scalar output y gives the vector-Jacobian product vᵀ·dy/d(name), as torch's y.backward(v)."""
     if grad_output is not None and mode == "forward":
-        from ..errors import UsageError
-
         raise UsageError("--grad-output is the start of reverse mode; forward mode (--wrt) has none: add --mode both")
     values = evaluate(graph)
     gradients = tangents = None
