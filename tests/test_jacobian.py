@@ -143,3 +143,23 @@ def test_bundled_zigzag_example_has_condition_number_50_and_sgd_zigzags(run):
     ys = [p[1] for p in path]
     assert all(a * b < 0 for a, b in zip(ys, ys[1:], strict=False))  # y flips sign every step: the zig-zag
     np.testing.assert_allclose(ys[1:], [1.0 * (1 - 50 * 0.038) ** t for t in range(1, 11)], rtol=1e-12)
+
+
+def test_a_big_heat_map_embeds_one_pixel_per_entry(tmp_path):
+    import base64
+    import re
+
+    from backprop_cli.outputs.matrices import heatmap_svg
+
+    matrix = np.kron(np.eye(30), np.ones((10, 10)))  # 300×300 blocks: too many squares for an SVG
+    matrix[0, 1] = -1
+    svg = heatmap_svg(matrix, [str(i) for i in range(300)], [str(i) for i in range(300)], "blocks").decode()
+    ET.fromstring(svg)  # well-formed
+    png = base64.b64decode(re.search(r"base64,([^\"]+)", svg).group(1))
+    pil = pytest.importorskip("PIL.Image")
+    import io
+
+    image = np.asarray(pil.open(io.BytesIO(png)).convert("RGB"))
+    assert image.shape == (300, 300, 3)
+    assert tuple(image[0, 0]) == (255, 0, 0) and tuple(image[0, 1]) == (0, 0, 255)  # +1 red, -1 blue
+    assert tuple(image[0, 10]) == (255, 255, 255)  # zero: white, off the block

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
 from html import escape
 
 import numpy as np
@@ -172,6 +175,7 @@ def hessian_json(result: Hessian, graph) -> dict:
 # ------------------------------------------------------------ the heat map
 
 CELL = 14  # px per entry, shrunk for big matrices
+RASTER_ENTRIES = 40_000  # beyond, the SVG embeds the matrix as an image, a pixel per entry
 MAX_SIDE = 720
 
 
@@ -189,14 +193,21 @@ def heatmap_svg(matrix: np.ndarray, rows: list[str], cols: list[str], title: str
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
         f'<rect width="100%" height="100%" fill="white"/><text x="8" y="16" font-size="13">{escape(title)}</text>',
-        f'<rect x="{left}" y="{top}" width="{n * cell:.2f}" height="{m * cell:.2f}" fill="none" stroke="#999"/>',
     ]
-    for i, j in zip(*np.nonzero(matrix), strict=True):
+    if m * n > RASTER_ENTRIES:  # one pixel per entry, embedded: a square each would make a file of megabytes
+        picture = base64.b64encode(_png(_colours(matrix / scale))).decode()
         out.append(
-            f'<rect x="{left + j * cell:.2f}" y="{top + i * cell:.2f}" width="{cell:.2f}" height="{cell:.2f}" '
-            f'fill="{_colour(matrix[i, j] / scale)}"><title>{escape(rows[i])}, {escape(cols[j])}: '
-            f"{number(matrix[i, j])}</title></rect>"
+            f'<image x="{left}" y="{top}" width="{n * cell:.2f}" height="{m * cell:.2f}" preserveAspectRatio="none" '
+            f'style="image-rendering:pixelated" href="data:image/png;base64,{picture}"/>'
         )
+    else:
+        for i, j in zip(*np.nonzero(matrix), strict=True):
+            out.append(
+                f'<rect x="{left + j * cell:.2f}" y="{top + i * cell:.2f}" width="{cell:.2f}" height="{cell:.2f}" '
+                f'fill="{_colour(matrix[i, j] / scale)}"><title>{escape(rows[i])}, {escape(cols[j])}: '
+                f"{number(matrix[i, j])}</title></rect>"
+            )
+    out.append(f'<rect x="{left}" y="{top}" width="{n * cell:.2f}" height="{m * cell:.2f}" fill="none" stroke="#999"/>')
     if labelled:
         for i, r in enumerate(rows):
             out.append(f'<text x="{left - 3}" y="{top + (i + 0.75) * cell:.1f}" text-anchor="end">{escape(r)}</text>')
@@ -211,10 +222,29 @@ def heatmap_svg(matrix: np.ndarray, rows: list[str], cols: list[str], title: str
 
 
 def _colour(x: float) -> str:
-    """-1 blue, 0 white, 1 red; a small nonzero entry is still visibly tinted."""
-    strength = 0.15 + 0.85 * min(1.0, abs(float(x))) if x else 0.0
-    fade = int(round(255 * (1 - strength)))
-    return f"rgb(255,{fade},{fade})" if x > 0 else f"rgb({fade},{fade},255)"
+    r, g, b = _colours(np.array([[x]]))[0, 0]
+    return f"rgb({r},{g},{b})"
+
+
+def _colours(x: np.ndarray) -> np.ndarray:
+    """(m, n, 3) bytes: -1 blue, 0 white, 1 red; a small nonzero entry is still visibly tinted."""
+    strength = np.where(x != 0, 0.15 + 0.85 * np.minimum(1.0, np.abs(x)), 0.0)
+    fade = np.round(255 * (1 - strength)).astype(np.uint8)
+    full = np.full(x.shape, 255, np.uint8)
+    red, blue = np.stack([full, fade, fade], -1), np.stack([fade, fade, full], -1)
+    return np.where((x > 0)[..., None], red, blue)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """An (h, w, 3) byte image as a PNG file (zlib and the chunk layout: no imaging library)."""
+    height, width, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(height))  # filter type 0 per row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def heatmap_png(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, dpi: int = 144) -> bytes:
