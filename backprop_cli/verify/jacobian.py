@@ -14,7 +14,7 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .check import _numeric, _reference
+from .check import METHODS, _numeric, _reference
 from .hessian import labels
 from .numerical import Probe, Stencil, group_rows, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
@@ -82,8 +82,8 @@ def jacobian(
 ) -> Jacobian:
     """d(of)/d(wrt) as a matrix; of defaults to the output, wrt (a leaf, or a node: d h/d a of h = relu(a))
     to the first param (or input)."""
-    if mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)}")
+    if mode not in MODES or method not in METHODS:
+        raise UsageError(f"mode must be one of {', '.join(MODES)} and method one of {', '.join(METHODS)}")
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
@@ -110,6 +110,8 @@ def jacobian(
         return result
     if mode == "auto":  # fewer passes; a tie goes to forward mode, whose passes run as one batch
         mode = "reverse" if rows < cols or _missing_jvp(sub, wrt) else "forward"
+    elif mode == "forward" and _missing_jvp(sub, wrt):
+        raise UsageError(f"forward mode cannot reach {of} from {wrt}: an op on the path has no forward rule (jvp)")
     if mode == "reverse":
         result.matrix, result.mode, result.passes = _reverse(sub, values, wrt, rows), "reverse", rows
     else:
