@@ -186,6 +186,8 @@ def hessian(
         raise UsageError(
             f"the Hessian needs a scalar output; {graph.output} has shape {graph.nodes[graph.output].shape}"
         )
+    if method not in ("auto", "complex", "central"):
+        raise UsageError(f"method must be auto, complex or central, not {method!r}")
     names = leaf_names(graph, wrt)
     grads = Gradients(graph, names)
     n = grads.size
