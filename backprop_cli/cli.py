@@ -70,6 +70,28 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
 # ------------------------------------------------------------ options shared by several commands
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number (NaN and inf refused: a tolerance or a damping of NaN means nothing), at least `low`."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None) -> None:
+        self.low = low
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.low is not None and number < self.low:
+            self.fail(f"{value!r} is below {self.low:g}", param, ctx)
+        return number
+
+
 def mode_options(command: Callable) -> Callable:
     """--mode and --wrt: which way the derivatives are taken (trace, render)."""
     command = click.option(

@@ -163,3 +163,10 @@ def test_python_api_exports():
         backprop_cli.hessian(graph, ["x", "y", "z"]).matrix, [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
     )
     assert backprop_cli.gradcheck(graph, order=2).passed
+
+
+@pytest.mark.parametrize("command", ["hessian", "jacobian"])
+@pytest.mark.parametrize("option", ["--rtol", "--atol"])
+def test_tolerances_must_be_finite(run, command, option):
+    for value in ("nan", "inf", "-1"):
+        assert run(command, "rosenbrock", option, value).exit_code == 2

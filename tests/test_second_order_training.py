@@ -87,3 +87,18 @@ def test_hyper_parameters_are_checked(run):
     assert run("train", "saddle", "--optimizer", "newton", "--damping", "-1").exit_code == 2
     result = run("train", "saddle", "--optimizer", "sgd", "--damping", "1")
     assert result.exit_code == 2 and "--damping does not apply" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--optimizer", "newton", "--damping", "nan"],
+        ["--compare", "newton:damping=nan"],
+        ["--compare", "newton:lr=inf"],
+        ["--compare", "lbfgs:history=2.5"],
+        ["--compare", "lbfgs:lr=0"],
+    ],
+)
+def test_meaningless_hyper_parameters_are_usage_errors(run, args):
+    result = run("train", "saddle", *args, "--steps", "2")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr

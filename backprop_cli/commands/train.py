@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, reports_errors
+from ..cli import EXIT_CODES, FiniteFloat, graph_options, reports_errors
 from ..errors import EvaluationError, UsageError
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
@@ -41,7 +41,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--beta1", type=float, help="β1 of adam [0.9].")
 @click.option("--beta2", type=float, help="β2 of adam [0.999].")
 @click.option("--eps", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
-@click.option("--damping", type=click.FloatRange(0), help="λ of newton, added to the Hessian's diagonal [1e-3].")
+@click.option("--damping", type=FiniteFloat(0), help="λ of newton, added to the Hessian's diagonal [1e-3].")
 @click.option("--history", type=click.IntRange(1), help="Steps lbfgs remembers [10].")
 @click.option(
     "--schedule",

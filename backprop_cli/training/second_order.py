@@ -28,6 +28,12 @@ ARMIJO = 1e-4
 HALVINGS = 30
 
 
+def _positive(optimizer: Optimizer, key: str) -> None:
+    value = optimizer.hyper[key]
+    if not (np.isfinite(value) and value > 0):
+        raise UsageError(f"{optimizer.name}: {key} must be a finite number > 0, not {value:g}")
+
+
 def _flat(arrays: Arrays, names: list[str]) -> np.ndarray:
     return np.concatenate([np.reshape(arrays[n], -1) for n in names]).astype(np.float64)
 
@@ -46,6 +52,9 @@ class Newton(Optimizer):
     defaults = {"lr": 1.0, "damping": 1e-3}
 
     def prepare(self, graph: Graph) -> None:
+        _positive(self, "lr")
+        if not (np.isfinite(self.hyper["damping"]) and self.hyper["damping"] >= 0):
+            raise UsageError(f"newton: damping must be a finite number ≥ 0, not {self.hyper['damping']:g}")
         size = sum(int(np.prod(graph.nodes[p].shape, dtype=np.int64)) for p in graph.params)
         if size > NEWTON_MAX_PARAMS:
             raise UsageError(
@@ -83,7 +92,12 @@ class LBFGS(Optimizer):
     defaults = {"lr": 1.0, "history": 10}
 
     def prepare(self, graph: Graph) -> None:
-        if self.hyper["history"] < 1 or not float(self.hyper["history"]).is_integer():
+        _positive(self, "lr")
+        if (
+            not np.isfinite(self.hyper["history"])
+            or self.hyper["history"] < 1
+            or not float(self.hyper["history"]).is_integer()
+        ):
             raise UsageError(f"lbfgs: history must be a whole number ≥ 1, not {self.hyper['history']:g}")
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.last: tuple[np.ndarray, np.ndarray] | None = None
