@@ -17,7 +17,8 @@ from .numbers import number, to_json
 
 JACOBIAN_SCHEMA = {"schema": "backprop.jacobian", "version": 1}
 HESSIAN_SCHEMA = {"schema": "backprop.hessian", "version": 1}
-SHOWN = 24  # rows and columns printed before the middle is elided (--full prints all)
+SHOWN = 24  # rows printed before the middle is elided (--full prints all)
+SHOWN_COLUMNS = 12  # and columns, which take more width
 
 
 def labels(name: str, shape: tuple[int, ...]) -> list[str]:
@@ -27,17 +28,17 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
 
 
-def _kept(count: int, full: bool) -> list[int | None]:
+def _kept(count: int, full: bool, shown: int = SHOWN) -> list[int | None]:
     """Indices shown (None: the elided middle)."""
-    if full or count <= SHOWN:
+    if full or count <= shown:
         return list(range(count))
-    half = SHOWN // 2
+    half = shown // 2
     return [*range(half), None, *range(count - half, count)]
 
 
 def matrix_lines(matrix: np.ndarray, rows: list[str], cols: list[str], full: bool = False) -> list[str]:
     """The matrix as aligned text, rows and columns labelled; zeros as '.', so sparsity shows at a glance."""
-    shown_rows, shown_cols = _kept(len(rows), full), _kept(len(cols), full)
+    shown_rows, shown_cols = _kept(len(rows), full), _kept(len(cols), full, SHOWN_COLUMNS)
 
     def cell(i: int | None, j: int | None) -> str:
         if i is None or j is None:
