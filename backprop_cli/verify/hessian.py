@@ -204,6 +204,8 @@ def hessian(
     result = Hessian(names, grads.shapes, hvp_exact(grads, eye, method).T if n else np.zeros((0, 0)), method)
     if method != "complex":
         result.notes.append("an op on the path is not analytic: central differences of gradients, not exact")
+    if graph.dtype != np.float64:
+        result.notes.append(f"computed in float64 (the graph is {graph.dtype.name}), as gradcheck's reference")
     if check and n:
         leaf = LeafCheck("hessian", "hessian", (n, n), "richardson", "full")
         scale = float(np.max(np.abs(result.matrix), initial=0.0)) or 1.0
