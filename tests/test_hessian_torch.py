@@ -1,0 +1,81 @@
+"""Differential test of `backprop hessian` against torch.autograd.functional.hessian on generated graphs.
+
+Where every op of a generated graph is analytic, backprop's Hessian (the complex step applied to reverse
+mode) must equal torch's double backward to rounding. Skipped without torch, a failure when
+BACKPROP_REQUIRE_TORCH=1. Seeds: derandomized, the same graphs every run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from generated_graphs import examples, graphs, hypothesis_run, seed_note
+from hypothesis import assume, given, reject
+
+import backprop_cli
+from backprop_cli.errors import EvaluationError
+from backprop_cli.ops import OPS
+from backprop_cli.verify.hessian import hessian
+
+GRAPHS = 60
+MAX_ELEMENTS = 40  # differentiable leaf elements: torch's Hessian is n double-backward passes
+RTOL, ATOL = 1e-8, 1e-10
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    try:
+        import torch_oracle
+    except ImportError as missing:
+        if os.environ.get("BACKPROP_REQUIRE_TORCH") == "1":
+            pytest.fail(f"BACKPROP_REQUIRE_TORCH=1 but torch cannot be imported: {missing}", pytrace=False)
+        pytest.skip(f"torch is not installed ({missing})")
+    return torch_oracle
+
+
+def torch_hessian(oracle, generated) -> np.ndarray:
+    import torch
+
+    names = generated.differentiable
+    fixed = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
+
+    def f(*xs):
+        env = dict(fixed)
+        env.update(zip(names, xs, strict=True))
+        for n, tree in generated.trees.items():
+            env[n] = oracle.evaluate_tree(tree, env, [])
+        return env["f"]
+
+    inputs = tuple(fixed[n] for n in names)
+    blocks = torch.autograd.functional.hessian(f, inputs)
+    sizes = [int(x.numel()) for x in inputs]
+    return np.block(
+        [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
+    )
+
+
+def test_hessian_equals_torch_on_analytic_graphs(oracle):
+    compared = 0
+
+    @hypothesis_run(GRAPHS)
+    @given(graphs())
+    def compare(generated):
+        nonlocal compared
+        assume(all(OPS[op].analytic for op in generated.ops()))
+        names = generated.differentiable
+        assume(names and sum(generated.leaves[n].value.size for n in names) <= MAX_ELEMENTS)
+        graph = backprop_cli.loads(generated.text)
+        try:
+            ours = hessian(graph, names, check=False)
+        except EvaluationError:
+            reject()
+        theirs = torch_hessian(oracle, generated)
+        np.testing.assert_allclose(ours.matrix, theirs, RTOL, ATOL, err_msg=f"({seed_note()})\n{generated.text}")
+        assert ours.method == "complex"
+        compared += 1
+
+    compare()
+    print(f"compared with torch: {compared} Hessians")
+    assert compared >= examples(GRAPHS) // 3, f"only {compared} graphs compared"
