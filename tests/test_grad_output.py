@@ -92,6 +92,6 @@ def test_python_api_refuses_a_wrong_shape():
 
 def test_forward_mode_alone_has_no_upstream_gradient(run, graph_file):
     path = str(graph_file(GRAPH))
-    result = run("trace", path, "--wrt", "x", "--grad-output", "2")
+    result = run("trace", path, "--direction", "x", "--grad-output", "2")
     assert result.exit_code == 2 and "--mode both" in result.stderr
-    assert run("trace", path, "--wrt", "x", "--mode", "both", "--grad-output", "2").exit_code == 0
+    assert run("trace", path, "--direction", "x", "--mode", "both", "--grad-output", "2").exit_code == 0

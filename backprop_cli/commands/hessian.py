@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
 from ..errors import ExitCode
+from .options import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)

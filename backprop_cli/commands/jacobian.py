@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
 from ..errors import ExitCode
 from ..verify.jacobian import MODES
+from .options import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
 
 HEATMAPS = (".svg", ".png")
 

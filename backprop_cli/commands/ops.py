@@ -18,8 +18,8 @@ def ops(as_json: bool) -> None:
             "op": op.name,
             "operands": op.arity,
             "formula": op.formula,
-            "gate": op.gate.role,
-            "meaning": op.gate.meaning,
+            "gate": op.gate_kind.role,
+            "meaning": op.gate_kind.meaning,
             "keywords": {k: v for k, v in op.attrs.items()},
         }
         for op in OPS.values()

@@ -31,6 +31,7 @@ register(
         jvp=(lambda t, out, x: t * out * (1 - out),),
         shape=shapes.same,
         local=("σ({0})(1 - σ({0}))",),
+        slope_from_output=True,
     )
 )
 register(
@@ -43,6 +44,7 @@ register(
         jvp=(lambda t, out, x: t * (1 - out**2),),
         shape=shapes.same,
         local=("1 - tanh²{0}",),
+        slope_from_output=True,
     )
 )
 register(

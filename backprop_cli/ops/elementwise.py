@@ -109,6 +109,13 @@ def _log_base(a: np.ndarray) -> np.ndarray:
     return np.log(np.where(a > 0, a, np.nan)) if not np.iscomplexobj(a) else np.log(a)
 
 
+def _power_words(base: str | float, exponent: str | float) -> str | None:
+    """x ** 2 -> 2·x, x ** 3 -> 3·x^2: a constant exponent written out (None: the template says it)."""
+    if isinstance(exponent, str):
+        return None
+    return f"{exponent:g}·{base}" + ("" if exponent == 2 else f"^{exponent - 1:g}")
+
+
 register(
     Op(
         "pow",
@@ -122,6 +129,7 @@ register(
         jvp=(lambda t, out, a, b, **_: t * b * _power(a, b - 1), lambda t, out, a, b, **_: t * out * _log_base(a)),
         shape=shapes.broadcast,
         local=("{1}·{0}^({1}-1)", "{0}^{1}·ln {0}"),
+        local_words=lambda operands, i: _power_words(*operands) if i == 0 else None,
         attrs={"broadcast": False},
         fault="overflowed or took a fractional power of a negative number",
         domain=("positive", "real"),

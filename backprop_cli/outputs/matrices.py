@@ -11,9 +11,9 @@ from html import escape
 import numpy as np
 
 from ..errors import UsageError
+from ..numbers import number, to_json
 from ..verify.hessian import Hessian
 from ..verify.jacobian import Jacobian
-from .numbers import number, to_json
 
 JACOBIAN_SCHEMA = {"schema": "backprop.jacobian", "version": 1}
 HESSIAN_SCHEMA = {"schema": "backprop.hessian", "version": 1}

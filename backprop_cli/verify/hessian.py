@@ -131,9 +131,9 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
     names = []
     for name in wrt:
         if name not in graph.leaf_values:
-            raise UsageError(f"--wrt {name}: not a leaf of the graph{suggest(name, graph.leaf_values)}")
+            raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
         if labels(graph, name):
-            raise UsageError(f"--wrt {name}: labels (read only where no derivative is taken) have none")
+            raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
         if name not in names:
             names.append(name)
     return names
@@ -187,7 +187,7 @@ def hessian(
             f"the Hessian needs a scalar output; {graph.output} has shape {graph.nodes[graph.output].shape}"
         )
     if method not in ("auto", "complex", "central"):
-        raise UsageError(f"method must be auto, complex or central, not {method!r}")
+        raise UsageError(f"{method!r} is not one of auto, complex, central", parameter="method")
     names = leaf_names(graph, wrt)
     grads = Gradients(graph, names)
     n = grads.size
@@ -199,7 +199,9 @@ def hessian(
     if method == "auto":
         method = "complex" if grads.analytic else "central"
     elif method == "complex" and not grads.analytic:
-        raise UsageError("the complex step needs every op between the leaves and the output to be analytic")
+        raise UsageError(
+            "the complex step needs every op between the leaves and the output to be analytic", parameter="method"
+        )
     eye = np.eye(n)
     result = Hessian(names, grads.shapes, hvp_exact(grads, eye, method).T if n else np.zeros((0, 0)), method)
     if method != "complex":

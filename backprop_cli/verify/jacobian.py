@@ -60,13 +60,13 @@ def focus(graph: Graph, of: str | None) -> Graph:
     """The graph with `of` as its output (same values, fresh caches): derivatives of `of` are its gradients."""
     name = graph.output if of is None else of
     if name not in graph.nodes:
-        raise UsageError(f"--of {name}: no such node{suggest(name, graph.nodes)}")
-    return graph if name == graph.output else replace(graph, output=name, cache={})
+        raise UsageError(f"no such node {name!r}{suggest(name, graph.nodes)}", parameter="of")
+    return graph if name == graph.output else replace(graph, output=name)
 
 
-def node_named(graph: Graph, name: str, option: str = "--wrt") -> str:
+def node_named(graph: Graph, name: str, parameter: str = "wrt") -> str:
     if name not in graph.nodes:
-        raise UsageError(f"{option} {name}: no such leaf or node{suggest(name, graph.nodes)}")
+        raise UsageError(f"no such leaf or node {name!r}{suggest(name, graph.nodes)}", parameter=parameter)
     return name
 
 
@@ -82,13 +82,14 @@ def jacobian(
 ) -> Jacobian:
     """d(of)/d(wrt) as a matrix; of defaults to the output, wrt (a leaf, or a node: d h/d a of h = relu(a))
     to the first param (or input)."""
-    if mode not in MODES or method not in METHODS:
-        raise UsageError(f"mode must be one of {', '.join(MODES)} and method one of {', '.join(METHODS)}")
+    for parameter, value, choices in (("mode", mode, MODES), ("method", method, METHODS)):
+        if value not in choices:
+            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
     if labels(graph, wrt):
-        raise UsageError(f"--wrt {wrt}: labels (read only where no derivative is taken) have no derivative")
+        raise UsageError(f"{wrt} holds labels (read only where no derivative is taken): no derivative", parameter="wrt")
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
     if rows * cols > MAX_ENTRIES:
@@ -111,7 +112,9 @@ def jacobian(
     if mode == "auto":  # fewer passes; a tie goes to forward mode, whose passes run as one batch
         mode = "reverse" if rows < cols or _missing_jvp(sub, wrt) else "forward"
     elif mode == "forward" and _missing_jvp(sub, wrt):
-        raise UsageError(f"forward mode cannot reach {of} from {wrt}: an op on the path has no forward rule (jvp)")
+        raise UsageError(
+            f"forward mode cannot reach {of} from {wrt}: an op on the path has no forward rule (jvp)", parameter="mode"
+        )
     if mode == "reverse":
         result.matrix, result.mode, result.passes = _reverse(sub, values, wrt, rows), "reverse", rows
     else:
