@@ -115,7 +115,11 @@ def upstream_gradient(graph: Graph, given: object, of: str | None = None) -> np.
         if value.ndim != 0:
             raise UsageError(
                 f"the upstream gradient at {name} has shape {fmt(value.shape)}; "
-                f"give a number or a list of {name}'s shape {fmt(shape)}",
+                + (
+                    f"{name} is a scalar: give one number"
+                    if not shape
+                    else f"give a number or a list of shape {fmt(shape)}"
+                ),
                 parameter="grad_output",
             )
         value = np.full(shape, value, dtype=graph.dtype)
