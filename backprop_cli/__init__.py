@@ -12,9 +12,9 @@ backprop_cli.hessian(g, ["x", "y"]).matrix      # second derivatives of the outp
 
 from __future__ import annotations
 
+from .engines.api import Graph
 from .errors import BackpropError, EvaluationError, ExitCode, GraphFileError, ShapeError, UsageError
 from .fileformat import load, loads
-from .graph import Graph
 
 __version__ = "0.1.0"
 

@@ -65,8 +65,19 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
                 err=True,
             )
             sys.exit(int(ExitCode.INTERNAL))
+        finally:
+            _show_plugin_output()
 
     return wrapper
+
+
+def _show_plugin_output() -> None:
+    """What plugin code printed (captured in its worker, so stdout stays ours), on stderr after the command."""
+    sandbox = sys.modules.get("backprop_cli.fileformat.sandbox")
+    printed = sandbox.finish() if sandbox is not None else ""
+    if printed:
+        click.echo("backprop: the plugin code printed:", err=True)
+        click.echo(printed.rstrip("\n"), err=True)
 
 
 def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
@@ -82,7 +93,12 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
         if not sep:
             raise UsageError(f"--at takes name=value, not {item!r}")
         overrides[name.strip()] = value
-    return graph.with_values(overrides) if overrides else graph
+    graph = graph.with_values(overrides) if overrides else graph
+    if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
+        from .threads import choose_blas_threads
+
+        choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (threads.py)
+    return graph
 
 
 # ------------------------------------------------------------ options shared by several commands

@@ -14,9 +14,9 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .check import METHODS, _numeric, _reference
+from .check import METHODS, _reference
 from .hessian import labels
-from .numerical import Probe, Stencil, group_rows, steps_for, typical_size
+from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
 
@@ -227,9 +227,10 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
                 out_base[j],
                 s,
                 {g: c.reshape(len(points), count)[:, where] for g, c in crossed.items()},
+                max(1, len(how.gates)),
             )
 
-        numeric, gate = _numeric(probe, method, steps, stencil)
+        numeric, gate = numeric_derivative(how.gates, method, steps, stencil)
         judge.add(pairs, analytic[pairs], None, numeric, gate)
         leaf.elements += len(pairs)
     return leaf
