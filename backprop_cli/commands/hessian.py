@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import ExitCode
-from .options import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
+from .options import EXIT_CODES, Finite, graph_options, load_graph, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -24,8 +24,8 @@ from .options import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports
     help="H·v by the complex step on reverse mode (exact; needs analytic ops) or central differences of gradients.",
 )
 @click.option("--no-check", is_flag=True, help="Skip the check against differences of gradients.")
-@click.option("--rtol", type=FiniteFloat(0), help="Relative tolerance of the check (default 1e-6).")
-@click.option("--atol", type=FiniteFloat(0), help="Absolute tolerance of the check (default 0).")
+@click.option("--rtol", type=Finite(0), help="Relative tolerance of the check (default 1e-6).")
+@click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0).")
 @click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.hessian, version 1).")
 @click.option("-o", "--output", "out", metavar="FILE", help="A heat map of the Hessian: .svg or .png (matplotlib).")

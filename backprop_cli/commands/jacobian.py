@@ -8,7 +8,7 @@ import click
 
 from ..errors import ExitCode
 from ..verify.jacobian import MODES
-from .options import EXIT_CODES, FiniteFloat, graph_options, load_graph, reports_errors
+from .options import EXIT_CODES, Finite, graph_options, load_graph, reports_errors
 
 HEATMAPS = (".svg", ".png")
 
@@ -26,8 +26,8 @@ HEATMAPS = (".svg", ".png")
     help="Reverse mode (a pass per element of NODE) or forward mode (per element of LEAF); auto: fewer passes.",
 )
 @click.option("--no-check", is_flag=True, help="Skip the check against finite differences.")
-@click.option("--rtol", type=FiniteFloat(0), help="Relative tolerance of the check (default per dtype).")
-@click.option("--atol", type=FiniteFloat(0), help="Absolute tolerance of the check (default 0).")
+@click.option("--rtol", type=Finite(0), help="Relative tolerance of the check (default per dtype).")
+@click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0).")
 @click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.jacobian, version 1).")
 @click.option("-o", "--output", "out", metavar="FILE", help="A heat map of the matrix: .svg or .png (matplotlib).")
