@@ -55,9 +55,9 @@ def hessian(
         write_bytes(out, draw(result.matrix, names, names, title))
         click.echo(f"wrote {out}", err=True)
     if as_json:
-        import json
+        from ..outputs.json_output import emit_json
 
-        click.echo(json.dumps(hessian_json(result, loaded), indent=2))
+        emit_json(hessian_json(result, loaded))
     else:
         click.echo("\n".join(hessian_lines(result, full)))
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))

@@ -54,9 +54,9 @@ def jacobian(
         write_bytes(out, draw(result.matrix, rows, cols, title))
         click.echo(f"wrote {out}", err=True)
     if as_json:
-        import json
+        from ..outputs.json_output import emit_json
 
-        click.echo(json.dumps(jacobian_json(result, loaded), indent=2))
+        emit_json(jacobian_json(result, loaded))
     else:
         click.echo("\n".join(jacobian_lines(result, full)))
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))

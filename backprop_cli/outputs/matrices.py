@@ -11,7 +11,7 @@ from html import escape
 import numpy as np
 
 from ..errors import UsageError
-from ..numbers import number, to_json
+from ..numbers import number
 from ..verify.hessian import Hessian
 from ..verify.jacobian import Jacobian
 
@@ -146,7 +146,7 @@ def jacobian_json(result: Jacobian, graph) -> dict:
         "of": result.of,
         "wrt": result.wrt,
         "shape": list(result.shape),
-        "jacobian": to_json(result.array),
+        "jacobian": result.array,  # streamed as nested lists by emit_json
         "nonzeros": result.nonzeros,
         "mode": result.mode,
         "passes": result.passes,
@@ -164,8 +164,8 @@ def hessian_json(result: Hessian, graph) -> dict:
         "output": graph.output,
         "wrt": result.wrt,
         "shapes": [list(s) for s in result.shapes],
-        "hessian": to_json(result.matrix),
-        "eigenvalues": to_json(result.eigenvalues),
+        "hessian": result.matrix,
+        "eigenvalues": result.eigenvalues,
         "condition_number": cond,
         "method": result.method,
         "check": _check_json(result.check),
