@@ -136,7 +136,9 @@ def explain_steps(trace: Trace, full: bool = False) -> list[tuple[str | None, li
     if trace.grad_output is not None:  # a given upstream gradient v: every d below is of Σ v·output
         v = trace.grad_output
         given = number(v) if np.ndim(v) == 0 else f"v {fmt(np.shape(v))}"
-        lines[0] = f"upstream gradient at {out} (--grad-output) = {given}   (the gradients below are of Σ v·{out})"
+        steps[0][1][0] = (
+            f"upstream gradient at {out} (--grad-output) = {given}   (the gradients below are of Σ v·{out})"
+        )
     received: dict[str, list[np.ndarray]] = {}
     by_origin: dict[str, list[Row]] = {}
     for row in trace.rows:
