@@ -9,7 +9,7 @@ import pytest
 import backprop_cli
 from backprop_cli.training.loop import Run
 
-RACES = ("rosenbrock", "beale", "saddle")
+RACES = ("rosenbrock", "beale", "saddle", "zigzag")
 
 
 @pytest.mark.parametrize("name", RACES)
