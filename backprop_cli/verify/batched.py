@@ -30,11 +30,16 @@ AXIS_RULES = (shapes.reduction, shapes.along_axis)
 
 
 def downstream(graph: Graph, start: str) -> list[Node]:
-    """The gates on a path from start to the output, in topological order (start itself excluded)."""
+    """The gates on a path from start to the output, in topological order (start itself excluded). A path
+    through a gate that stops the gradient (stop_gradient) does not count: its output is held constant."""
     key = ("downstream", start)
     if key not in graph.cache:
         on_path = relevant(graph, {start})
-        graph.cache[key] = [n for n in graph.gates if n.name in on_path and n.name != start]
+        moved = {start}
+        for node in graph.gates:
+            if not node.operation.stops_gradient and any(isinstance(x, str) and x in moved for x in node.inputs):
+                moved.add(node.name)
+        graph.cache[key] = [n for n in graph.gates if n.name in on_path and n.name in moved and n.name != start]
     return graph.cache[key]
 
 
@@ -209,7 +214,7 @@ def run(
                 out = call(
                     node, node.operation.forward, args, [isinstance(x, str) and x in moved for x in node.inputs], size
                 )
-                if kinks is not None and node.operation.branch is not None:
+                if kinks is not None and node.operation.kinks is not None:
                     changed = _branch_changed(node, args, xs, moved, size)
                     if together:
                         changed = expand(
@@ -233,7 +238,7 @@ def _tangent(node: Node, moved: dict[str, np.ndarray], xs: list[np.ndarray], out
 
 def _branch_changed(node: Node, args: list, xs: list, moved: dict, size: int) -> np.ndarray:
     """(size, ...) True where the perturbed operands put an element on another piece of the gate."""
-    branch = node.operation.branch
+    branch = node.operation.kinks.piece
     here = np.asarray(branch(*(np.real(x) for x in xs), **node.attrs))
     batched = [isinstance(x, str) and x in moved for x in node.inputs]
     there = call(node, branch, [np.real(a) for a in args], batched, size)

@@ -145,6 +145,8 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
         elif all(g.operation.vjp[i] is None for g, i in slots):
             report.skipped[name] = "not differentiable (labels)"
+        elif graph.output not in {n.name for n in downstream(graph, name)}:
+            report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
         else:
             chosen.append(name)
     if wrt and not chosen:
