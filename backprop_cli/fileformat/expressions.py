@@ -4,7 +4,9 @@ Grammar, loosest binding first (as in Python):
     expr   := term (('+' | '-') term)*
     term   := unary (('*' | '/' | '@') unary)*
     unary  := '-' unary | power
-    power  := atom ('**' unary)?
+    power  := postfix ('**' unary)?
+    postfix:= atom ('[' item (',' item)* ']')*      NumPy's basic indexing: the op `index`
+    item   := WHOLE | [WHOLE] ':' [WHOLE] [':' [WHOLE]]      WHOLE := ['-'] digits
     atom   := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
     args   := [arg (',' arg)*]   arg := expr | NAME '=' value
     value  := ['-'] NUMBER | true | false | none | '[' [value (',' value)*] ']'
@@ -44,12 +46,13 @@ class Call:
 Expr = Num | Name | Call
 
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
+SUBSCRIPT = "index"  # x[0, 1:3] is index(x, at=[0, [1, 3, none]]): per axis a whole number or [start, stop, step]
 
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<name>[^\W\d]\w*)
-    | (?P<op>\*\*|[-+*/@(),=\[\]])
+    | (?P<op>\*\*|[-+*/@(),=\[\]:])
     | (?P<bad>\S)
     )""",
     re.VERBOSE,
@@ -69,8 +72,6 @@ def _explain_bad(ch: str) -> str:
         return "strings are not allowed in expressions"
     if ch == ".":
         return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
-    if ch in ":":
-        return "':' is not part of the expression language (no lambdas, no slices)"
     return f"unexpected character {ch!r}"
 
 
@@ -164,6 +165,8 @@ class _Parser:
 
     def power(self) -> Expr:
         base = self.atom()
+        while self.peek()[1] == "[" and self.peek()[0] == "op":
+            base = self.subscript(base)
         if self.peek()[1] == "**":
             _, _, at = self.take()
             self.nest(at)
@@ -187,6 +190,51 @@ class _Parser:
             self.depth -= 1
             return inner
         raise ExpressionSyntaxError(f"expected a number, a name or '(' but found {value or 'the end'!r}", at)
+
+    def subscript(self, base: Expr) -> Call:
+        """base[i, j:k:s]: fixed whole numbers only (the index is checked against the shape at load time)."""
+        _, _, at = self.take()
+        items: list[object] = []
+        while True:
+            items.append(self.subscript_item())
+            if self.peek()[1] != ",":
+                break
+            self.take()
+        self.expect("]")
+        return Call(SUBSCRIPT, (base,), (("at", items),), at)
+
+    def subscript_item(self) -> object:
+        parts: list[int | None] = [self.whole()]
+        while self.peek()[1] == ":" and len(parts) < 3:
+            self.take()
+            parts.append(self.whole())
+        if len(parts) == 1:
+            if parts[0] is None:
+                kind, value, at = self.peek()
+                raise ExpressionSyntaxError(
+                    f"expected an index (a whole number like 0 or -1, or a slice like 1:3) but found {value or 'the end'!r}",
+                    at,
+                )
+            return parts[0]
+        return (parts + [None])[:3]
+
+    def whole(self) -> int | None:
+        """A whole number, possibly negative, or None where the slice leaves it out."""
+        kind, value, at = self.peek()
+        sign = 1
+        if value == "-" and kind == "op":
+            self.take()
+            kind, value, at = self.peek()
+            sign = -1
+        elif kind != "num":
+            return None
+        number = _number(value) if kind == "num" else None
+        if not isinstance(number, int):
+            raise ExpressionSyntaxError(
+                f"an index must be a whole number written out (like 0, 2 or -1), not {value or 'nothing'!r}", at
+            )
+        self.take()
+        return sign * number
 
     def call(self, func: str, at: int) -> Call:
         self.expect("(")
@@ -247,7 +295,7 @@ def parse_expression(text: str) -> Expr:
 
 def render(tree: Expr, names: dict[int, str] | None = None) -> str:
     """Expression text of a tree (for the `expr` column); iterative so deep trees print too."""
-    precedence = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
+    precedence = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4, SUBSCRIPT: 5}
     symbol = {v: k for k, v in BINARY.items()}
     out: list[str] = []
     stack: list[object] = [(tree, 0)]
@@ -261,6 +309,9 @@ def render(tree: Expr, names: dict[int, str] | None = None) -> str:
             out.append(f"{node.value:g}" if node.value >= 0 or outer == 0 else f"({node.value:g})")
         elif isinstance(node, Name):
             out.append(node.id)
+        elif _is_subscript(node):
+            parts = [(node.args[0], precedence[SUBSCRIPT]), f"[{subscript_text(node.kwargs[0][1])}]"]
+            stack.extend(reversed(parts))
         elif node.func in precedence and (node.func == "neg" or (len(node.args) == 2 and not node.kwargs)):
             mine = precedence[node.func]
             parts: list[object] = []
@@ -290,3 +341,21 @@ def value_text(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _is_subscript(call: Call) -> bool:
+    return call.func == SUBSCRIPT and len(call.args) == 1 and [k for k, _ in call.kwargs] == ["at"]
+
+
+def subscript_text(at: object) -> str:
+    """The `at` of an index as written between brackets: 0, -1, 1:3, ::2."""
+    if not isinstance(at, list):
+        return value_text(at)
+
+    def item(v: object) -> str:
+        if isinstance(v, list) and len(v) == 3:
+            start, stop, step = ("" if p is None else value_text(p) for p in v)
+            return f"{start}:{stop}" + (f":{step}" if step else "")
+        return value_text(v)
+
+    return ", ".join(item(v) for v in at)

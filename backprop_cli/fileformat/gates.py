@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..errors import GraphFileError, Position, suggest
 from ..graph import Const, Node
 from ..ops import Op
-from .expressions import BINARY, Call, Name, Num, value_text
+from .expressions import BINARY, SUBSCRIPT, Call, Name, Num, subscript_text, value_text
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
@@ -138,6 +138,8 @@ def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], 
         return operands[0]
     if func == "neg":
         return f"-{operands[0]}"
+    if func == SUBSCRIPT and len(operands) == 1 and [k for k, _ in kwargs] == ["at"]:
+        return f"{operands[0]}[{subscript_text(kwargs[0][1])}]"
     symbol = SYMBOLS.get(func)
     if symbol and len(operands) == 2 and not kwargs:
         return f"{operands[0]} {symbol} {operands[1]}"

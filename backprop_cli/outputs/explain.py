@@ -21,9 +21,10 @@ from .trace import Row, Trace
 ROLE_NOTE = {
     GateKind.DISTRIBUTOR: "{op} distributes: the gradient passes unchanged",
     GateKind.SWITCHER: "{op} switches: the local gradient is the other input's value",
-    GateKind.ROUTER: "{op} routes: only the winning input gets the gradient",
+    GateKind.ROUTER: "{op} routes: only what won (or was picked) gets the gradient, 0 goes to the rest",
     GateKind.KILLER: "{op} kills the gradient where its input is ≤ 0",
     GateKind.SQUASHER: "{op} squashes: its slope shrinks the gradient",
+    GateKind.STOPPER: "{op} stops the gradient: its input is treated as a constant and gets 0",
 }
 
 
@@ -55,8 +56,8 @@ def _tensor_step(trace: Trace, row: Row, i: int) -> str:
         body = f"{d_node} · {b}ᵀ {fmt(shape_of[b][::-1])}" if i == 0 else f"{a}ᵀ {fmt(shape_of[a][::-1])} · {d_node}"
     else:
         body = f"{d_node} ⊙ [{edge.local_text}]"
-        if shape_of[edge.operand] != row.value.shape:
-            body += f", summed back to {target}"
+        if shape_of[edge.operand] != row.value.shape:  # a router picked elements; elsewhere it was broadcast
+            body += f", {'scattered into' if node.operation.gate is GateKind.ROUTER else 'summed back to'} {target}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
     return f"d{out}/d{edge.operand} {fork} {body} → {target}"
 
