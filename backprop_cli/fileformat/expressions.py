@@ -80,6 +80,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
     tokens = []
     pos = 0
+    brackets = 0  # depth of [ ]: a ':' is a slice only inside them
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:  # only trailing white space is left
@@ -89,6 +90,13 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         start = m.start(kind)
         if kind == "bad":
             raise ExpressionSyntaxError(_explain_bad(value), start)
+        brackets += {"[": 1, "]": -1}.get(value, 0) if kind == "op" else 0
+        if value == ":" and brackets <= 0:
+            raise ExpressionSyntaxError(
+                "':' is not part of the expression language outside an index (no lambdas; a slice goes in "
+                "brackets, as in v[1:3])",
+                start,
+            )
         if (
             kind == "name"
             and m.end() < len(text)
@@ -208,6 +216,8 @@ class _Parser:
         while self.peek()[1] == ":" and len(parts) < 3:
             self.take()
             parts.append(self.whole())
+        if self.peek()[1] == ":":
+            raise ExpressionSyntaxError("a slice has at most three parts, start:stop:step", self.peek()[2])
         if len(parts) == 1:
             if parts[0] is None:
                 kind, value, at = self.peek()
