@@ -3,10 +3,11 @@
 A graph is built top-down. Asked for a tensor of some shape, the strategy picks an op that can produce
 that shape and asks for operands of the shapes the op needs (matmul's inner size, conv2d's image,
 filters and bias, a reduction's extra axes, a transpose's permutation, a reshape's other factoring,
-two shapes that broadcast), so every graph type-checks by construction. Arguments with a restricted
-domain are drawn inside it: log, sqrt, a power's base and a divisor get positive subtrees (exp,
-softplus, softmax, positive leaves, ...), losses get labels, ±1 or 0/1 targets. `reckless=True`
-drops the positive domains, for the tests of evaluation errors.
+two shapes that broadcast, an index's larger operand), so every graph type-checks by construction.
+Arguments are drawn inside the domain the op table declares for them (Op.domain): log, sqrt, a
+power's base and a divisor get positive subtrees (exp, softplus, softmax, positive leaves, ...),
+arcsin and arctanh subtrees scaled into (-1, 1), arccosh subtrees shifted above 1; losses get
+labels, ±1 or 0/1 targets. `reckless=True` drops the domains, for the tests of evaluation errors.
 
 Each graph has one to three named nodes n1, n2, ... (a later one may read an earlier one, and a leaf
 may be read twice: forks) and the scalar output f = Σ sum(n_i · g_i), each g_i a random input of
@@ -29,8 +30,10 @@ import numpy as np
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 
-from backprop_cli.engines.evaluate import operands
-from backprop_cli.ops import OPS, shapes
+from backprop_cli.engines.evaluate import all_finite, operands
+from backprop_cli.errors import EvaluationError
+from backprop_cli.fileformat.expressions import subscript_text
+from backprop_cli.ops import OPS
 
 Shape = tuple[int, ...]
 MAX_DEPTH = 4  # a leaf is certain at this depth; below the root, the chance of one grows by 20% a level
@@ -101,6 +104,8 @@ class Tree:
             return f"({self.args[0].text()} {SYMBOL[self.op]} {self.args[1].text()})"
         if self.op == "neg":
             return f"(-{self.args[0].text()})"
+        if self.op == "index":  # NumPy's brackets: x[1, 0:3:2]
+            return f"{self.args[0].text()}[{subscript_text(dict(self.attrs)['at'])}]"
         words = [a.text() for a in self.args] + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
         return f"{self.op}({', '.join(words)})"
 
@@ -145,17 +150,25 @@ def number(value: float) -> Tree:
 # ---------------------------------------------------------------- which op can produce which shape
 
 UNARY = ["sigmoid", "tanh", "softplus", "relu", "leaky_relu", "elu", "identity", "neg", "exp", "log", "sqrt"]
-UNARY += ["abs", "sin", "cos"]
+UNARY += ["abs", "sin", "cos", "sign", "square", "stop_gradient"]
+FUNCTIONS = ["tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh"]
+FUNCTIONS += ["log1p", "expm1", "log2", "log10", "exp2"]
 BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "prelu"]
 REDUCE = ["sum", "mean", "max", "min"]
 NORMALIZE = ["softmax", "log_softmax"]
 LOSSES = ["mse", "cross_entropy", "multiclass_hinge", "hinge", "log_loss"]
 IMAGE = ["conv2d", "max_pool2d"]
-FAMILIES = [UNARY, BINARY, REDUCE, NORMALIZE, ["transpose", "reshape"], ["matmul"], LOSSES, IMAGE]
-RESTRICTED = ["log", "sqrt", "div", "pow"]  # ops with arguments in a positive domain
+ARRANGE = ["transpose", "reshape", "index", "concat", "stack"]
+FAMILIES = [UNARY, FUNCTIONS, BINARY, REDUCE, NORMALIZE, ARRANGE, ["matmul", "clip"], LOSSES, IMAGE]
+# ops with an argument in a domain narrower than the reals (the op table's Op.domain)
+RESTRICTED = [name for name, op in OPS.items() if set(op.domain) - {"real", "labels", "sign", "binary"}]
+DRAWN = {"nonzero": "positive", "above_minus_one": "positive"}  # a domain drawn from inside a narrower one
 # ops whose output is positive when their arguments are drawn from the domains below
 POSITIVE = ["exp", "softplus", "sigmoid", "sqrt", "identity", "add", "mul", "div", "pow", "maximum", "softmax"]
-POSITIVE += REDUCE + ["transpose", "reshape", "max_pool2d"]
+POSITIVE += REDUCE + ["transpose", "reshape", "max_pool2d", "cosh", "exp2", "stop_gradient"]
+POSITIVE += ["index", "concat", "stack"]
+PASSES_DOMAIN = ["identity", "stop_gradient"]  # a positive result needs a positive operand
+PASSES_POSITIVE = {"add": (0, 1), "mul": (0, 1), "div": (0,), "maximum": (0,)}  # likewise, per operand
 
 
 def _possible(op: str, shape: Shape) -> bool:
@@ -163,7 +176,7 @@ def _possible(op: str, shape: Shape) -> bool:
         return shape == ()
     if op in IMAGE:
         return len(shape) in (3, 4)
-    if op in NORMALIZE or op == "transpose":
+    if op in NORMALIZE or op in ("transpose", "concat", "stack"):
         return len(shape) >= 1
     if op in REDUCE:
         return len(shape) < 4 or 1 in shape
@@ -194,6 +207,10 @@ class _Builder:
     def values(self, shape: Shape, domain: str, classes: int = 0) -> np.ndarray:
         if domain == "positive":
             return np.asarray(self.rng.uniform(0.3, 2.5, shape))
+        if domain == "unit":
+            return np.asarray(self.rng.uniform(-0.9, 0.9, shape))
+        if domain == "above_one":
+            return np.asarray(self.rng.uniform(1.2, 3.0, shape))
         if domain == "labels":
             return np.asarray(self.rng.integers(0, classes, shape))
         if domain == "sign":
@@ -204,7 +221,9 @@ class _Builder:
 
     def leaf(self, shape: Shape, domain: str = "real", kind: str = "param", classes: int = 0) -> Tree:
         """A new leaf, or now and then one already read elsewhere with the same shape and domain (a fork)."""
-        prefix = {"real": "x", "positive": "v", "labels": f"k{classes}_", "sign": "s", "binary": "b"}[domain]
+        prefix = {"real": "x", "positive": "v", "labels": f"k{classes}_", "sign": "s", "binary": "b", "unit": "u"}.get(
+            domain, "a"
+        )
         prefix = "g" if kind == "input" and domain == "real" else prefix  # g: the cotangents of the output
         same = [n for n, leaf in self.leaves.items() if leaf.value.shape == shape and n.rstrip("0123456789") == prefix]
         if same and self.chance(3):
@@ -223,7 +242,13 @@ class _Builder:
 
     def tensor(self, shape: Shape, depth: int = 0, domain: str = "real") -> Tree:
         """A tree whose value has this shape (and is positive for domain "positive")."""
-        domain = "real" if self.reckless else domain
+        domain = "real" if self.reckless else DRAWN.get(domain, domain)
+        if domain in ("unit", "above_one"):  # a leaf in the domain, or a real subtree squashed or shifted into it
+            if depth >= MAX_DEPTH or self.chance(2):
+                return self.operand_leaf(shape, domain)
+            if domain == "unit":
+                return Tree("mul", (Tree("tanh", (self.tensor(shape, depth + 1),), shape), number(0.9)), shape)
+            return Tree("add", (self.tensor(shape, depth + 1, "positive"), number(1.5)), shape)
         allowed = POSITIVE if domain == "positive" else RULES
         if depth >= MAX_DEPTH or (depth and self.draw(st.integers(0, 9)) < 2 * depth):
             return self.operand_leaf(shape, domain)
@@ -285,7 +310,8 @@ class _Builder:
 
 
 def _unary(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    inner = "positive" if op in ("log", "sqrt") or (op == "identity" and domain == "positive") else "real"
+    inner = OPS[op].domain_of(0)
+    inner = domain if op in PASSES_DOMAIN else inner
     attrs = []
     if op == "leaky_relu" and not b.chance(3):
         attrs = [("alpha", b.pick([0.1, 0.3, 0.01]))]
@@ -300,9 +326,10 @@ def _binary(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree
         sa, sb, attrs = shape, (shape[1],) + (1,) * (len(shape) - 2), []
     if op == "pow" and domain == "real" and b.chance(3):  # a whole power of any base
         return Tree(op, (b.tensor(shape, depth), number(b.pick([2.0, 3.0]))), shape)
-    # a sum, product, quotient or max of positive operands is positive
-    first = {"pow": "positive", "div": domain, "add": domain, "mul": domain, "maximum": domain}.get(op, "real")
-    second = {"div": "positive", "add": domain, "mul": domain}.get(op, "real")
+    first, second = (
+        domain if OPS[op].domain_of(i) == "real" and i in PASSES_POSITIVE.get(op, ()) else OPS[op].domain_of(i)
+        for i in (0, 1)
+    )
     x = b.operand(sa, depth, first)
     y = b.operand(sb, depth, second, numbers=x.op != "num")
     return Tree(op, (x, y), shape, attrs=tuple(attrs))
@@ -442,10 +469,60 @@ def _max_pool2d(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> 
     return Tree(op, (b.tensor(x, depth, domain),), shape, attrs=tuple(attrs))
 
 
-RULES = {op: _unary for op in UNARY} | {op: _binary for op in BINARY} | {op: _reduction for op in REDUCE}
+def _clip(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
+    """clip(x, lo, hi): bounds written as numbers (lo < hi), or tensors that broadcast against x (either order)."""
+    x = b.tensor(shape, depth)
+    if b.chance(3):
+        bounds = [shape[b.draw(st.integers(0, len(shape))) :] for _ in range(2)]
+        return Tree(op, (x, b.tensor(bounds[0], depth), b.tensor(bounds[1], depth)), shape)
+    return Tree(op, (x, number(b.pick([-1.0, -0.25, 0.5])), number(b.pick([1.5, 2.0, 3.0]))), shape)
+
+
+def _index(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
+    """x[...] of a larger x: a slice per axis of the result (start, stop, step, negative starts), whole
+    numbers (negative ones too) for the axes it drops; trailing full slices sometimes left out."""
+    items: list[tuple[object, int]] = []  # (what is written, the operand's size along that axis)
+    for n in shape:
+        step, start = b.pick([1, 1, 2]), b.pick([0, 0, 1])
+        if b.chance(3):
+            extra = b.draw(st.integers(0, step - 1))
+            size = start + (n - 1) * step + 1 + extra
+            stop = None
+        else:
+            stop = start + (n - 1) * step + 1
+            size = stop + b.pick([0, 1])
+        written = [start - size if start and b.chance(2) else (start or None), stop, step if step > 1 else None]
+        items.append((written, size))
+    for _ in range(b.draw(st.integers(0 if shape else 1, min(2, 4 - len(shape))))):
+        size = b.dim()
+        items.insert(b.draw(st.integers(0, len(items))), (b.draw(st.integers(-size, size - 1)), size))
+    x = tuple(size for _, size in items)
+    written = [w for w, _ in items]
+    while len(written) > 1 and written[-1] == [None, None, None] and b.chance(2):
+        written.pop()  # NumPy: the axes not named are taken whole
+    if math.prod(x) > MAX_ELEMENTS or len(x) > 4:
+        return None
+    return Tree(op, (b.tensor(x, depth, domain),), shape, attrs=(("at", written),))
+
+
+def _join(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
+    """concat: the axis split into 1 to 3 parts; stack: one operand per element along the new axis."""
+    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    a = axis % len(shape)
+    if op == "stack":
+        parts = [shape[:a] + shape[a + 1 :]] * shape[a]
+    else:
+        cuts = sorted(set(b.draw(st.lists(st.integers(1, shape[a] - 1), max_size=2)))) if shape[a] > 1 else []
+        bounds = [0, *cuts, shape[a]]
+        parts = [(*shape[:a], hi - lo, *shape[a + 1 :]) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    attrs = [] if axis == 0 and b.chance(2) else [("axis", axis)]
+    return Tree(op, tuple(b.tensor(p, depth, domain) for p in parts), shape, attrs=tuple(attrs))
+
+
+RULES = {op: _unary for op in UNARY + FUNCTIONS} | {op: _binary for op in BINARY} | {op: _reduction for op in REDUCE}
 RULES |= {op: _normalize for op in NORMALIZE} | {op: _loss for op in LOSSES}
 RULES |= {"matmul": _matmul, "transpose": _transpose, "reshape": _reshape, "conv2d": _conv2d}
-RULES |= {"max_pool2d": _max_pool2d}
+RULES |= {"max_pool2d": _max_pool2d, "clip": _clip, "index": _index, "concat": _join, "stack": _join}
 
 
 def _yaml_value(value: np.ndarray) -> str:
@@ -474,27 +551,31 @@ def graphs(draw, reckless: bool = False) -> Generated:
     return Generated(text, dict(b.leaves), trees)
 
 
-# ---------------------------------------------------------------- kinks
-
-
-def _tie_gap(x: np.ndarray, op: str, axis: object = None, keepdims: bool = False) -> np.ndarray:
-    """max/min over axes: the gap between the winner and the runner-up (0 at a tie, where the gradient splits)."""
-    axes = shapes.axes_of(axis, np.ndim(x))
-    lined = np.moveaxis(x, axes, tuple(range(-len(axes), 0))) if axes else x[..., None]
-    lined = np.sort(lined.reshape(*lined.shape[: lined.ndim - max(len(axes), 1)], -1), axis=-1)
-    if lined.shape[-1] < 2:
-        return np.full(lined.shape[:-1], np.inf)
-    return lined[..., -1] - lined[..., -2] if op == "max" else lined[..., 1] - lined[..., 0]
+# ---------------------------------------------------------------- kinks and stopped gradients
 
 
 def kink_distance(graph, values: dict[str, np.ndarray]) -> float:
-    """How close any gate is to a kink: each op's own `kink` distance, and ties of the max/min reductions."""
+    """How close any gate is to a kink: the smallest of the ops' own distances (Op.kinks)."""
     nearest = np.inf
     for node in graph.gates:
-        op = node.operation
-        if op.kink is None and node.op not in ("max", "min"):
-            continue
-        xs = operands(node, values, graph.dtype)
-        gaps = op.kink(*xs, **node.attrs) if op.kink is not None else _tie_gap(xs[0], node.op, **node.attrs)
-        nearest = min(nearest, float(np.min(gaps, initial=np.inf)))
+        kinks = node.operation.kinks
+        if kinks is not None:
+            gaps = kinks.distance(*operands(node, values, graph.dtype), **node.attrs)
+            nearest = min(nearest, float(np.min(gaps, initial=np.inf)))
     return nearest
+
+
+def evaluate_holding(graph, leaf_values: dict[str, np.ndarray], base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The values at moved leaves with every gate that stops the gradient held at its base value: the function
+    whose derivative reverse mode computes (a finite difference through stop_gradient would see the change)."""
+    values = dict(leaf_values)
+    with np.errstate(all="ignore"):
+        for node in graph.gates:
+            op = node.operation
+            out = (
+                base[node.name] if op.stops_gradient else op.forward(*operands(node, values, graph.dtype), **node.attrs)
+            )
+            if not all_finite(np.asarray(out)):
+                raise EvaluationError(f"{node.name} is not finite")
+            values[node.name] = np.asarray(out)
+    return values
