@@ -28,7 +28,7 @@ class GateKind(Enum):
     WIRE = ("wire", "passes the gradient through, only rearranged")
     DISTRIBUTOR = ("distributor", "hands the upstream gradient unchanged to every input")
     SWITCHER = ("switcher", "multiplies the upstream gradient by the other input's value")
-    ROUTER = ("router", "sends the whole gradient to the input that won, zero to the others")
+    ROUTER = ("router", "sends the whole gradient to the input (or the elements) that won or were picked, 0 elsewhere")
     KILLER = ("killer", "passes the gradient where its input is positive, kills it elsewhere")
     SQUASHER = ("squashing", "scales the gradient by a slope that vanishes when saturated")
     SCALER = ("scaler", "scales the gradient by the local derivative")
