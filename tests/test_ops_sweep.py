@@ -96,16 +96,21 @@ def sample(op, shape_list, attrs, rng):
     raise AssertionError(f"could not sample {op.name} away from its kinks")
 
 
-@pytest.mark.parametrize("name, case", cases())
-def test_rules_match_central_differences(name, case):
-    op = OPS[name]
-    assert case is not None, f"op {name}: no sweep cases for its shape rule; add them to CASES"
+def operands(op, case, purpose: str) -> tuple[list[np.ndarray], dict, np.random.Generator]:
+    """A case's operands (sampled in their domains, away from kinks), its keywords and the rng that drew them."""
     *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
     attrs = {**op.attrs, **attrs}
     if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
         attrs["broadcast"] = True
-    rng = np.random.default_rng(zlib.crc32(f"{name}{case}".encode()))
-    xs = sample(op, shape_list, attrs, rng)
+    rng = np.random.default_rng(zlib.crc32(f"{purpose}{op.name}{case}".encode()))
+    return sample(op, shape_list, attrs, rng), attrs, rng
+
+
+@pytest.mark.parametrize("name, case", cases())
+def test_rules_match_central_differences(name, case):
+    op = OPS[name]
+    assert case is not None, f"op {name}: no sweep cases for its shape rule; add them to CASES"
+    xs, attrs, rng = operands(op, case, "")
     out_shape = op.shape(*[np.shape(x) for x in xs], **attrs)
     out = np.asarray(op.forward(*xs, **attrs))
     assert out.shape == tuple(out_shape), f"{name}: shape rule says {out_shape}, forward gave {out.shape}"
@@ -150,12 +155,7 @@ def test_declared_independent_slices_hold(name, case):
     from backprop_cli.verify.batched import independent
 
     op = OPS[name]
-    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
-    attrs = {**op.attrs, **attrs}
-    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
-        attrs["broadcast"] = True
-    rng = np.random.default_rng(zlib.crc32(f"slices{name}{case}".encode()))
-    xs = sample(op, shape_list, attrs, rng)
+    xs, attrs, rng = operands(op, case, "slices")
     out_shape = tuple(op.shape(*[np.shape(x) for x in xs], **attrs))
     leaves = {f"a{i}": Node(f"a{i}", "input", np.shape(x)) for i, x in enumerate(xs)}
     gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, impl=op)
@@ -187,12 +187,7 @@ def test_a_move_shorter_than_the_kink_distance_stays_on_its_piece(name, case):
     """Kinks.piece and Kinks.distance describe the same kinks: moving every operand by less than half the
     distance to the nearest kink keeps every element on its piece."""
     op = OPS[name]
-    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
-    attrs = {**op.attrs, **attrs}
-    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
-        attrs["broadcast"] = True
-    rng = np.random.default_rng(zlib.crc32(f"pieces{name}{case}".encode()))
-    xs = sample(op, shape_list, attrs, rng)
+    xs, attrs, rng = operands(op, case, "pieces")
     here = op.kinks.piece(*xs, **attrs)
     reach = float(np.min(op.kinks.distance(*xs, **attrs), initial=np.inf))
     for _ in range(5):
