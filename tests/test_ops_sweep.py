@@ -196,3 +196,29 @@ def test_a_move_shorter_than_the_kink_distance_stays_on_its_piece(name, case):
             for i, x in enumerate(xs)
         ]
         np.testing.assert_array_equal(op.kinks.piece(*moved, **attrs), here, err_msg=f"{name}: piece changed")
+
+
+@pytest.mark.parametrize("name, case", [c for c in cases() if OPS[c.values[0]].analytic])
+def test_an_op_without_kinks_takes_the_complex_step(name, case):
+    """Op.kinks = None claims the op is holomorphic, so gradcheck's complex step works through it:
+    Im Σ u·f(x + i·h·v) / h equals the reverse rule, which takes complex operands too."""
+    op = OPS[name]
+    xs, attrs, rng = operands(op, case, "complex")
+    out = np.asarray(op.forward(*xs, **attrs))
+    u = rng.standard_normal(out.shape)
+    h = 1e-20
+    for i in range(len(xs)):
+        if op.vjp[i] is None:
+            continue
+        v = rng.standard_normal(np.shape(xs[i]))
+        moved = [x + 1j * h * v if j == i else x for j, x in enumerate(xs)]
+        step = float(np.sum(u * np.imag(op.forward(*moved, **attrs)))) / h
+        if op.stops_gradient:  # a constant: the complex step does not pass either
+            assert step == 0
+            continue
+        complex_out = np.asarray(op.forward(*moved, **attrs))
+        g = unbroadcast(op.vjp[i](u + 0j, complex_out, *moved, **attrs), np.shape(xs[i]))
+        reverse = float(np.sum(np.real(g) * v))
+        assert abs(reverse - step) <= 1e-9 * max(1.0, abs(step)), (
+            f"{name} arg {i}: VJP {reverse} vs complex step {step}"
+        )
