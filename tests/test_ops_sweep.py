@@ -201,7 +201,7 @@ def test_a_move_shorter_than_the_kink_distance_stays_on_its_piece(name, case):
 @pytest.mark.parametrize("name, case", [c for c in cases() if OPS[c.values[0]].analytic])
 def test_an_op_without_kinks_takes_the_complex_step(name, case):
     """Op.kinks = None claims the op is holomorphic, so gradcheck's complex step works through it:
-    Im Σ u·f(x + i·h·v) / h equals the reverse rule, which takes complex operands too."""
+    Im Σ u·f(x + i·h·v) / h equals the reverse and forward rules, which take complex operands too."""
     op = OPS[name]
     xs, attrs, rng = operands(op, case, "complex")
     out = np.asarray(op.forward(*xs, **attrs))
@@ -219,6 +219,7 @@ def test_an_op_without_kinks_takes_the_complex_step(name, case):
         complex_out = np.asarray(op.forward(*moved, **attrs))
         g = unbroadcast(op.vjp[i](u + 0j, complex_out, *moved, **attrs), np.shape(xs[i]))
         reverse = float(np.sum(np.real(g) * v))
-        assert abs(reverse - step) <= 1e-9 * max(1.0, abs(step)), (
-            f"{name} arg {i}: VJP {reverse} vs complex step {step}"
-        )
+        tangent = np.broadcast_to(op.jvp[i](v + 0j, complex_out, *moved, **attrs), out.shape)
+        forward = float(np.sum(u * np.real(tangent)))
+        for rule, got in (("VJP", reverse), ("JVP", forward)):
+            assert abs(got - step) <= 1e-9 * max(1.0, abs(step)), f"{name} arg {i}: {rule} {got} vs complex step {step}"
