@@ -8,7 +8,8 @@ the engines call only the rules of the arguments that need a derivative.
     jvp[i](t, out, *xs, **attrs) -> dout along t  (t = tangent of x_i)
 
 Elementwise ops that are linear in the incoming gradient declare their local derivative once
-(`elementwise`): the reverse rule is g · d, the forward rule t · d.
+(`elementwise`): the reverse rule is g · d, the forward rule t · d. Piecewise ops declare where they
+bend (`Kinks`); an op without kinks is smooth and holomorphic (the complex step works through it).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Op:
     shape: ShapeRule  # (shapes, **attrs) -> output shape; raises ShapeError
     local: tuple[str, ...] = ()  # local derivative per argument, in words ({0}, {1}: argument names)
     attrs: dict[str, object] = field(default_factory=dict)  # accepted keyword arguments and defaults
-    min_args: int | None = None  # for ops with optional trailing arguments (conv2d's bias)
+    min_args: int | None = None  # fewer operands allowed: optional trailing ones (conv2d's bias), variadic ops
     fault: str = "produced a non-finite value"  # what a NaN/inf from this op usually means
     kinks: Kinks | None = None  # None: smooth, and holomorphic in its inputs (the complex step works through it)
     independent: Callable[..., tuple[dict[int, int], ...]] | None = None  # (*shapes, **attrs) -> per argument
