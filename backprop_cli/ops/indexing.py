@@ -53,24 +53,21 @@ def _concat_vjp(i: int):
     return rule
 
 
-def _concat_jvp(i: int):
-    def rule(t: np.ndarray, out: np.ndarray, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
-        t = np.broadcast_to(t, np.shape(xs[i]))
-        return np.concatenate([t if j == i else np.zeros(np.shape(x), t.dtype) for j, x in enumerate(xs)], axis)
-
-    return rule
-
-
 def _stack_vjp(i: int):
     return lambda g, out, *xs, axis=0: np.take(g, i, axis=axis)
 
 
-def _stack_jvp(i: int):
-    def rule(t: np.ndarray, out: np.ndarray, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
-        t = np.broadcast_to(t, np.shape(xs[i]))
-        return np.stack([t if j == i else np.zeros(np.shape(x), t.dtype) for j, x in enumerate(xs)], axis)
+def _tangent_in_slot(join):
+    """Forward rules of a join: operand i's tangent in its place, zeros in the others' (join: concatenate, stack)."""
 
-    return rule
+    def rule_for(i: int):
+        def rule(t: np.ndarray, out: np.ndarray, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
+            t = np.broadcast_to(t, np.shape(xs[i]))
+            return join([t if j == i else np.zeros(np.shape(x), t.dtype) for j, x in enumerate(xs)], axis)
+
+        return rule
+
+    return rule_for
 
 
 register(
@@ -80,7 +77,7 @@ register(
         "a, b, … joined along an axis",
         forward=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
         vjp=variadic(_concat_vjp),
-        jvp=variadic(_concat_jvp),
+        jvp=variadic(_tangent_in_slot(np.concatenate)),
         shape=shapes.concat,
         local=variadic(lambda i: f"{{{i}}}'s part of the result"),
         attrs={"axis": 0},
@@ -95,7 +92,7 @@ register(
         "a, b, … stacked along a new axis",
         forward=lambda *xs, axis=0: np.stack(xs, axis=axis),
         vjp=variadic(_stack_vjp),
-        jvp=variadic(_stack_jvp),
+        jvp=variadic(_tangent_in_slot(np.stack)),
         shape=shapes.stack,
         local=variadic(lambda i: f"slice {i} of the result"),
         attrs={"axis": 0},
