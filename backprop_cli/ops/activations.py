@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .elementwise import AT_ZERO
 from .table import GateKind, Kinks, elementwise
 
 
@@ -19,16 +20,6 @@ def softplus(x: np.ndarray) -> np.ndarray:
         return np.log1p(np.exp(x))
     return np.logaddexp(0.0, x)
 
-
-def _positive(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
-    return x > 0
-
-
-def _distance_to_zero(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
-    return np.abs(x)
-
-
-AT_ZERO = Kinks(piece=_positive, distance=_distance_to_zero)  # relu and its kin bend at x = 0
 
 elementwise(
     "sigmoid",

@@ -238,7 +238,18 @@ elementwise(
     domain=("unit",),
 )
 
-# ---------------------------------------------------------------- kinks: abs, sign
+# ---------------------------------------------------------------- kinks at 0: abs, sign (and relu's kin)
+
+
+def _positive(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
+    return x > 0
+
+
+def _distance_to_zero(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
+    return np.abs(x)
+
+
+AT_ZERO = Kinks(piece=_positive, distance=_distance_to_zero)  # the first operand bends at 0
 
 elementwise(
     "abs",
@@ -247,7 +258,7 @@ elementwise(
     np.abs,
     (lambda out, x: np.sign(x),),
     ("sign({0})",),
-    kinks=Kinks(piece=lambda x: np.sign(x), distance=lambda x: np.abs(x)),
+    kinks=AT_ZERO,
 )
 elementwise(
     "sign",
@@ -256,7 +267,7 @@ elementwise(
     np.sign,
     (lambda out, x: np.zeros_like(x),),
     ("0 (a step at 0)",),
-    kinks=Kinks(piece=lambda x: np.sign(x), distance=lambda x: np.abs(x)),
+    kinks=AT_ZERO,
 )
 
 # ---------------------------------------------------------------- max and min of operands, clip: routers
