@@ -94,3 +94,12 @@ def test_concat_and_stack_take_any_number_of_operands():
     np.testing.assert_array_equal(grads["b"], [6.0])
     with pytest.raises(backprop_cli.errors.ShapeError, match="the other sizes differ"):
         backprop_cli.loads("params: {a: [[1.0, 2.0]], b: [[3.0]]}\nnodes:\n  f: sum(concat(a, b))\noutput: f\n")
+
+
+@pytest.mark.parametrize("count", [0, 65])
+def test_a_variadic_op_says_how_many_operands_it_takes(count):
+    args = ", ".join(["a"] * count)
+    with pytest.raises(
+        backprop_cli.errors.GraphFileError, match=f"stack takes 1 or more \\(up to 64\\) operands, got {count}"
+    ):
+        backprop_cli.loads(f"params: {{a: [1.0]}}\nnodes:\n  f: sum(stack({args}))\noutput: f\n")

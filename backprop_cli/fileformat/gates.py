@@ -72,7 +72,7 @@ class Expander:
             op = self.ops[op_name]
             lo, hi = op.arity_range
             if not lo <= len(call.args) <= hi:
-                want = str(hi) if lo == hi else f"{lo} to {hi}"
+                want = str(hi) if lo == hi else f"{lo} or more (up to {hi})" if op.variadic else f"{lo} to {hi}"
                 raise GraphFileError(
                     f"{call.func} takes {want} operand{'s' if hi > 1 else ''}, got {len(call.args)}",
                     offset_position(self.where, call.at),
