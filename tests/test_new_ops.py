@@ -103,3 +103,12 @@ def test_a_variadic_op_says_how_many_operands_it_takes(count):
         backprop_cli.errors.GraphFileError, match=f"stack takes 1 or more \\(up to 64\\) operands, got {count}"
     ):
         backprop_cli.loads(f"params: {{a: [1.0]}}\nnodes:\n  f: sum(stack({args}))\noutput: f\n")
+
+
+def test_d2l_detach_example():
+    """d2l 2.5.4: y = x * x; u = y.detach(); z = u * x; z.sum().backward(); x.grad == u (written out in NumPy)."""
+    graph = backprop_cli.load("detach")
+    x = np.arange(4.0)
+    u = x * x
+    np.testing.assert_array_equal(graph.backward()["x"], u)
+    assert graph.nodes["u"].operation.gate.role == "stopper"
