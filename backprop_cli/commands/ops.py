@@ -36,9 +36,13 @@ def ops(as_json: bool) -> None:
     table = Table(title="backprop ops", title_justify="left")
     for col in ("op", "formula", "gate", "what the gate does to the gradient", "keywords"):
         table.add_column(col)
+    from ..ops.table import DOMAINS
+
     for r in rows:
         kw = ", ".join(f"{k}={v}" for k, v in r["keywords"].items())
-        table.add_row(r["op"], r["formula"], r["gate"], r["meaning"], kw)
+        limits = [f"operand {i + 1}: {DOMAINS[d]}" for i, d in enumerate(r["domain"]) if d != "real"]
+        formula = r["formula"] + "".join(f"\n({text})" for text in limits)
+        table.add_row(r["op"], formula, r["gate"], r["meaning"], kw)
     Console().print(table)
 
 

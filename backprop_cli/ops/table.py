@@ -50,10 +50,10 @@ DOMAINS = {
     "real": "any number",
     "positive": "> 0",
     "nonzero": "≠ 0",
-    "unit": "between -1 and 1 (exclusive)",
+    "unit": "in (-1, 1)",
     "above_one": "> 1",
     "above_minus_one": "> -1",
-    "labels": "class labels 0 … C-1 (no derivative)",
+    "labels": "class labels 0 … C-1, no derivative",
     "sign": "±1",
     "binary": "0 or 1",
 }
