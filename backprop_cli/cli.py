@@ -2,97 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 
 import click
 
-from .errors import BackpropError, ExitCode
-
-EXIT_CODES = """\b
-Exit codes:
-  0  success
-  1  a check failed (gradcheck, a wrong `expect`)
-  2  bad usage or a bad graph file
-  3  evaluation error (NaN/inf, log of 0, ...), naming the node
-  4  internal error: a bug in backprop (BACKPROP_DEBUG=1 shows the traceback)"""
-
-
-def reports_errors(command: Callable) -> Callable:
-    """Turn the project's errors into one line on stderr and the documented exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except BackpropError as err:
-            click.echo(f"backprop: error: {err}", err=True)
-            sys.exit(int(err.exit_code))
-        except MemoryError:
-            click.echo("backprop: error: out of memory while evaluating the graph", err=True)
-            sys.exit(int(ExitCode.EVALUATION))
-        except RecursionError:
-            click.echo("backprop: error: input nested too deeply", err=True)
-            sys.exit(int(ExitCode.BAD_INPUT))
-        except Exception as err:  # a bug of ours: still one line, and a way to see the traceback
-            import os
-
-            if os.environ.get("BACKPROP_DEBUG"):
-                raise
-            text = " ".join(str(err).split())[:300]
-            click.echo(
-                f"backprop: internal error: {type(err).__name__}: {text} "
-                "(a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)",
-                err=True,
-            )
-            sys.exit(int(ExitCode.INTERNAL))
-
-    return wrapper
-
-
-def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
-    from . import load
-    from .errors import UsageError
-
-    graph = load(path, allow_python=allow_python)
-    for warning in graph.warnings:
-        click.echo(warning, err=True)
-    overrides = {}
-    for item in at:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--at takes name=value, not {item!r}")
-        overrides[name.strip()] = value
-    return graph.with_values(overrides) if overrides else graph
-
-
-# ------------------------------------------------------------ options shared by several commands
-
-
-def mode_options(command: Callable) -> Callable:
-    """--mode and --wrt: which way the derivatives are taken (trace, render)."""
-    command = click.option(
-        "--wrt", metavar="LEAF", help="Forward-mode direction: a leaf (x), an element (x[2,3]) or x=[...]."
-    )(command)
-    return click.option(
-        "--mode",
-        type=click.Choice(["reverse", "forward", "both"]),
-        default="reverse",
-        show_default=True,
-        help="Reverse mode (backpropagation, gradients), forward mode (tangents), or both.",
-    )(command)
-
-
-def graph_options(command: Callable) -> Callable:
-    """--at and --allow-python: how the graph file is read (trace, gradcheck, render, train)."""
-    command = click.option(
-        "--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code."
-    )(command)
-    return click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")(
-        command
-    )
-
+# The shared options live in commands/options.py, so that commands never import this module; their names
+# stay importable from here for code that did.
+from .commands.options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors  # noqa: F401
+from .errors import ExitCode
 
 COMMANDS = ("trace", "gradcheck", "render", "train", "examples", "ops")
 

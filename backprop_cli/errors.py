@@ -44,6 +44,8 @@ class BackpropError(Exception):
     """Base of every error a user may see; its str() is one line."""
 
     exit_code = ExitCode.BAD_INPUT
+    parameter: str | None = None  # the library argument to change, if one is at fault (the CLI names its flag;
+    #                                a value the message suggests is written name=value, the CLI writes --flag value)
 
     def __init__(self, message: str, where: Position | None = None) -> None:
         super().__init__(message)
@@ -64,7 +66,12 @@ class ShapeError(GraphFileError):
 
 
 class UsageError(BackpropError):
-    """Bad command-line usage (an option value that does not fit the graph)."""
+    """An argument whose value does not fit (the graph, or the other arguments). The message says what is
+    wrong in the library's words; `parameter` names the argument, and the CLI adds which flag sets it."""
+
+    def __init__(self, message: str, where: Position | None = None, parameter: str | None = None) -> None:
+        super().__init__(message, where)
+        self.parameter = parameter
 
 
 class EvaluationError(BackpropError):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
 from .errors import Position
-from .ops import OPS, Op
+from .ops import Op
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,15 +36,11 @@ class Node:
     expr: str = ""  # the gate in terms of its operands' names
     origin: str = ""  # the node of the file this gate was expanded from
     group: str | None = None
-    impl: Op | None = field(default=None, compare=False, repr=False)  # the op table entry (or a plugin op)
+    operation: Op | None = field(default=None, compare=False, repr=False)  # a gate's op table entry (or plugin op)
 
     @property
     def is_leaf(self) -> bool:
         return self.kind != "gate"
-
-    @property
-    def operation(self) -> Op:
-        return self.impl if self.impl is not None else OPS[self.op]
 
     @property
     def generated(self) -> bool:
@@ -61,17 +61,21 @@ class Graph:
     seed: int | None = None
     expect: object = None  # the file's `expect:` block (plain data), checked by gradcheck
     warnings: list[str] = field(default_factory=list)
-    text: str = ""  # the file as read, for error positions and round trips
     definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
-    cache: dict[object, object] = field(default_factory=dict, repr=False, compare=False)  # derived from nodes only
+    cache: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)  # see derived()
 
     # ------------------------------------------------------------ structure
+    def derived(self, key: object, compute: Callable[[], T]) -> T:
+        """compute(), once per graph: for what follows from the nodes and dtype (plans, paths, constants).
+        A copy made with dataclasses.replace starts with an empty cache, so nothing stale carries over."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]  # type: ignore[return-value]
+
     @property
     def gates(self) -> list[Node]:
-        if "gates" not in self.cache:
-            self.cache["gates"] = [n for n in self.nodes.values() if not n.is_leaf]
-        return self.cache["gates"]
+        return self.derived("gates", lambda: [n for n in self.nodes.values() if not n.is_leaf])
 
     @property
     def leaves(self) -> list[Node]:

@@ -44,20 +44,12 @@ import backprop_cli  # noqa: E402
 from backprop_cli.engines.evaluate import evaluate  # noqa: E402
 from backprop_cli.engines.reverse_mode import reverse_mode  # noqa: E402
 
-GRAPH = Path(__file__).resolve().parent.parent / "graphs" / "two_layer.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+GRAPH = ROOT / "graphs" / "two_layer.yaml"
+sys.path.insert(0, str(ROOT / "tests"))
+import lecture_numpy  # noqa: E402  (the lecture's NumPy lines, shared with the tests)
+
 TARGETS = {"engine": 1.15, "startup": 1.6}
-
-
-def numpy_step(x, y, w1, w2):
-    """The lecture's forward and backward pass, line for line."""
-    h = 1 / (1 + np.exp(-x.dot(w1)))
-    y_pred = h.dot(w2)
-    loss = np.square(y_pred - y).sum()
-    grad_y_pred = 2.0 * (y_pred - y)
-    grad_w2 = h.T.dot(grad_y_pred)
-    grad_h = grad_y_pred.dot(w2.T)
-    grad_w1 = x.T.dot(grad_h * h * (1 - h))
-    return loss, grad_w1, grad_w2
 
 
 CLOCK = time.process_time if ARGS.threads == 1 else time.perf_counter
@@ -97,7 +89,7 @@ def engine_ratio(rounds: int) -> None:
     v = graph.leaf_values
     params = set(graph.params)
     fns = {
-        "numpy": lambda: numpy_step(v["x"], v["y"], v["w1"], v["w2"]),
+        "numpy": lambda: lecture_numpy.step(v["x"], v["y"], v["w1"], v["w2"]),
         "backprop": lambda: reverse_mode(graph, evaluate(graph), wrt=params),
         "backward": graph.backward,
     }

@@ -26,35 +26,21 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)  # before NumPy loads BLAS
 
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 import backprop_cli  # noqa: E402
 from backprop_cli.training.loop import train  # noqa: E402
 from backprop_cli.training.optimizers import make_optimizer  # noqa: E402
 
-GRAPH = Path(__file__).resolve().parent.parent / "graphs" / "two_layer.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+GRAPH = ROOT / "graphs" / "two_layer.yaml"
+sys.path.insert(0, str(ROOT / "tests"))
+import lecture_numpy  # noqa: E402  (the lecture's NumPy lines, shared with the tests)
+
 TARGET = 1.2
 CLOCK = time.process_time if ARGS.threads == 1 else time.perf_counter
-
-
-def numpy_loop(x, y, w1, w2, steps):
-    """The lecture's 20 lines (the print left out)."""
-    w1, w2 = w1.copy(), w2.copy()
-    loss = None
-    for _t in range(steps):
-        h = 1 / (1 + np.exp(-x.dot(w1)))
-        y_pred = h.dot(w2)
-        loss = np.square(y_pred - y).sum()
-        grad_y_pred = 2.0 * (y_pred - y)
-        grad_w2 = h.T.dot(grad_y_pred)
-        grad_h = grad_y_pred.dot(w2.T)
-        grad_w1 = x.T.dot(grad_h * h * (1 - h))
-        w1 -= 1e-4 * grad_w1
-        w2 -= 1e-4 * grad_w2
-    return loss
 
 
 def main() -> None:
@@ -62,7 +48,7 @@ def main() -> None:
     v = graph.leaf_values
     steps = ARGS.steps
     loops = {
-        "numpy": lambda: numpy_loop(v["x"], v["y"], v["w1"], v["w2"], steps),
+        "numpy": lambda: lecture_numpy.loop(v["x"], v["y"], v["w1"], v["w2"], steps)[0][-1],
         "backprop": lambda: train(graph, make_optimizer("sgd", lr=1e-4), steps).losses[-1],
     }
     last = {name: loop() for name, loop in loops.items()}  # warm-up, and the check that both train alike

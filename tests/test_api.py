@@ -69,7 +69,7 @@ def test_yaml_1_1_numbers_and_explicit_form_and_groups():
 
 
 def test_inits_follow_the_lectures():
-    g = backprop_cli.loads(
+    text = (
         "params:\n"
         "  wx: {shape: [400, 300], init: xavier}\n"
         "  wh: {shape: [400, 300], init: he}\n"
@@ -77,13 +77,14 @@ def test_inits_follow_the_lectures():
         "  wz: {shape: [2, 2], init: zeros}\n"
         "nodes: {f: sum(wx) + sum(wh) + sum(wn) + sum(wz)}\noutput: f\nseed: 3\n"
     )
+    g = backprop_cli.loads(text)
     v = g.leaf_values
     bound = math.sqrt(6 / (400 + 300))
     assert np.abs(v["wx"]).max() <= bound and np.abs(v["wx"]).max() > 0.95 * bound
     assert np.std(v["wh"]) == pytest.approx(math.sqrt(2 / 400), rel=0.02)
     assert np.std(v["wn"]) == pytest.approx(0.01, rel=0.3)
     assert not v["wz"].any()
-    again = backprop_cli.loads(g.text)
+    again = backprop_cli.loads(text)
     np.testing.assert_array_equal(again.leaf_values["wh"], v["wh"])  # the seed makes it reproducible
 
 
@@ -124,3 +125,14 @@ def test_tensor_jvp_equals_vjp_projection():
     rng = np.random.default_rng(0)
     v = rng.standard_normal((4, 3))
     assert g.jvp({"w": v})["L"] == pytest.approx(float(np.sum(g.backward()["w"] * v)), rel=1e-12)
+
+
+def test_a_copy_with_other_nodes_does_not_reuse_the_originals_plans():
+    """Graph.cache holds what follows from the nodes; dataclasses.replace must start a copy afresh."""
+    from dataclasses import replace
+
+    square = backprop_cli.loads("inputs: {x: 3.0}\nnodes: {f: x * x}\noutput: f\n")
+    double = backprop_cli.loads("inputs: {x: 3.0}\nnodes: {f: x + x}\noutput: f\n")
+    assert square.backward()["x"] == 6.0  # fills square's cache
+    copy = replace(square, nodes=double.nodes)
+    assert copy.forward()["f"] == 6.0 and copy.backward()["x"] == 2.0

@@ -143,7 +143,7 @@ def test_an_internal_error_is_one_line_with_exit_4(monkeypatch):
     """A bug of ours must not print a traceback either; BACKPROP_DEBUG=1 shows it."""
     from click.testing import CliRunner
 
-    import backprop_cli.outputs.trace as trace_module
+    import backprop_cli.engines.trace as trace_module
     from backprop_cli.cli import main
 
     def broken(*args, **kwargs):

@@ -45,8 +45,8 @@ def wrong_rule(graph, gate: str, slot: int, flat: int, rel: float, which: str = 
 
     rules[slot] = wrong
     nodes = dict(graph.nodes)
-    nodes[gate] = replace(node, impl=replace(op, **{which: tuple(rules)}))
-    return replace(graph, nodes=nodes, cache={})
+    nodes[gate] = replace(node, operation=replace(op, **{which: tuple(rules)}))
+    return replace(graph, nodes=nodes)
 
 
 INJECTIONS = [  # (graph, gate, operand slot): the operand is a leaf whose gradient gets one wrong element

@@ -117,6 +117,15 @@ def test_sigma_prime_from_x_is_recognised(tmp_path):
     assert json.loads(result.output)["expect"][0]["slip"] == "sigma_of_x"
 
 
+def test_tanh_slope_from_x_is_the_same_slip(tmp_path):
+    """Any gate whose slope is written with its output (Op.slope_from_output), not only sigmoid."""
+    text = "inputs: {x: 0.5}\nnodes:\n  t: tanh(x)\n  L: 3 * t\noutput: L\n"
+    wrong = 3 * (1 - 0.5**2)  # 1 - x² instead of 1 - tanh²(x)
+    result = gradcheck(write(tmp_path, "g.yaml", text + f"expect:\n  gradients: {{x: {wrong}}}\n"), "--json")
+    (item,) = json.loads(result.output)["expect"]
+    assert item["slip"] == "sigma_of_x" and "from the input (x)" in item["hint"], item
+
+
 def test_tensor_slips_transpose_and_batch_sum(tmp_path):
     text = (
         "inputs: {x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}\nparams: {w: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], "

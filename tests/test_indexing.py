@@ -83,7 +83,7 @@ def test_rendering_gives_the_same_tree_back(text):
 def test_index_gates_read_as_brackets_and_are_routers():
     graph = _graph("X[0:2, ::3]")
     node = graph.nodes["y"]
-    assert node.expr == "X[0:2, ::3]" and node.operation.gate.role == "router"
+    assert node.expr == "X[0:2, ::3]" and node.operation.gate_kind.role == "router"
 
 
 @pytest.mark.parametrize(
@@ -115,8 +115,8 @@ def test_explain_and_routes_call_the_index_a_router(run, graph_file):
     result = run("trace", str(path), "--explain")
     assert result.exit_code == 0, result.stderr
     assert "index routes" in result.stdout and "scattered into (3)" in result.stdout
+    from backprop_cli.engines.trace import run_trace
     from backprop_cli.outputs.routes import trace_routes
-    from backprop_cli.outputs.trace import run_trace
 
     notes = trace_routes(run_trace(backprop_cli.load(str(path)))).notes
     assert notes["f.index1"] == "to 1 of 3"

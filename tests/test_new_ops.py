@@ -61,8 +61,8 @@ def test_stop_gradient_is_shown_as_stopped_in_tables_explanations_and_diagrams(r
     assert gates["c"]["gate"] == "stopper"
     explained = run("trace", str(path), "--explain").stdout
     assert "stop_gradient stops the gradient" in explained
+    from backprop_cli.engines.trace import run_trace
     from backprop_cli.outputs.routes import trace_routes
-    from backprop_cli.outputs.trace import run_trace
 
     routes = trace_routes(run_trace(backprop_cli.load(str(path))))
     assert routes.notes["c"] == "gradient stopped (0)"
@@ -111,4 +111,4 @@ def test_d2l_detach_example():
     x = np.arange(4.0)
     u = x * x
     np.testing.assert_array_equal(graph.backward()["x"], u)
-    assert graph.nodes["u"].operation.gate.role == "stopper"
+    assert graph.nodes["u"].operation.gate_kind.role == "stopper"

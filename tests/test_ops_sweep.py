@@ -143,7 +143,7 @@ def test_rules_match_central_differences(name, case):
 
 def test_every_op_has_a_gate_kind_formula_and_local_words():
     for op in OPS.values():
-        assert op.formula and op.gate is not None
+        assert op.formula and op.gate_kind is not None
         assert len(op.local) == op.arity, f"{op.name}: one local-derivative text per argument"
 
 
@@ -158,7 +158,7 @@ def test_declared_independent_slices_hold(name, case):
     xs, attrs, rng = operands(op, case, "slices")
     out_shape = tuple(op.shape(*[np.shape(x) for x in xs], **attrs))
     leaves = {f"a{i}": Node(f"a{i}", "input", np.shape(x)) for i, x in enumerate(xs)}
-    gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, impl=op)
+    gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, operation=op)
 
     class Shapes:  # what independent() reads: the operands' shapes
         nodes = {**leaves, "g": gate}

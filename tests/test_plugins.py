@@ -220,7 +220,7 @@ def test_forward_mode_through_a_plugin_without_jvp_is_refused_not_zero(folder):
         "ops:\n  r: {module: layers.py, forward: relu_forward, backward: relu_backward}\n"
         "inputs: {x: [1.0, 2.0]}\nnodes:\n  L: sum(r(x))\noutput: L\n"
     )
-    result = CliRunner().invoke(main, ["trace", str(path), "--allow-python", "--mode", "forward", "--wrt", "x"])
+    result = CliRunner().invoke(main, ["trace", str(path), "--allow-python", "--mode", "forward", "--direction", "x"])
     assert result.exit_code == 2 and "no forward rule (jvp)" in result.output
     assert gradcheck(load(path, allow_python=True)).status == "pass"  # reverse mode is still checked
 

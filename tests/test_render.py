@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 import pytest
 
 import backprop_cli
+from backprop_cli.engines.trace import run_trace
 from backprop_cli.outputs.diagram import Look, build_dot
 from backprop_cli.outputs.dot_text import quoted
 from backprop_cli.outputs.graphviz_program import run_dot
 from backprop_cli.outputs.groups import collapse_names
 from backprop_cli.outputs.routes import trace_routes
-from backprop_cli.outputs.trace import run_trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -173,7 +173,7 @@ def test_steps_write_a_frame_per_gate_and_a_page(run, tmp_path):
 
 @needs_dot
 def test_steps_in_forward_mode_follow_the_forward_pass(run, tmp_path):
-    result = run("render", "circuit", "--wrt", "x", "--steps", str(tmp_path / "f"))
+    result = run("render", "circuit", "--direction", "x", "--steps", str(tmp_path / "f"))
     assert result.exit_code == 0, result.stderr
     first = parse((tmp_path / "f" / "step-0.svg").read_bytes())
     assert first.wire("x", "q")["texts"] == ["-2", "ṫ 1"]
@@ -231,7 +231,7 @@ def test_help_lists_the_options(run):
     for option in (
         "--format",
         "--mode",
-        "--wrt",
+        "--direction",
         "--at",
         "--collapse",
         "--steps",

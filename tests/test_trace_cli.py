@@ -55,8 +55,8 @@ def test_forward_mode_along_an_element_and_both_modes(run, graph_file):
     path = graph_file(
         "inputs: {x: [[1, 2], [3, 4]]}\nparams: {w: [[0.5], [-1]]}\nnodes:\n  s: sum(tanh(x @ w))\noutput: s\n"
     )
-    forward = json.loads(run("trace", str(path), "--wrt", "x[1,0]", "--json").stdout)
-    both = json.loads(run("trace", str(path), "--mode", "both", "--wrt", "x[1,0]", "--json").stdout)
+    forward = json.loads(run("trace", str(path), "--direction", "x[1,0]", "--json").stdout)
+    both = json.loads(run("trace", str(path), "--mode", "both", "--direction", "x[1,0]", "--json").stdout)
     assert forward["mode"] == "forward" and forward["wrt"] == "x[1,0]"
     assert forward["tangents"]["s"] == both["gradients"]["x"][1][0]
 
@@ -75,7 +75,7 @@ def test_markdown_for_write_ups(run):
 
 
 def test_bad_usage_exits_2(run):
-    for args in (["trace", "circuit", "--at", "nope=1"], ["trace", "circuit", "--wrt", "x[3]"], ["trace"]):
+    for args in (["trace", "circuit", "--at", "nope=1"], ["trace", "circuit", "--direction", "x[3]"], ["trace"]):
         result = run(*args)
         assert result.exit_code == 2, args
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import backprop_cli
-from backprop_cli.training.data import minibatches
+from backprop_cli.training.batches import minibatches
 
 QUADRATIC = """
 params: {a: 3.0, b: -2.0}
@@ -69,7 +69,9 @@ def test_quiet_prints_nothing(run, graph_file):
 
 def test_hyper_parameters_reach_the_optimizer(run, graph_file):
     path = str(graph_file(QUADRATIC))
-    result = run("train", path, "--optimizer", "adam", "--beta1", "0.5", "--beta2", "0.9", "--eps", "1e-6", "--json")
+    result = run(
+        "train", path, "--optimizer", "adam", "--beta1", "0.5", "--beta2", "0.9", "--epsilon", "1e-6", "--json"
+    )
     assert json.loads(result.stdout)["runs"][0]["hyper"] == {"lr": 1e-3, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6}
     result = run(
         "train", path, "--optimizer", "rmsprop", "--rho", "0.8", "--json", "--schedule", "inverse", "--decay", "0.5"

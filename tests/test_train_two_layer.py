@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lecture_numpy
 import numpy as np
 import pytest
 
@@ -41,32 +42,11 @@ def two_layer():
     return backprop_cli.loads(TWO_LAYER)
 
 
-def lecture_loop(x, y, w1, w2, steps):
-    """Lines 8-20 of the lecture, printing replaced by keeping the losses."""
-    w1, w2 = w1.copy(), w2.copy()
-    losses = []
-    for _t in range(steps):
-        h = 1 / (1 + np.exp(-x.dot(w1)))
-        y_pred = h.dot(w2)
-        loss = np.square(y_pred - y).sum()
-        losses.append(loss)
-
-        grad_y_pred = 2.0 * (y_pred - y)
-        grad_w2 = h.T.dot(grad_y_pred)
-        grad_h = grad_y_pred.dot(w2.T)
-        grad_w1 = x.T.dot(grad_h * h * (1 - h))
-
-        w1 -= 1e-4 * grad_w1
-        w2 -= 1e-4 * grad_w2
-    final = np.square((1 / (1 + np.exp(-x.dot(w1)))).dot(w2) - y).sum()
-    return losses, final
-
-
 def compare(steps):
     graph = two_layer()
     v = graph.leaf_values
     run = train(graph, make_optimizer("sgd", lr=1e-4), steps)
-    losses, final = lecture_loop(v["x"], v["y"], v["w1"], v["w2"], steps)
+    losses, final = lecture_numpy.loop(v["x"], v["y"], v["w1"], v["w2"], steps)
     np.testing.assert_allclose(run.losses, losses, rtol=1e-9)
     assert run.final_loss == pytest.approx(final, rel=1e-9)
     assert final < losses[0] / 2  # it learned

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..cli import reports_errors
+from .options import reports_errors
 
 
 @click.command()

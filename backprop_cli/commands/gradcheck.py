@@ -6,9 +6,11 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, reports_errors
 from ..errors import BackpropError, ExitCode
 from ..verify.check import METHODS, MODES
+from .options import EXIT_CODES, graph_options, in_flag_words, load_graph, renamed_option, reports_errors
+
+FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
 
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
@@ -25,8 +27,9 @@ largest of the files' (3 > 2 > 1 > 0)."""
     show_default=True,
     help="Numerical reference: complex step where every op on the path is analytic, else Richardson.",
 )
-@click.option(
+@renamed_option(
     "--mode",
+    "--elements",
     type=click.Choice(MODES),
     default="auto",
     show_default=True,
@@ -45,8 +48,10 @@ largest of the files' (3 > 2 > 1 > 0)."""
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
-@reports_errors
-def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, quiet: bool, wrt, **options) -> None:
+@reports_errors(flags=FLAGS)
+def gradcheck(
+    graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, quiet: bool, wrt, elements: str, **options
+) -> None:
     """Check GRAPH's reverse-mode gradients and forward-mode derivatives against a numerical reference.
 
     Each leaf gets a verdict: pass, fail, or kink (the finite-difference stencil crossed a
@@ -57,6 +62,7 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
     from ..verify import gradcheck as run
 
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
+    options["mode"] = elements  # the library's name
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
         report = run(load_graph(graphs[0], at, allow_python), wrt=names, **options)
         if as_json:
@@ -82,9 +88,10 @@ def gradcheck(graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, qu
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
         except BackpropError as err:
             codes.append(int(err.exit_code))
-            results.append({"file": path, "status": "error", "exit_code": int(err.exit_code), "error": str(err)})
+            line = in_flag_words(err, FLAGS)
+            results.append({"file": path, "status": "error", "exit_code": int(err.exit_code), "error": line})
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {err}")
+                click.echo(f"ERROR  {path}  {line}")
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(report_json(report) if as_json else report.status)

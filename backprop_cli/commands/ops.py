@@ -19,8 +19,8 @@ def ops(as_json: bool) -> None:
             "operands": op.arity_range[0] if op.variadic else op.arity,
             "variadic": op.variadic,  # takes `operands` or more
             "formula": op.formula,
-            "gate": op.gate.role,
-            "meaning": op.gate.meaning,
+            "gate": op.gate_kind.role,
+            "meaning": op.gate_kind.meaning,
             "keywords": {k: v for k, v in op.attrs.items()},
             "domain": [op.domain_of(i) for i in range(op.arity_range[0] if op.variadic else op.arity)],
             "kinks": op.kinks is not None,

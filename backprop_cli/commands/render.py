@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 from ..errors import UsageError
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -45,14 +45,14 @@ from ..outputs.groups import ALL_GROUPS
     help="Seconds allowed to dot for one drawing.",
 )
 @reports_errors
-def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | None, **options) -> None:
+def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
     from ..outputs.files import check_folder, check_output, write_bytes, write_folder
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import collapse_names
     from ..outputs.steps import draw_steps
-    from ..outputs.trace import run_trace
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]
@@ -70,11 +70,11 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, wrt: str | N
         check_folder("--steps", steps_dir)
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    trace = run_trace(loaded, mode, wrt)
+    trace = run_trace(loaded, mode, direction)
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

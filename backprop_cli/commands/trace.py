@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -26,7 +26,7 @@ from ..cli import EXIT_CODES, graph_options, load_graph, mode_options, reports_e
 def trace(
     graph: str,
     mode: str,
-    wrt: str | None,
+    direction: str | None,
     at: tuple[str, ...],
     allow_python: bool,
     explain: bool,
@@ -35,12 +35,12 @@ def trace(
     fmt: str,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
+    from ..engines.trace import run_trace
     from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
-    from ..outputs.trace import run_trace
 
-    if wrt is not None and mode == "reverse":
+    if direction is not None and mode == "reverse":
         mode = "forward"
-    result = run_trace(load_graph(graph, at, allow_python), mode, wrt)
+    result = run_trace(load_graph(graph, at, allow_python), mode, direction)
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it

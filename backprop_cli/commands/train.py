@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_CODES, graph_options, reports_errors
 from ..errors import EvaluationError, UsageError
+from .options import EXIT_CODES, graph_options, load_graph, renamed_option, reports_errors
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
     "lr": "lr",
@@ -13,7 +13,7 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
     "rho": "rho",
     "beta1": "beta1",
     "beta2": "beta2",
-    "eps": "eps",
+    "epsilon": "eps",
 }
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
@@ -38,7 +38,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--rho", type=float, help="Decay rate β of rmsprop [0.9].")
 @click.option("--beta1", type=float, help="β1 of adam [0.9].")
 @click.option("--beta2", type=float, help="β2 of adam [0.999].")
-@click.option("--eps", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@renamed_option("--eps", "--epsilon", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
 @click.option(
     "--schedule",
     type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),
@@ -59,10 +59,9 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
 @click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
-@reports_errors
+@reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
-    from ..cli import load_graph
     from ..outputs.files import write_text
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer

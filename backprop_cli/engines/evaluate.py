@@ -36,17 +36,17 @@ def all_finite(array: np.ndarray) -> bool:
 def gate_plan(graph: Graph, dtype: np.dtype) -> list[tuple[Node, Callable[..., np.ndarray], tuple]]:
     """Per gate: the node, its forward, and its operands as names or, for constants, arrays of dtype.
     Built once per graph and dtype, so a training step pays for no per-gate set-up."""
-    key = ("gate plan", dtype)
-    if key not in graph.cache:
-        graph.cache[key] = [
+    return graph.derived(
+        ("gate plan", dtype),
+        lambda: [
             (
                 node,
                 node.operation.forward,
                 tuple(_constant(x.value, dtype) if isinstance(x, Const) else x for x in node.inputs),
             )
             for node in graph.gates
-        ]
-    return graph.cache[key]
+        ],
+    )
 
 
 def _constant(value: float, dtype: np.dtype) -> np.ndarray:
@@ -86,15 +86,15 @@ def _run_gates(graph: Graph, values: dict[str, np.ndarray]) -> dict[str, np.ndar
 def _may_warn(graph: Graph) -> bool:
     """Whether a gate can warn through Python's warnings rather than NumPy's error state: the mean of an
     empty slice does, and a plugin op might. Setting up a warnings filter costs more than a small gate."""
-    key = "may warn"
-    if key not in graph.cache:
-        graph.cache[key] = any(
+    return graph.derived(
+        "may warn",
+        lambda: any(
             node.operation is not OPS.get(node.op)
             or 0 in node.shape
             or any(isinstance(x, str) and 0 in graph.nodes[x].shape for x in node.inputs)
             for node in graph.gates
-        )
-    return graph.cache[key]
+        ),
+    )
 
 
 def _first_fault(graph: Graph, node: Node, values: dict[str, np.ndarray], out: np.ndarray) -> EvaluationError:
@@ -105,32 +105,44 @@ def _first_fault(graph: Graph, node: Node, values: dict[str, np.ndarray], out: n
     return EvaluationError(f"node {node.name} = {node.expr} is {describe_bad(out)}: {node.operation.fault}", node.where)
 
 
-def parse_value(text: object, dtype: np.dtype) -> np.ndarray:
-    """A value given on the command line or from Python: a number, a list, or an array."""
+def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> np.ndarray:
+    """A value given on the command line or from Python: a number, a list, or an array
+    (parameter: the argument it was given in, named by the error)."""
     if isinstance(text, str):
         import yaml
 
         try:
             text = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise UsageError(f"cannot read {text!r} as a number or a list") from None
+            raise UsageError(f"cannot read {text!r} as a number or a list", parameter=parameter) from None
     try:
         return np.asarray(text, dtype=dtype)
     except (TypeError, ValueError):
-        raise UsageError(f"cannot read {text!r} as a number or a list of numbers") from None
+        raise UsageError(f"cannot read {text!r} as a number or a list of numbers", parameter=parameter) from None
+
+
+def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:
+    """Raises UsageError unless name is a leaf of the graph (parameter: the argument that named it)."""
+    if name not in graph.leaf_values:
+        from ..errors import suggest
+
+        leaves = ", ".join(graph.leaf_values)
+        raise UsageError(
+            f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)} (leaves: {leaves})",
+            parameter=parameter,
+        )
 
 
 def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarray]:
     values = dict(graph.leaf_values)
     for name, raw in new.items():
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
-        value = parse_value(raw, graph.dtype)
+        check_leaf(graph, name, "values")
+        value = parse_value(raw, graph.dtype, "values")
         shape = graph.nodes[name].shape
         if value.shape != shape:
             if value.ndim == 0:
                 value = np.full(shape, value, dtype=graph.dtype)
             else:
-                raise UsageError(f"{name} has shape {fmt(shape)}, the new value {fmt(value.shape)}")
+                raise UsageError(f"{name} has shape {fmt(shape)}, the new value {fmt(value.shape)}", parameter="values")
         values[name] = value
     return values

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import EvaluationError, UsageError
 from ..graph import Graph
 from ..ops.shapes import fmt
-from .evaluate import describe_bad, operands, parse_value
+from .evaluate import check_leaf, describe_bad, operands, parse_value
 
 
 def forward_mode(graph: Graph, values: dict[str, np.ndarray], tangents: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -49,40 +49,40 @@ def forward_mode(graph: Graph, values: dict[str, np.ndarray], tangents: dict[str
 _ELEMENT = re.compile(r"^\s*([^\W\d]\w*)\s*\[([\d,\s]*)\]\s*$")
 
 
-def leaf_tangents(graph: Graph, given: dict[str, object]) -> dict[str, np.ndarray]:
+def leaf_tangents(graph: Graph, given: dict[str, object], parameter: str = "tangents") -> dict[str, np.ndarray]:
     """{leaf: tangent} from numbers, arrays or lists; a scalar tangent fills the leaf's shape."""
     out = {}
     for name, raw in given.items():
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        check_leaf(graph, name, parameter)
         shape = graph.nodes[name].shape
-        t = parse_value(raw, graph.dtype)
+        t = parse_value(raw, graph.dtype, parameter)
         if t.shape != shape:
             if t.ndim != 0:
-                raise UsageError(f"the tangent of {name} has shape {fmt(t.shape)}, the leaf {fmt(shape)}")
+                raise UsageError(
+                    f"the tangent of {name} has shape {fmt(t.shape)}, the leaf {fmt(shape)}", parameter=parameter
+                )
             t = np.full(shape, t, dtype=graph.dtype)
         out[name] = t
     return out
 
 
 def direction(graph: Graph, wrt: str) -> dict[str, np.ndarray]:
-    """Parse --wrt: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]` (a direction)."""
+    """A direction written as text: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]`."""
     if "=" in wrt:
         name, _, raw = wrt.partition("=")
-        return leaf_tangents(graph, {name.strip(): raw})
+        return leaf_tangents(graph, {name.strip(): raw}, "direction")
     m = _ELEMENT.match(wrt)
     if m:
         name = m.group(1)
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph (leaves: {', '.join(graph.leaf_values)})")
+        check_leaf(graph, name, "direction")
         shape = graph.nodes[name].shape
         index = tuple(int(i) for i in m.group(2).split(",") if i.strip())
         if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
-            raise UsageError(f"{wrt} is not an element of {name}, which has shape {fmt(shape)}")
+            raise UsageError(f"{wrt} is not an element of {name}, which has shape {fmt(shape)}", parameter="direction")
         t = np.zeros(shape, dtype=graph.dtype)
         t[index] = 1
         return {name: t}
-    return leaf_tangents(graph, {wrt.strip(): 1.0})
+    return leaf_tangents(graph, {wrt.strip(): 1.0}, "direction")
 
 
 __all__ = ["forward_mode", "leaf_tangents", "direction", "describe_bad"]

@@ -47,27 +47,22 @@ def _first_fault(
 
 def relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     """Nodes that lie on a path from some leaf in wrt (default: every node) to the output."""
-    key = ("relevant", None if wrt is None else frozenset(wrt))
-    if key not in graph.cache:
-        graph.cache[key] = _relevant(graph, wrt)
-    return graph.cache[key]
+    return graph.derived(("relevant", None if wrt is None else frozenset(wrt)), lambda: _relevant(graph, wrt))
 
 
 def _zero(graph: Graph, name: str, dtype: np.dtype) -> np.ndarray:
     """A read-only zero gradient: a broadcast view, allocated once per node."""
-    key = ("zero", name, dtype)
-    if key not in graph.cache:
-        graph.cache[key] = np.broadcast_to(np.zeros((), dtype), graph.nodes[name].shape)
-    return graph.cache[key]
+    return graph.derived(("zero", name, dtype), lambda: np.broadcast_to(np.zeros((), dtype), graph.nodes[name].shape))
 
 
 def _one(graph: Graph, out: np.ndarray) -> np.ndarray:
     """d output / d output: ones, read-only and made once per graph (and shape and dtype of the output)."""
-    key = ("one", np.shape(out), out.dtype)
-    if key not in graph.cache:
-        graph.cache[key] = np.ones(key[1], key[2])
-        graph.cache[key].flags.writeable = False
-    return graph.cache[key]
+    return graph.derived(("one", np.shape(out), out.dtype), lambda: _read_only(np.ones(np.shape(out), out.dtype)))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
@@ -88,20 +83,23 @@ def backward_plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[t
     """The gates on the paths from wrt to the output, last first, each with its operands (as in
     gate_plan) and the slots a gradient is sent down: (slot, operand, reverse rule). Built once per
     graph, wrt and dtype, so a training step skips data inputs and constants without looking."""
-    key = ("backward plan", None if wrt is None else frozenset(wrt), dtype)
-    if key not in graph.cache:
-        needed = relevant(graph, wrt)
-        plan = []
-        for node, _, inputs in reversed(gate_plan(graph, dtype)):
-            slots = tuple(
-                (i, operand, rule)
-                for i, (operand, rule) in enumerate(zip(node.inputs, node.operation.vjp, strict=False))
-                if isinstance(operand, str) and operand in needed and rule is not None
-            )
-            if node.name in needed and slots:
-                plan.append((node, inputs, slots))
-        graph.cache[key] = plan
-    return graph.cache[key]
+    return graph.derived(
+        ("backward plan", None if wrt is None else frozenset(wrt), dtype), lambda: _plan(graph, wrt, dtype)
+    )
+
+
+def _plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[tuple[Node, tuple, tuple]]:
+    needed = relevant(graph, wrt)
+    plan = []
+    for node, _, inputs in reversed(gate_plan(graph, dtype)):
+        slots = tuple(
+            (i, operand, rule)
+            for i, (operand, rule) in enumerate(zip(node.inputs, node.operation.vjp, strict=False))
+            if isinstance(operand, str) and operand in needed and rule is not None
+        )
+        if node.name in needed and slots:
+            plan.append((node, inputs, slots))
+    return plan
 
 
 def reverse_mode(

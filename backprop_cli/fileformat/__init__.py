@@ -12,10 +12,7 @@ from .yaml_source import MAX_BYTES, read_yaml
 
 def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False) -> Graph:
     """Build a graph from the text of a graph file (plugin ops only with allow_python)."""
-    doc = read_yaml(text, source)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
-    return build(doc, source, text, allow_python=allow_python)
+    return build(read_yaml(text, source), source, allow_python=allow_python)
 
 
 def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:

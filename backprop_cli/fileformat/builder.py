@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,8 @@ import numpy as np
 from ..errors import GraphFileError, Position, ShapeError, suggest
 from ..graph import Const, Graph, Node
 from ..ops import OPS, Op
+from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
-from .gates import Expander, Pending, offset_position
 from .leaves import leaf_marks, read_leaf
 from .yaml_source import Located
 
@@ -121,7 +122,7 @@ def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
     return order
 
 
-def build(doc: Located, source: str, text: str = "", allow_python: bool = False) -> Graph:
+def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
     """Check a parsed graph file and build its Graph. Raises GraphFileError with a position."""
     if not isinstance(doc.value, dict):
         raise GraphFileError("a graph file is a mapping with inputs, params, nodes and output", doc.where)
@@ -222,9 +223,9 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         )
 
     if "expect" in top and top["expect"].value is not None:
-        from .answers import check_answers
+        from .read_expect import check_expect_form
 
-        check_answers(top["expect"], nodes)
+        check_expect_form(top["expect"], nodes)
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
     rng = _LazyRng(seed)
@@ -240,7 +241,6 @@ def build(doc: Located, source: str, text: str = "", allow_python: bool = False)
         source=source,
         seed=seed,
         expect=top["expect"].plain() if "expect" in top else None,
-        text=text,
         definitions={name: item.plain() for name, item in section.value.items()},
         plugin_ops=top["ops"].plain() if "ops" in top else {},
     )
@@ -281,7 +281,7 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
                 raise ShapeError(f"node {name} = {node.expr}: {err.message}", node.where) from None
             except (TypeError, ValueError) as err:
                 raise GraphFileError(f"node {name} = {node.expr}: bad argument ({err})", node.where) from None
-            object.__setattr__(node, "shape", shape)  # the node was made here, with a placeholder shape
+            node = replace(node, shape=shape)  # made by the expander with a placeholder shape
         total += math.prod(node.shape) * dtype.itemsize * 2
         if total > MAX_GRAPH_BYTES:
             raise GraphFileError(

@@ -129,7 +129,7 @@ def read_leaf(
             item.key_where[key],
         )
     if "file" in spec:
-        from ..training.data import read_array_file
+        from .data_files import read_array_file
 
         extra = sorted(set(spec) - {"file", "data"})
         if extra:

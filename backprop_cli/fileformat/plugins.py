@@ -94,7 +94,7 @@ def _plugin_op(name: str, item: Located, where: Position, folder: Path, modules:
     differentiable = [p not in labels for p in inputs]
     return Op(
         name=name,
-        gate=gate,
+        gate_kind=gate,
         formula=f"{module.__name__.removeprefix('backprop_plugin_')}.py: {forward.__name__}",
         forward=code.forward,
         vjp=tuple(code.vjp_rule(i) if d else None for i, d in enumerate(differentiable)),

@@ -28,8 +28,17 @@ elementwise(
     sigmoid,
     (lambda out, x: out * (1 - out),),
     ("σ({0})(1 - σ({0}))",),
+    slope_from_output=True,
 )
-elementwise("tanh", GateKind.SQUASHER, "tanh x", np.tanh, (lambda out, x: 1 - out**2,), ("1 - tanh²{0}",))
+elementwise(
+    "tanh",
+    GateKind.SQUASHER,
+    "tanh x",
+    np.tanh,
+    (lambda out, x: 1 - out**2,),
+    ("1 - tanh²{0}",),
+    slope_from_output=True,
+)
 elementwise("softplus", GateKind.SQUASHER, "log(1 + e^x)", softplus, (lambda out, x: sigmoid(x),), ("σ({0})",))
 elementwise(
     "relu",

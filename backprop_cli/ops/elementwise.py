@@ -98,6 +98,13 @@ def _log_base(a: np.ndarray) -> np.ndarray:
     return np.log(np.where(a > 0, a, np.nan)) if not np.iscomplexobj(a) else np.log(a)
 
 
+def _power_words(base: str | float, exponent: str | float) -> str | None:
+    """x ** 2 -> 2·x, x ** 3 -> 3·x^2: a constant exponent written out (None: the template says it)."""
+    if isinstance(exponent, str):
+        return None
+    return f"{exponent:g}·{base}" + ("" if exponent == 2 else f"^{exponent - 1:g}")
+
+
 elementwise(
     "pow",
     GateKind.SCALER,
@@ -105,6 +112,7 @@ elementwise(
     lambda a, b, **_: _power(a, b),
     (_power_slope, lambda out, a, b, **_: out * _log_base(a)),  # d/db needs a > 0
     local=("{1}·{0}^({1}-1)", "{0}^{1}·ln {0}"),
+    local_words=lambda operands, i: _power_words(*operands) if i == 0 else None,
     fault="overflowed or took a fractional power of a negative number",
     domain=("positive", "real"),
 )

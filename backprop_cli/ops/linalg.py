@@ -58,6 +58,7 @@ register(
         jvp=(lambda t, out, a, b: t @ b, lambda t, out, a, b: a @ t),
         shape=shapes.matmul,
         local=("{1}ᵀ", "{0}ᵀ"),
+        tensor_rule=("{g} · {x1_T}", "{x0_T} · {g}"),
         independent=shapes.matmul_slices,
     )
 )

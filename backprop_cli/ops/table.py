@@ -76,7 +76,7 @@ class Kinks:
 @dataclass(frozen=True)
 class Op:
     name: str
-    gate: GateKind
+    gate_kind: GateKind  # what the op does to the gradient; each node of kind "gate" applies one op
     formula: str  # shown by `backprop ops` and in explanations
     forward: Callable[..., np.ndarray]
     vjp: tuple[Rule | None, ...]  # None: the argument is not differentiable (labels)
@@ -92,6 +92,13 @@ class Op:
     #   Elementwise ops need none (every axis is independent); gradcheck perturbs many elements at once
     #   when their effects land in different slices.
     domain: tuple[str, ...] = ()  # per argument, a key of DOMAINS ("real" where not given)
+    # ---- how explanations word the op (trace --explain, gradcheck's expect:)
+    local_words: Callable[..., str | None] | None = None  # (operands, i) -> the local derivative in words where
+    #   `local` reads badly (x**2: 2·x, not 2·x^(2-1)); operands are names, or numbers for constants; None: `local`
+    tensor_rule: tuple[str, ...] = ()  # per argument, the reverse rule for tensors in words: {g} the upstream
+    #   gradient, {x0}, {x1} the operands, {x0_T}, {x1_T} transposed; () means g ⊙ local, summed back to the shape
+    slope_from_output: bool = False  # the local derivative is written with the output (σ(1 - σ)): a student
+    #   who takes it from the input instead makes a known slip
 
     @property
     def arity(self) -> int:
@@ -110,7 +117,7 @@ class Op:
     @property
     def stops_gradient(self) -> bool:
         """Its output is treated as a constant: no derivative, analytic or numerical, flows through it."""
-        return self.gate is GateKind.STOPPER
+        return self.gate_kind is GateKind.STOPPER
 
     def domain_of(self, i: int) -> str:
         return self.domain[i] if i < len(self.domain) else "real"

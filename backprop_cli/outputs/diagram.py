@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engines.trace import Trace
+from ..numbers import number
 from ..ops.shapes import fmt
 from . import diagram_style as style
 from .dot_text import attributes, cut, html_rows, padded, quoted, tensor_lines, wrapped
 from .groups import OUTPUT_ID, Placement, Shown
-from .numbers import number
 from .routes import Routes, Wire, magnitude, merge_wires, trace_routes
-from .trace import Trace
 
 _BOX = {"margin": '"0.1,0.04"', "height": 0.3, "width": 0.3}  # boxes as small as their text allows
 
@@ -196,7 +196,7 @@ class Diagram:
 
     def gate_lines(self, name: str) -> list[str]:
         node = self.graph.nodes[name]
-        role = node.operation.gate.role
+        role = node.operation.gate_kind.role
         note = self.routes.notes.get(name, "")
         hidden = bool(self.look.blank)  # a worksheet: the notes would give the answers away
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
@@ -213,7 +213,7 @@ class Diagram:
         return lines
 
     def gate_statement(self, name: str) -> str:
-        role = self.graph.nodes[name].operation.gate.role
+        role = self.graph.nodes[name].operation.gate_kind.role
         current = self.is_current([name])
         return self._box(self.ids[name], self.gate_lines(name), f"gate {role}", style.GATE_FILL, current=current)
 

@@ -12,8 +12,8 @@ import textwrap
 
 import numpy as np
 
+from ..numbers import summary
 from . import diagram_style as style
-from .numbers import summary
 
 
 # ------------------------------------------------------------ escaping

@@ -9,14 +9,13 @@ lectures write it, as one step from the node to each of its operands.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from ..engines.partials import node_partials
+from ..engines.trace import Row, Trace
+from ..numbers import number
 from ..ops import GateKind
 from ..ops.shapes import fmt
-from .numbers import number
-from .trace import Row, Trace
 
 ROLE_NOTE = {
     GateKind.DISTRIBUTOR: "{op} distributes: the gradient passes unchanged",
@@ -51,20 +50,25 @@ def _tensor_step(trace: Trace, row: Row, i: int) -> str:
     shape_of = {name: trace.values[name].shape for name in trace.values}
     d_node = f"d{out}/d{node.name} {fmt(row.value.shape)}"
     target = fmt(shape_of[edge.operand])
-    if node.op == "matmul":
-        a, b = (str(x) for x in node.inputs)
-        body = f"{d_node} · {b}ᵀ {fmt(shape_of[b][::-1])}" if i == 0 else f"{a}ᵀ {fmt(shape_of[a][::-1])} · {d_node}"
+    rule = node.operation.tensor_rule
+    if rule:
+        words = {"g": d_node}
+        for j, operand in enumerate(node.inputs):
+            shape = shape_of.get(str(operand), ())
+            words[f"x{j}"], words[f"x{j}_T"] = f"{operand} {fmt(shape)}", f"{operand}ᵀ {fmt(shape[::-1])}"
+        body = rule[i].format(**words)
     else:
         body = f"{d_node} ⊙ [{edge.local_text}]"
         if shape_of[edge.operand] != row.value.shape:  # a router picked elements; elsewhere it was broadcast
-            body += f", {'scattered into' if node.operation.gate is GateKind.ROUTER else 'summed back to'} {target}"
+            how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"
+            body += f", {how} {target}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
     return f"d{out}/d{edge.operand} {fork} {body} → {target}"
 
 
 def _gate_lines(trace: Trace, row: Row) -> list[str]:
     node = row.node
-    note = ROLE_NOTE.get(node.operation.gate)
+    note = ROLE_NOTE.get(node.operation.gate_kind)
     lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
     scalar = np.ndim(row.value) == 0
     for i, edge in enumerate(row.edges):
@@ -74,54 +78,12 @@ def _gate_lines(trace: Trace, row: Row) -> list[str]:
             line = _step(
                 trace.graph.output, node.name, edge.operand, row.gradient, edge.local_text, edge.local, edge.sent
             )
-            if node.operation.gate is GateKind.KILLER and float(edge.local) == 0:
+            if node.operation.gate_kind is GateKind.KILLER and float(edge.local) == 0:
                 line += f"   (dead: {edge.operand} = {number(trace.values[edge.operand])} ≤ 0, the gradient stops)"
             lines.append("  " + line)
         else:
             lines.append("  " + _tensor_step(trace, row, i))
     return lines
-
-
-def node_partials(trace: Trace, rows: list[Row]) -> dict[str, tuple[float, str, float]]:
-    """For a scalar file node (its gates, in order): operand outside the node -> (the node's gradient, the
-    local derivative in words, its value), the lecture's one step from the node to each operand."""
-    root = rows[-1]
-    if np.ndim(root.value) != 0 or root.gradient is None:
-        return {}
-    inner = {r.node.name for r in rows}
-    local = {root.node.name: 1.0}
-    words: dict[str, list[str]] = {root.node.name: []}
-    outside: dict[str, list[tuple[float, list[str]]]] = {}
-    for row in reversed(rows):
-        here, path = local.get(row.node.name), words.get(row.node.name)
-        if here is None:
-            continue
-        for edge in row.edges:
-            if not edge.is_node:
-                continue
-            if edge.local is None or np.ndim(edge.local) != 0:
-                return {}  # a tensor inside: the gate steps say it better
-            factor = [] if edge.local_text == "1" else [edge.local_text]
-            value, text = here * float(edge.local), path + factor
-            if edge.operand in inner:
-                local[edge.operand] = local.get(edge.operand, 0.0) + value
-                words[edge.operand] = text  # one path's words; several paths are summed in numbers
-            else:
-                outside.setdefault(edge.operand, []).append((value, text))
-    name = root.node.name
-    inner_names = sorted(inner - {name}, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(n) for n in inner_names)) if inner_names else None
-    exprs = {r.node.name: f"({r.node.expr})" for r in rows}
-    partials = {}
-    for operand, paths in outside.items():
-        text = " + ".join(" · ".join(t) or "1" for _, t in paths)
-        if pattern:  # inner gates by what they compute: 2·(o - gold), not 2·L.sub1
-            for _ in range(len(rows)):
-                text, count = pattern.subn(lambda m: exprs[m.group(0)], text)
-                if not count:
-                    break
-        partials[operand] = (float(root.gradient), text, sum(v for v, _ in paths))
-    return partials
 
 
 def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numbers import number, summary
 from ..verify import Finding, LeafCheck, Report
-from .numbers import number, summary
 
 SCHEMA = {"schema": "backprop.gradcheck", "version": 1}
 WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK", "error": "ERROR"}

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engines.evaluate import operands
+from ..engines.trace import Row, Trace
+from ..numbers import number
 from ..ops import GateKind
 from .diagram_style import SATURATED_SLOPE, VANISHING
-from .numbers import number
-from .trace import Row, Trace
 
 NOT_REACHING = "does not reach the output"
 
@@ -55,7 +55,7 @@ def _join(reasons: list[str | None]) -> str:
 
 def _cause(row: Row) -> str:
     """Why a gate sends exactly 0 down a slot although its own gradient is not 0."""
-    gate = row.node.operation.gate
+    gate = row.node.operation.gate_kind
     return {GateKind.KILLER: "killed", GateKind.ROUTER: "routed away", GateKind.STOPPER: "stopped"}.get(gate, "× 0")
 
 
@@ -157,7 +157,7 @@ def _share(fraction: float) -> str:
 
 def gate_note(trace: Trace, row: Row) -> str:
     node = row.node
-    gate = node.operation.gate
+    gate = node.operation.gate_kind
     edges = [e for e in row.edges if e.is_node]
     if not edges:
         return ""

@@ -18,12 +18,12 @@ from string import Template
 
 import numpy as np
 
+from ..engines.trace import Row, Trace
 from ..errors import UsageError
+from ..numbers import number
 from .diagram import Look, Moment, build_dot, wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
-from .numbers import number
 from .routes import trace_routes
-from .trace import Row, Trace
 
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
 
@@ -53,7 +53,7 @@ def moments(trace: Trace) -> list[Moment]:
     for k, row in enumerate(order, 1):
         node = row.node
         done.add(node.name)
-        head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate.role})"
+        head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate_kind.role})"
         if forward:
             text = f"{head} gets value {number(row.value)}" if np.ndim(row.value) == 0 else f"{head} is computed"
             if np.ndim(row.tangent) == 0:

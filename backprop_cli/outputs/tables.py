@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .numbers import summary
-from .trace import Row, Trace
+from ..engines.trace import Row, Trace
+from ..numbers import summary
 
 SCHEMA = "backprop.trace"
 VERSION = 1
@@ -12,7 +12,7 @@ VERSION = 1
 def _kind(row: Row) -> str:
     if row.node.is_leaf:
         return row.node.kind
-    return f"{row.node.op} ({row.node.operation.gate.role})"
+    return f"{row.node.op} ({row.node.operation.gate_kind.role})"
 
 
 def _edges(row: Row, full: bool, attr: str) -> str:
@@ -99,7 +99,7 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
 
 def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
     """The documented --json object (schema backprop.trace, version 1)."""
-    from .numbers import to_json
+    from ..numbers import to_json
 
     g = trace.graph
     obj = {
@@ -122,7 +122,7 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
             "name": r.node.name,
             "kind": r.node.kind,
             "op": r.node.op,
-            "gate": r.node.operation.gate.role if not r.node.is_leaf else None,
+            "gate": r.node.operation.gate_kind.role if not r.node.is_leaf else None,
             "expr": r.node.expr,
             "inputs": [str(x) for x in r.node.inputs],
             "shape": list(r.node.shape),

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ..engines.trace import Trace
 from .diagram import Look, build_dot
 from .routes import trace_routes
-from .trace import Trace
 
 BLANKS = {
     "gradients": frozenset({"gradients"}),

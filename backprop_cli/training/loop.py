@@ -11,7 +11,7 @@ from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import reverse_mode
 from ..errors import EvaluationError, UsageError
 from ..graph import Graph
-from .data import minibatches
+from .batches import minibatches
 from .optimizers import Optimizer
 from .schedules import make_schedule
 
@@ -73,7 +73,9 @@ def train(
         except EvaluationError as err:
             raise _diverged(err, t, optimizer) from None
         except (ValueError, IndexError) as err:  # a node whose attributes fix the batch size, e.g. reshape
-            raise UsageError(f"the graph does not work on minibatches of {batch_size}: {err}") from None
+            raise UsageError(
+                f"the graph does not work on minibatches of {batch_size}: {err}", parameter="batch_size"
+            ) from None
         loss = float(forward[graph.output])
         optimizer.update(theta, {p: grads[p] for p in params}, rate(t - 1))
         losses.append(loss)
@@ -93,8 +95,10 @@ def _diverged(err: EvaluationError, t: int, optimizer: Optimizer, after: bool = 
         return err  # nothing was updated yet: the graph itself fails at its starting values
     lr = optimizer.hyper["lr"]
     when = f"after step {t}" if after else f"at step {t}"
-    return EvaluationError(
+    diverged = EvaluationError(
         f"training diverged {when} ({optimizer.name}, lr={lr:g}): {err.message}; try a smaller learning rate, "
-        f"e.g. --lr {lr / 10:g}",
+        f"e.g. lr={lr / 10:g}",
         err.where,
     )
+    diverged.parameter = "lr"
+    return diverged

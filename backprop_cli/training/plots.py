@@ -122,7 +122,9 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         try:
             import PIL  # noqa: F401  (matplotlib's PillowWriter)
         except ImportError:
-            raise UsageError("--animate .gif needs pillow: pip install 'backprop-cli[plot]' (or write .html)") from None
+            raise UsageError(
+                "a .gif animation needs pillow: pip install 'backprop-cli[plot]' (or write .html)"
+            ) from None
     steps = len(runs[0].losses)
     frames = np.unique(np.linspace(1, steps, min(steps, MAX_FRAMES)).astype(int))
     fig, ax_path, ax_loss = _axes(plt, graph, runs)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..graph import Graph
+from ..numbers import number, summary, to_json
 from ..outputs.files import check_output
-from ..outputs.numbers import number, summary, to_json
 from .loop import Run
 from .optimizers import Optimizer
 

@@ -51,7 +51,9 @@ def make_schedule(name: str, lr: float, **params: float) -> Callable[[int], floa
         raise UsageError(f"the {name} schedule takes no {sorted(unknown)[0]!r} (it takes: {takes})")
     values = {**schedule.defaults, **params}
     if name == "step" and (values["every"] < 1 or values["every"] != int(values["every"])):
-        raise UsageError(f"--drop-every must be a whole number of steps ≥ 1, not {values['every']:g}")
+        raise UsageError(
+            f"the step schedule drops every whole number ≥ 1 of steps, not {values['every']:g}", parameter="every"
+        )
 
     def rate(t: int) -> float:
         return schedule.rate(lr, t, **values)

@@ -32,15 +32,16 @@ AXIS_RULES = (shapes.reduction, shapes.along_axis)
 def downstream(graph: Graph, start: str) -> list[Node]:
     """The gates on a path from start to the output, in topological order (start itself excluded). A path
     through a gate that stops the gradient (stop_gradient) does not count: its output is held constant."""
-    key = ("downstream", start)
-    if key not in graph.cache:
+
+    def compute() -> list[Node]:
         on_path = relevant(graph, {start})
         moved = {start}
         for node in graph.gates:
             if not node.operation.stops_gradient and any(isinstance(x, str) and x in moved for x in node.inputs):
                 moved.add(node.name)
-        graph.cache[key] = [n for n in graph.gates if n.name in on_path and n.name in moved and n.name != start]
-    return graph.cache[key]
+        return [n for n in graph.gates if n.name in on_path and n.name in moved and n.name != start]
+
+    return graph.derived(("downstream", start), compute)
 
 
 # ------------------------------------------------------------------ one gate, a whole batch
@@ -116,10 +117,7 @@ class Plan:
 
 
 def plan(graph: Graph, start: str, grouped: bool = True) -> Plan:
-    key = ("plan", start, grouped)
-    if key not in graph.cache:
-        graph.cache[key] = _plan(graph, start, grouped)
-    return graph.cache[key]
+    return graph.derived(("plan", start, grouped), lambda: _plan(graph, start, grouped))
 
 
 def _plan(graph: Graph, start: str, grouped: bool) -> Plan:

@@ -75,10 +75,11 @@ def gradcheck(
     seed: int = 0,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
-    if method not in METHODS or mode not in MODES:
-        raise UsageError(f"method must be one of {', '.join(METHODS)} and mode one of {', '.join(MODES)}")
+    for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
+        if value not in choices:
+            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
     if mode == "direction" and directions < 1:
-        raise UsageError("--mode direction with --directions 0 would check nothing")
+        raise UsageError("checking random directions only, 0 directions would check nothing", parameter="directions")
     values = evaluate(graph)
     report = Report(
         graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
@@ -89,7 +90,7 @@ def gradcheck(
     rng = np.random.default_rng(seed)
     weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
     if graph.expect is not None:
-        from .expect import check_expect
+        from .check_expect import check_expect
 
         report.expect = check_expect(graph, values)
     try:
@@ -130,7 +131,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
 
         for name in wrt:
             if name not in graph.nodes:
-                raise UsageError(f"--wrt {name}: no such leaf or node{suggest(name, graph.nodes)}")
+                raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
         candidates = [n for n in graph.nodes if n in wrt]
     on_path = relevant(graph, None)
     readers = graph.consumers()
@@ -151,7 +152,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             chosen.append(name)
     if wrt and not chosen:
         reasons = "; ".join(f"{n}: {why}" for n, why in report.skipped.items())
-        raise UsageError(f"--wrt {','.join(wrt)}: nothing to check ({reasons})")
+        raise UsageError(f"{','.join(wrt)}: nothing to check ({reasons})", parameter="wrt")
     return chosen
 
 
@@ -160,7 +161,7 @@ def _reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict
     if graph.dtype == np.float64:
         return graph, values
     leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
-    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values, cache={})
+    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values)
     return reference, evaluate(reference)
 
 

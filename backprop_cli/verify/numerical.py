@@ -143,7 +143,7 @@ def derivative(stencil: Stencil, method: str) -> Derivative:
 
 def steps_for(values: np.ndarray, method: str, eps: float | None, typical: float = 1.0) -> np.ndarray:
     """A step per element, scaled to its magnitude, and near 0 to the typical magnitude of its node (its RMS:
-    a step of 1e-3 next to p = 0.001 would leave log's domain), or the user's --eps."""
+    a step of 1e-3 next to p = 0.001 would leave log's domain), or the absolute step eps if given."""
     if eps is not None:
         return np.full(np.shape(values), float(eps))
     return STEPS[method] * np.maximum(np.abs(values), typical)

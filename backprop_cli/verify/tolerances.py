@@ -24,7 +24,8 @@ TOLERANCES = {
 
 SAFETY = 4.0  # a numerical error estimate is a guess of its size, not a bound
 
-# The step is STEPS[method] * max(|x|, 1) for an element of value x: relative for big values, absolute near 0.
+# The step is STEPS[method] * max(|x|, rms) for an element of value x, rms the RMS of its leaf (1 for a leaf of
+# zeros): relative for big values, and near 0 scaled to the leaf's typical size (numerical.steps_for).
 STEPS = {
     "complex": 1e-20,  # no subtraction, so no cancellation: any tiny step is exact to rounding
     "central": 6e-6,  # ≈ eps^(1/3): truncation h² and rounding eps/h balance

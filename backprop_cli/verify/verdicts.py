@@ -140,7 +140,7 @@ class Judge:
         if modes_disagree[k]:
             note = "reverse and forward mode disagree"
         elif not np.isfinite(numeric.value[k]):
-            note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller --eps)"
+            note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller step, eps)"
         elif is_kink and not gate[k]:
             note = "the function is not smooth here (one-sided slopes differ at every step size)"
         return Finding(

@@ -1,4 +1,5 @@
-"""Students' hand-derived answers (the graph file's `expect:` block), checked and explained.
+"""Checking the `expect:` block: students' hand-derived answers against the engines, wrong ones explained
+(fileformat/read_expect.py checked their form when the file loaded).
 
     expect:
       values: {q: 3, f: -12}
@@ -18,11 +19,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..engines.partials import node_partials
 from ..engines.reverse_mode import reverse_mode
+from ..engines.trace import Trace, run_trace
 from ..graph import Graph
+from ..numbers import number, summary
 from ..ops import GateKind
-from ..outputs.numbers import number, summary
-from ..outputs.trace import Trace, run_trace
 
 DEFAULT_TOLERANCE = 0.02  # relative: hand-derived answers are rounded (-0.20 for -0.1966 is 1.7% off)
 ZERO = 1e-9  # an answer of 0 for a gradient that is 0 up to rounding
@@ -99,8 +101,6 @@ def _paths(trace: Trace, name: str) -> list[tuple[str, str, object, object, obje
     """Each node of the file reading name, as the lectures write the step from it (its inner gates folded
     into one local derivative): (node, local in words, upstream gradient, local gradient, gradient sent).
     Tensors, and names inside a node, go gate by gate."""
-    from ..outputs.explain import node_partials
-
     groups: dict[str, list] = {}
     for row in trace.rows:
         if not row.node.is_leaf:
@@ -186,7 +186,7 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
         r.node
         for r in trace.rows
         if not r.node.is_leaf
-        and r.node.operation.gate is GateKind.KILLER
+        and r.node.operation.gate_kind is GateKind.KILLER
         and isinstance(r.node.inputs[0], str)
         and np.any(trace.values[r.node.inputs[0]] <= 0)
     ]
@@ -196,8 +196,8 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
     for node in dead:
         op = node.operation
         through = (lambda g, out, *xs, **attrs: g,) + op.vjp[1:]
-        opened[node.name] = replace(node, impl=replace(op, vjp=through))
-    alive = reverse_mode(replace(graph, nodes=opened, cache={}), trace.values)[name]
+        opened[node.name] = replace(node, operation=replace(op, vjp=through))
+    alive = reverse_mode(replace(graph, nodes=opened), trace.values)[name]
     gates = ", ".join(f"{n.name} = {n.expr}" for n in dead)
     return [
         (
@@ -210,13 +210,18 @@ def _dead_relu(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
 
 
 def _sigma_of_x(trace: Trace, name: str) -> list[tuple[str, np.ndarray, str]]:
-    """σ'(x) written as x(1 - x) instead of σ(x)(1 - σ(x)), at a sigmoid gate reading name."""
+    """σ'(x) written as x(1 - x) instead of σ(x)(1 - σ(x)): at a gate reading name whose slope is written with
+    its output (Op.slope_from_output: sigmoid, tanh), the slope taken from the input instead."""
     out = []
     for row in trace.rows:
-        node = row.node
-        if node.op == "sigmoid" and node.inputs[0] == name and row.gradient is not None:
+        node, op = row.node, row.node.operation
+        if op is not None and op.slope_from_output and node.inputs[0] == name and row.gradient is not None:
             x = trace.values[name]
-            wrong = np.asarray(row.gradient * x * (1 - x), float)
-            hint = f"σ' was computed from the input ({name}) instead of from σ({name}): σ'(x) = σ(x)(1 - σ(x))"
+            wrong = np.asarray(op.vjp[0](row.gradient, x, x, **node.attrs), float)  # the output replaced by x
+            slope = op.local[0].format(name) if op.local else f"d{node.name}/d{name}"
+            hint = (
+                f"the slope {slope} was computed from the input ({name}) instead of from the output "
+                f"{node.name} = {node.expr}"
+            )
             out.append(("sigma_of_x", wrong, hint))
     return out

@@ -108,7 +108,7 @@ class Expander:
                 shape=(),
                 where=offset_position(self.where, call.at),
                 op=op_name,
-                impl=op,
+                operation=op,
                 inputs=tuple(operands),
                 attrs=attrs,
                 expr=shown,

@@ -1,29 +1,24 @@
-"""Data for training: leaves read from .npy or .csv files, and seeded minibatches.
+"""Leaves read from .npy or .csv files next to the graph file:
 
-A graph file marks the inputs that hold a data set with `data: true`; `--batch-size m` samples
-m rows of every such input (the same rows of each) along the first axis:
-
-    inputs:
-      x: {file: x.npy, data: true}     # read from x.npy next to the graph file
-      y: {file: y.csv, data: true}
+inputs:
+  x: {file: x.npy, data: true}     # read from x.npy next to the graph file
+  y: {file: y.csv, data: true}
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, UsageError
-from ..fileformat.leaves import check_size
-from ..fileformat.yaml_source import Located
+from ..errors import GraphFileError
+from .leaves import check_size
+from .yaml_source import Located
 
 MAX_CSV_BYTES = 256 * 2**20
 FILE_KINDS = (".npy", ".csv")
 
 
-# ------------------------------------------------------------ leaves from files
 def read_array_file(item: Located, base: Path, dtype: np.dtype) -> np.ndarray:
     """The array in a .npy or .csv file named relative to base (the graph file's folder).
     The path must stay inside base; errors point at the `file:` value."""
@@ -88,41 +83,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# ------------------------------------------------------------ minibatches
-def data_inputs(graph) -> tuple[list[str], int]:
-    """The inputs marked `data: true` and their common number of examples (first axis)."""
-    names = [n.name for n in graph.leaves if n.attrs.get("data")]
-    count = 0
-    for name in names:
-        shape = graph.nodes[name].shape
-        if not shape:
-            raise UsageError(
-                f"data input {name!r} is a scalar; data has examples along its first axis", graph.nodes[name].where
-            )
-        if count and shape[0] != count:
-            first = names[0]
-            raise GraphFileError(
-                f"data input {name!r} has {shape[0]} examples, {first!r} has {count}: they must match",
-                graph.nodes[name].where,
-            )
-        count = shape[0]
-    return names, count
-
-
-def minibatches(graph, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
-    """Endless seeded minibatches: each epoch is a shuffle of the examples, cut into consecutive
-    batches; a remainder smaller than the batch is left out so every batch has the same shape."""
-    names, count = data_inputs(graph)
-    if not names:
-        raise UsageError("--batch-size needs inputs marked as data (`x: {file: x.npy, data: true}`)")
-    if not 1 <= batch_size <= count:
-        raise UsageError(f"--batch-size must be between 1 and the {count} examples of the data, not {batch_size}")
-    full = {name: graph.leaf_values[name] for name in names}
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(count)
-        for start in range(0, count - batch_size + 1, batch_size):
-            rows = order[start : start + batch_size]
-            yield {name: value[rows] for name, value in full.items()}

@@ -1,4 +1,7 @@
-"""What `backprop trace` shows: per gate its value, upstream gradient, local gradients and what it sends."""
+"""The trace model: per gate its value, upstream gradient, local gradients and what it sends.
+
+What `backprop trace` and `render` show, and what gradcheck's `expect:` answers are explained with;
+outputs/ only formats it."""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engines.evaluate import evaluate, operands
-from ..engines.forward_mode import direction, forward_mode
-from ..engines.reverse_mode import reverse_mode
 from ..graph import Const, Graph, Node
+from .evaluate import evaluate, operands
+from .forward_mode import direction as parse_direction
+from .forward_mode import forward_mode
+from .reverse_mode import reverse_mode
 
 
 @dataclass
@@ -40,30 +44,32 @@ class Trace:
     values: dict[str, np.ndarray]
     gradients: dict[str, np.ndarray] | None
     tangents: dict[str, np.ndarray] | None
-    wrt: str | None
+    wrt: str | None  # the forward-mode direction, named as in the JSON (field "wrt")
     consumers: dict[str, list[str]]
 
 
 def local_text(node: Node, i: int) -> str:
     """The local derivative in words, with the operands' names (x² written as 2·x, not 2·x^(2-1))."""
-    if node.op == "pow" and i == 0 and isinstance(node.inputs[1], Const):
-        p = node.inputs[1].value
-        return f"{p:g}·{node.inputs[0]}" + ("" if p == 2 else f"^{p - 1:g}")
+    if node.operation.local_words is not None:
+        words = node.operation.local_words([x.value if isinstance(x, Const) else x for x in node.inputs], i)
+        if words is not None:
+            return words
     template = node.operation.local[i] if i < len(node.operation.local) else "?"
     names = [str(x) for x in node.inputs]
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Trace:
+def run_trace(graph: Graph, mode: str = "reverse", direction: str | None = None) -> Trace:
+    """Values, and gradients (reverse mode), tangents along direction (forward mode; default: the first param), or both."""
     values = evaluate(graph)
     gradients = tangents = None
     edges: dict[tuple[str, int], np.ndarray] = {}
     if mode in ("reverse", "both"):
         gradients = reverse_mode(graph, values, edges=edges)
     if mode in ("forward", "both"):
-        if wrt is None:
-            wrt = (graph.params or list(graph.leaf_values))[0]
-        tangents = forward_mode(graph, values, direction(graph, wrt))
+        if direction is None:
+            direction = (graph.params or list(graph.leaf_values))[0]
+        tangents = forward_mode(graph, values, parse_direction(graph, direction))
     rows = []
     dtype = graph.dtype
     for node in graph.nodes.values():
@@ -91,4 +97,4 @@ def run_trace(graph: Graph, mode: str = "reverse", wrt: str | None = None) -> Tr
                     )
                 )
         rows.append(row)
-    return Trace(graph, mode, rows, values, gradients, tangents, wrt, graph.consumers())
+    return Trace(graph, mode, rows, values, gradients, tangents, direction, graph.consumers())

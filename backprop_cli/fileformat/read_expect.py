@@ -1,5 +1,5 @@
-"""The `expect:` block: students' hand-derived values and gradients, checked for form when the file loads
-(gradcheck checks them for truth)."""
+"""Reading the `expect:` block: students' hand-derived values and gradients, checked for form when the file
+loads (verify/check_expect.py checks them for truth, when gradcheck runs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .yaml_source import Located
 KEYS = ("values", "gradients", "tolerance")
 
 
-def check_answers(block: Located, names: dict[str, object]) -> None:
+def check_expect_form(block: Located, names: dict[str, object]) -> None:
     """Raises GraphFileError, with a position, for anything but names of the graph with numbers or lists."""
     if not isinstance(block.value, dict):
         raise GraphFileError("expect must be a mapping with values, gradients and tolerance", block.where)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.shapes import fmt
+from .ops.shapes import fmt
 
 __all__ = ["fmt", "number", "summary", "to_json"]
 
