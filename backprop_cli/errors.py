@@ -80,6 +80,17 @@ class EvaluationError(BackpropError):
     exit_code = ExitCode.EVALUATION
 
 
+class StudentCodeError(BackpropError):
+    """A plugin op's code crashed, was killed, or ran out of time or memory: no verdict can be had from it
+    (gradcheck: the verdict `error`). Not an EvaluationError, so nothing treats it as a bad value."""
+
+    exit_code = ExitCode.EVALUATION
+
+    def __init__(self, op: str, message: str) -> None:
+        super().__init__(f"op {op}: {message}")
+        self.op = op
+
+
 class PluginError(EvaluationError):
     """A plugin op's Python code raised or returned something unusable; gradcheck turns it into a verdict."""
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import BackpropError, ExitCode
+from ..errors import BackpropError, ExitCode, StudentCodeError
 from ..verify.check import METHODS, MODES
 from .options import EXIT_CODES, graph_options, in_flag_words, load_graph, renamed_option, reports_errors
 
@@ -15,6 +15,23 @@ FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another n
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
 largest of the files' (3 > 2 > 1 > 0)."""
+
+
+class MemorySize(click.ParamType):
+    """A size in bytes: 2GiB, 512MiB, 2G, 1500000000."""
+
+    name = "SIZE"
+    UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        import re
+
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value).lower())
+        if not m or float(m.group(1)) * self.UNITS[m.group(2)] < 2**20:
+            self.fail(f"{value!r} is not a size of at least 1MiB, like 512MiB or 2GiB", param, ctx)
+        return int(float(m.group(1)) * self.UNITS[m.group(2)])
 
 
 @click.command(epilog=EXIT_CODES + "\n\n" + MORE)
@@ -48,27 +65,64 @@ largest of the files' (3 > 2 > 1 > 0)."""
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    default=30.0,
+    show_default=True,
+    help="Seconds plugin code (--allow-python) may run per file; then the file's verdict is error.",
+)
+@click.option(
+    "--memory",
+    type=MemorySize(),
+    default="2GiB",
+    show_default=True,
+    help="Memory plugin code may allocate per file (e.g. 512MiB, 4GiB); more is the verdict error.",
+)
 @reports_errors(flags=FLAGS)
 def gradcheck(
-    graphs: tuple[str, ...], at, allow_python: bool, as_json: bool, quiet: bool, wrt, elements: str, **options
+    graphs: tuple[str, ...],
+    at,
+    allow_python: bool,
+    as_json: bool,
+    quiet: bool,
+    wrt,
+    elements: str,
+    timeout: float,
+    memory: int,
+    **options,
 ) -> None:
     """Check GRAPH's reverse-mode gradients and forward-mode derivatives against a numerical reference.
 
     Each leaf gets a verdict: pass, fail, or kink (the finite-difference stencil crossed a
     non-differentiable point such as ReLU at 0; not a failure unless --strict). The file's
-    `expect:` answers are checked too.
+    `expect:` answers are checked too. Plugin code runs in a process of its own, one per file:
+    a crash, a kill, or running out of --timeout or --memory is the verdict error (exit 1).
     """
+    from ..fileformat.sandbox import Limits
     from ..outputs.gradcheck_report import SCHEMA, detail_lines, report_json, rich_table, verdict_line
-    from ..verify import gradcheck as run
 
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
     options["mode"] = elements  # the library's name
+    limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
-        report = run(load_graph(graphs[0], at, allow_python), wrt=names, **options)
+        report, error, printed = _check(graphs[0], at, allow_python, names, limits, options)
+        if isinstance(error, StudentCodeError):
+            result = _error_entry(graphs[0], error, ExitCode.FAILED, allow_python, printed)
+            if as_json:
+                import json
+
+                click.echo(json.dumps({**SCHEMA, "passed": False, **result}, indent=2))
+            else:
+                click.echo(f"ERROR  {graphs[0]}  {result['error']}")
+            sys.exit(int(ExitCode.FAILED))
+        if error is not None:
+            raise error
         if as_json:
             import json
 
-            click.echo(json.dumps(report_json(report), indent=2))
+            click.echo(json.dumps(_with_output(report_json(report), allow_python, printed), indent=2))
         elif quiet:
             click.echo(verdict_line(graphs[0], report))
         else:
@@ -84,17 +138,16 @@ def gradcheck(
 
     results, codes = [], []
     for path in graphs:
-        try:
-            report = run(load_graph(path, at, allow_python), wrt=names, **options)
-        except BackpropError as err:
-            codes.append(int(err.exit_code))
-            line = in_flag_words(err, FLAGS)
-            results.append({"file": path, "status": "error", "exit_code": int(err.exit_code), "error": line})
+        report, error, printed = _check(path, at, allow_python, names, limits, options)
+        if error is not None:  # a crash, a kill, a timeout of the student's code is a verdict, exit 1
+            code = ExitCode.FAILED if isinstance(error, StudentCodeError) else error.exit_code
+            codes.append(int(code))
+            results.append(_error_entry(path, error, code, allow_python, printed))
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {line}")
+                click.echo(f"ERROR  {path}  {results[-1]['error']}")
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
-        results.append(report_json(report) if as_json else report.status)
+        results.append(_with_output(report_json(report), allow_python, printed) if as_json else report.status)
         if not as_json and not quiet:
             click.echo(verdict_line(path, report))
     statuses = [r["status"] if isinstance(r, dict) else r for r in results]
@@ -106,6 +159,34 @@ def gradcheck(
     else:
         click.echo(f"{len(graphs)} files: {counts}")
     sys.exit(max(codes))
+
+
+def _check(path: str, at, allow_python: bool, names, limits, options: dict):
+    """(report, None, printed) or (None, the error, printed): one file, its plugin code in a worker of its own."""
+    from ..fileformat.sandbox import session
+    from ..verify import gradcheck as run
+
+    report = error = None
+    with session(limits) as student:
+        try:
+            report = run(load_graph(path, at, allow_python), wrt=names, **options)
+        except BackpropError as err:
+            error = err
+    printed = student.output
+    if printed:  # on stderr, never inside the report on stdout
+        click.echo(f"backprop: {path}: the plugin code printed:", err=True)
+        click.echo(printed.rstrip("\n"), err=True)
+    return report, error, printed
+
+
+def _error_entry(path: str, err: BackpropError, code: int, allow_python: bool, printed: str) -> dict:
+    entry = {"file": path, "status": "error", "exit_code": int(code), "error": in_flag_words(err, FLAGS)}
+    return _with_output(entry, allow_python, printed)
+
+
+def _with_output(entry: dict, allow_python: bool, printed: str) -> dict:
+    """With --allow-python, what the file's plugin code printed ("stdout"; "" when nothing)."""
+    return {**entry, "stdout": printed} if allow_python else entry
 
 
 command = gradcheck

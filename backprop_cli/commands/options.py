@@ -65,8 +65,19 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
                 err=True,
             )
             sys.exit(int(ExitCode.INTERNAL))
+        finally:
+            _show_plugin_output()
 
     return wrapper
+
+
+def _show_plugin_output() -> None:
+    """What plugin code printed (captured in its worker, so stdout stays ours), on stderr after the command."""
+    sandbox = sys.modules.get("backprop_cli.fileformat.sandbox")
+    printed = sandbox.finish() if sandbox is not None else ""
+    if printed:
+        click.echo("backprop: the plugin code printed:", err=True)
+        click.echo(printed.rstrip("\n"), err=True)
 
 
 def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from ..errors import UsageError
+from ..outputs.files import FRAME
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
 from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
@@ -44,12 +46,21 @@ from .options import EXIT_CODES, graph_options, load_graph, mode_options, report
     show_default=True,
     help="Seconds allowed to dot for one drawing.",
 )
+@click.option("--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page not ours.")
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
     from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
-    from ..outputs.files import check_folder, check_output, write_bytes, write_folder
+    from ..outputs.files import (
+        check_folder,
+        check_not_inputs,
+        check_not_overwriting,
+        check_output,
+        inputs_of,
+        write_files,
+        write_folder,
+    )
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import collapse_names
     from ..outputs.steps import draw_steps
@@ -66,14 +77,24 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         if out is None or out == "-":
             raise UsageError("--worksheet writes two files: give -o FILE (the key goes beside it)")
         check_output("-o", key_path(out))
+        check_not_overwriting("--worksheet", key_path(out), options["force"])
     if steps_dir is not None:
         check_folder("--steps", steps_dir)
+        _check_steps_folder(steps_dir, options["force"])
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
     if direction is not None and mode == "reverse":
         mode = "forward"
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
+    written = [("-o", out)] if out not in (None, "-") else []
+    if worksheet:
+        written.append(("--worksheet", key_path(out)))
+    if steps_dir is not None:
+        written += [
+            ("--steps", str(p)) for p in Path(steps_dir).glob("*") if p.name == "index.html" or FRAME.fullmatch(p.name)
+        ]
+    check_not_inputs(written, inputs_of(loaded))
     trace = run_trace(loaded, mode, direction)
     verdicts = None
     if options["check"]:
@@ -91,17 +112,30 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         files = {out: run_dot(build_dot(trace, look), fmt, timeout, dpi)}
     frames = draw_steps(trace, look, "png" if fmt == "png" else "svg", timeout, dpi) if steps_dir is not None else {}
 
-    for path, drawing in files.items():
-        if path == "-":
-            sys.stdout.buffer.write(drawing)
-            sys.stdout.flush()
-        else:
-            write_bytes(path, drawing)
+    if out == "-":
+        sys.stdout.buffer.write(files.pop(out))
+        sys.stdout.flush()
+    write_files(files)
     if worksheet:
         click.echo(f"wrote the worksheet {out} and its answer key {key_path(out)}", err=True)
     if steps_dir is not None:
         write_folder(steps_dir, frames)
         click.echo(f"wrote {len(frames) - 1} frames and index.html to {steps_dir}", err=True)
+
+
+def _check_steps_folder(folder: str, force: bool) -> None:
+    """--steps replaces its own frames and page; an index.html that another program wrote only with --force."""
+    from ..outputs.steps import GENERATOR
+
+    page = Path(folder) / "index.html"
+    if force or not page.is_file():
+        return
+    try:
+        ours = any(mark in page.read_text(encoding="utf-8", errors="replace") for mark in GENERATOR)
+    except OSError:
+        ours = False
+    if not ours:
+        raise UsageError(f"--steps {folder}: {page} was not made by render --steps; add --force to replace it")
 
 
 command = render

@@ -59,18 +59,21 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
 @click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
+@click.option("--force", is_flag=True, help="Replace existing files -o writes beside FILE.yaml (large params, .npy).")
 @reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
-    from ..outputs.files import write_text
+    from ..outputs.files import check_not_inputs, inputs_of, write_files
     from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer
-    from ..training.report import check_paths, json_object, progress, summary_lines, trained_text
+    from ..training.report import check_outputs, check_paths, json_object, progress, summary_lines, trained_files
 
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
     loaded = load_graph(graph, options["at"], options["allow_python"])
+    paths = {"-o": options["out"], "--plot": options["plot"], "--animate": options["animate"]}
+    check_outputs(loaded, paths, options["force"])  # before any training: nothing it reads is overwritten
     runs_wanted = _runs(options)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
@@ -99,7 +102,9 @@ def train(graph: str, **options) -> None:
             click.echo(json.dumps({"schema": "backprop.train", "version": 1, "error": str(err), "exit_code": 3}))
         raise
     if options["out"]:
-        write_text(options["out"], trained_text(loaded, runs[0].params, options["out"]))
+        written = trained_files(loaded, runs[0].params, options["out"])
+        check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
+        write_files(written)
     if options["plot"] or options["animate"]:
         from ..training import plots
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import BackpropError, EvaluationError, UsageError
+from ..errors import BackpropError, EvaluationError, StudentCodeError, UsageError
 from ..graph import Const, Graph, Node
 from ..ops import OPS
 from ..ops.shapes import fmt
@@ -73,6 +73,8 @@ def _run_gates(graph: Graph, values: dict[str, np.ndarray]) -> dict[str, np.ndar
         xs = [values[x] if isinstance(x, str) else x for x in inputs]
         try:
             out = np.asarray(forward(*xs, **node.attrs))
+        except StudentCodeError:
+            raise  # a crash of the student's code is not a bad value
         except BackpropError as err:
             raise EvaluationError(f"node {node.name} ({node.expr}): {err.message}", node.where) from None
         if not all_finite(out):

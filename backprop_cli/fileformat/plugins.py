@@ -12,23 +12,23 @@
 
 The forward function's positional parameters are the op's inputs; its parameters with defaults are the
 keyword arguments a node may pass. Loading Python is code execution, so it happens only when the caller
-allows it (`--allow-python`, or `allow_python=True` in the Python API). Whatever the student's code does
-wrong (raises, returns the wrong number of gradients, wrong shapes, NaN) becomes a PluginError naming the
-op and the function, never a traceback.
+allows it (`--allow-python`, or `allow_python=True` in the Python API), and then in a worker process of
+its own (sandbox.py): backprop's process never imports the student's code. Whatever the student's code
+does wrong (raises, returns the wrong number of gradients, wrong shapes, NaN, complex numbers) becomes a
+PluginError naming the op and the function, never a traceback; a crash, a kill, or running out of time or
+memory is a StudentCodeError.
 """
 
 from __future__ import annotations
 
-import inspect
-import sys
-import warnings
+import os
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
-from ..errors import GraphFileError, PluginError, Position, ShapeError
+from ..errors import GraphFileError, PluginError, ShapeError, suggest
 from ..ops import OPS, GateKind, Op
+from .sandbox import LoadRefused, Worker, start
 from .yaml_source import Located
 
 KEYS = ("module", "forward", "backward", "jvp", "cache", "labels", "gate")
@@ -43,17 +43,27 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         raise GraphFileError(
             "this graph file loads Python code for its ops; run with --allow-python if you trust it", section.where
         )
+    if not hasattr(os, "fork"):
+        raise GraphFileError("plugin ops run in a worker process, which needs fork (Linux, macOS)", section.where)
     folder = Path(source).resolve().parent
-    modules: dict[Path, ModuleType] = {}
-    ops = {}
+    specs = {}
     for name, item in section.value.items():
         where = section.key_where[name]
         if not name.isidentifier():
             raise GraphFileError(f"{name!r} is not a valid op name", where)
         if name in OPS:
             raise GraphFileError(f"{name!r} is a built-in op; give the plugin op another name", where)
-        ops[name] = _plugin_op(name, item, where, folder, modules)
-    return ops
+        specs[name] = _spec(name, item, folder)
+    if not specs:
+        return {}
+    try:
+        worker, found = start(str(folder), specs)
+    except LoadRefused as err:
+        item = section.value.get(err.op)
+        entry = item.value.get(err.key) if item is not None and err.key else None
+        where = entry.where if entry is not None else item.where if item is not None else section.where
+        raise GraphFileError(err.message, where) from None
+    return {name: _plugin_op(name, section.value[name], worker, specs[name], found[name]) for name in specs}
 
 
 def _text(item: Located, key: str, required: bool = True) -> str | None:
@@ -67,36 +77,43 @@ def _text(item: Located, key: str, required: bool = True) -> str | None:
     return entry.value
 
 
-def _plugin_op(name: str, item: Located, where: Position, folder: Path, modules: dict) -> Op:
+def _spec(name: str, item: Located, folder: Path) -> dict:
+    """What the worker needs to find the op's functions; every check that needs no import is made here."""
     if not isinstance(item.value, dict):
         raise GraphFileError(f"op {name} must be a mapping with module, forward and backward", item.where)
     for key in item.value:
         if key not in KEYS:
-            from ..errors import suggest
-
             raise GraphFileError(f"unknown key {key!r} for a plugin op{suggest(key, KEYS)}", item.key_where[key])
-    module = _module(_text(item, "module"), item.value["module"].where, folder, modules)
-    forward = _function(module, _text(item, "forward"), item.value["forward"].where)
-    backward = _function(module, _text(item, "backward"), item.value["backward"].where)
-    jvp_name = _text(item, "jvp", required=False)
-    jvp = _function(module, jvp_name, item.value["jvp"].where) if jvp_name else None
+    module = _text(item, "module")
+    where = item.value["module"].where
+    path = (folder / module).resolve()
+    if not path.is_relative_to(folder):
+        raise GraphFileError(f"module {module} is outside the graph file's folder {folder}", where)
+    if path.suffix != ".py" or not path.is_file():
+        raise GraphFileError(f"module {module}: no such Python file next to the graph file", where)
+    spec = {key: _text(item, key, required=key != "jvp") for key in ("forward", "backward", "jvp")}
     cache = item.value["cache"].value if "cache" in item.value else False
     if not isinstance(cache, bool):
         raise GraphFileError("cache must be true or false", item.value["cache"].where)
-    inputs, attrs = _signature(forward, item.value["forward"].where)
+    if _text(item, "gate", required=False) not in (None, *GATES):
+        raise GraphFileError(f"gate must be one of {', '.join(GATES)}", item.value["gate"].where)
+    return {**spec, "module": str(path.relative_to(folder)), "cache": cache}
+
+
+def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict) -> Op:
+    inputs, attrs, names = found["inputs"], found["attrs"], found["names"]
     labels = item.value["labels"].plain() if "labels" in item.value else []
     if not isinstance(labels, list) or any(label not in inputs for label in labels):
-        raise GraphFileError(f"labels must list inputs of {forward.__name__} ({', '.join(inputs)})", item.where)
-    gate = GATES.get(_text(item, "gate", required=False) or "scaler")
-    if gate is None:
-        raise GraphFileError(f"gate must be one of {', '.join(GATES)}", item.value["gate"].where)
-    code = _StudentCode(name, forward, backward, jvp, cache, inputs)
+        raise GraphFileError(f"labels must list inputs of {names['forward']} ({', '.join(inputs)})", item.where)
+    gate = GATES[_text(item, "gate", required=False) or "scaler"]
+    code = _StudentCode(name, worker, names, inputs)
     differentiable = [p not in labels for p in inputs]
+    jvp = spec["jvp"] is not None
     return Op(
         name=name,
         gate_kind=gate,
-        formula=f"{module.__name__.removeprefix('backprop_plugin_')}.py: {forward.__name__}",
-        forward=code.forward,
+        formula=f"{found['module']}.py: {names['forward']}",
+        forward=code.forward_rule(),
         vjp=tuple(code.vjp_rule(i) if d else None for i, d in enumerate(differentiable)),
         jvp=tuple((code.jvp_rule(i) if jvp else None) if d else None for i, d in enumerate(differentiable)),
         shape=code.shape,
@@ -106,152 +123,60 @@ def _plugin_op(name: str, item: Located, where: Position, folder: Path, modules:
     )
 
 
-def _module(path_text: str, where: Position, folder: Path, modules: dict) -> ModuleType:
-    path = (folder / path_text).resolve()
-    if not path.is_relative_to(folder):
-        raise GraphFileError(f"module {path_text} is outside the graph file's folder {folder}", where)
-    if path.suffix != ".py" or not path.is_file():
-        raise GraphFileError(f"module {path_text}: no such Python file next to the graph file", where)
-    if path not in modules:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location(f"backprop_plugin_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(folder))  # the student's module may import its neighbours
-        try:
-            spec.loader.exec_module(module)
-        except (Exception, SystemExit) as err:
-            raise GraphFileError(f"importing {path_text} raised {_describe(err)}", where) from None
-        finally:
-            sys.path.remove(str(folder))
-        modules[path] = module
-    return modules[path]
-
-
-def _function(module: ModuleType, name: str, where: Position):
-    function = getattr(module, name, None)
-    if not callable(function):
-        from ..errors import suggest
-
-        names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
-        raise GraphFileError(f"{module.__file__} has no function {name!r}{suggest(name, names)}", where)
-    return function
-
-
-def _signature(forward, where: Position) -> tuple[list[str], dict[str, object]]:
-    """Inputs: the positional parameters without defaults; keyword arguments: those with defaults."""
-    try:
-        parameters = inspect.signature(forward).parameters.values()
-    except (TypeError, ValueError):
-        raise GraphFileError(f"cannot read the parameters of {forward!r}", where) from None
-    inputs, attrs = [], {}
-    for p in parameters:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise GraphFileError(f"{forward.__name__} must name its parameters (no *args or **kwargs)", where)
-        if p.kind is p.KEYWORD_ONLY and p.default is p.empty:
-            raise GraphFileError(f"{forward.__name__}: keyword-only parameter {p.name} needs a default", where)
-        if p.kind is p.POSITIONAL_ONLY and p.default is not p.empty:
-            raise GraphFileError(
-                f"{forward.__name__}: {p.name} has a default, so it must be passable by keyword", where
-            )
-        if p.default is p.empty:
-            inputs.append(p.name)
-        else:
-            attrs[p.name] = p.default
-    if not inputs:
-        raise GraphFileError(f"{forward.__name__} takes no inputs", where)
-    return inputs, attrs
-
-
-def _describe(err: BaseException) -> str:
-    text = " ".join(str(err).split())
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
 class _StudentCode:
-    """Calls into the student's functions and checks what comes back."""
+    """Asks the worker to run the student's functions, and checks what comes back against the inputs.
 
-    def __init__(self, op: str, forward, backward, jvp, cache: bool, inputs: list[str]) -> None:
-        self.op, self.cache, self.inputs = op, cache, inputs
-        self.user_forward, self.user_backward, self.user_jvp = forward, backward, jvp
+    Each rule has a `many` attribute: the batched evaluations of gradcheck send a whole batch in one
+    request (verify/batched.py), as a round trip to the worker costs more than a small forward."""
+
+    def __init__(self, op: str, worker: Worker, names: dict[str, str], inputs: list[str]) -> None:
+        self.op, self.worker, self.names, self.inputs = op, worker, names, inputs
         self.last: tuple | None = None  # (upstream, inputs, gradients): one backward call serves every input
 
-    def _call(self, function, *args, **kwargs):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return function(*args, **kwargs)
-        except (Exception, SystemExit) as err:  # a student's sys.exit() must not end the check (and pass it)
-            raise PluginError(self.op, f"{function.__name__} raised {_describe(err)}") from None
+    def _same_shapes(self, outs: list[np.ndarray], what: str) -> list[np.ndarray]:
+        if len({out.shape for out in outs}) > 1:
+            raise PluginError(self.op, f"{what} has different shapes for inputs of one shape")
+        return outs
 
-    def _array(self, value: object, what: str, finite: bool = True) -> np.ndarray:
-        if value is None:
-            raise PluginError(self.op, f"{what} is None (a missing return?)")
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise PluginError(self.op, f"{what} is not an array of numbers ({type(value).__name__})") from None
-        if finite and not np.all(np.isfinite(array)):
-            raise PluginError(self.op, f"{what} contains NaN or inf")
-        return array
+    def forward_many(self, items: list[tuple], attrs: dict) -> list[np.ndarray]:
+        outs = self.worker.call("forward", self.op, self.names["forward"], [tuple(xs) for xs in items], attrs)
+        return self._same_shapes(outs, f"{self.names['forward']}'s output")
 
-    def _run_forward(self, xs, attrs):
-        result = self._call(self.user_forward, *xs, **attrs)
-        if self.cache:
-            if not isinstance(result, tuple) or len(result) != 2:
-                raise PluginError(self.op, f"{self.user_forward.__name__} must return (out, cache) with cache: true")
-            return result
-        return result, None
+    def forward_rule(self):
+        def forward(*xs: np.ndarray, **attrs: object) -> np.ndarray:
+            return self.forward_many([xs], attrs)[0]
 
-    def forward(self, *xs: np.ndarray, **attrs: object) -> np.ndarray:
-        out, _ = self._run_forward(xs, attrs)
-        return self._array(out, f"{self.user_forward.__name__}'s output", finite=False)  # NaN: the engines say where
+        forward.many = self.forward_many
+        return forward
 
     def shape(self, *shapes: tuple[int, ...], **attrs: object) -> tuple[int, ...]:
         """The output shape, from one call on zeros of the input shapes (labels 0 are valid labels)."""
-        zeros = [np.zeros(s) for s in shapes]
         try:
-            with np.errstate(all="ignore"):
-                out, _ = self._run_forward(zeros, attrs)
+            (out,) = self.forward_many([tuple(np.zeros(s) for s in shapes)], attrs)
         except PluginError as err:
             shown = ", ".join(f"{p} {s}" for p, s in zip(self.inputs, shapes, strict=False))
             raise ShapeError(f"{err.message} on inputs of shapes {shown}") from None
-        return np.shape(out)
+        return out.shape
 
     def gradients(self, g: np.ndarray, xs: tuple, attrs: dict) -> list[np.ndarray]:
         if self.last is not None and self.last[0] is g and all(a is b for a, b in zip(self.last[1], xs, strict=True)):
             return self.last[2]
-        name = self.user_backward.__name__
-        if self.cache:
-            _, cache = self._run_forward(xs, attrs)
-            result = self._call(self.user_backward, g, cache)
-        else:
-            result = self._call(self.user_backward, g, *xs, **attrs)
-        if len(self.inputs) == 1 and not isinstance(result, (tuple, list)):
-            result = (result,)
-        if isinstance(result, np.ndarray):
-            raise PluginError(
-                self.op,
-                f"{name} returned one array; return a tuple with one gradient per input ({', '.join(self.inputs)})",
-            )
-        if not isinstance(result, (tuple, list)) or len(result) != len(self.inputs):
-            count = len(result) if isinstance(result, (tuple, list)) else 1
-            raise PluginError(
-                self.op,
-                f"{name} returned {count} gradient{'s' * (count != 1)} for {len(self.inputs)} inputs "
-                f"({', '.join(self.inputs)})",
-            )
+        name = self.names["backward"]
+        result = self.worker.call("backward", self.op, name, np.asarray(g), tuple(xs), attrs)
+        if len(result) != len(self.inputs):  # the worker checks this too; its word is not taken for it
+            raise PluginError(self.op, f"{name} returned {len(result)} gradients for {len(self.inputs)} inputs")
         grads = []
         for param, x, grad in zip(self.inputs, xs, result, strict=True):
             if grad is None:  # not differentiable in this input
                 grads.append(np.zeros(np.shape(x)))
                 continue
-            array = self._array(grad, f"{name}'s gradient for {param}")
-            if array.shape != np.shape(x):
+            if grad.shape != np.shape(x):
                 raise PluginError(
-                    self.op, f"{name} returned a gradient of shape {array.shape} for {param} of shape {np.shape(x)}"
+                    self.op, f"{name} returned a gradient of shape {grad.shape} for {param} of shape {np.shape(x)}"
                 )
-            grads.append(array)
+            if not np.all(np.isfinite(grad)):
+                raise PluginError(self.op, f"{name}'s gradient for {param} contains NaN or inf")
+            grads.append(grad)
         self.last = (g, xs, grads)
         return grads
 
@@ -259,15 +184,22 @@ class _StudentCode:
         return lambda g, out, *xs, **attrs: self.gradients(g, xs, attrs)[i]
 
     def jvp_rule(self, i: int):
-        def rule(t, out, *xs, **attrs):
-            tangents = tuple(t if j == i else np.zeros(np.shape(x)) for j, x in enumerate(xs))
-            result = self._array(
-                self._call(self.user_jvp, tangents, *xs, **attrs), f"{self.user_jvp.__name__}'s tangent"
-            )
-            if result.shape != np.shape(out):
-                raise PluginError(
-                    self.op, f"{self.user_jvp.__name__} returned shape {result.shape}, the output {np.shape(out)}"
-                )
-            return result
+        name = self.names.get("jvp", "jvp")
 
+        def many(items: list[tuple], attrs: dict) -> list[np.ndarray]:
+            requests = []
+            for t, _out, *xs in items:
+                requests.append((tuple(t if j == i else np.zeros(np.shape(x)) for j, x in enumerate(xs)), tuple(xs)))
+            results = self.worker.call("jvp", self.op, name, requests, attrs)
+            for (_, out, *_), result in zip(items, results, strict=True):
+                if result.shape != np.shape(out):
+                    raise PluginError(self.op, f"{name} returned shape {result.shape}, the output {np.shape(out)}")
+                if not np.all(np.isfinite(result)):
+                    raise PluginError(self.op, f"{name}'s tangent contains NaN or inf")
+            return results
+
+        def rule(t, out, *xs, **attrs):
+            return many([(t, out, *xs)], attrs)[0]
+
+        rule.many = many
         return rule

@@ -25,6 +25,7 @@ from .diagram import Look, Moment, build_dot, wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .routes import trace_routes
 
+GENERATOR = ('<meta name="generator" content="backprop render --steps">', "const steps = ")  # how a page is ours
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
 
 
@@ -103,6 +104,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="backprop render --steps">
 <title>${title}</title>
 <style>
   body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; color: #1a1a1a; }

@@ -13,6 +13,7 @@ import numpy as np
 from ..engines.evaluate import evaluate
 from ..errors import EvaluationError, UsageError
 from ..graph import Graph
+from ..outputs.files import replacing, write_text
 from .loop import Run, two_scalar_params
 
 GRID = 80  # contour resolution per axis
@@ -63,10 +64,8 @@ def _levels(zs: np.ndarray) -> np.ndarray:
 
 
 def _save(fig, path: str, **kwargs) -> None:
-    try:
-        fig.savefig(path, **kwargs)
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    with replacing(path) as temp:
+        fig.savefig(temp, **kwargs)
 
 
 # ------------------------------------------------------------ drawing
@@ -130,7 +129,8 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
     ax_loss.set_xlim(0, steps + 1)
     finite = [v for run in runs for v in run.losses if np.isfinite(v)]
-    ax_loss.set_ylim(min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5)
+    low, high = min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5
+    ax_loss.set_ylim(*((low, high) if high > low else (low - 1, high + 1)))  # a constant loss of 0: a flat line
     curves, tracks = [], []
     for run in runs:
         (curve,) = ax_loss.plot([], [], label=_label(run))
@@ -154,11 +154,12 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         if gif:
             from matplotlib.animation import PillowWriter
 
-            animation.save(path, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
+            with replacing(path) as temp:
+                animation.save(temp, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
         else:
             fig.set_dpi(ANIMATION_DPI)
-            Path(path).write_text(_offline(animation.to_jshtml(fps=10)), encoding="utf-8")
-    except OSError as err:
+            write_text(path, _offline(animation.to_jshtml(fps=10)))
+    except OSError as err:  # matplotlib's own temporary frames (disk full, a quota)
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     finally:
         plt.close(fig)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..graph import Graph
 from ..numbers import number, summary, to_json
-from ..outputs.files import check_output
+from ..outputs.files import check_not_inputs, check_not_overwriting, check_output, inputs_of
 from .loop import Run
 from .optimizers import Optimizer
 
@@ -29,19 +28,47 @@ def check_paths(out: str | None, plot: str | None, animate: str | None) -> None:
             check_output(option, path, SUFFIXES[option])
 
 
-def trained_text(graph: Graph, params: dict[str, np.ndarray], out: str) -> str:
-    """The graph file again with the trained params. Inputs read from files stay references when
-    the new file sits in the same folder; elsewhere their values are written out."""
-    from ..fileformat.writer import dumps
+def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = False) -> None:
+    """Before training: no output is one of the run's inputs (the graph file, a data file, a plugin module);
+    the .npy files -o writes beside the YAML do not replace someone else's files (unless force), and its
+    plugin modules stay reachable."""
+    outputs = [(option, path) for option, path in options.items() if path is not None]
+    out = options.get("-o")
+    if out is not None:
+        from ..fileformat.writer import to_files
 
-    here = Path(graph.source).resolve().parent
-    if Path(out).resolve().parent != here:
-        nodes = {
-            name: replace(node, attrs={k: v for k, v in node.attrs.items() if k != "file"}) if node.is_leaf else node
-            for name, node in graph.nodes.items()
-        }
-        graph = replace(graph, nodes=nodes)
-    return dumps(graph, {**graph.leaf_values, **params})
+        _, arrays = to_files(graph, graph.leaf_values, out, frozenset(graph.params))  # refuses modules left behind
+        owned = Path(out).exists()  # files named after an existing -o file are its own
+        for name in arrays:
+            beside = str(Path(out).parent / name)
+            outputs.append(("-o", beside))
+            if not owned:
+                check_not_overwriting(f"-o {out}", beside, force)
+            check_output("-o", beside)
+    check_not_inputs(outputs, inputs_of(graph))
+
+
+def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict[str, bytes]:
+    """{path: content}: the graph file with the trained params at out, its large values in .npy files
+    beside it (written first, so the YAML never names a file that is not there yet)."""
+    import io
+
+    from ..fileformat.writer import to_files
+
+    text, arrays = to_files(graph, {**graph.leaf_values, **params}, out)
+    files = {}
+    for name, array in arrays.items():
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(array), allow_pickle=False)
+        files[str(Path(out).parent / name)] = buffer.getvalue()
+    return {**files, out: text.encode("utf-8")}
+
+
+def trained_text(graph: Graph, params: dict[str, np.ndarray], out: str) -> str:
+    """The graph file's text that -o writes at out (see trained_files)."""
+    from ..fileformat.writer import to_files
+
+    return to_files(graph, {**graph.leaf_values, **params}, out)[0]
 
 
 # ------------------------------------------------------------ terminal

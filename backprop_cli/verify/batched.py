@@ -67,7 +67,9 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
         x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
         out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
         return np.reshape(out, (size, *node.shape))
-    items = [fn(*(a[k] if b else a for a, b in zip(args, batched, strict=True)), **attrs) for k in range(size)]
+    each = [tuple(a[k] if b else a for a, b in zip(args, batched, strict=True)) for k in range(size)]
+    many = getattr(fn, "many", None)  # a plugin op: the whole batch in one round trip to its worker
+    items = many(each, attrs) if many is not None else [fn(*xs, **attrs) for xs in each]
     return np.stack([np.asarray(item) for item in items])
 
 

@@ -1,0 +1,4 @@
+# expect: error: importing the module ended the process (exit code 0
+import os
+
+os._exit(0)
