@@ -10,9 +10,9 @@ backprop_cli.gradcheck(g).passed               # reverse and forward mode agains
 
 from __future__ import annotations
 
+from .engines.api import Graph
 from .errors import BackpropError, EvaluationError, ExitCode, GraphFileError, ShapeError, UsageError
 from .fileformat import load, loads
-from .graph import Graph
 
 __version__ = "0.1.0"
 

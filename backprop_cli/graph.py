@@ -1,9 +1,10 @@
-"""The graph: leaves and gates in topological order, and the Python API on it."""
+"""The graph: leaves and gates in topological order. Plain data: the Python API on it (forward, backward,
+jvp) lives a layer up, in engines/api.py, whose Graph is what load() returns."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -93,34 +94,3 @@ class Graph:
                 if isinstance(operand, str):
                     readers[operand][node.name] = None
         return {name: list(gates) for name, gates in readers.items()}
-
-    def with_values(self, values: dict[str, object]) -> Graph:
-        """A copy whose leaves take the given values (same shapes)."""
-        from .engines.evaluate import set_leaf_values
-
-        return replace(self, leaf_values=set_leaf_values(self, values))
-
-    # ------------------------------------------------------------ the Python API
-    def forward(self) -> dict[str, float | np.ndarray]:
-        """Every leaf's and node's value."""
-        from .engines.evaluate import evaluate
-
-        return _public(evaluate(self))
-
-    def backward(self) -> dict[str, float | np.ndarray]:
-        """d output / d name for every leaf and node (reverse mode)."""
-        from .engines.evaluate import evaluate
-        from .engines.reverse_mode import reverse_mode
-
-        return _public(reverse_mode(self, evaluate(self)))
-
-    def jvp(self, tangents: dict[str, object]) -> dict[str, float | np.ndarray]:
-        """Forward mode: the tangent of every node along the given leaf tangents."""
-        from .engines.evaluate import evaluate
-        from .engines.forward_mode import forward_mode, leaf_tangents
-
-        return _public(forward_mode(self, evaluate(self), leaf_tangents(self, tangents)))
-
-
-def _public(arrays: dict[str, np.ndarray]) -> dict[str, float | np.ndarray]:
-    return {k: float(v) if np.ndim(v) == 0 else np.array(v) for k, v in arrays.items()}

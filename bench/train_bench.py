@@ -5,6 +5,9 @@ H=100, D_out=10; plain SGD, lr 1e-4) through `backprop train`'s loop (evaluate, 
 params, the optimizer's update) vs the lecture's hand-written NumPy loop, in one process, from the same
 weights. Target ratio (backprop time / NumPy time) ≤ 1.2. Both must reach the same loss (to 1e-9).
 
+Then an Adam step against an SGD step plus the Adam update written by hand in NumPy (on fixed gradients):
+what Adam's own update costs beyond the forward and backward pass. Target ≤ 1.2.
+
 Method: BLAS runs on the same number of threads for both loops (1 unless --threads); both are warmed
 up; the rounds alternate the two loops so the machine's noise hits both alike; the ratio is best
 against best (noise only ever adds time), with the median of the rounds' ratios beside it. On one
@@ -30,6 +33,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 import backprop_cli  # noqa: E402
 from backprop_cli.training.loop import train  # noqa: E402
 from backprop_cli.training.optimizers import make_optimizer  # noqa: E402
@@ -40,7 +45,46 @@ sys.path.insert(0, str(ROOT / "tests"))
 import lecture_numpy  # noqa: E402  (the lecture's NumPy lines, shared with the tests)
 
 TARGET = 1.2
+ADAM_TARGET = 1.2  # an Adam step vs an SGD step plus the NumPy Adam update written by hand
 CLOCK = time.process_time if ARGS.threads == 1 else time.perf_counter
+
+
+def numpy_adam(params, grads, steps, lr=1e-4, b1=0.9, b2=0.999, eps=1e-8):
+    """The Adam update written by hand in NumPy (the lecture's formula), on fixed gradients."""
+    s = {k: np.zeros_like(v) for k, v in params.items()}
+    r = {k: np.zeros_like(v) for k, v in params.items()}
+    for t in range(1, steps + 1):
+        for k, theta in params.items():
+            g = grads[k]
+            s[k] = b1 * s[k] + (1 - b1) * g
+            r[k] = b2 * r[k] + (1 - b2) * g * g
+            theta -= lr / np.sqrt(r[k] / (1 - b2**t) + eps) * (s[k] / (1 - b1**t))
+
+
+def adam_ratio(graph) -> None:
+    """An Adam step against an SGD step plus the NumPy Adam update: the update's own cost (target ≤ 1.2)."""
+    steps = ARGS.steps
+    params = {k: graph.leaf_values[k].copy() for k in graph.params}
+    grads = {k: np.ones_like(v) for k, v in params.items()}
+    runs = {
+        "sgd": lambda: train(graph, make_optimizer("sgd", lr=1e-4), steps),
+        "adam": lambda: train(graph, make_optimizer("adam", lr=1e-4), steps),
+        "numpy_adam": lambda: numpy_adam(params, grads, steps),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run()
+    for _ in range(ARGS.rounds):
+        for name, run in runs.items():
+            start = CLOCK()
+            run()
+            times[name].append(CLOCK() - start)
+    med = {name: statistics.median(t) / steps * 1e3 for name, t in times.items()}
+    ratio = med["adam"] / (med["sgd"] + med["numpy_adam"])
+    print(
+        f"  Adam step {med['adam']:.3f} ms; SGD step {med['sgd']:.3f} ms + NumPy Adam update {med['numpy_adam']:.3f} ms"
+        f" -> ratio {ratio:.3f} (target ≤ {ADAM_TARGET}: {'met' if ratio <= ADAM_TARGET else 'MISSED'})"
+    )
 
 
 def main() -> None:
@@ -76,3 +120,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    adam_ratio(backprop_cli.load(str(GRAPH)))

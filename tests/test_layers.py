@@ -27,11 +27,7 @@ LAYERS = (
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
 # Known edges that break the rule, each with the issue that removes it. Keep this list empty.
-ALLOWED = {
-    # The Graph data class calls the engines from its forward/backward/jvp/with_values methods.
-    # Issue 16 removes it (the Graph API moves out of the data class): then delete this entry.
-    ("graph", "engines"),
-}
+ALLOWED: set[tuple[str, str]] = set()  # none left: the Graph API moved out of the data class (engines/api.py)
 
 
 def _unit(module: str) -> str | None:

@@ -93,7 +93,12 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
         if not sep:
             raise UsageError(f"--at takes name=value, not {item!r}")
         overrides[name.strip()] = value
-    return graph.with_values(overrides) if overrides else graph
+    graph = graph.with_values(overrides) if overrides else graph
+    if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
+        from .threads import choose_blas_threads
+
+        choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (threads.py)
+    return graph
 
 
 # ------------------------------------------------------------ options shared by several commands

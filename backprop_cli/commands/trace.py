@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
@@ -22,6 +24,11 @@ from .options import EXIT_CODES, graph_options, load_graph, mode_options, report
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--pretty/--compact",
+    default=None,
+    help="JSON indented for people, or compact for programs (default: indented up to 100,000 numbers).",
+)
 @reports_errors
 def trace(
     graph: str,
@@ -33,6 +40,7 @@ def trace(
     full: bool,
     as_json: bool,
     fmt: str,
+    pretty: bool | None,
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..engines.trace import run_trace
@@ -47,13 +55,13 @@ def trace(
 
         lines = explain_lines(result)
     if as_json or fmt == "json":
-        import json
+        from ..outputs.json_output import emit_json
 
-        click.echo(json.dumps(json_object(result, lines), indent=2))
+        emit_json(json_object(result, lines), pretty)
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
-    elif len(result.rows) > RICH_ROWS:
-        click.echo(plain_table(result, full), nl=False)
+    elif len(result.rows) > RICH_ROWS or not sys.stdout.isatty():  # rich (and its ~40 ms) only for a terminal
+        click.echo(plain_table(result, full, width=40 if sys.stdout.isatty() else None), nl=False)
         if lines:
             click.echo("\n".join(lines))
     else:

@@ -113,11 +113,11 @@ def train(graph: str, **options) -> None:
         if options["animate"]:
             plots.animate_runs(loaded, runs, options["animate"])
     if options["as_json"]:
-        import json
+        from ..outputs.json_output import emit_json
 
         schedule = {"name": options["schedule"], **schedule_params}
         obj = json_object(loaded, runs, options["every"], schedule, options["batch_size"], options["seed"])
-        click.echo(json.dumps(obj, indent=2))
+        emit_json(obj)  # trained params can be millions of numbers: streamed, compact when large
     elif not options["quiet"]:
         click.echo("\n".join(summary_lines(loaded, runs, options["steps"])))
 

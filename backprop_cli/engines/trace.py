@@ -11,8 +11,6 @@ import numpy as np
 
 from ..graph import Const, Graph, Node
 from .evaluate import evaluate, operands
-from .forward_mode import direction as parse_direction
-from .forward_mode import forward_mode
 from .reverse_mode import reverse_mode
 
 
@@ -67,6 +65,9 @@ def run_trace(graph: Graph, mode: str = "reverse", direction: str | None = None)
     if mode in ("reverse", "both"):
         gradients = reverse_mode(graph, values, edges=edges)
     if mode in ("forward", "both"):
+        from .forward_mode import direction as parse_direction  # reverse mode, the default, never pays for it
+        from .forward_mode import forward_mode
+
         if direction is None:
             direction = (graph.params or list(graph.leaf_values))[0]
         tangents = forward_mode(graph, values, parse_direction(graph, direction))

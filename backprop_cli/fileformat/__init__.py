@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from ..engines.api import Graph
 from ..errors import GraphFileError, Position
-from ..graph import Graph
 from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engines.api import Graph
 from ..errors import GraphFileError, Position, ShapeError, suggest
-from ..graph import Const, Graph, Node
+from ..graph import Const, Node
 from ..ops import OPS, Op
 from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression

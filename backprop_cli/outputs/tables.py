@@ -71,11 +71,13 @@ def rich_table(trace: Trace, full: bool = False):  # -> rich.table.Table
 RICH_ROWS = 2000  # beyond this many rows rich's layout takes minutes; plain columns take seconds
 
 
-def plain_table(trace: Trace, full: bool = False, width: int = 40) -> str:
-    """Fixed-width columns for very large graphs (a 100,000-node chain)."""
+def plain_table(trace: Trace, full: bool = False, width: int | None = 40) -> str:
+    """Fixed-width columns, for files and pipes and for very large graphs (a 100,000-node chain); cells longer
+    than width are cut (None: never)."""
     header = columns(trace)
     rows = [[c.replace("\n", "; ") for c in cells(trace, row, full)] for row in trace.rows]
-    widths = [min(width, max([len(h)] + [len(r[i]) for r in rows])) for i, h in enumerate(header)]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths = widths if width is None else [min(width, w) for w in widths]
 
     def line(items: list[str]) -> str:
         clipped = [t if len(t) <= w else t[: w - 1] + "…" for t, w in zip(items, widths, strict=True)]
@@ -98,9 +100,8 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
 
 
 def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
-    """The documented --json object (schema backprop.trace, version 1)."""
-    from ..numbers import to_json
-
+    """The documented --json object (schema backprop.trace, version 1). Values, gradients and tangents are the
+    arrays themselves: json_output.emit_json writes them as lists of numbers, slice by slice."""
     g = trace.graph
     obj = {
         "schema": SCHEMA,
@@ -110,13 +111,13 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
         "output": g.output,
         "mode": trace.mode,
         "dtype": g.dtype.name,
-        "values": {k: to_json(v) for k, v in trace.values.items()},
+        "values": dict(trace.values),
     }
     if trace.gradients is not None:
-        obj["gradients"] = {k: to_json(v) for k, v in trace.gradients.items()}
+        obj["gradients"] = dict(trace.gradients)
     if trace.tangents is not None:
         obj["wrt"] = trace.wrt
-        obj["tangents"] = {k: to_json(v) for k, v in trace.tangents.items()}
+        obj["tangents"] = dict(trace.tangents)
     obj["nodes"] = [
         {
             "name": r.node.name,

@@ -12,7 +12,9 @@ docstring says what differs:
 
 Each optimizer is a small class: its hyper-parameters with defaults (data), an optional step
 before the gradient (only Nesterov's look-ahead), and the update of one parameter array. Updates
-are in place (`θ -= αg` rounds exactly as `θ ← θ − αg`): no new big array per step.
+are in place, into one or two work arrays kept per parameter: no new param-sized array per step. Each
+formula is evaluated in the lecture's order, one operation at a time (`θ -= αg` rounds exactly as
+`θ ← θ − αg`; `α/√(r̂ + ε) · ŝ` as ((α / √(r̂ + ε)) · ŝ)), so the numbers are the formulas' to the last bit.
 """
 
 from __future__ import annotations
@@ -60,6 +62,22 @@ def _zeros(state: Arrays, key: str, like: np.ndarray) -> np.ndarray:
     return state[key]
 
 
+def _work(state: Arrays, key: str, like: np.ndarray) -> np.ndarray:
+    """A scratch array of the parameter's shape and dtype, made once (its contents mean nothing)."""
+    if key not in state:
+        state[key] = np.empty_like(like)
+    return state[key]
+
+
+def _scaled_step(theta: np.ndarray, lr: float, r_hat: np.ndarray, eps: float, s: np.ndarray, work: np.ndarray) -> None:
+    """θ ← θ − α/√(r̂ + ε) · s, in that order; r_hat may be work itself (it is overwritten)."""
+    np.add(r_hat, eps, out=work)
+    np.sqrt(work, out=work)
+    np.divide(lr, work, out=work)
+    work *= s
+    theta -= work
+
+
 class SGD(Optimizer):
     """θ ← θ − αg"""
 
@@ -67,7 +85,7 @@ class SGD(Optimizer):
     defaults = {"lr": 1e-2}
 
     def step(self, theta, g, lr, state):
-        theta -= lr * g
+        theta -= np.multiply(lr, g, out=_work(state, "a", theta))
 
 
 class Momentum(Optimizer):
@@ -79,7 +97,7 @@ class Momentum(Optimizer):
     def step(self, theta, g, lr, state):
         v = _zeros(state, "v", theta)
         v *= self.hyper["momentum"]
-        v -= lr * g
+        v -= np.multiply(lr, g, out=_work(state, "a", theta))
         theta += v
 
 
@@ -99,7 +117,7 @@ class Nesterov(Optimizer):
     def step(self, theta, g, lr, state):
         v = _zeros(state, "v", theta)
         v *= self.hyper["momentum"]
-        step = lr * g
+        step = np.multiply(lr, g, out=_work(state, "a", theta))
         v -= step
         theta -= step
 
@@ -111,9 +129,9 @@ class AdaGrad(Optimizer):
     defaults = {"lr": 1e-2, "eps": 1e-8}
 
     def step(self, theta, g, lr, state):
-        r = _zeros(state, "r", theta)
-        r += g * g
-        theta -= lr / np.sqrt(r + self.hyper["eps"]) * g
+        r, work = _zeros(state, "r", theta), _work(state, "a", theta)
+        r += np.multiply(g, g, out=work)
+        _scaled_step(theta, lr, r, self.hyper["eps"], g, work)
 
 
 class RMSProp(Optimizer):
@@ -123,10 +141,12 @@ class RMSProp(Optimizer):
     defaults = {"lr": 1e-3, "rho": 0.9, "eps": 1e-8}
 
     def step(self, theta, g, lr, state):
-        rho, r = self.hyper["rho"], _zeros(state, "r", theta)
+        rho, r, work = self.hyper["rho"], _zeros(state, "r", theta), _work(state, "a", theta)
         r *= rho
-        r += (1 - rho) * g * g
-        theta -= lr / np.sqrt(r + self.hyper["eps"]) * g
+        np.multiply(1 - rho, g, out=work)  # (1 − β)g, then · g: the formula's order
+        work *= g
+        r += work
+        _scaled_step(theta, lr, r, self.hyper["eps"], g, work)
 
 
 class Adam(Optimizer):
@@ -139,13 +159,16 @@ class Adam(Optimizer):
     def step(self, theta, g, lr, state):
         b1, b2, t = self.hyper["beta1"], self.hyper["beta2"], self.t
         s, r = _zeros(state, "s", theta), _zeros(state, "r", theta)
+        work, s_hat = _work(state, "a", theta), _work(state, "b", theta)
         s *= b1
-        s += (1 - b1) * g
+        s += np.multiply(1 - b1, g, out=work)
         r *= b2
-        r += (1 - b2) * g * g
-        s_hat = s / (1 - b1**t)
-        r_hat = r / (1 - b2**t)
-        theta -= lr / np.sqrt(r_hat + self.hyper["eps"]) * s_hat
+        np.multiply(1 - b2, g, out=work)
+        work *= g
+        r += work
+        np.divide(s, 1 - b1**t, out=s_hat)
+        np.divide(r, 1 - b2**t, out=work)  # r̂
+        _scaled_step(theta, lr, work, self.hyper["eps"], s_hat, work)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}

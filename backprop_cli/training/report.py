@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..graph import Graph
-from ..numbers import number, summary, to_json
+from ..numbers import number, summary
 from ..outputs.files import check_not_inputs, check_not_overwriting, check_output, inputs_of
 from .loop import Run
 from .optimizers import Optimizer
@@ -142,7 +142,7 @@ def json_object(
                 "final_loss": run.final_loss,
                 "step": shown,
                 "loss": [run.losses[t - 1] for t in shown],
-                "params": {p: to_json(v) for p, v in run.params.items()},
+                "params": dict(run.params),  # arrays: written by outputs/json_output.emit_json
             }
             for run in runs
         ],

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..engines.reverse_mode import relevant
 from ..graph import Const, Graph, Node
-from ..ops import shapes
+from ..ops import OPS, shapes
 
 ELEMENTWISE = (shapes.same, shapes.broadcast)
 AXIS_RULES = (shapes.reduction, shapes.along_axis)
@@ -33,13 +33,17 @@ def downstream(graph: Graph, start: str) -> list[Node]:
     """The gates on a path from start to the output, in topological order (start itself excluded). A path
     through a gate that stops the gradient (stop_gradient) does not count: its output is held constant."""
 
-    def compute() -> list[Node]:
-        on_path = relevant(graph, {start})
-        moved = {start}
-        for node in graph.gates:
-            if not node.operation.stops_gradient and any(isinstance(x, str) and x in moved for x in node.inputs):
-                moved.add(node.name)
-        return [n for n in graph.gates if n.name in on_path and n.name in moved and n.name != start]
+    def compute() -> list[Node]:  # a walk from start along the readers: its own gates, not the whole graph
+        on_path = relevant(graph, None)  # once per graph: a gate off it never leads back onto it
+        readers = graph.derived("readers", graph.consumers)
+        order = graph.derived("order", lambda: {name: i for i, name in enumerate(graph.nodes)})
+        found, stack = set(), [start]
+        while stack:
+            for gate in readers[stack.pop()]:
+                if gate in on_path and gate not in found and not graph.nodes[gate].operation.stops_gradient:
+                    found.add(gate)
+                    stack.append(gate)
+        return [graph.nodes[name] for name in sorted(found, key=order.__getitem__)]
 
     return graph.derived(("downstream", start), compute)
 
@@ -225,13 +229,22 @@ def run(
     return element_rows(graph.output)
 
 
+LINEAR = ("sum", "mean", "matmul")  # built-in ops linear in each operand: the tangent of one is the op applied to it
+
+
 def _tangent(node: Node, moved: dict[str, np.ndarray], xs: list[np.ndarray], out: np.ndarray, size: int) -> np.ndarray:
     total = None
+    op = node.operation
+    linear = node.op in LINEAR and OPS.get(node.op) is op  # batched like the forward (a rule would go item by item)
     for i, x in enumerate(node.inputs):
-        rule = node.operation.jvp[i]
+        rule = op.jvp[i]
         if isinstance(x, str) and x in moved and rule is not None:
-            args = [moved[x], out, *xs]
-            part = call(node, rule, args, [True] + [False] * (len(args) - 1), size)
+            if linear:
+                args = [moved[x] if k == i else v for k, v in enumerate(xs)]
+                part = call(node, op.forward, args, [k == i for k in range(len(xs))], size)
+            else:
+                args = [moved[x], out, *xs]
+                part = call(node, rule, args, [True] + [False] * (len(args) - 1), size)
             total = part if total is None else total + part
     return np.broadcast_to(np.zeros(()) if total is None else total, (size, *node.shape))
 

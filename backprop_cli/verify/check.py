@@ -19,27 +19,27 @@ from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
 from ..graph import Graph
-from .batched import Batch, downstream, plan, run
+from .batched import Batch, plan, run
+from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unstopped
 from .numerical import (
     Derivative,
     Probe,
-    derivative,
     element_batch,
     group_rows,
     make_probe,
+    numeric_derivative,
     stencil_directions,
     stencil_elements,
     steps_for,
     typical_size,
 )
-from .tolerances import Tolerance, tolerance_for
+from .tolerances import POINTS, Tolerance, tolerance_for
 from .verdicts import Judge, LeafCheck, Report
 
 MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
 CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
-KINK_RETRIES = 3  # a stencil that crosses a kink is tried again with steps 10, 100, 1000 times smaller
 
 
 @dataclass
@@ -116,8 +116,11 @@ def gradcheck(
         report.tolerance,
         rng,
     )
+    facts = path_facts(reference)
+    scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
+    together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
     for name in names:
-        report.leaves[name] = _check_node(ctx, name)
+        report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
     return report
@@ -146,7 +149,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
         elif all(g.operation.vjp[i] is None for g, i in slots):
             report.skipped[name] = "not differentiable (labels)"
-        elif graph.output not in {n.name for n in downstream(graph, name)}:
+        elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
         else:
             chosen.append(name)
@@ -189,7 +192,7 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
     judge = Judge(ctx.tolerance, scale, leaf)
-    missing = _missing_forward_rule(ctx.graph, name)
+    missing = path_facts(ctx.graph).missing_jvp[name]
     if missing:
         leaf.forward_checked = False
         leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
@@ -201,14 +204,6 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         leaf.status = "fail"
         leaf.notes.append(str(err))
     return leaf
-
-
-def _missing_forward_rule(graph: Graph, name: str) -> str | None:
-    for node in downstream(graph, name):
-        op = node.operation
-        if any(v is not None and j is None for v, j in zip(op.vjp, op.jvp, strict=True)):
-            return node.op
-    return None
 
 
 def _elements(ctx: _Context, probe: Probe, gradient: np.ndarray, mode: str) -> np.ndarray:
@@ -253,8 +248,11 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
     for start in range(0, len(chosen), step):
         index = chosen[start : start + step]
         steps = steps_for(flat_value[index], method, ctx.eps, typical_size(probe.value))
-        numeric, gate = _numeric(
-            probe, method, steps, lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method)
+        numeric, gate = numeric_derivative(
+            probe.plan.gates,
+            method,
+            steps,
+            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
@@ -271,32 +269,11 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
-    numeric, gate = _numeric(probe, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method))
+    numeric, gate = numeric_derivative(
+        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method)
+    )
     judge.add(None, reverse, forward, numeric, gate)
     judge.leaf.directions += len(u)
-
-
-def _numeric(probe: Probe, method: str, steps: np.ndarray, stencil) -> tuple[Derivative, np.ndarray]:
-    """The numerical reference for each row, and the gate whose kink its stencil crossed ('' for none).
-
-    A row whose stencil crossed a kink, or does not fit a smooth function, is tried again with steps 10,
-    100 and 1000 times smaller: a kink near the point is stepped over rather than across; one at the
-    point stays, and the row is judged a kink if the modes disagree with the reference."""
-    rows = np.arange(len(steps))
-    found = stencil(rows, steps)
-    numeric, gate = derivative(found, method), _first_crossed(found.crossed, probe, len(rows))
-    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value)  # NaN: the step left an op's domain
-    for attempt in range(1, KINK_RETRIES + 1):
-        if not suspect.any():
-            break
-        again = np.flatnonzero(suspect)
-        retry = stencil(again, steps[again] / 10**attempt)
-        better, where = derivative(retry, method), _first_crossed(retry.crossed, probe, len(again))
-        for part in ("value", "error", "left", "right", "smooth"):
-            getattr(numeric, part)[again] = getattr(better, part)
-        gate[again] = where
-        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value)
-    return numeric, gate
 
 
 def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:
@@ -321,10 +298,75 @@ def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(out, np.float64), ctx.weights, axes=ctx.weights.ndim)
 
 
-def _first_crossed(crossed: dict[str, np.ndarray], probe: Probe, size: int) -> np.ndarray:
-    """Per direction, the first gate (in topological order) whose kink the stencil crossed, or ''."""
-    gate = np.full(size, "", dtype=object)
-    for node in reversed(probe.plan.gates):
-        if node.name in crossed:
-            gate[crossed[node.name].any(axis=0)] = node.name
-    return gate
+# ------------------------------------------------------------------ scalar leaves, all at once (see many.py)
+
+
+def _check_scalars(ctx: _Context, names: list[str]) -> dict[str, LeafCheck]:
+    """Scalar leaves checked together: one batched evaluation per stencil for all of them."""
+    facts = path_facts(ctx.reference)
+    leaves, groups = {}, {}
+    for name in names:
+        node = ctx.graph.nodes[name]
+        method = ctx.method if ctx.method != "auto" else ("complex" if facts.analytic[name] else "richardson")
+        leaf = LeafCheck(name, node.kind, node.shape, method, "full" if ctx.mode == "auto" else ctx.mode)
+        if method == "complex" and not facts.analytic[name]:
+            leaf.method = "richardson"
+            leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
+        missing = facts.missing_jvp[name]
+        if missing:
+            leaf.forward_checked = False
+            leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
+        leaves[name] = leaf
+        groups.setdefault(leaf.method, []).append(name)
+    for method, group in groups.items():
+        for start in range(0, len(group), _scalar_chunk(ctx, method)):
+            _check_scalar_group(ctx, group[start : start + _scalar_chunk(ctx, method)], method, leaves)
+    return leaves
+
+
+def _scalar_chunk(ctx: _Context, method: str) -> int:
+    """Leaves per batch: their rows through the largest gate within CHUNK_BYTES (a few held at once)."""
+    largest = max((int(np.prod(n.shape, dtype=np.int64)) for n in ctx.graph.gates), default=1)
+    row = 16 * 4 * len(POINTS[method]) * (1 + ctx.directions) * max(1, largest)
+    return int(max(1, CHUNK_BYTES // row))
+
+
+def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: dict[str, LeafCheck]) -> None:
+    gates = downstream_of(ctx.reference, set(group))
+    own = gates if ctx.reference is ctx.graph else downstream_of(ctx.graph, set(group))
+    x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
+    g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
+    phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
+    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
+    judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
+    typical = np.where(x != 0, np.abs(x), 1.0)
+    checks = []
+    if ctx.mode != "direction":
+        checks.append((Items(group, np.ones(len(group))), np.zeros(len(group), int), 1))
+    if ctx.directions > 0:
+        signs = np.sign(ctx.rng.standard_normal((len(group), ctx.directions)))  # a scalar's direction, normalized
+        checks.append((Items([n for n in group for _ in range(ctx.directions)], signs.reshape(-1)), None, 0))
+    for items, index, per in checks:
+        count = 1 if per else ctx.directions
+        where = np.repeat(np.arange(len(group)), count)
+        steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
+
+        def stencil(rows, s, items=items):
+            picked = Items([items.leaves[r] for r in rows], items.move[rows])
+            return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
+
+        numeric, crossed = numeric_derivative(gates, method, steps, stencil)
+        forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
+        reverse = g[where] * items.move
+        for k, judge in enumerate(judges):
+            part = slice(k * count, (k + 1) * count)
+            fwd = forward[part] if judge.leaf.forward_checked else None
+            judge.add(index if per else None, reverse[part], fwd, _part(numeric, part), crossed[part])
+            if per:
+                judge.leaf.elements += 1
+            else:
+                judge.leaf.directions += count
+
+
+def _part(numeric: Derivative, part: slice) -> Derivative:
+    return Derivative(*(getattr(numeric, f)[part] for f in ("value", "error", "left", "right", "smooth")))

@@ -10,6 +10,7 @@ import numpy as np
 from .numerical import Derivative
 from .tolerances import SAFETY, Tolerance
 
+UNDERFLOW = 1e-290  # gradients this small put the complex step's imaginary parts among the subnormal numbers
 KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
 
 
@@ -104,6 +105,13 @@ class Judge:
             err = np.maximum(err, np.abs(forward - num))
             modes_disagree = np.abs(reverse - forward) > tol.atol + tol.rtol * denom
         bad = ~(err <= allowed)  # NaN is bad
+        unresolved = ~suspect & (np.maximum(np.abs(reverse), np.abs(num)) < UNDERFLOW) & (allowed >= np.abs(num))
+        if unresolved.any() and not any(note.startswith("gradients near") for note in leaf.notes):
+            leaf.notes.append(  # a pass there says: zero for any purpose, not "checked to rtol"
+                f"gradients near {float(np.max(np.abs(reverse[unresolved]))):.1e} are below what the numerical "
+                f"reference resolves (its own error there: ±{float(np.max(allowed[unresolved])):.0e}, "
+                "subnormal numbers): judged as zero"
+            )
         # A stencil that still crosses a kink at the smallest step sits on it: a kink even where the difference
         # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there.
         kink = ~modes_disagree & ((bad & suspect) | (gate != ""))

@@ -1,0 +1,107 @@
+"""The Python API: a graph that evaluates and differentiates itself.
+
+    g = backprop_cli.load("two_layer")
+    g.forward()                      # every value (and remembers them)
+    g.backward()                     # every gradient, from the remembered values: no second forward pass
+    g.backward(wrt=["w1", "w2"])     # only these gradients, and only the gates on their paths run
+
+Values are remembered per graph object. `forward()` always evaluates afresh; `backward()` and `jvp()` use
+the values of the last `forward()` (evaluating once when there was none) as long as the graph's leaves are
+the same arrays: `with_values()` returns a new graph (with nothing remembered), and assigning a new array
+to `g.leaf_values[name]` is noticed. Changing a leaf's array in place is not: call `forward()` again.
+
+The arrays returned are read-only views of the engines' own, not copies (a copy of every array was a
+quarter of the time of `backward()`): `np.array(result[name])` gives one you may change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+
+from .. import graph as data
+from ..errors import UsageError
+from ..ops.shapes import fmt
+from .evaluate import evaluate, parse_value, set_leaf_values
+from .reverse_mode import reverse_mode
+
+Result = dict[str, float | np.ndarray]
+
+
+class Graph(data.Graph):
+    """The graph of graph.py with forward, backward and jvp: what load() and loads() return."""
+
+    def with_values(self, values: dict[str, object]) -> Graph:
+        """A copy whose leaves take the given values (same shapes); it remembers no values yet."""
+        return replace(self, leaf_values=set_leaf_values(self, values))
+
+    def forward(self) -> Result:
+        """Every leaf's and node's value (evaluated now, and remembered for backward and jvp)."""
+        values = evaluate(self)
+        self._remembered = (self.leaf_values, dict(self.leaf_values), values)
+        return _public(values)
+
+    def backward(self, wrt: Iterable[str] | None = None, grad_output: object = None) -> Result:
+        """d output / d name for every leaf and node (reverse mode), or only for the names in wrt, in which
+        case only the gates on paths from them to the output run. grad_output is the gradient the output
+        receives (default: ones, d output / d output): backward then gives vector-Jacobian products."""
+        names = None if wrt is None else self._names(wrt)
+        seed = None if grad_output is None else self._grad_output(grad_output)
+        grads = reverse_mode(self, self._values(), wrt=None if names is None else set(names), seed=seed)
+        return _public(grads if names is None else {n: grads[n] for n in names})
+
+    def jvp(self, tangents: dict[str, object]) -> Result:
+        """Forward mode: the tangent of every node along the given leaf tangents (a missing leaf: zero)."""
+        from .forward_mode import forward_mode, leaf_tangents  # imported when first used
+
+        return _public(forward_mode(self, self._values(), leaf_tangents(self, tangents)))
+
+    # ------------------------------------------------------------ remembered values
+    def _values(self) -> dict[str, np.ndarray]:
+        remembered = getattr(self, "_remembered", None)
+        if remembered is not None:
+            mapping, arrays, values = remembered
+            same = mapping is self.leaf_values and len(arrays) == len(mapping)
+            if same and all(mapping.get(k) is v for k, v in arrays.items()):
+                return values
+        values = evaluate(self)
+        self._remembered = (self.leaf_values, dict(self.leaf_values), values)
+        return values
+
+    def _names(self, wrt: Iterable[str]) -> list[str]:
+        names = [wrt] if isinstance(wrt, str) else list(wrt)
+        for name in names:
+            if name not in self.nodes:
+                from ..errors import suggest
+
+                raise UsageError(
+                    f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}"
+                )
+        return names
+
+    def _grad_output(self, raw: object) -> np.ndarray:
+        shape = self.nodes[self.output].shape
+        seed = parse_value(raw, self.dtype) if not isinstance(raw, np.ndarray) else raw.astype(self.dtype, copy=False)
+        if seed.shape != shape:
+            if seed.ndim != 0:
+                raise UsageError(f"grad_output has shape {fmt(seed.shape)}, the output {self.output} {fmt(shape)}")
+            seed = np.full(shape, seed, self.dtype)
+        return seed
+
+
+def _public(arrays: dict[str, np.ndarray]) -> Result:
+    """Scalars as floats; tensors as read-only views (no copies)."""
+    out: Result = {}
+    for name, value in arrays.items():
+        if np.ndim(value) == 0:
+            out[name] = float(value)
+        else:
+            view = np.asarray(value).view()
+            view.flags.writeable = False
+            out[name] = view
+    return out
+
+
+__all__ = ["Graph"]
