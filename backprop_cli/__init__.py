@@ -14,16 +14,35 @@ from .engines.api import Graph
 from .errors import BackpropError, EvaluationError, ExitCode, GraphFileError, ShapeError, UsageError
 from .fileformat import load, loads
 
-__version__ = "0.1.0"
-
 
 def __getattr__(name: str) -> object:
-    """gradcheck is imported on first use: `backprop trace` never pays for it."""
+    """gradcheck and __version__ are looked up on first use: `backprop trace` never pays for them."""
     if name == "gradcheck":
         from .verify import gradcheck
 
         return gradcheck
+    if name == "__version__":
+        globals()["__version__"] = version = _version()
+        return version
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _version() -> str:
+    """The installed package's version (its metadata); in a checkout that is not installed, pyproject.toml's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backprop-cli")
+    except PackageNotFoundError:
+        import re
+        from pathlib import Path
+
+        try:
+            text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        declared = re.search(r'^version = "([^"]+)"', text, re.MULTILINE)
+        return declared.group(1) if declared and 'name = "backprop-cli"' in text else "0+unknown"
 
 
 __all__ = [

@@ -14,13 +14,35 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # bad usage or a bad graph file
     EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
     INTERNAL = 4  # a bug in backprop itself: one line instead of a traceback (BACKPROP_DEBUG=1 shows it)
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 def suggest(name: str, choices: object) -> str:
     import difflib  # only when there is an error to explain
 
-    close = difflib.get_close_matches(name, list(choices), n=1)
+    choices = list(choices)
+    close = [c for c in choices if str(c).lower() == name.lower()] or difflib.get_close_matches(name, choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def printable(text: object) -> str:
+    """Text from a graph file or the command line as it is written, never as a terminal would act on it:
+    white space becomes a space; other invisible characters (escape sequences, bidi overrides) are shown as
+    escapes like \\x1b or \\u202e."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else " " if c.isspace() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def shortened(text: object, limit: int = 60) -> str:
+    """A value quoted in a message, cut in the middle when long: the message stays one readable line."""
+    text = printable(text)
+    return (
+        text if len(text) <= limit else f"{text[: limit // 2]}…{text[-(limit // 2 - 1) :]} ({len(text):,} characters)"
+    )
 
 
 @dataclass(frozen=True)
@@ -53,8 +75,8 @@ class BackpropError(Exception):
         self.where = where
 
     def __str__(self) -> str:
-        text = " ".join(self.message.split())  # always one line
-        return f"{self.where}: {text}" if self.where else text
+        text = printable(" ".join(self.message.split()))  # always one line, nothing a terminal would act on
+        return f"{printable(self.where)}: {text}" if self.where else text
 
 
 class GraphFileError(BackpropError):

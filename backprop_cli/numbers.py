@@ -6,7 +6,7 @@ import numpy as np
 
 from .ops.shapes import fmt
 
-__all__ = ["fmt", "number", "summary", "to_json"]
+__all__ = ["fmt", "number", "numbers_text", "summary", "to_json"]
 
 
 def number(x: float) -> str:
@@ -19,21 +19,26 @@ def number(x: float) -> str:
     return f"{x:.6g}"
 
 
-def summary(value: np.ndarray, full: bool = False) -> str:
-    """A scalar as a number; a tensor as its shape and a short summary (or all of it with full)."""
+def summary(value: np.ndarray, full: bool = False, small: int = 4) -> str:
+    """A scalar as a number; a tensor of up to `small` elements (any size with full) as its numbers, nested
+    like the tensor, with its shape after it when it is not a vector; a bigger one as its shape and summary."""
     value = np.asarray(value)
     if value.ndim == 0:
         return number(value)
-    if full:
-        return np.array2string(value, precision=6, threshold=np.inf, max_line_width=120)
     if value.size == 0:
         return f"{fmt(value.shape)} empty"
-    if value.size <= 4:
-        return (
-            "[" + ", ".join(number(v) for v in value.ravel()) + "]" + (f" {fmt(value.shape)}" if value.ndim > 1 else "")
-        )
+    if full or value.size <= small:
+        return numbers_text(value) + (f" {fmt(value.shape)}" if value.ndim > 1 else "")
     norm = float(np.linalg.norm(value))
     return f"{fmt(value.shape)} ‖·‖={number(norm)} min={number(value.min())} max={number(value.max())}"
+
+
+def numbers_text(value: np.ndarray) -> str:
+    """[[1, 2], [3, 4.5]]: every element as number() writes it, nested like the tensor (no recursion)."""
+    flat = [number(v) for v in value.ravel()]
+    for size in reversed(value.shape):
+        flat = ["[" + ", ".join(flat[k : k + size]) + "]" for k in range(0, len(flat), size)] if size else ["[]"]
+    return flat[0] if flat else "[]"
 
 
 def to_json(value: np.ndarray) -> float | list:

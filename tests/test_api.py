@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -107,8 +108,9 @@ def test_fork_sums_gradients():
     assert g.consumers()["x2"] == ["f.sin1", "f.mul1"]
 
 
-def test_a_100000_node_chain_traces_without_recursion():
-    n = 100_000
+def test_a_long_chain_traces_without_recursion():
+    """20 times Python's recursion limit (20,000 nodes): any recursive walk of the graph would fail here."""
+    n = 20 * max(sys.getrecursionlimit(), 1000)
     lines = ["inputs: {x: 0.5}", "nodes:", "  n1: x + 1"]
     lines += [f"  n{i}: n{i - 1} + 1" for i in range(2, n + 1)]
     g = backprop_cli.loads("\n".join(lines) + f"\noutput: n{n}\n")

@@ -9,7 +9,7 @@ import backprop_cli
 CASES = [
     # (file text, expected line:col or None, words the message must contain)
     ("inputs: {x: 1}\nnodes:\n  f: x +\noutput: f\n", "3:9", "expected a number"),
-    ("inputs: {x: 1\nnodes: {}\n", "2:6", "YAML syntax error"),
+    ("inputs: {x: 1\nnodes: {}\n", "1:9", "'{' is never closed"),
     ("inputs: {x: 1}\nnodez: {f: x}\nnodes: {f: x}\noutput: f\n", "2:1", "unknown top-level key 'nodez'"),
     ("inputs: {x: 1}\nnodes:\n  f: x\n  f: x\noutput: f\n", "4:3", "duplicate key 'f'"),
     ("inputs: {x: &a 1, y: *a}\nnodes: {f: x}\noutput: f\n", "1:", "anchors and aliases"),

@@ -94,12 +94,12 @@ def test_right_answers_pass_and_rounded_ones_within_the_tolerance_too(tmp_path):
 @pytest.mark.parametrize(
     "graph, answer, slip, why",
     [
-        ("circuit", "x: 4", "sign", "df/dx = df/dq · dq/dx = -4 · 1 = -4"),
-        ("circuit", "z: -4", "switch", "df/dz = df/df · df/dz = 1 · q = 1 · 3 = 3"),
+        ("circuit", "x: 4", "sign", "df/dx = df/dq · ∂q/∂x = -4 · 1 = -4"),
+        ("circuit", "z: -4", "switch", "df/dz = df/df · ∂f/∂z = 1 · q = 1 · 3 = 3"),
         ("sin_fork", "x2: 2", "fork", "= 1 · cos x2 + 1 · x1 = 1 · -0.989992 + 1 · 2 = 1.01001"),
-        ("npfl114_relu", "w3: 18", "dead_relu", "dL/dw3 = dL/di2 · di2/dw3 = 0 · x1 = 0 · 1 = 0"),
-        ("npfl114_relu", "w7: 6", "no_local", "dL/dw7 = dL/do · do/dw7 = 6 · h1 = 6 · 4 = 24"),
-        ("sigmoid_chain", "a1: 0.0125", None, "dL/da1 = dL/df1 · df1/da1"),
+        ("npfl114_relu", "w3: 18", "dead_relu", "dL/dw3 = dL/di2 · ∂i2/∂w3 = 0 · x1 = 0 · 1 = 0"),
+        ("npfl114_relu", "w7: 6", "no_local", "dL/dw7 = dL/do · ∂o/∂w7 = 6 · h1 = 6 · 4 = 24"),
+        ("sigmoid_chain", "a1: 0.0125", None, "dL/da1 = dL/df1 · ∂f1/∂a1"),
     ],
 )
 def test_a_wrong_answer_is_explained_in_the_lectures_terms(tmp_path, graph, answer, slip, why):

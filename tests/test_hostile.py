@@ -1,7 +1,10 @@
 """The hostile corpus (issue 5): every bad input gives one clear line, the documented exit code, no traceback.
 
-Each case runs `python3 -m backprop_cli ...` in a subprocess limited to 2 s of CPU and 1 GiB of address
-space, so a hang, a crash (segfault), a runaway allocation or a traceback fails the case.
+A case whose protection, were it to regress, would hang, recurse without end or allocate without bound (the
+limits on size, nesting and memory: ISOLATED below, and every generated case) runs `python3 -m backprop_cli ...`
+in a subprocess limited to 2 s of CPU and 1 GiB of address space, so a hang, a crash (segfault) or a runaway
+allocation fails the case. The other corpus cases run in-process through click's CliRunner, with the same
+assertions: exit code, one line on stderr, no traceback (an exception escaping fails the test), the position.
 
 - tests/hostile/NNN_name.yaml: a file whose first line says what must happen:
       # expect: exit 2 at 4:6: words the error line contains
@@ -52,6 +55,16 @@ def backprop(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
+def in_process(*args: str) -> subprocess.CompletedProcess:
+    """The CLI through CliRunner, for a case that needs no limits: no Python start-up per case."""
+    from click.testing import CliRunner
+
+    from backprop_cli.cli import main
+
+    result = CliRunner().invoke(main, list(args), env={"COLUMNS": "120"}, catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def assert_clean_failure(result: subprocess.CompletedProcess, code: int, words: str, where: str | None = None) -> None:
     """Exit code as documented, exactly one line on stderr (warnings aside), no traceback, the words, the place."""
     assert result.returncode >= 0, f"killed by signal {-result.returncode}: {result.stderr[-500:]}"
@@ -66,8 +79,28 @@ def assert_clean_failure(result: subprocess.CompletedProcess, code: int, words: 
 
 
 # ------------------------------------------------------------------ the corpus files
+# Cases run under the limits in a subprocess: without the protection they test, each would expand, allocate
+# gigabytes or (100_out_of_memory) needs the address-space limit to happen at all.
+ISOLATED = {
+    "007_billion_laughs",
+    "096_shape_100000_squared",
+    "097_shape_2_to_70",
+    "098_shape_65_dims",
+    "099_graph_over_8_gib",
+    "100_out_of_memory",
+    "111_shape_mismatch_before_allocating",
+    "112_leaves_too_big_together",
+    "172_shape_2_62_squared_and_0",
+    "173_shape_2_63_and_0",
+}
+
+
 def corpus() -> list:
     return [pytest.param(path, id=path.stem) for path in sorted(CORPUS.glob("*.yaml"))]
+
+
+def test_the_isolated_cases_exist():
+    assert ISOLATED <= {path.stem for path in CORPUS.glob("*.yaml")}, "a renamed case would lose its limits"
 
 
 def expectation(path: Path) -> tuple[int, str | None, str, dict]:
@@ -91,7 +124,7 @@ def test_the_corpus_has_at_least_100_cases():
 @pytest.mark.parametrize("path", corpus())
 def test_corpus_case(path, tmp_path):
     code, where, words, checks = expectation(path)
-    result = backprop("trace", str(path), "--json")
+    result = (backprop if path.stem in ISOLATED else in_process)("trace", str(path), "--json")
     if code != 0:
         assert_clean_failure(result, code, words, where)
         return
@@ -178,7 +211,7 @@ def test_files_that_are_not_graph_files(target, words):
 
 
 def test_nan_from_the_command_line_names_the_leaf():
-    assert_clean_failure(backprop("trace", "circuit", "--at", "x=nan"), 3, "leaf 'x' contains NaN")
+    assert_clean_failure(in_process("trace", "circuit", "--at", "x=nan"), 3, "leaf 'x' contains NaN")
 
 
 # ------------------------------------------------------------------ plugin code is never run without consent
@@ -192,7 +225,7 @@ def test_plugin_ops_are_not_imported_without_allow_python(tmp_path):
 
 
 def _command_exists(name: str) -> bool:
-    return name in backprop("--help").stdout.split("Commands:")[-1].split()
+    return name in in_process("--help").stdout.split("Commands:")[-1].split()
 
 
 def test_plugin_module_outside_the_graph_folder_is_refused(tmp_path):

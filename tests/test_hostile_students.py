@@ -125,10 +125,9 @@ def test_a_crash_under_trace_is_one_line_and_exit_3(tmp_path):
         cwd=ROOT,
         env=ENV,
     )
-    assert result.returncode == 3 and result.stdout == ""
-    assert result.stderr.strip().splitlines() == [
-        "backprop: error: op k: b ended the process (exit code 0: os._exit or a crash) before returning"
-    ]
+    message = "op k: b ended the process (exit code 0: os._exit or a crash) before returning"
+    assert result.returncode == 3 and result.stderr.strip().splitlines() == [f"backprop: error: {message}"]
+    assert json.loads(result.stdout)["error"]["message"] == message  # --json: the error is the one document
 
 
 def test_imports_do_not_leak_between_files_nor_into_backprop(tmp_path):

@@ -97,7 +97,7 @@ def test_index_gates_read_as_brackets_and_are_routers():
         ("v[x]", 8, "expected an index"),
         ("v[]", 8, "expected an index"),
         ("v[1:2:3:4]", 13, "at most three parts"),
-        ("v[0", 9, "expected ']'"),
+        ("v[0", 7, "this '[' is never closed: add ']'"),
         ("sum(v) + x:1", 16, "':' is not part of the expression language outside an index"),
     ],
 )

@@ -188,7 +188,7 @@ def test_a_read_only_folder_is_refused_before_training(tmp_path):
     locked.chmod(0o500)
     graph = tmp_path / "g.yaml"
     graph.write_text(TRAINABLE)
-    result = backprop("train", str(graph), "--steps", "100000000", "-o", str(locked / "t.yaml"))
+    result = backprop("train", str(graph), "--steps", "10000000", "-o", str(locked / "t.yaml"))
     assert result.returncode == 2 and "permission denied" in result.stderr
 
 
@@ -198,7 +198,7 @@ def test_an_unwritable_output_is_refused_before_training(tmp_path):
     graph.write_text(TRAINABLE)
     for option in ("-o", "--plot"):
         target = "/proc/version" if option == "--plot" else "/proc/self/t.yaml"
-        result = backprop("train", str(graph), "--steps", "100000000", option, target)
+        result = backprop("train", str(graph), "--steps", "10000000", option, target)
         assert result.returncode == 2 and target in result.stderr, result.stderr
 
 

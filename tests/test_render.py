@@ -111,7 +111,7 @@ def test_quoted_escapes_what_dot_would_interpret():
     assert quoted(["\\G \\N \\l"]) == '"\\\\G \\\\N \\\\l"'
     assert quoted(["one", "two\nthree"]) == '"one\\ntwo\\nthree"'
     assert quoted(["left"], justify="l") == '"left\\l"'
-    assert quoted(["bell\x07tab\t"]) == '"bell tab "'
+    assert quoted(["bell\x07tab\t"]) == '"bell\\\\x07tab "'  # shown as written (printable()), as in the terminal
 
 
 def test_user_text_only_in_quoted_labels_under_generated_ids():

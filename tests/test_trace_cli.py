@@ -32,10 +32,10 @@ def test_explain_says_the_chain_rule_in_numbers(run, graph_file):
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     # o = 2*3 + 3*0 = 6, dL/do = 2*6 = 12; dL/dw7 = 12 * h1 = 12 * 3 = 36
-    assert "dL/dw7 = dL/do.mul1 · do.mul1/dw7 = 12 · h1 = 12 · 3 = 36" in out
+    assert "dL/dw7 = dL/do.mul1 · ∂o.mul1/∂w7 = 12 · h1 = 12 · 3 = 36" in out
     assert "relu kills the gradient" in out
     assert "dL/dx2 = 0 + 24 = 24   (gradients from 2 paths add at the fork x2)" in out
-    assert "⇒ dL/dw7 = dL/do · do/dw7 = 12 · h1 = 12 · 3 = 36" in out
+    assert "⇒ dL/dw7 = dL/do · ∂o/∂w7 = 12 · h1 = 12 · 3 = 36" in out
 
 
 def test_json_has_the_documented_fields(run, graph_file):
@@ -89,7 +89,9 @@ def test_examples_and_ops_list(run):
     result = run("examples")
     assert result.exit_code == 0 and "circuit" in result.stdout
     result = run("ops", "--json")
-    ops = {o["op"]: o for o in json.loads(result.stdout)}
+    document = json.loads(result.stdout)
+    assert document["schema"] == "backprop.ops" and document["version"] == 1
+    ops = {o["op"]: o for o in document["ops"]}
     assert ops["add"]["gate"] == "distributor" and ops["mul"]["gate"] == "switcher"
     assert ops["maximum"]["gate"] == "router" and ops["relu"]["gate"] == "killer"
     assert ops["sigmoid"]["gate"] == "squashing"

@@ -304,5 +304,7 @@ def test_divergence_with_json_still_prints_a_json_object(run):
     result = run("train", "rosenbrock", "--lr", "0.1", "--steps", "50", "--json")
     assert result.exit_code == 3
     data = json.loads(result.stdout)
-    assert data["schema"] == "backprop.train" and "diverged at step" in data["error"] and data["exit_code"] == 3
+    assert (
+        data["schema"] == "backprop.train" and "diverged at step" in data["error"]["message"] and data["exit_code"] == 3
+    )
     assert len(result.stderr.strip().splitlines()) == 1

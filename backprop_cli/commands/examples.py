@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from .options import reports_errors
 
+SCHEMA = "backprop.examples"
+
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="A JSON list of {name, file, about}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object (schema backprop.examples, version 1): name, file, about."
+)
 @reports_errors
 def examples(as_json: bool) -> None:
     """List the bundled example graphs, one line each."""
+    from ..errors import printable
     from ..examples import bundled
     from ..fileformat import load
 
@@ -22,11 +25,14 @@ def examples(as_json: bool) -> None:
         about = load(path).about
         items.append({"name": path.stem, "file": str(path), "about": about})
     if as_json:
-        click.echo(json.dumps(items, indent=2))
+        from ..outputs.json_document import VERSION
+        from ..outputs.json_output import emit_json as write
+
+        write({"schema": SCHEMA, "version": VERSION, "examples": items})
         return
     width = max((len(i["name"]) for i in items), default=0)
     for item in items:
-        click.echo(f"{item['name']:<{width}}  {item['about']}")
+        click.echo(f"{item['name']:<{width}}  {printable(item['about'])}")
 
 
 command = examples

@@ -6,12 +6,25 @@ import sys
 
 import click
 
-from ..errors import BackpropError, ExitCode, StudentCodeError
+from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
-from .options import EXIT_CODES, graph_options, in_flag_words, load_graph, renamed_option, reports_errors
+from .options import (
+    EXIT_CODES,
+    MAX_SEED,
+    Finite,
+    explain_error,
+    graph_options,
+    in_flag_words,
+    load_graph,
+    output_failed,
+    renamed_option,
+    reports_errors,
+)
 
 FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
 
+MAX_SAMPLES = 100_000  # two evaluations each: more would run for hours
+MAX_DIRECTIONS = 1_000  # a direction is as big as its leaf: more would fill memory
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
 largest of the files' (3 > 2 > 1 > 0)."""
@@ -53,21 +66,37 @@ class MemorySize(click.ParamType):
     help="Elements checked: every one, a seeded sample, or random directions only (auto: by size).",
 )
 @click.option(
-    "--samples", type=click.IntRange(1), default=20, show_default=True, help="Elements per leaf in sample mode."
+    "--samples",
+    type=click.IntRange(1, MAX_SAMPLES),
+    default=20,
+    show_default=True,
+    help="Elements per leaf in sample mode.",
 )
-@click.option("--directions", type=click.IntRange(0), default=2, show_default=True, help="Random directions per leaf.")
-@click.option("--eps", type=click.FloatRange(0, min_open=True), help="Absolute step (default: scaled per element).")
-@click.option("--rtol", type=click.FloatRange(0), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
-@click.option("--atol", type=click.FloatRange(0), help="Absolute tolerance added to the relative one (default 0).")
+@click.option(
+    "--directions",
+    type=click.IntRange(0, MAX_DIRECTIONS),
+    default=2,
+    show_default=True,
+    help="Random directions per leaf.",
+)
+@click.option("--eps", type=Finite(0, 1, min_open=True), help="Absolute step (default: scaled per element).")
+@click.option("--rtol", type=Finite(0, 1), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
+@click.option("--atol", type=Finite(0), help="Absolute tolerance added to the relative one (default 0).")
 @click.option("--strict", is_flag=True, help="Kinks count as failures.")
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled elements and directions.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help="Seed of the sampled elements and directions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(0, min_open=True),
+    type=Finite(0, 24 * 3600, min_open=True),
     metavar="SECONDS",
     default=30.0,
     show_default=True,
@@ -100,9 +129,16 @@ def gradcheck(
     `expect:` answers are checked too. Plugin code runs in a process of its own, one per file:
     a crash, a kill, or running out of --timeout or --memory is the verdict error (exit 1).
     """
+    from ..errors import printable
+    from ..fileformat.option_values import read_option_value
     from ..fileformat.sandbox import Limits
-    from ..outputs.gradcheck_report import SCHEMA, detail_lines, report_json, rich_table, verdict_line
+    from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
+    from ..outputs.json_output import emit_json as write
 
+    if as_json and quiet:
+        raise UsageError("--json and --quiet ask for two outputs; give one of them")
+    for item in at:  # a bad --at is a usage error once, not an error line per file
+        read_option_value("--at", item)
     names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
     options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
@@ -111,51 +147,38 @@ def gradcheck(
         if isinstance(error, StudentCodeError):
             result = _error_entry(graphs[0], error, ExitCode.FAILED, allow_python, printed)
             if as_json:
-                import json
-
-                click.echo(json.dumps({**SCHEMA, "passed": False, **result}, indent=2))
+                write({**SCHEMA, "passed": False, **result})
             else:
-                click.echo(f"ERROR  {graphs[0]}  {result['error']}")
+                click.echo(printable(f"ERROR  {graphs[0]}  {result['error']}"))
             sys.exit(int(ExitCode.FAILED))
         if error is not None:
             raise error
         if as_json:
-            import json
-
-            click.echo(json.dumps(_with_output(report_json(report), allow_python, printed), indent=2))
+            write(_with_output(report_json(report), allow_python, printed))
         elif quiet:
-            click.echo(verdict_line(graphs[0], report))
+            click.echo(printable(verdict_line(graphs[0], report)))
         else:
-            from rich.console import Console
-
-            console = Console()
-            if not console.is_terminal:
-                console.width = max(console.width, 140)
-            console.print(rich_table(report))
-            console.print("\n".join(detail_lines(report)), markup=False, highlight=False, soft_wrap=True)
-            console.print(verdict_line(graphs[0], report), markup=False, highlight=False, soft_wrap=True)
+            print_report(graphs[0], report)
         sys.exit(int(ExitCode.OK if report.passed else ExitCode.FAILED))
 
     results, codes = [], []
     for path in graphs:
         report, error, printed = _check(path, at, allow_python, names, limits, options)
         if error is not None:  # a crash, a kill, a timeout of the student's code is a verdict, exit 1
-            code = ExitCode.FAILED if isinstance(error, StudentCodeError) else error.exit_code
+            code = ExitCode.FAILED if isinstance(error, StudentCodeError) else explain_error(error)[2]
             codes.append(int(code))
             results.append(_error_entry(path, error, code, allow_python, printed))
             if not as_json and not quiet:
-                click.echo(f"ERROR  {path}  {results[-1]['error']}")
+                click.echo(printable(f"ERROR  {path}  {results[-1]['error']}"))
             continue
         codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
         results.append(_with_output(report_json(report), allow_python, printed) if as_json else report.status)
         if not as_json and not quiet:
-            click.echo(verdict_line(path, report))
+            click.echo(printable(verdict_line(path, report)))
     statuses = [r["status"] if isinstance(r, dict) else r for r in results]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("pass", "kink", "fail", "error") if statuses.count(s))
     if as_json:
-        import json
-
-        click.echo(json.dumps({**SCHEMA, "passed": max(codes) == 0, "files": results}, indent=2))
+        write({**SCHEMA, "passed": max(codes) == 0, "files": results})
     else:
         click.echo(f"{len(graphs)} files: {counts}")
     sys.exit(max(codes))
@@ -170,7 +193,9 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     with session(limits) as student:
         try:
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
-        except BackpropError as err:
+        except Exception as err:  # any error of one file is its entry; the next file is still checked
+            if isinstance(err, OSError) and output_failed(err):
+                raise
             error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout
@@ -179,8 +204,17 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     return report, error, printed
 
 
-def _error_entry(path: str, err: BackpropError, code: int, allow_python: bool, printed: str) -> dict:
-    entry = {"file": path, "status": "error", "exit_code": int(code), "error": in_flag_words(err, FLAGS)}
+def _error_entry(path: str, err: Exception, code: int, allow_python: bool, printed: str) -> dict:
+    """The file's entry: its error line, and the message, file, line and column of the error object."""
+    from ..outputs.json_document import error_object
+
+    if isinstance(err, BackpropError):
+        line, message, where = in_flag_words(err, FLAGS), err.message, err.where
+    else:  # out of memory, or a bug of ours: still this file's entry only
+        _, line, code, message, where = explain_error(err)
+    position = error_object(message, code, where)
+    entry = {"file": path, "status": "error", "exit_code": int(code), "error": line}
+    entry.update({key: position[key] for key in ("message", "line", "column")})  # "file" stays the graph given
     return _with_output(entry, allow_python, printed)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 import click
 
@@ -16,7 +17,8 @@ Exit codes:
   1  a check failed (gradcheck, a wrong `expect`)
   2  bad usage or a bad graph file
   3  evaluation error (NaN/inf, log of 0, ...), naming the node
-  4  internal error: a bug in backprop (BACKPROP_DEBUG=1 shows the traceback)"""
+  4  internal error: a bug in backprop (BACKPROP_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C)"""
 
 
 FLAGS = {"values": "--at", "direction": "--direction"}  # library argument -> its flag, where the names differ
@@ -35,40 +37,100 @@ def in_flag_words(err: BackpropError, flags: dict[str, str] | None = None) -> st
 
 
 def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | None = None) -> Callable:
-    """Turn the project's errors into one line on stderr and the documented exit code.
-    Bare (@reports_errors) or with the command's own argument -> flag names (@reports_errors(flags=...))."""
+    """Turn the project's errors into one line on stderr and the documented exit code; with --json, the error
+    is also the run's one JSON document on stdout (schema backprop.<command>). Bare (@reports_errors) or
+    with the command's own argument -> flag names (@reports_errors(flags=...))."""
     if command is None:
         return functools.partial(reports_errors, flags=flags)
+    schema = f"backprop.{command.__name__}"
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        as_json = bool(kwargs.get("as_json")) or kwargs.get("fmt") == "json"
         try:
             return command(*args, **kwargs)
-        except BackpropError as err:
-            click.echo(f"backprop: error: {in_flag_words(err, flags)}", err=True)
-            sys.exit(int(err.exit_code))
-        except MemoryError:
-            click.echo("backprop: error: out of memory while evaluating the graph", err=True)
-            sys.exit(int(ExitCode.EVALUATION))
-        except RecursionError:
-            click.echo("backprop: error: input nested too deeply", err=True)
-            sys.exit(int(ExitCode.BAD_INPUT))
-        except Exception as err:  # a bug of ours: still one line, and a way to see the traceback
-            import os
-
-            if os.environ.get("BACKPROP_DEBUG"):
-                raise
-            text = " ".join(str(err).split())[:300]
-            click.echo(
-                f"backprop: internal error: {type(err).__name__}: {text} "
-                "(a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)",
-                err=True,
-            )
-            sys.exit(int(ExitCode.INTERNAL))
+        except KeyboardInterrupt:
+            interrupted()
+        except Exception as err:
+            if isinstance(err, OSError) and output_failed(err):
+                fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
+            label, line, code, message, where = explain_error(err, flags)
+            fail(line, code, schema if as_json else None, message, where, label)
         finally:
             _show_plugin_output()
 
     return wrapper
+
+
+def explain_error(err: Exception, flags: dict[str, str] | None = None) -> tuple[str, str, int, str, object]:
+    """(label, the line to show, exit code, the message alone, its Position or None) for any exception."""
+    if isinstance(err, BackpropError):
+        line = in_flag_words(err, flags)
+        message = line.replace(f"{err.where}: ", "", 1) if err.where else line  # the position is apart in JSON
+        return "error", line, int(err.exit_code), message, err.where
+    if isinstance(err, MemoryError):
+        return "error", "out of memory while evaluating the graph", int(ExitCode.EVALUATION), "out of memory", None
+    if isinstance(err, RecursionError):
+        return "error", "input nested too deeply", int(ExitCode.BAD_INPUT), "input nested too deeply", None
+    import os  # a bug of ours: still one line, and a way to see the traceback
+
+    if os.environ.get("BACKPROP_DEBUG"):
+        raise err
+    text = f"{type(err).__name__}: {' '.join(str(err).split())[:300]}"
+    line = f"{text} (a bug in backprop; run with BACKPROP_DEBUG=1 to see where, and please report it)"
+    return "internal error", line, int(ExitCode.INTERNAL), f"internal error: {text}", None
+
+
+def fail(
+    line: str,
+    code: int,
+    schema: str | None = None,
+    message: str | None = None,
+    where: object = None,
+    label: str = "error",
+) -> NoReturn:
+    """`backprop: <label>: <line>` on stderr; with a schema (a --json run) the error document on stdout too;
+    then the exit code."""
+    from ..errors import printable
+
+    if schema is not None:
+        from ..outputs.json_document import error_document
+        from ..outputs.json_output import emit_json as write
+
+        try:
+            write(error_document(schema, message or line, code, where))
+        except OSError as err:
+            if not output_failed(err):
+                raise
+    click.echo(f"backprop: {label}: {printable(' '.join(line.split()))}", err=True)
+    sys.exit(int(code))
+
+
+def output_failed(err: OSError) -> bool:
+    """Whether an OSError is stdout refusing what we write (a full disk, a closed pipe), not a bug."""
+    import errno
+
+    if err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF):
+        return False
+    _silence_stdout()
+    return True
+
+
+def _silence_stdout() -> None:
+    """After stdout failed: nothing more goes there, so Python's exit does not fail on it again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line and exit 130 (128 + SIGINT), as shells report it."""
+    click.echo("backprop: interrupted", err=True)
+    sys.exit(int(ExitCode.INTERRUPTED))
 
 
 def _show_plugin_output() -> None:
@@ -81,18 +143,15 @@ def _show_plugin_output() -> None:
 
 
 def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
-    from ..errors import UsageError
+    """The graph file, its warnings on stderr, and --at values (read as safely as the file) in place."""
+    from ..errors import printable
     from ..fileformat import load
+    from ..fileformat.option_values import read_option_value
 
+    overrides = dict(read_option_value("--at", item) for item in at)  # before the file: a usage error first
     graph = load(path, allow_python=allow_python)
     for warning in graph.warnings:
-        click.echo(warning, err=True)
-    overrides = {}
-    for item in at:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--at takes name=value, not {item!r}")
-        overrides[name.strip()] = value
+        click.echo(printable(warning), err=True)
     graph = graph.with_values(overrides) if overrides else graph
     if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
         from .threads import choose_blas_threads
@@ -101,7 +160,44 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     return graph
 
 
+def chosen_mode(mode: str, direction: str | None) -> str:
+    """--direction alone means forward mode; with an explicit --mode reverse it contradicts it."""
+    if direction is None or mode != "reverse":
+        return mode
+    if click.get_current_context().get_parameter_source("mode") is not click.core.ParameterSource.DEFAULT:
+        from ..errors import UsageError
+
+        raise UsageError(
+            "--direction is a forward-mode direction, and --mode reverse has none: use --mode forward or both"
+        )
+    return "forward"
+
+
+def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
+    """--direction of trace and render: a leaf or an element as written, or (leaf, values) for x=[...]."""
+    if direction is None or "=" not in direction:
+        return direction
+    from ..fileformat.option_values import read_direction
+
+    return read_direction(direction)
+
+
 # ------------------------------------------------------------ options shared by several commands
+MAX_SEED = 2**63 - 1
+
+
+class Finite(click.FloatRange):
+    """A finite number in a range: nan, inf and 1e999 are usage errors naming the option and the range."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number; it takes {self._describe_range()}", param, ctx)
+        return number
 
 
 def mode_options(command: Callable) -> Callable:

@@ -11,7 +11,16 @@ from ..errors import UsageError
 from ..outputs.files import FRAME
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
-from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from .options import (
+    EXIT_CODES,
+    Finite,
+    chosen_mode,
+    graph_options,
+    load_graph,
+    mode_options,
+    parse_direction,
+    reports_errors,
+)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -41,7 +50,7 @@ from .options import EXIT_CODES, graph_options, load_graph, mode_options, report
 @click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Finite(0, 24 * 3600, min_open=True),
     default=TIMEOUT,
     show_default=True,
     help="Seconds allowed to dot for one drawing.",
@@ -83,8 +92,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         _check_steps_folder(steps_dir, options["force"])
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
-    if direction is not None and mode == "reverse":
-        mode = "forward"
+    mode = chosen_mode(mode, direction)
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
     written = [("-o", out)] if out not in (None, "-") else []
@@ -95,7 +103,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
             ("--steps", str(p)) for p in Path(steps_dir).glob("*") if p.name == "index.html" or FRAME.fullmatch(p.name)
         ]
     check_not_inputs(written, inputs_of(loaded))
-    trace = run_trace(loaded, mode, direction)
+    trace = run_trace(loaded, mode, parse_direction(direction))
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .options import EXIT_CODES, graph_options, load_graph, mode_options, reports_errors
+from ..errors import UsageError
+from .options import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_direction, reports_errors
 
 
 @click.command(epilog=EXIT_CODES)
@@ -44,35 +43,36 @@ def trace(
 ) -> None:
     """Evaluate GRAPH and show, gate by gate, how the gradient flows back."""
     from ..engines.trace import run_trace
-    from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, rich_table
+    from ..errors import printable
+    from ..outputs.tables import RICH_ROWS, json_object, markdown, plain_table, print_trace
+    from ..outputs.terminal import stdout_is_terminal
 
-    if direction is not None and mode == "reverse":
-        mode = "forward"
-    result = run_trace(load_graph(graph, at, allow_python), mode, direction)
+    given = click.get_current_context().get_parameter_source("fmt") is not click.core.ParameterSource.DEFAULT
+    if as_json and given and fmt != "json":
+        raise UsageError(f"--json and --format {fmt} ask for two outputs; give one of them")
+    if as_json:
+        fmt = "json"
+    mode = chosen_mode(mode, direction)
+    result = run_trace(load_graph(graph, at, allow_python), mode, parse_direction(direction))
+    if direction is not None:
+        result.wrt = direction  # as given (JSON `wrt`); tables shorten it
     lines = None
     if explain:
         from ..outputs.explain import explain_lines  # only --explain pays for it
 
-        lines = explain_lines(result)
-    if as_json or fmt == "json":
+        lines = explain_lines(result, full)
+    if fmt == "json":
         from ..outputs.json_output import emit_json
 
         emit_json(json_object(result, lines), pretty)
     elif fmt == "markdown":
         click.echo(markdown(result, full, lines), nl=False)
-    elif len(result.rows) > RICH_ROWS or not sys.stdout.isatty():  # rich (and its ~40 ms) only for a terminal
-        click.echo(plain_table(result, full, width=40 if sys.stdout.isatty() else None), nl=False)
+    elif len(result.rows) > RICH_ROWS or not stdout_is_terminal():  # rich (and its ~40 ms) only for a terminal
+        click.echo(plain_table(result, full, width=40 if stdout_is_terminal() else None), nl=False)
         if lines:
-            click.echo("\n".join(lines))
+            click.echo("\n".join(map(printable, lines)))
     else:
-        from rich.console import Console
-
-        console = Console()
-        if not console.is_terminal:
-            console.width = max(console.width, 160)  # a file or pipe: no reason to squeeze columns
-        console.print(rich_table(result, full))
-        if lines:
-            console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        print_trace(result, full, lines)
 
 
 command = trace

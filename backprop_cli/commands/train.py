@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ..errors import EvaluationError, UsageError
-from .options import EXIT_CODES, graph_options, load_graph, renamed_option, reports_errors
+from ..errors import UsageError
+from ..training.optimizers import RANGES
+from .options import EXIT_CODES, MAX_SEED, Finite, graph_options, load_graph, renamed_option, reports_errors
+
+MAX_STEPS = 10_000_000  # beyond, a run takes days
+
+
+def _hyper(name: str) -> Finite:
+    low, high, low_in, high_in, _ = RANGES[name]
+    return Finite(low, high, min_open=not low_in, max_open=not high_in)
+
 
 HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers that have it)
     "lr": "lr",
@@ -32,13 +41,13 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     metavar="LIST",
     help="Several optimizers from the same start, e.g. sgd,momentum,adam or sgd:lr=1e-3,adam:lr=0.1.",
 )
-@click.option("--steps", type=click.IntRange(min=1), default=100, show_default=True, help="Number of updates.")
-@click.option("--lr", type=float, help="Learning rate α (α0 of a schedule). Default: the optimizer's own.")
-@click.option("--momentum", type=float, help="β of momentum and nesterov [0.9].")
-@click.option("--rho", type=float, help="Decay rate β of rmsprop [0.9].")
-@click.option("--beta1", type=float, help="β1 of adam [0.9].")
-@click.option("--beta2", type=float, help="β2 of adam [0.999].")
-@renamed_option("--eps", "--epsilon", type=float, help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=100, show_default=True, help="Number of updates.")
+@click.option("--lr", type=_hyper("lr"), help="Learning rate α (α0 of a schedule). Default: the optimizer's own.")
+@click.option("--momentum", type=_hyper("momentum"), help="β of momentum and nesterov [0.9].")
+@click.option("--rho", type=_hyper("rho"), help="Decay rate β of rmsprop [0.9].")
+@click.option("--beta1", type=_hyper("beta1"), help="β1 of adam [0.9].")
+@click.option("--beta2", type=_hyper("beta2"), help="β2 of adam [0.999].")
+@renamed_option("--eps", "--epsilon", type=_hyper("eps"), help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
 @click.option(
     "--schedule",
     type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),
@@ -46,15 +55,23 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     show_default=True,
     help="α0; α0·drop^⌊t/every⌋; α0·e^(−kt); α0/(1 + kt); α0/√(t + 1), t = updates made.",
 )
-@click.option("--decay", type=float, help="k of the exponential and inverse schedules [1e-3].")
-@click.option("--drop", type=float, help="Factor of the step schedule [0.5].")
-@click.option("--drop-every", type=int, help="Steps between drops of the step schedule [100].")
-@click.option("--batch-size", type=int, help="Minibatches of N examples of the inputs marked `data: true`.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the minibatch sampling.")
+@click.option("--decay", type=Finite(0, 1e6), help="k of the exponential and inverse schedules [1e-3].")
+@click.option("--drop", type=Finite(0, 1, min_open=True), help="Factor of the step schedule [0.5].")
+@click.option("--drop-every", type=click.IntRange(1, MAX_STEPS), help="Steps between drops of the step schedule [100].")
+@click.option(
+    "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
+)
+@click.option(
+    "--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="Seed of the minibatch sampling."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
 @click.option(
-    "--every", type=click.IntRange(min=1), default=1, show_default=True, help="JSON: the loss of every k-th step."
+    "--every",
+    type=click.IntRange(1, MAX_STEPS),
+    default=1,
+    show_default=True,
+    help="JSON: the loss of every k-th step.",
 )
 @click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
 @click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
@@ -71,6 +88,11 @@ def train(graph: str, **options) -> None:
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
+    given = click.get_current_context().get_parameter_source
+    if options["compare"] and given("optimizer") is not click.core.ParameterSource.DEFAULT:
+        raise UsageError("--optimizer and --compare both name the optimizers: give one of them")
+    if given("every") is not click.core.ParameterSource.DEFAULT and not options["as_json"]:
+        raise UsageError("--every thins the losses of --json: add --json, or leave --every out")
     loaded = load_graph(graph, options["at"], options["allow_python"])
     paths = {"-o": options["out"], "--plot": options["plot"], "--animate": options["animate"]}
     check_outputs(loaded, paths, options["force"])  # before any training: nothing it reads is overwritten
@@ -80,27 +102,20 @@ def train(graph: str, **options) -> None:
     _check_schedule_options(options["schedule"], schedule_params)
 
     runs = []
-    try:
-        for optimizer in optimizers:
-            with progress(optimizer, options["steps"], options["quiet"]) as on_step:
-                runs.append(
-                    run_training(
-                        loaded,
-                        optimizer,
-                        options["steps"],
-                        options["schedule"],
-                        schedule_params,
-                        options["batch_size"],
-                        options["seed"],
-                        on_step,
-                    )
+    for optimizer in optimizers:  # an error: with --json, reports_errors writes it as the one JSON document
+        with progress(optimizer, options["steps"], options["quiet"]) as on_step:
+            runs.append(
+                run_training(
+                    loaded,
+                    optimizer,
+                    options["steps"],
+                    options["schedule"],
+                    schedule_params,
+                    options["batch_size"],
+                    options["seed"],
+                    on_step,
                 )
-    except EvaluationError as err:
-        if options["as_json"]:  # scripts read stdout: the error goes there too (and to stderr, exit 3)
-            import json
-
-            click.echo(json.dumps({"schema": "backprop.train", "version": 1, "error": str(err), "exit_code": 3}))
-        raise
+            )
     if options["out"]:
         written = trained_files(loaded, runs[0].params, options["out"])
         check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
@@ -136,7 +151,7 @@ def _runs(options: dict) -> list[tuple[str, dict[str, float]]]:
             key, sep, value = setting.partition("=")
             try:
                 own[key.strip()] = float(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01") from None
             if not sep:
                 raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01")

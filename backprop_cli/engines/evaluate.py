@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import BackpropError, EvaluationError, StudentCodeError, UsageError
+from ..errors import BackpropError, EvaluationError, StudentCodeError, UsageError, shortened
 from ..graph import Const, Graph, Node
 from ..ops import OPS
 from ..ops.shapes import fmt
@@ -113,14 +113,20 @@ def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> 
     if isinstance(text, str):
         import yaml
 
+        if "&" in text or "*" in text or len(text) > 10**7:  # no anchors or aliases: an alias bomb stays small
+            raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list (no anchors or aliases)")
         try:
             text = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise UsageError(f"cannot read {text!r} as a number or a list", parameter=parameter) from None
+            raise UsageError(
+                f"cannot read {shortened(repr(text))} as a number or a list", parameter=parameter
+            ) from None
     try:
         return np.asarray(text, dtype=dtype)
-    except (TypeError, ValueError):
-        raise UsageError(f"cannot read {text!r} as a number or a list of numbers", parameter=parameter) from None
+    except (TypeError, ValueError, OverflowError):
+        raise UsageError(
+            f"cannot read {shortened(repr(text))} as a number or a list of numbers", parameter=parameter
+        ) from None
 
 
 def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:

@@ -66,8 +66,11 @@ def leaf_tangents(graph: Graph, given: dict[str, object], parameter: str = "tang
     return out
 
 
-def direction(graph: Graph, wrt: str) -> dict[str, np.ndarray]:
-    """A direction written as text: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]`."""
+def direction(graph: Graph, wrt: str | tuple[str, object]) -> dict[str, np.ndarray]:
+    """A direction written as text: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]`;
+    or (leaf, direction) already read (the CLI reads the value as safely as a graph file)."""
+    if not isinstance(wrt, str):
+        return leaf_tangents(graph, {wrt[0]: wrt[1]}, "direction")
     if "=" in wrt:
         name, _, raw = wrt.partition("=")
         return leaf_tangents(graph, {name.strip(): raw}, "direction")

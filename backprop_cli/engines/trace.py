@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import shortened
 from ..graph import Const, Graph, Node
 from .evaluate import evaluate, operands
 from .reverse_mode import reverse_mode
@@ -57,8 +58,9 @@ def local_text(node: Node, i: int) -> str:
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", direction: str | None = None) -> Trace:
-    """Values, and gradients (reverse mode), tangents along direction (forward mode; default: the first param), or both."""
+def run_trace(graph: Graph, mode: str = "reverse", direction: str | tuple[str, object] | None = None) -> Trace:
+    """Values, and gradients (reverse mode), tangents along direction (forward mode; default: the first param), or both.
+    direction: a leaf, an element `x[2,3]`, `x=[...]`, or (leaf, values) already read from the command line."""
     values = evaluate(graph)
     gradients = tangents = None
     edges: dict[tuple[str, int], np.ndarray] = {}
@@ -71,6 +73,8 @@ def run_trace(graph: Graph, mode: str = "reverse", direction: str | None = None)
         if direction is None:
             direction = (graph.params or list(graph.leaf_values))[0]
         tangents = forward_mode(graph, values, parse_direction(graph, direction))
+        if not isinstance(direction, str):
+            direction = f"{direction[0]}={shortened(direction[1], 40)}"
     rows = []
     dtype = graph.dtype
     for node in graph.nodes.values():

@@ -20,11 +20,20 @@ from ..ops import OPS, Op
 from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
 from .leaves import leaf_marks, read_leaf
+from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
 TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops")
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
+CONSTANTS = {  # names people expect to be defined
+    "e": "; there are no constants: for e ** x write exp(x), for e itself exp(1)",
+    "pi": "; there are no constants: write the number 3.141592653589793",
+    "π": "; there are no constants: write the number 3.141592653589793",
+    "inf": "; there are no constants: write a large number (or 1e308)",
+    "true": "; expressions compute numbers: write 1 or 0",
+    "false": "; expressions compute numbers: write 1 or 0",
+}
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
 MAX_GATES = 500_000  # ~70 µs and ~3 KB each; counted on the text, so a 1,000,000-gate file is refused at once
 
@@ -44,7 +53,8 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
     if isinstance(value, str):
         return _parse(value, item.where), item.where, None
     if not isinstance(value, dict):
-        raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs", item.where)
+        hint = "; [ ] make a YAML list: group with ( ) or quote the expression" if isinstance(value, list) else ""
+        raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs{hint}", item.where)
     group = value["group"].value if "group" in value else None
     if group is not None and not isinstance(group, str):
         raise GraphFileError("group must be a name", value["group"].where)
@@ -72,6 +82,9 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
             args.append(Name(operand.value, 0))
         else:
             raise GraphFileError("an input must be a name or a number", operand.where)
+    for key in value:
+        if key not in NODE_KEYS and suggest(key, NODE_KEYS):  # input: for inputs: would read as a keyword
+            raise GraphFileError(f"node {name!r}: unknown key {key!r}{suggest(key, NODE_KEYS)}", item.key_where[key])
     kwargs = tuple((k, v.plain()) for k, v in value.items() if k not in NODE_KEYS)
     return Call(op, tuple(args), kwargs, 0), value["op"].where, group
 
@@ -130,10 +143,11 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
     top: dict[str, Located] = doc.value
     for key in top:
         if key not in TOP_LEVEL:
-            raise GraphFileError(f"unknown top-level key {key!r}{suggest(key, TOP_LEVEL)}", doc.key_where[key])
+            hint = top_level_hint(key, top[key].plain(), top, suggest(key, TOP_LEVEL))
+            raise GraphFileError(f"unknown top-level key {key!r}{hint}", doc.key_where[key])
     for key in ("nodes", "output"):
         if key not in top:
-            raise GraphFileError(f"missing top-level key {key!r}", doc.where)
+            raise GraphFileError(f"missing top-level key {key!r}{misplaced_section(top, key)}", doc.where)
 
     def text_of(key: str) -> str:
         if key not in top or top[key].value is None:
@@ -167,7 +181,8 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
             continue
         section = top[key]
         if not isinstance(section.value, dict):
-            raise GraphFileError(f"{key} must be a mapping of names to values", section.where)
+            hint = ": write `name: value` lines, without '- '" if isinstance(section.value, list) else ""
+            raise GraphFileError(f"{key} must be a mapping of names to values{hint}", section.where)
         for leaf, item in section.value.items():
             where = section.key_where[leaf]
             _check_name(leaf, where)
@@ -186,7 +201,14 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
     # ------------------------------------------------ gates
     section = top["nodes"]
     if not isinstance(section.value, dict) or not section.value:
-        raise GraphFileError("nodes must be a mapping of names to expressions", section.where)
+        hint = ""
+        if (
+            isinstance(section.value, list)
+            or isinstance(section.value, str)
+            and ("=" in section.value or ":" in section.value)
+        ):
+            hint = ": write each node as `name: expression` on its own line (a space after ':', no '=', no '- ')"
+        raise GraphFileError(f"nodes must be a mapping of names to expressions{hint}", section.where)
     operations = sum(_operations(item) for item in section.value.values())
     if operations > MAX_GATES:
         raise GraphFileError(
@@ -212,10 +234,13 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
         for operand, at in zip(p.node.inputs, p.operand_at, strict=True):
             if isinstance(operand, str) and operand not in nodes:
                 known = [n for n in nodes if "." not in n]
-                raise GraphFileError(f"undefined name {operand!r}{suggest(operand, known)}", at or p.node.where)
+                hint = CONSTANTS.get(operand) or suggest(operand, known)
+                raise GraphFileError(f"undefined name {operand!r}{hint}", at or p.node.where)
 
     output = top["output"].value
-    if not isinstance(output, str) or output not in nodes:
+    if not isinstance(output, str):
+        raise GraphFileError("output must be the name of one node, as in output: f", top["output"].where)
+    if output not in nodes:
         known = [n for n in nodes if nodes[n].kind == "gate" and "." not in n]
         raise GraphFileError(f"output {output!r} is not a node{suggest(str(output), known)}", top["output"].where)
     if nodes[output].is_leaf:
@@ -249,7 +274,27 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
     for leaf in leaf_values:
         if leaf not in used:
             graph.warnings.append(f"{nodes[leaf].where}: warning: leaf {leaf!r} is not used by any node")
+    idle = _not_reaching(ordered, output, user_nodes)
+    if idle:
+        shown = ", ".join(idle[:10]) + (f" and {len(idle) - 10:,} more" if len(idle) > 10 else "")
+        graph.warnings.append(
+            f"{section.key_where[idle[0]]}: warning: node{'s' * (len(idle) > 1)} {shown} "
+            f"{'do' if len(idle) > 1 else 'does'} not reach the output {output!r}: what {'they compute' if len(idle) > 1 else 'it computes'} "
+            f"does not change {output}"
+        )
     return graph
+
+
+def _not_reaching(nodes: dict[str, Node], output: str, user_nodes: list[str]) -> list[str]:
+    """The file's nodes the output does not depend on, in file order."""
+    reached = {output}
+    stack = [output]
+    while stack:
+        for x in nodes[stack.pop()].inputs:
+            if isinstance(x, str) and x not in reached:
+                reached.add(x)
+                stack.append(x)
+    return [name for name in user_nodes if name not in reached]
 
 
 class _LazyRng:

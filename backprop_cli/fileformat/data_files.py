@@ -56,7 +56,7 @@ def _read_csv(path: Path, name: str, where) -> np.ndarray:
     if path.stat().st_size > MAX_CSV_BYTES:
         raise GraphFileError(f"{name} is larger than {MAX_CSV_BYTES // 2**20} MiB", where)
     rows: list[list[float]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+    for number, line in enumerate(_text(path.read_bytes(), name, where).splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
@@ -75,6 +75,22 @@ def _read_csv(path: Path, name: str, where) -> np.ndarray:
         raise GraphFileError(f"{name} holds no numbers", where)
     array = np.array(rows)
     return array[:, 0] if array.shape[1] == 1 else array  # one column: a vector
+
+
+def _text(data: bytes, name: str, where) -> str:
+    """UTF-8 text (a byte-order mark allowed); anything else is refused at the first byte that is not."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise GraphFileError(f"{name} is UTF-16 text: save it as UTF-8 (plain CSV)", where)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise GraphFileError(
+            f"{name} line {line}, column {column}: byte 0x{data[err.start]:02x} is not UTF-8 text: save the file as "
+            "UTF-8 (plain CSV)",
+            where,
+        ) from None
 
 
 def _is_number(text: str) -> bool:

@@ -12,6 +12,47 @@ from .expressions import BINARY, SUBSCRIPT, Call, Name, Num, subscript_text, val
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
 SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
+# names other tools use for ops that exist here under another name or as an operator
+ALIASES = {
+    "ln": "log(x) (the natural logarithm)",
+    "log_e": "log(x) (the natural logarithm)",
+    "power": "x ** p",
+    "dot": "x @ y",
+    "mm": "x @ y",
+    "multiply": "x * y",
+    "mult": "x * y",
+    "times": "x * y",
+    "divide": "x / y",
+    "plus": "x + y",
+    "minus": "x - y",
+    "subtract": "x - y",
+    "sqr": "square(x)",
+    "fabs": "abs(x)",
+    "absolute": "abs(x)",
+    "logistic": "sigmoid(x)",
+    "expit": "sigmoid(x)",
+    "sigm": "sigmoid(x)",
+    "sinus": "sin(x)",
+    "relu6": "minimum(relu(x), 6)",
+    "ReLU": "relu(x)",
+    "Sigmoid": "sigmoid(x)",
+    "Tanh": "tanh(x)",
+    "amax": "max(x)",
+    "amin": "min(x)",
+    "average": "mean(x)",
+    "avg": "mean(x)",
+    "T": "transpose(x)",
+    "asin": "arcsin(x)",
+    "acos": "arccos(x)",
+    "atan": "arctan(x)",
+    "asinh": "arcsinh(x)",
+    "acosh": "arccosh(x)",
+    "atanh": "arctanh(x)",
+    "clamp": "clip(x, lo, hi)",
+    "detach": "stop_gradient(x)",
+    "cat": "concat(a, b, axis=0)",
+    "concatenate": "concat(a, b, axis=0)",
+}
 
 
 @dataclass
@@ -50,8 +91,9 @@ class Expander:
         if func in TWO_OPERAND and len(call.args) == 2:
             return TWO_OPERAND[func]
         if func not in self.ops:
+            hint = f"; write {ALIASES[func]}" if func in ALIASES else suggest(func, self.ops)
             raise GraphFileError(
-                f"unknown op {func!r}{suggest(func, self.ops)} (`backprop ops` lists them)",
+                f"unknown op {func!r}{hint} (`backprop ops` lists them)",
                 offset_position(self.where, call.at),
             )
         return func
@@ -82,7 +124,7 @@ class Expander:
                 if key not in op.attrs:
                     accepted = ", ".join(op.attrs) or "none"
                     raise GraphFileError(
-                        f"{call.func} takes no keyword argument {key!r} (it takes: {accepted})",
+                        f"{call.func} takes no keyword argument {key!r}{suggest(key, op.attrs)} (it takes: {accepted})",
                         offset_position(self.where, call.at),
                     )
                 _check_attr_type(call.func, key, value, op.attrs[key], offset_position(self.where, call.at))

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import GraphFileError
+from ..ops import OPS
+from .slips import explain_character
 
 MAX_LENGTH = 20_000
 MAX_NESTING = 100  # each level costs ~5 Python frames of the 1000 allowed
@@ -67,14 +69,6 @@ class ExpressionSyntaxError(GraphFileError):
         self.offset = offset
 
 
-def _explain_bad(ch: str) -> str:
-    if ch in "\"'":
-        return "strings are not allowed in expressions"
-    if ch == ".":
-        return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
-    return f"unexpected character {ch!r}"
-
-
 def tokenize(text: str) -> list[tuple[str, str, int]]:
     if len(text) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
@@ -89,7 +83,10 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         value = m.group(kind)
         start = m.start(kind)
         if kind == "bad":
-            raise ExpressionSyntaxError(_explain_bad(value), start)
+            raise ExpressionSyntaxError(explain_character(value), start)
+        if kind == "name" and not value.isidentifier():  # x² reads as one word: \w takes superscript digits
+            bad = next(k for k, c in enumerate(value) if not (value[: k + 1]).isidentifier())
+            raise ExpressionSyntaxError(explain_character(value[bad]), start + bad)
         brackets += {"[": 1, "]": -1}.get(value, 0) if kind == "op" else 0
         if value == ":" and brackets <= 0:
             raise ExpressionSyntaxError(
@@ -103,7 +100,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
             and text[m.end()] == "."
             and not text[m.end() + 1 : m.end() + 2].isdigit()
         ):
-            raise ExpressionSyntaxError(_explain_bad("."), m.end())
+            raise ExpressionSyntaxError(explain_character("."), m.end())
         tokens.append((kind, value, start))
         pos = m.end()
     tokens.append(("end", "", len(text)))
@@ -125,9 +122,15 @@ class _Parser:
         self.i += 1
         return tok
 
-    def expect(self, value: str) -> None:
+    def expect(self, value: str, opened: int | None = None) -> None:
+        """The closing bracket `value`; at the end of the text, the error points at the one left open."""
         kind, got, at = self.take()
         if got != value:
+            if kind == "end" and opened is not None:
+                opener = {")": "(", "]": "["}[value]
+                raise ExpressionSyntaxError(f"this {opener!r} is never closed: add {value!r}", opened)
+            if value == ")" and kind in ("name", "num"):
+                raise ExpressionSyntaxError(f"expected ',' or ')' before {got!r}: separate arguments with ','", at)
             raise ExpressionSyntaxError(f"expected {value!r} but found {got or 'the end'!r}", at)
 
     def nest(self, at: int) -> None:
@@ -140,8 +143,33 @@ class _Parser:
         tree = self.expr()
         kind, value, at = self.peek()
         if kind != "end":
-            raise ExpressionSyntaxError(f"unexpected {value!r}", at)
+            raise ExpressionSyntaxError(self._leftover(tree), at)
         return tree
+
+    def _leftover(self, tree: Expr) -> str:
+        """Why a complete expression is followed by more: the slip and its fix."""
+        kind, value, _ = self.peek()
+        before = self.tokens[self.i - 1] if self.i else ("end", "", 0)
+        if value == "=":
+            if self.tokens[self.i + 1][1] == "=":
+                return "there are no comparisons ('=='): expressions compute numbers, not true/false"
+            return "'=' is not part of an expression: a node is written `name: expression`, as in f: x * 2"
+        if value == ")":
+            return "this ')' closes nothing: remove it or add the '(' it closes"
+        if value == ",":
+            return "',' outside a call: separate operands of a call like maximum(x, y)"
+        if kind in ("num", "name") or value == "(":
+            shown = value if value != "(" else "(...)"
+            if before[0] == "num" and kind == "num" and value.startswith("."):
+                return f"'{before[1]}{value}' is not a number: a number has one decimal point"
+            if before[0] == "num":
+                return f"a number is followed by {shown!r}: write {before[1]}*{shown} for a product"
+            if before[0] == "name" and value != "(":
+                if isinstance(tree, Name) and tree.id in OPS:
+                    return f"an op's operand goes in parentheses: write {tree.id}({shown})"
+                return f"missing an operator between {before[1]!r} and {shown!r}: write {before[1]} * {shown} for a product"
+            return f"missing an operator before {shown!r}: write * for a product, as in (a + b) * {shown}"
+        return f"unexpected {value!r}"
 
     def expr(self) -> Expr:
         left = self.term()
@@ -194,9 +222,16 @@ class _Parser:
         if value == "(":
             self.nest(at)
             inner = self.expr()
-            self.expect(")")
+            self.expect(")", at)
             self.depth -= 1
             return inner
+        if kind == "end" and self.i > 1:
+            last = self.tokens[self.i - 2][1]
+            raise ExpressionSyntaxError(f"expected a number, a name or '(' after {last!r}, but the expression ends", at)
+        if value == "/" and self.i > 1 and self.tokens[self.i - 2][1] == "/":
+            raise ExpressionSyntaxError("'//' (floor division) is not an op: write / for a quotient", at - 1)
+        if value in ("*", "**") and self.i > 1 and self.tokens[self.i - 2][1] in ("*", "**"):
+            raise ExpressionSyntaxError(f"{value!r} after another operator: one operator between two operands", at)
         raise ExpressionSyntaxError(f"expected a number, a name or '(' but found {value or 'the end'!r}", at)
 
     def subscript(self, base: Expr) -> Call:
@@ -208,7 +243,7 @@ class _Parser:
             if self.peek()[1] != ",":
                 break
             self.take()
-        self.expect("]")
+        self.expect("]", at)
         return Call(SUBSCRIPT, (base,), (("at", items),), at)
 
     def subscript_item(self) -> object:
@@ -247,6 +282,7 @@ class _Parser:
         return sign * number
 
     def call(self, func: str, at: int) -> Call:
+        opened = self.peek()[2]
         self.expect("(")
         self.nest(at)
         args: list[Expr] = []
@@ -265,7 +301,7 @@ class _Parser:
             if self.peek()[1] != ",":
                 break
             self.take()
-        self.expect(")")
+        self.expect(")", opened)
         self.depth -= 1
         return Call(func, tuple(args), tuple(kwargs.items()), at)
 
@@ -284,7 +320,7 @@ class _Parser:
                 if self.peek()[1] != ",":
                     break
                 self.take()
-            self.expect("]")
+            self.expect("]", at)
             return items
         raise ExpressionSyntaxError(
             f"a keyword argument takes a number, true/false, none or a list of numbers, not {value or 'nothing'!r}", at

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, Position
-from ..ops.shapes import MAX_DIMS
+from ..errors import GraphFileError, Position, ShapeError, suggest
+from ..ops.shapes import MAX_DIMS, check_extent
 from .yaml_source import Located
 
 MAX_ELEMENTS = 2**28  # 2 GiB of float64 per leaf; refused before allocation
@@ -54,6 +54,10 @@ def parse_shape(item: Located, what: str = "shape") -> tuple[int, ...]:
         dims.append(d.value)
     if len(dims) > MAX_DIMS:
         raise GraphFileError(f"{what} has {len(dims)} dimensions, more than the {MAX_DIMS} allowed", item.where)
+    try:
+        check_extent(dims, what)
+    except ShapeError as err:
+        raise GraphFileError(err.message, item.where) from None
     return tuple(dims)
 
 
@@ -125,7 +129,8 @@ def read_leaf(
     if unknown:
         key = sorted(unknown)[0]
         raise GraphFileError(
-            f"leaf {name!r}: unknown key {key!r} (a leaf mapping takes shape, init, scale, value, file or data)",
+            f"leaf {name!r}: unknown key {key!r}{suggest(key, LEAF_KEYS)} (a leaf mapping takes shape, init, scale, value,"
+            " file or data)",
             item.key_where[key],
         )
     if "file" in spec:
@@ -146,7 +151,9 @@ def read_leaf(
     init = spec["init"].value if "init" in spec else "zeros"
     if init not in INITS:
         where = spec["init"].where
-        raise GraphFileError(f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}", where)
+        raise GraphFileError(
+            f"leaf {name!r}: init must be one of {', '.join(INITS)}, not {init!r}{suggest(str(init), INITS)}", where
+        )
     scale = _number(spec["scale"].value, spec["scale"].where, "scale") if "scale" in spec else 1.0
     return shape, lambda rng: _initial(shape, init, scale, rng, dtype)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from ..errors import GraphFileError, Position
+from .slips import yaml_slip
 
 MAX_BYTES = 32 * 2**20
 MAX_DEPTH = 64
@@ -83,7 +84,7 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
         problem = err.problem or err.context
         if "nesting depth" in str(problem):  # libyaml ≥ 0.2.6's own limit, met before ours while it scans ahead
             raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", _position(filename, mark)) from None
-        raise GraphFileError(f"YAML syntax error: {problem}", _position(filename, mark)) from None
+        raise yaml_slip(text, filename, str(problem), mark, err.context, err.context_mark) from None
     except yaml.reader.ReaderError as err:
         code = err.character if isinstance(err.character, int) else ord(err.character)
         line = text.count("\n", 0, err.position) + 1
@@ -155,7 +156,8 @@ def _compose(loader: _Parser, filename: str) -> Located:
             kind = _NODE_KINDS[type(event)]
             tag = loader.resolve(kind, getattr(event, "value", None), event.implicit)
         if tag not in CORE_TAGS:
-            raise GraphFileError(f"YAML tag {tag!r} is not allowed (only plain YAML is read)", where)
+            hint = "" if tag.startswith("tag:") else "; quote the value if '!' is meant as text (there is no 'not')"
+            raise GraphFileError(f"YAML tag {tag!r} is not allowed (only plain YAML is read){hint}", where)
         if isinstance(parent.value, dict) and keys[-1] is None:  # a key
             if not isinstance(event, yaml.ScalarEvent):
                 raise GraphFileError("keys must be plain names", where)

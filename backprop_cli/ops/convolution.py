@@ -93,6 +93,11 @@ register(
 # ---------------------------------------------------------------- max pooling routes
 
 
+def _flat_windows(cols: np.ndarray) -> np.ndarray:
+    """(N, C, OH, OW, KH·KW): sizes written out, as -1 cannot be worked out for an empty batch."""
+    return cols.reshape(*cols.shape[:4], cols.shape[4] * cols.shape[5])
+
+
 def _pool_windows(x: np.ndarray, size: int, stride: int | None) -> np.ndarray:
     return _windows(x, size, size, size if stride is None else stride, 0)
 
@@ -100,7 +105,7 @@ def _pool_windows(x: np.ndarray, size: int, stride: int | None) -> np.ndarray:
 def _pool_mask(x: np.ndarray, size: int, stride: int | None) -> np.ndarray:
     """One-hot of the first maximum of each window: the winner takes the whole gradient."""
     cols = _pool_windows(x, size, stride)
-    flat = cols.reshape(*cols.shape[:4], -1)
+    flat = _flat_windows(cols)
     mask = np.zeros(flat.shape)
     np.put_along_axis(mask, np.argmax(flat, axis=-1)[..., None], 1.0, axis=-1)
     return mask.reshape(cols.shape)
@@ -123,7 +128,7 @@ def _pool_jvp(t, out, x, size=2, stride=None):
 def _pool_kink(x, size=2, stride=None):
     """Gap between each window's best and second best: a tie is a kink."""
     cols = _pool_windows(x, size, stride)
-    flat = np.sort(cols.reshape(*cols.shape[:4], -1), axis=-1)
+    flat = np.sort(_flat_windows(cols), axis=-1)
     gap = flat[..., -1] - flat[..., -2] if flat.shape[-1] > 1 else np.full(flat.shape[:-1], np.inf)
     return gap
 

@@ -74,7 +74,7 @@ register(
     Op(
         "concat",
         GateKind.WIRE,
-        "a, b, … joined along an axis",
+        "a, b, ... joined along an axis",
         forward=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
         vjp=variadic(_concat_vjp),
         jvp=variadic(_tangent_in_slot(np.concatenate)),
@@ -89,7 +89,7 @@ register(
     Op(
         "stack",
         GateKind.WIRE,
-        "a, b, … stacked along a new axis",
+        "a, b, ... stacked along a new axis",
         forward=lambda *xs, axis=0: np.stack(xs, axis=axis),
         vjp=variadic(_stack_vjp),
         jvp=variadic(_tangent_in_slot(np.stack)),

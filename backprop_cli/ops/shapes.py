@@ -104,6 +104,20 @@ def transpose(x: Shape, axes: object = None, **_: object) -> Shape:
     return tuple(x[a] for a in axes)
 
 
+MAX_EXTENT = 2**40  # the product of a shape's non-zero sizes: NumPy refuses [2**62, 2**62, 0] though it is empty
+
+
+def check_extent(shape: list[int], what: str) -> None:
+    """Sizes NumPy can hold even when a 0 makes the tensor empty (without a 0, the size limits say more)."""
+    if 0 not in shape:
+        return
+    extent = 1
+    for n in shape:
+        extent *= max(n, 1)
+    if extent > MAX_EXTENT:
+        raise ShapeError(f"{what} {shape}: sizes this large cannot be held, even with a size 0 among them")
+
+
 def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
     if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
         raise ShapeError("reshape needs shape=[...] with whole numbers")
@@ -120,6 +134,9 @@ def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
             known *= n
     if list(shape).count(-1) > 1:
         raise ShapeError("reshape allows at most one -1")
+    if -1 in shape and known == 0:
+        raise ShapeError(f"shape {list(shape)}: -1 cannot be worked out next to a size 0; write every size")
+    check_extent(list(shape), "shape")
     if -1 in shape and known and size % known == 0:
         shape = [size // known if n == -1 else n for n in shape]
     total = 1

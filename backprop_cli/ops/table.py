@@ -53,7 +53,7 @@ DOMAINS = {
     "unit": "in (-1, 1)",
     "above_one": "> 1",
     "above_minus_one": "> -1",
-    "labels": "class labels 0 … C-1, no derivative",
+    "labels": "class labels 0 to C-1, no derivative",
     "sign": "±1",
     "binary": "0 or 1",
 }

@@ -12,6 +12,7 @@ import textwrap
 
 import numpy as np
 
+from ..errors import printable
 from ..numbers import summary
 from . import diagram_style as style
 
@@ -23,7 +24,7 @@ def quoted(lines: list[str], justify: str = "n") -> str:
     parts = []
     for text in lines:
         for line in str(text).split("\n"):
-            line = "".join(c if c.isprintable() else " " for c in line)
+            line = printable(line)
             parts.append(line.replace("\\", "\\\\").replace('"', '\\"'))
     return '"' + ("\\l".join(parts) + "\\l" if justify == "l" else "\\n".join(parts)) + '"'
 

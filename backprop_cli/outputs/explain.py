@@ -1,6 +1,10 @@
 """The chain rule in words and numbers, one line per edge, e.g.
 
-    dL/dw7 = dL/do · do/dw7 = 6 · h1 = 6 · 4 = 24
+    dL/dw7 = dL/do · ∂o/∂w7 = 6 · h1 = 6 · 4 = 24
+
+the upstream gradient dL/do (what reached the gate, d: through the whole graph) times the local
+gradient ∂o/∂w7 (the gate's own derivative, ∂), as the lectures write it. Tensors show their numbers
+when small (SMALL elements; every one with --full) and their shape and summary beyond.
 
 Gates are explained in reverse topological order. A node of the file that expands into
 several gates (o: w7*h1 + w8*h2) is explained gate by gate, then summed up the way the
@@ -13,7 +17,7 @@ import numpy as np
 
 from ..engines.partials import node_partials
 from ..engines.trace import Row, Trace
-from ..numbers import number
+from ..numbers import number, summary
 from ..ops import GateKind
 from ..ops.shapes import fmt
 
@@ -35,38 +39,52 @@ def _is_number(text: str) -> bool:
         return False
 
 
+SMALL = 6  # tensors of up to this many elements are shown in full
+
+
 def _step(out: str, node: str, operand: str, upstream: float, words: str, local: float, sent: float) -> str:
-    """dL/dx = dL/dn · dn/dx = g · words = g · local = sent"""
-    head = f"d{out}/d{operand} = d{out}/d{node} · d{node}/d{operand}"
+    """dL/dx = dL/dn · ∂n/∂x = g · words = g · local = sent: upstream (total, d) times local (∂)."""
+    head = f"d{out}/d{operand} = d{out}/d{node} · ∂{node}/∂{operand}"
     g = number(upstream)
     shown = number(local)
     middle = f" = {g} · {words}" if words != shown and not _is_number(words) else ""
     return f"{head}{middle} = {g} · {shown} = {number(sent)}"
 
 
-def _tensor_step(trace: Trace, row: Row, i: int) -> str:
+def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
+    """dL/dx = dL/dn ⊙ ∂n/∂x = upstream ⊙ [local in words] = sent, in numbers when small (summaries when big);
+    ops with a tensor rule in the op table (matmul) say it with their operands."""
     node, edge = row.node, row.edges[i]
     out = trace.graph.output
-    shape_of = {name: trace.values[name].shape for name in trace.values}
-    d_node = f"d{out}/d{node.name} {fmt(row.value.shape)}"
-    target = fmt(shape_of[edge.operand])
+
+    def shown(value: object) -> str:
+        return summary(value, full, SMALL)
+
+    def transposed(name: str) -> str:  # a small operand by its numbers, a big one by its name and shape
+        value = trace.values[name]
+        small = full or np.size(value) <= SMALL
+        return f"({shown(value)})ᵀ" if small and np.ndim(value) else f"{name}ᵀ {fmt(np.shape(value)[::-1])}"
+
+    upstream = shown(row.gradient)
     rule = node.operation.tensor_rule
     if rule:
-        words = {"g": d_node}
+        names, numbers = {"g": f"d{out}/d{node.name}"}, {"g": upstream}
         for j, operand in enumerate(node.inputs):
-            shape = shape_of.get(str(operand), ())
-            words[f"x{j}"], words[f"x{j}_T"] = f"{operand} {fmt(shape)}", f"{operand}ᵀ {fmt(shape[::-1])}"
-        body = rule[i].format(**words)
+            value = trace.values.get(str(operand), np.zeros(()))
+            names[f"x{j}"], names[f"x{j}_T"] = str(operand), f"{operand}ᵀ"
+            numbers[f"x{j}"], numbers[f"x{j}_T"] = shown(value), transposed(str(operand))
+        words, values = rule[i].format(**names), rule[i].format(**numbers)
     else:
-        body = f"{d_node} ⊙ [{edge.local_text}]"
-        if shape_of[edge.operand] != row.value.shape:  # a router picked elements; elsewhere it was broadcast
-            how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"
-            body += f", {how} {target}"
+        words = f"d{out}/d{node.name} ⊙ ∂{node.name}/∂{edge.operand}"
+        values = f"{upstream} ⊙ [{edge.local_text}]"
+        if trace.values[edge.operand].shape != row.value.shape:
+            how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"  # picked
+            values += f", {how} {fmt(trace.values[edge.operand].shape)}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
-    return f"d{out}/d{edge.operand} {fork} {body} → {target}"
+    return f"d{out}/d{edge.operand} {fork} {words} = {values} = {shown(edge.sent)}"
 
 
-def _gate_lines(trace: Trace, row: Row) -> list[str]:
+def _gate_lines(trace: Trace, row: Row, full: bool) -> list[str]:
     node = row.node
     note = ROLE_NOTE.get(node.operation.gate_kind)
     lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
@@ -82,7 +100,7 @@ def _gate_lines(trace: Trace, row: Row) -> list[str]:
                 line += f"   (dead: {edge.operand} = {number(trace.values[edge.operand])} ≤ 0, the gradient stops)"
             lines.append("  " + line)
         else:
-            lines.append("  " + _tensor_step(trace, row, i))
+            lines.append("  " + _tensor_step(trace, row, i, full))
     return lines
 
 
@@ -97,12 +115,15 @@ def _node_summary(trace: Trace, rows: list[Row]) -> list[str]:
     ]
 
 
-def explain_lines(trace: Trace) -> list[str]:
+def explain_lines(trace: Trace, full: bool = False) -> list[str]:
     """Reverse topological order: each gate's edges, node summaries, and a sum line wherever paths meet."""
     if trace.gradients is None:
         return []
     out = trace.graph.output
-    lines: list[str] = [f"d{out}/d{out} = 1   (the output)"]
+    lines: list[str] = [
+        f"d{out}/d{out} = 1   (the output)",
+        f"each step: d{out}/d(input) = d{out}/d(gate) · ∂gate/∂input, the upstream gradient times the local one",
+    ]
     received: dict[str, list[np.ndarray]] = {}
     by_origin: dict[str, list[Row]] = {}
     for row in trace.rows:
@@ -121,14 +142,14 @@ def explain_lines(trace: Trace) -> list[str]:
             else:
                 lines.append(
                     f"d{out}/d{node.name} = the sum of the {len(parts)} gradients arriving at the fork "
-                    f"{node.name} {fmt(np.shape(total))}"
+                    f"{node.name} = {summary(total, full, SMALL)}"
                 )
         if node.is_leaf:
             continue
         for edge in row.edges:
             if edge.is_node and edge.sent is not None:
                 received.setdefault(edge.operand, []).append(edge.sent)
-        lines += _gate_lines(trace, row)
+        lines += _gate_lines(trace, row, full)
         group = by_origin[node.origin]
         if group[0] is row:  # the last gate of a file node in backward order: sum the node up
             lines += _node_summary(trace, group)

@@ -104,39 +104,93 @@ def verdict_line(path: str, report: Report) -> str:
     return f"{WORDS[report.status]}  {path}  " + ", ".join(bits)
 
 
+COLUMNS = (
+    "leaf",
+    "status",
+    "method",
+    "checked",
+    "max abs err",
+    "max rel err",
+    "worst",
+    "reverse",
+    "forward",
+    "numeric",
+)
+
+
+def _cells(leaf: LeafCheck) -> list[str]:
+    return [
+        leaf.name,
+        leaf.status,
+        leaf.method,
+        checked_text(leaf),
+        error_text(leaf.max_abs_error),
+        error_text(leaf.max_rel_error),
+        "-" if leaf.worst_reverse is None else at("", leaf.worst_index).strip(),
+        "-" if leaf.worst_reverse is None else number(leaf.worst_reverse),
+        "-" if leaf.worst_forward is None else number(leaf.worst_forward),
+        "-" if leaf.worst_numeric is None else number(leaf.worst_numeric),
+    ]
+
+
+def _title(report: Report) -> str:
+    return f"gradcheck {report.file}: {WORDS[report.status]}"
+
+
 def rich_table(report: Report):
     from rich.table import Table
 
-    title = f"gradcheck {report.file}: {WORDS[report.status]}"
+    from .terminal import cell
+
     caption = f"{report.dtype}; rtol {report.tolerance.rtol:g}, atol {report.tolerance.atol:g}"
-    table = Table(title=title, caption=caption, title_justify="left")
-    for column in (
-        "leaf",
-        "status",
-        "method",
-        "checked",
-        "max abs err",
-        "max rel err",
-        "worst",
-        "reverse",
-        "forward",
-        "numeric",
-    ):
+    table = Table(title=cell(_title(report)), caption=caption, title_justify="left")
+    for column in COLUMNS:
         table.add_column(column, justify="left" if column in ("leaf", "status", "method", "worst") else "right")
     for leaf in report.leaves.values():
+        texts = _cells(leaf)
+        table.add_row(*(cell(t, STYLES[leaf.status] if k == 1 else None) for k, t in enumerate(texts)))
+    return table
+
+
+def stacked_table(report: Report):
+    """The same cells in fewer columns, one above the other, for a narrower terminal."""
+    from rich.table import Table
+
+    from .terminal import cell
+
+    table = Table(title=cell(_title(report)), caption=rich_table(report).caption, title_justify="left")
+    for column in ("leaf", "status", "method\nchecked", "abs err\nrel err", "worst", "reverse\nforward\nnumeric"):
+        table.add_column(column, justify="left" if column in ("leaf", "status", "worst") else "right")
+    for leaf in report.leaves.values():
+        name, status, method, checked, abs_err, rel_err, worst, reverse, forward, numeric = _cells(leaf)
         table.add_row(
-            leaf.name,
-            f"[{STYLES[leaf.status]}]{leaf.status}[/]",
-            leaf.method,
-            checked_text(leaf),
-            error_text(leaf.max_abs_error),
-            error_text(leaf.max_rel_error),
-            "-" if leaf.worst_reverse is None else at("", leaf.worst_index).strip(),
-            "-" if leaf.worst_reverse is None else number(leaf.worst_reverse),
-            "-" if leaf.worst_forward is None else number(leaf.worst_forward),
-            "-" if leaf.worst_numeric is None else number(leaf.worst_numeric),
+            cell(name),
+            cell(status, STYLES[leaf.status]),
+            cell(f"{method}\n{checked}"),
+            cell(f"{abs_err}\n{rel_err}"),
+            cell(worst),
+            cell(f"{reverse}\n{forward}\n{numeric}"),
         )
     return table
+
+
+def blocks(report: Report) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The table one leaf at a time, for a terminal too narrow for its columns."""
+    out = []
+    for leaf in report.leaves.values():
+        name, status, *rest = _cells(leaf)
+        out.append((f"{name}   {WORDS[status]}", list(zip(COLUMNS[2:], rest, strict=True))))
+    return out
+
+
+def print_report(path: str, report: Report) -> None:
+    """The table (or a block per leaf), the findings, the verdict line: on stdout."""
+    from .terminal import cell, console, print_table
+
+    con = console()
+    print_table(con, rich_table(report), blocks(report), [stacked_table(report)])
+    for line in (*detail_lines(report), verdict_line(path, report)):
+        con.print(cell(line), soft_wrap=True)
 
 
 def report_json(report: Report) -> dict:

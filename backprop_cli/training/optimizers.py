@@ -27,6 +27,26 @@ from ..errors import UsageError
 
 Arrays = dict[str, np.ndarray]
 
+# hyper-parameter -> (low, high, low included, high included, in words): what an update can use
+RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
+    "lr": (0.0, 1e6, False, True, "a number > 0"),
+    "momentum": (0.0, 1.0, True, False, "a number in [0, 1)"),
+    "rho": (0.0, 1.0, True, False, "a number in [0, 1)"),
+    "beta1": (0.0, 1.0, True, False, "a number in [0, 1)"),
+    "beta2": (0.0, 1.0, True, False, "a number in [0, 1)"),
+    "eps": (0.0, 1.0, False, True, "a number in (0, 1]"),
+}
+
+
+def check_hyper(name: str, value: float, option: str) -> float:
+    """A hyper-parameter in its range (finite), else a UsageError naming the option and the range."""
+    low, high, low_in, high_in, words = RANGES[name]
+    value = float(value)
+    inside = (low <= value if low_in else low < value) and (value <= high if high_in else value < high)
+    if not inside:  # NaN and inf are never inside
+        raise UsageError(f"{option}{value:g}: {name} must be {words}")
+    return value
+
 
 class Optimizer:
     name: ClassVar[str]
@@ -37,7 +57,8 @@ class Optimizer:
         if unknown:
             takes = ", ".join(self.defaults)
             raise UsageError(f"{self.name} has no hyper-parameter {sorted(unknown)[0]!r} (it takes: {takes})")
-        self.hyper = {**self.defaults, **{k: float(v) for k, v in hyper.items()}}
+        given = {k: check_hyper(k, v, f"{self.name}:{k}=") for k, v in hyper.items()}
+        self.hyper = {**self.defaults, **given}
         self.state: dict[str, Arrays] = {}  # per parameter: v, r, s, ... (zeros at the start)
         self.t = 0  # updates made so far
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engines.evaluate import evaluate
-from ..errors import EvaluationError, UsageError
+from ..errors import EvaluationError, UsageError, printable
 from ..graph import Graph
 from ..outputs.files import replacing, write_text
 from .loop import Run, two_scalar_params
@@ -87,7 +87,7 @@ def _axes(plt, graph: Graph, runs: list[Run]):
     ax_loss.set_yscale("log" if positive else "linear")
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel(graph.output)
-    ax_loss.set_title(graph.name)
+    ax_loss.set_title(printable(graph.name).replace("$", r"\$"))  # as written: `$...$` is not mathtext here
     return fig, ax_path, ax_loss
 
 

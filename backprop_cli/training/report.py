@@ -85,13 +85,13 @@ def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Callable
 
     columns = (
         TextColumn(f"{optimizer.name:<9}"),
-        BarColumn(),
+        BarColumn(bar_width=min(40, max(10, console.width - 60))),  # the loss and the count keep their room
         MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("train", total=steps, loss="…")
+        task = bar.add_task("train", total=steps, loss="-")
 
         def on_step(t: int, loss: float) -> None:
             bar.update(task, completed=t, loss=number(loss))

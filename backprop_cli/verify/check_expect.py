@@ -129,7 +129,7 @@ def _gradient_why(trace: Trace, name: str) -> str:
         readers = [r for r in trace.rows for e in r.edges if e.is_node and e.operand == name]
         why = "is not differentiable (labels)" if readers else f"does not reach {out}"
         return f"{name} {why}: d{out}/d{name} = 0"
-    chain = " + ".join(f"d{out}/d{g} · d{g}/d{name}" for g, *_ in paths)
+    chain = " + ".join(f"d{out}/d{g} · ∂{g}/∂{name}" for g, *_ in paths)  # upstream (d) times local (∂)
     if np.ndim(total) != 0 or any(local is None or np.ndim(local) != 0 for _, _, _, local, _ in paths):
         return f"d{out}/d{name} = {chain} = {summary(total)}"
     words = " + ".join(f"{number(up)} · {w}" for _, w, up, _, _ in paths)

@@ -1,0 +1,60 @@
+"""Values given on the command line (--at x=[1, 2], --direction x=[0, 1]) read by the graph files' own safe
+YAML reader: no anchors or aliases, no tags, bounded nesting and size."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import GraphFileError, UsageError, shortened
+from .yaml_source import read_yaml
+
+
+def read_option_value(option: str, item: str) -> tuple[str, object]:
+    """`name=value` -> (name, the value as numbers and lists). Raises UsageError naming the option."""
+    name, sep, text = item.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise UsageError(f"{option}: takes name=value, e.g. {option} x=3, not {shortened(repr(item))}")
+    if not text.strip():
+        raise UsageError(f"{option}: {name}= needs a value after '=', e.g. {option} {name}=3 or {name}=[1, 2]")
+    try:
+        value = read_yaml(text, f"{option} {name}").plain()
+    except GraphFileError as err:
+        raise UsageError(f"{option}: {name}={shortened(text)}: {err.message}") from None
+    _check_numbers(option, name, text, value)
+    return name, value
+
+
+def _check_numbers(option: str, name: str, text: str, value: object) -> None:
+    """Numbers or lists of numbers only (NaN and inf are numbers: the graph decides what they mean)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            what = "text" if isinstance(item, str) else "a mapping" if isinstance(item, dict) else repr(item)
+            raise UsageError(
+                f"{option}: {name}={shortened(text)}: a value is a number or a list of numbers, not {shortened(what)}"
+            )
+        elif isinstance(item, int) and abs(item) > 10**308:  # float() of it would overflow
+            raise UsageError(f"{option}: {name}={shortened(text)}: the number is too large")
+
+
+def read_direction(item: str) -> tuple[str, object]:
+    """--direction x=[...]: a direction must be finite (a NaN tangent would blame a gate that did nothing wrong)."""
+    name, value = read_option_value("--direction", item)
+    if not _all_finite(value):
+        raise UsageError(f"--direction: {name}={shortened(item.partition('=')[2])}: a direction must be finite numbers")
+    return name, value
+
+
+def _all_finite(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif not math.isfinite(float(item)):
+            return False
+    return True
