@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from backprop_cli.fileformat.expressions import subscript_text
+from backprop_cli.fileformat.expression_text import subscript_text
 from backprop_cli.ops import OPS
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ import pytest
 
 import backprop_cli
 from backprop_cli.errors import GraphFileError, ShapeError
-from backprop_cli.fileformat.expressions import parse_expression, render
+from backprop_cli.fileformat.expression_text import render
+from backprop_cli.fileformat.expressions import parse_expression
 from backprop_cli.verify.check import gradcheck
 
 X = np.arange(12.0).reshape(3, 4) - 5.5

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from ..errors import GraphFileError, Position, suggest
 from ..graph import Const, Node
 from ..ops import Op
-from .expressions import BINARY, SUBSCRIPT, Call, Name, Num, subscript_text, value_text
+from .expression_text import subscript_text, value_text
+from .expressions import BINARY, SUBSCRIPT, Call, Name, Num
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
