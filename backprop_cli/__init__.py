@@ -6,6 +6,8 @@ g.forward()                                    # {name: value}
 g.backward()                                   # {name: d output / d name}
 g.jvp({"x": 1.0})                              # {name: tangent}
 backprop_cli.gradcheck(g).passed               # reverse and forward mode against a numerical reference
+backprop_cli.jacobian(g, "h", "a").array        # d h / d a, checked against finite differences
+backprop_cli.hessian(g, ["x", "y"]).matrix      # second derivatives of the output
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from .fileformat import load, loads
 
 
 def __getattr__(name: str) -> object:
-    """gradcheck and __version__ are looked up on first use: `backprop trace` never pays for them."""
+    """gradcheck, jacobian, hessian and __version__ are looked up on first use: `backprop trace` never pays for them."""
     if name == "gradcheck":
         from .verify import gradcheck
 
         return gradcheck
+    if name == "jacobian":
+        from .verify.jacobian import jacobian
+
+        return jacobian
+    if name == "hessian":
+        from .verify.hessian import hessian
+
+        return hessian
     if name == "__version__":
         globals()["__version__"] = version = _version()
         return version
@@ -54,6 +64,8 @@ __all__ = [
     "ShapeError",
     "UsageError",
     "gradcheck",
+    "hessian",
+    "jacobian",
     "load",
     "loads",
 ]

@@ -89,7 +89,11 @@ ARRANGE = ["transpose", "reshape", "index", "concat", "stack"]
 FAMILIES = [UNARY, FUNCTIONS, BINARY, REDUCE, NORMALIZE, ARRANGE, ["matmul", "clip"], LOSSES, IMAGE]
 # ops with an argument in a domain narrower than the reals (the op table's Op.domain)
 RESTRICTED = [name for name, op in OPS.items() if set(op.domain) - {"real", "labels", "sign", "binary"}]
-DRAWN = {"nonzero": "positive", "above_minus_one": "positive"}  # a domain drawn from inside a narrower one
+DRAWN = {
+    "nonzero": "positive",
+    "above_minus_one": "positive",
+    "off_poles": "unit",
+}  # a domain drawn from inside a narrower one
 # ops whose output is positive when their arguments are drawn from the domains below
 POSITIVE = ["exp", "softplus", "sigmoid", "sqrt", "identity", "add", "mul", "div", "pow", "maximum", "softmax"]
 POSITIVE += REDUCE + ["transpose", "reshape", "max_pool2d", "cosh", "exp2", "stop_gradient"]

@@ -112,3 +112,26 @@ def test_d2l_detach_example():
     u = x * x
     np.testing.assert_array_equal(graph.backward()["x"], u)
     assert graph.nodes["u"].operation.gate_kind.role == "stopper"
+
+
+@pytest.mark.parametrize("method", ["complex", "central"])
+def test_the_hessian_treats_a_stopped_value_as_a_constant(method):
+    """f = Σ x·u with u = stop_gradient(x²): ∇f = u (a constant), so H = 0 (torch: hessian through detach);
+    g = Σ x²·u adds 2u on the diagonal."""
+    from backprop_cli.verify.hessian import hessian
+
+    x = np.array([0.5, -1.5])
+    graph = backprop_cli.loads(
+        f"params: {{x: {x.tolist()}}}\nnodes:\n  u: stop_gradient(x * x)\n  f: sum(x * x * u) + sum(x * u)\noutput: f\n"
+    )
+    result = hessian(graph, method=method)
+    np.testing.assert_allclose(result.matrix, np.diag(2 * x * x), rtol=1e-7, atol=1e-9)
+
+
+def test_the_jacobian_through_stop_gradient_is_zero_where_every_path_is_stopped(run, graph_file):
+    path = graph_file("params: {x: [1.0, 2.0]}\nnodes:\n  u: stop_gradient(x) * 2\n  f: u + x * x\noutput: f\n")
+    stopped = run("jacobian", str(path), "--of", "u", "--wrt", "x", "--json")
+    assert stopped.exit_code == 0, stopped.output
+    assert json.loads(stopped.stdout)["jacobian"] == [[0, 0], [0, 0]]
+    mixed = json.loads(run("jacobian", str(path), "--of", "f", "--wrt", "x", "--json").stdout)
+    assert mixed["jacobian"] == [[2.0, 0.0], [0.0, 4.0]]  # 2x: the path through u is stopped

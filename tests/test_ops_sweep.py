@@ -77,7 +77,7 @@ def sample(op, shape_list, attrs, rng):
             domain = op.domain_of(i)
             if domain in ("positive", "nonzero", "above_minus_one"):
                 x = np.abs(rng.standard_normal(shape)) + 0.5
-            elif domain == "unit":
+            elif domain in ("unit", "off_poles"):
                 x = rng.uniform(-0.9, 0.9, shape)
             elif domain == "above_one":
                 x = np.abs(rng.standard_normal(shape)) + 1.5

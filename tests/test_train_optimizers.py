@@ -136,8 +136,11 @@ def run_optimizer(name, hyper, grad, theta, steps):
     return path
 
 
+SECOND_ORDER = {"newton", "lbfgs"}  # they need the graph, not only gradients: tests/test_second_order_training.py
+
+
 def test_every_optimizer_has_a_case():
-    assert set(CASES) == set(OPTIMIZERS)
+    assert set(CASES) == set(OPTIMIZERS) - SECOND_ORDER
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -86,6 +86,13 @@ class MemorySize(click.ParamType):
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
 @click.option(
+    "--order",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
+)
+@click.option(
     "--seed",
     type=click.IntRange(0, MAX_SEED),
     default=0,

@@ -217,6 +217,16 @@ def mode_options(command: Callable) -> Callable:
     )(command)
 
 
+def grad_output_option(command: Callable) -> Callable:
+    """--grad-output: the upstream gradient at the output (trace, render)."""
+    return click.option(
+        "--grad-output",
+        metavar="VALUE",
+        help="The upstream gradient at the output (a number or a list of its shape; default all ones), "
+        "as torch's y.backward(v).",
+    )(command)
+
+
 def graph_options(command: Callable) -> Callable:
     """--at and --allow-python: how the graph file is read (trace, gradcheck, render, train)."""
     command = click.option(

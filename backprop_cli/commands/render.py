@@ -15,6 +15,7 @@ from .options import (
     EXIT_CODES,
     Finite,
     chosen_mode,
+    grad_output_option,
     graph_options,
     load_graph,
     mode_options,
@@ -26,6 +27,7 @@ from .options import (
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
 @mode_options
+@grad_output_option
 @graph_options
 @click.option("-o", "--output", "out", metavar="FILE", help="The drawing: .svg, .png, .pdf or .dot (- for stdout).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
@@ -103,7 +105,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
             ("--steps", str(p)) for p in Path(steps_dir).glob("*") if p.name == "index.html" or FRAME.fullmatch(p.name)
         ]
     check_not_inputs(written, inputs_of(loaded))
-    trace = run_trace(loaded, mode, parse_direction(direction))
+    trace = run_trace(loaded, mode, parse_direction(direction), options["grad_output"])
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck

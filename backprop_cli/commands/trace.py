@@ -5,12 +5,22 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from .options import EXIT_CODES, chosen_mode, graph_options, load_graph, mode_options, parse_direction, reports_errors
+from .options import (
+    EXIT_CODES,
+    chosen_mode,
+    grad_output_option,
+    graph_options,
+    load_graph,
+    mode_options,
+    parse_direction,
+    reports_errors,
+)
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
 @mode_options
+@grad_output_option
 @graph_options
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
@@ -33,6 +43,7 @@ def trace(
     graph: str,
     mode: str,
     direction: str | None,
+    grad_output: str | None,
     at: tuple[str, ...],
     allow_python: bool,
     explain: bool,
@@ -53,7 +64,7 @@ def trace(
     if as_json:
         fmt = "json"
     mode = chosen_mode(mode, direction)
-    result = run_trace(load_graph(graph, at, allow_python), mode, parse_direction(direction))
+    result = run_trace(load_graph(graph, at, allow_python), mode, parse_direction(direction), grad_output)
     if direction is not None:
         result.wrt = direction  # as given (JSON `wrt`); tables shorten it
     lines = None

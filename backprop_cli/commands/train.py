@@ -23,6 +23,8 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
     "beta1": "beta1",
     "beta2": "beta2",
     "epsilon": "eps",
+    "damping": "damping",
+    "history": "history",
 }
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
@@ -34,7 +36,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     "--optimizer",
     default="sgd",
     show_default=True,
-    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them).",
+    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them); newton or lbfgs.",
 )
 @click.option(
     "--compare",
@@ -48,6 +50,8 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--beta1", type=_hyper("beta1"), help="β1 of adam [0.9].")
 @click.option("--beta2", type=_hyper("beta2"), help="β2 of adam [0.999].")
 @renamed_option("--eps", "--epsilon", type=_hyper("eps"), help="ε of adagrad, rmsprop, adam, inside √(r + ε) [1e-8].")
+@click.option("--damping", type=_hyper("damping"), help="λ of newton, added to the Hessian's diagonal [1e-3].")
+@click.option("--history", type=click.IntRange(1, 1000), help="Steps lbfgs remembers [10].")
 @click.option(
     "--schedule",
     type=click.Choice(["constant", "step", "exponential", "inverse", "sqrt"]),

@@ -23,9 +23,8 @@ import numpy as np
 
 from .. import graph as data
 from ..errors import UsageError
-from ..ops.shapes import fmt
-from .evaluate import evaluate, parse_value, set_leaf_values
-from .reverse_mode import reverse_mode
+from .evaluate import evaluate, set_leaf_values
+from .reverse_mode import reverse_mode, upstream_gradient
 
 Result = dict[str, float | np.ndarray]
 
@@ -82,13 +81,7 @@ class Graph(data.Graph):
         return names
 
     def _grad_output(self, raw: object) -> np.ndarray:
-        shape = self.nodes[self.output].shape
-        seed = parse_value(raw, self.dtype) if not isinstance(raw, np.ndarray) else raw.astype(self.dtype, copy=False)
-        if seed.shape != shape:
-            if seed.ndim != 0:
-                raise UsageError(f"grad_output has shape {fmt(seed.shape)}, the output {self.output} {fmt(shape)}")
-            seed = np.full(shape, seed, self.dtype)
-        return seed
+        return upstream_gradient(self, raw)  # the output's shape (a number fills it), finite
 
 
 def _public(arrays: dict[str, np.ndarray]) -> Result:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import EvaluationError
+from ..errors import EvaluationError, UsageError
 from ..graph import Graph, Node
 from .evaluate import all_finite, describe_bad, gate_plan, operands
 
@@ -100,6 +100,34 @@ def _plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[tuple[Nod
         if node.name in needed and slots:
             plan.append((node, inputs, slots))
     return plan
+
+
+def upstream_gradient(graph: Graph, given: object, of: str | None = None) -> np.ndarray:
+    """The gradient seeded at the output (or at node `of`), parsed like a leaf override: a number fills
+    the node's shape, a list must have its shape; NaN and inf are refused."""
+    from ..ops.shapes import fmt
+    from .evaluate import parse_value
+
+    name = graph.output if of is None else of
+    shape = graph.nodes[name].shape
+    value = parse_value(given, graph.dtype, "grad_output")
+    if value.shape != shape:
+        if value.ndim != 0:
+            raise UsageError(
+                f"the upstream gradient at {name} has shape {fmt(value.shape)}; "
+                + (
+                    f"{name} is a scalar: give one number"
+                    if not shape
+                    else f"give a number or a list of shape {fmt(shape)}"
+                ),
+                parameter="grad_output",
+            )
+        value = np.full(shape, value, dtype=graph.dtype)
+    if not np.all(np.isfinite(value)):
+        raise UsageError(
+            f"the upstream gradient at {name} must be finite, not {describe_bad(value)}", parameter="grad_output"
+        )
+    return value
 
 
 def reverse_mode(

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import shortened
+from ..errors import UsageError, shortened
 from ..graph import Const, Graph, Node
 from .evaluate import evaluate, operands
-from .reverse_mode import reverse_mode
+from .reverse_mode import reverse_mode, upstream_gradient
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Trace:
     tangents: dict[str, np.ndarray] | None
     wrt: str | None  # the forward-mode direction, named as in the JSON (field "wrt")
     consumers: dict[str, list[str]]
+    grad_output: np.ndarray | None = None  # the upstream gradient given at the output (None: all ones)
 
 
 def local_text(node: Node, i: int) -> str:
@@ -58,14 +59,27 @@ def local_text(node: Node, i: int) -> str:
     return template.format(*names, out=node.name)
 
 
-def run_trace(graph: Graph, mode: str = "reverse", direction: str | tuple[str, object] | None = None) -> Trace:
+def run_trace(
+    graph: Graph,
+    mode: str = "reverse",
+    direction: str | tuple[str, object] | None = None,
+    grad_output: object = None,
+) -> Trace:
     """Values, and gradients (reverse mode), tangents along direction (forward mode; default: the first param), or both.
-    direction: a leaf, an element `x[2,3]`, `x=[...]`, or (leaf, values) already read from the command line."""
+    direction: a leaf, an element `x[2,3]`, `x=[...]`, or (leaf, values) already read from the command line.
+    grad_output: the upstream gradient at the output (a number, list or array; default all ones), so that a
+    non-scalar output y gives the vector-Jacobian product vᵀ·dy/d(name), as torch's y.backward(v)."""
+    if grad_output is not None and mode == "forward":
+        raise UsageError(
+            "the upstream gradient starts reverse mode; forward mode alone has none: add --mode both",
+            parameter="grad_output",
+        )
     values = evaluate(graph)
     gradients = tangents = None
+    seed = None if grad_output is None else upstream_gradient(graph, grad_output)
     edges: dict[tuple[str, int], np.ndarray] = {}
     if mode in ("reverse", "both"):
-        gradients = reverse_mode(graph, values, edges=edges)
+        gradients = reverse_mode(graph, values, edges=edges, seed=seed)
     if mode in ("forward", "both"):
         from .forward_mode import direction as parse_direction  # reverse mode, the default, never pays for it
         from .forward_mode import forward_mode
@@ -102,4 +116,4 @@ def run_trace(graph: Graph, mode: str = "reverse", direction: str | tuple[str, o
                     )
                 )
         rows.append(row)
-    return Trace(graph, mode, rows, values, gradients, tangents, direction, graph.consumers())
+    return Trace(graph, mode, rows, values, gradients, tangents, direction, graph.consumers(), seed)

@@ -37,9 +37,9 @@ def _batched_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     axis): a part whose batch items are all the same matrix (the complex step's real parts) is multiplied
     once; a part that is almost all zeros (one-hot perturbations and tangents) is multiplied by its nonzeros."""
     a, b = np.asarray(a), np.asarray(b)
-    if np.ndim(a) == 2 and np.ndim(b) >= 3:
+    if np.ndim(a) == 2 and np.ndim(b) >= 3 and not np.iscomplexobj(a):  # a real matrix times each part
         parts = [_stack_times(a, part, left=True) for part in _parts(b)]
-    elif np.ndim(b) == 2 and np.ndim(a) >= 3:
+    elif np.ndim(b) == 2 and np.ndim(a) >= 3 and not np.iscomplexobj(b):
         parts = [_stack_times(b, part, left=False) for part in _parts(a)]
     elif not np.iscomplexobj(a):
         parts = [a @ part for part in _parts(b)]

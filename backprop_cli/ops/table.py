@@ -51,6 +51,7 @@ DOMAINS = {
     "positive": "> 0",
     "nonzero": "≠ 0",
     "unit": "in (-1, 1)",
+    "off_poles": "not π/2 + kπ (tan's poles)",
     "above_one": "> 1",
     "above_minus_one": "> -1",
     "labels": "class labels 0 to C-1, no derivative",

@@ -124,6 +124,10 @@ def explain_lines(trace: Trace, full: bool = False) -> list[str]:
         f"d{out}/d{out} = 1   (the output)",
         f"each step: d{out}/d(input) = d{out}/d(gate) · ∂gate/∂input, the upstream gradient times the local one",
     ]
+    if trace.grad_output is not None:  # a given upstream gradient v: every d below is of Σ v·output
+        v = trace.grad_output
+        given = number(v) if np.ndim(v) == 0 else f"v {fmt(np.shape(v))}"
+        lines[0] = f"upstream gradient at {out} (--grad-output) = {given}   (the gradients below are of Σ v·{out})"
     received: dict[str, list[np.ndarray]] = {}
     by_origin: dict[str, list[Row]] = {}
     for row in trace.rows:

@@ -56,6 +56,14 @@ def detail_lines(report: Report) -> list[str]:
         if hidden > 0:
             lines.append(f"  … and {hidden} more element{'s' * (hidden != 1)} of {leaf.name}")
         lines += [f"  note: {leaf.name}: {n}" for n in leaf.notes]
+    for leaf in report.second_order.values():
+        lines += ["  second order: " + finding_line(leaf, f).replace("reverse", "H·v") for f in leaf.findings]
+        lines += [f"  note: {leaf.name}: {n}" for n in leaf.notes]
+        if leaf.status != "pass" or not leaf.findings:
+            lines.append(
+                f"  second order {leaf.name}: {WORDS[leaf.status]}, {checked_text(leaf)} checked, "
+                f"max rel error {error_text(leaf.max_rel_error)} (H·v against differences of gradients)"
+            )
     lines += [f"  skipped {name}: {why}" for name, why in report.skipped.items()]
     for e in report.expect:
         if e.ok:
@@ -96,6 +104,13 @@ def verdict_line(path: str, report: Report) -> str:
     kinks = sum(lf.kinks for lf in leaves)
     if kinks:
         bits.append(f"{kinks} kink{'s' * (kinks != 1)}")
+    if report.order == 2:
+        second = report.second_order.values()
+        worst2 = max((lf.max_rel_error for lf in second if not np.isnan(lf.max_rel_error)), default=0.0)
+        failing2 = [lf.name for lf in second if lf.status == "fail"]
+        bits.append(f"second order max rel error {error_text(worst2)}")
+        if failing2:
+            bits.append(f"second order failing: {', '.join(failing2)}")
     wrong = [e for e in report.expect if not e.ok]
     if report.expect:
         bits.append(f"{len(report.expect) - len(wrong)}/{len(report.expect)} expected answers right")
@@ -221,6 +236,8 @@ def report_json(report: Report) -> dict:
             for e in report.expect
         ],
         "errors": report.errors,
+        "order": report.order,
+        "second_order": {name: _leaf_json(leaf) for name, leaf in report.second_order.items()},
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..engines.trace import Row, Trace
 from ..errors import printable, shortened
-from ..numbers import summary
+from ..numbers import summary, to_json
 from .terminal import cell, console, print_table
 
 SCHEMA = "backprop.trace"
@@ -136,6 +136,7 @@ def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
     }
     if trace.gradients is not None:
         obj["gradients"] = dict(trace.gradients)
+        obj["grad_output"] = to_json(trace.gradients[g.output])  # the upstream gradient the pass started from
     if trace.tangents is not None:
         obj["wrt"] = trace.wrt
         obj["tangents"] = dict(trace.tangents)

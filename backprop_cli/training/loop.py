@@ -54,6 +54,7 @@ def train(
         raise UsageError(
             f"the output {graph.output!r} must be a scalar loss to train, not shape {graph.nodes[graph.output].shape}"
         )
+    optimizer.prepare(graph)
     rate = make_schedule(schedule, optimizer.hyper["lr"], **(schedule_params or {}))
     wrt = set(params)
     values = dict(graph.leaf_values)
@@ -67,6 +68,7 @@ def train(
             values.update(next(batches))
         optimizer.before_gradient(theta)
         values.update(theta)
+        optimizer.observe(graph, values)
         try:
             forward = evaluate(graph, values)
             grads = reverse_mode(graph, forward, wrt=wrt)

@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import UsageError
+from ..graph import Graph
 
 Arrays = dict[str, np.ndarray]
 
@@ -35,6 +36,8 @@ RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "beta1": (0.0, 1.0, True, False, "a number in [0, 1)"),
     "beta2": (0.0, 1.0, True, False, "a number in [0, 1)"),
     "eps": (0.0, 1.0, False, True, "a number in (0, 1]"),
+    "damping": (0.0, 1e12, True, True, "a number ≥ 0"),  # newton's λ
+    "history": (1.0, 1000.0, True, True, "a whole number in [1, 1000]"),  # lbfgs's m
 }
 
 
@@ -61,6 +64,12 @@ class Optimizer:
         self.hyper = {**self.defaults, **given}
         self.state: dict[str, Arrays] = {}  # per parameter: v, r, s, ... (zeros at the start)
         self.t = 0  # updates made so far
+
+    def prepare(self, graph: Graph) -> None:
+        """Called once before training: an optimizer that cannot train this graph says so here."""
+
+    def observe(self, graph: Graph, values: Arrays) -> None:
+        """Called each step with the values the gradient is taken at (second-order methods need the graph)."""
 
     def before_gradient(self, theta: Arrays) -> None:
         """Move θ to where the gradient is to be taken (in place). Only Nesterov moves."""
@@ -192,7 +201,11 @@ class Adam(Optimizer):
         _scaled_step(theta, lr, work, self.hyper["eps"], s_hat, work)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam)}
+from .second_order import LBFGS, Newton  # noqa: E402  (they build on Optimizer, above)
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, Newton, LBFGS)
+}
 
 
 def make_optimizer(name: str, **hyper: float) -> Optimizer:

@@ -67,6 +67,10 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
         return np.asarray(fn(*args, **moved))
     if op.shape is shapes.matmul and fn is op.forward and _matmul_broadcasts(args, batched):
         return np.asarray(fn(*args, **attrs))
+    if op.shape is shapes.matmul:
+        product = _matmul_batched(op, fn, args, batched)
+        if product is not None:
+            return product
     if op.shape is shapes.conv2d and fn in (op.forward, op.jvp[0]) and batched[0] and not any(batched[1:]):
         x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
         out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
@@ -84,6 +88,26 @@ def _shift_axis(axis: object, ndim: int) -> object:
     items = axis if isinstance(axis, (list, tuple)) else [axis]
     moved = tuple(a + 1 if a >= 0 else a for a in items)
     return moved if isinstance(axis, (list, tuple)) else moved[0]
+
+
+def _matmul_batched(op, fn: Callable, args: Sequence[object], batched: Sequence[bool]) -> np.ndarray | None:
+    """One product for the batches @ cannot broadcast as they are: a batch of right-hand vectors (B, k),
+    which @ would read as one matrix, is multiplied as (a @ bᵀ)ᵀ; and forward mode's tangent products
+    (t @ b, a @ t) take the same paths as the forward's. None: run item by item."""
+    if fn is op.forward:
+        (a, b), (a_batched, b_batched) = args, batched
+    elif len(args) == 4 and batched[0] and not any(batched[1:]) and fn in op.jvp:
+        a, b = (args[0], args[3]) if fn is op.jvp[0] else (args[2], args[0])
+        a_batched, b_batched = fn is op.jvp[0], fn is op.jvp[1]
+    else:
+        return None
+    if a_batched and not b_batched:
+        return np.asarray(op.forward(a, b))  # @ broadcasts a leading batch axis of a
+    if b_batched and not a_batched and np.ndim(b) == 2 and np.ndim(a) in (1, 2):
+        return np.asarray(op.forward(a, np.swapaxes(b, 0, 1))).T
+    if b_batched and not a_batched and np.ndim(b) >= 3:
+        return np.asarray(op.forward(a, b))
+    return None
 
 
 def _matmul_broadcasts(args: Sequence[object], batched: Sequence[bool]) -> bool:
@@ -226,6 +250,9 @@ def run(
                         )
                     kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
             (grouped if together else rows)[node.name] = out
+    if graph.output not in grouped and graph.output not in rows:  # every path is stopped (stop_gradient)
+        unchanged = np.zeros(np.shape(base[graph.output])) if tangents else base[graph.output]
+        return np.broadcast_to(unchanged, (len(batch.group_of), *np.shape(unchanged)))
     return element_rows(graph.output)
 
 

@@ -73,8 +73,11 @@ def gradcheck(
     nodes: bool = False,
     wrt: list[str] | None = None,
     seed: int = 0,
+    order: int = 1,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
+    if order not in (1, 2):
+        raise UsageError(f"{order!r} is not 1 or 2", parameter="order")
     for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
         if value not in choices:
             raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
@@ -121,9 +124,25 @@ def gradcheck(
     together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
     for name in names:
         report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
+    if order == 2:
+        _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
     return report
+
+
+def _check_second_order(graph: Graph, report: Report, mode, samples, directions, rtol, atol, seed) -> None:
+    """gradcheck --order 2: the checked leaves' second derivatives (verify/second_order.py)."""
+    from .second_order import check_second_order
+
+    report.order = 2
+    leaves = [name for name, leaf in report.leaves.items() if leaf.kind != "gate"]
+    try:
+        report.second_order = check_second_order(
+            graph, leaves, mode=mode, samples=samples, directions=directions, rtol=rtol, atol=atol, seed=seed
+        )
+    except PluginError as err:
+        report.errors.append(f"second order: {err}")
 
 
 def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> list[str]:

@@ -69,10 +69,12 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why it was not checked
     expect: list = field(default_factory=list)  # ExpectResult items, for the file's `expect:` block
     errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
+    order: int = 1  # 2: second derivatives checked too (--order 2)
+    second_order: dict[str, LeafCheck] = field(default_factory=dict)  # per leaf: H·v against differences
 
     @property
     def status(self) -> str:
-        states = {leaf.status for leaf in self.leaves.values()}
+        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values()]}
         if self.errors or "fail" in states or any(not e.ok for e in self.expect):
             return "fail"
         if "kink" in states:

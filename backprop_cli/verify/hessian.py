@@ -1,0 +1,223 @@
+"""Second derivatives: Hessian-vector products from the reverse-mode gradient, and the Hessian from them.
+
+H·v is the derivative of the gradient along v. Where every op between the leaves and the output is
+analytic it is taken by the complex step applied to reverse mode, H·v = Im ∇f(x + i·h·v) / h: the reverse
+rules run on complex values, nothing is subtracted, so it is exact to rounding. Elsewhere (ReLU, max, abs)
+it is a central difference of gradients. Either is checked against Richardson-extrapolated differences of
+gradients (steps h, h/2, h/4), whose spread also estimates their own error and finds kinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engines.evaluate import evaluate, gate_plan
+from ..engines.reverse_mode import relevant, reverse_mode
+from ..errors import UsageError, suggest
+from ..graph import Graph
+from .check import _reference
+from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
+from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
+
+DIFFERENCE_NOISE = 1e-6  # relative to the largest |eigenvalue|: below it, central differences cannot tell 0
+MAX_ELEMENTS = 5000  # a Hessian is n×n and takes n gradient passes (and six more each to check)
+
+# Differences of gradients are one derivative further from the function than gradcheck's differences
+# of values: their error is judged with a little more room in float64.
+SECOND_ORDER_RTOL = {"float64": 1e-6, "float32": 1e-6}  # both are computed on the float64 reference
+
+
+def second_order_tolerance(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+    return tolerance_for(dtype, SECOND_ORDER_RTOL[dtype] if rtol is None else rtol, atol)
+
+
+class Gradients:
+    """The reverse-mode gradient of the output with respect to some leaves, at shifted values of those leaves,
+    as one flat vector (the leaves' elements row-major, in the order given). Only the gates downstream of the
+    leaves are re-evaluated for each shift."""
+
+    def __init__(self, graph: Graph, names: list[str]) -> None:
+        self.graph, self.values = _reference(graph, evaluate(graph))
+        self.names = names
+        self.shapes = [self.graph.nodes[n].shape for n in names]
+        self.sizes = [int(np.prod(s, dtype=np.int64)) for s in self.shapes]
+        self.offsets = np.cumsum([0, *self.sizes])
+        self.point = np.concatenate([np.reshape(self.values[n], -1) for n in names]) if names else np.zeros(0)
+        down = relevant(self.graph, set(names))
+        self.plan = [step for step in gate_plan(self.graph, self.graph.dtype) if step[0].name in down]
+        self.wrt = set(names)
+        self.base = self(np.zeros(len(self.point)))
+
+    @property
+    def size(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def analytic(self) -> bool:
+        """Every op on the path is holomorphic (its reverse rules too): the complex step applies."""
+        return all(n.operation.analytic for n, _, _ in self.plan)  # Op.analytic: built-in, no kinks
+
+    def __call__(self, shift: np.ndarray, kinks: list[str] | None = None) -> np.ndarray:
+        """∇f at point + shift (shift may be complex); kinks, if given, receives the first gate whose piece changed."""
+        values = dict(self.values)
+        for name, start, size, shape in zip(self.names, self.offsets, self.sizes, self.shapes, strict=False):
+            values[name] = self.values[name] + shift[start : start + size].reshape(shape)
+        with np.errstate(all="ignore"):
+            for node, forward, inputs in self.plan:
+                if node.operation.stops_gradient:  # a constant to every derivative, the second too (torch's detach)
+                    values[node.name] = self.values[node.name]
+                    continue
+                xs = [values[x] if isinstance(x, str) else x for x in inputs]
+                values[node.name] = np.asarray(forward(*xs, **node.attrs))
+                piecewise = node.operation.kinks
+                if kinks is not None and not kinks and piecewise is not None:
+                    before = [self.values[x] if isinstance(x, str) else x for x in inputs]
+                    here = piecewise.piece(*before, **node.attrs)
+                    there = piecewise.piece(*(np.real(x) for x in xs), **node.attrs)
+                    if np.any(np.asarray(there) != np.asarray(here)):
+                        kinks.append(node.name)
+        grads = reverse_mode(self.graph, values, wrt=self.wrt)
+        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+
+    def steps(self, directions: np.ndarray, method: str) -> np.ndarray:
+        """A step per direction, scaled to the size of the values it moves (as gradcheck's steps)."""
+        typical = np.concatenate(
+            [np.full(size, typical_size(self.values[n])) for n, size in zip(self.names, self.sizes, strict=True)]
+        )
+        reach = np.max(np.abs(directions) * np.maximum(np.abs(self.point), typical), axis=1, initial=0.0)
+        return STEPS[method] * np.where(reach > 0, reach, 1.0)
+
+
+def hvp_exact(grads: Gradients, directions: np.ndarray, method: str) -> np.ndarray:
+    """(k, n): H·v for each direction v (rows): complex step, or plain central differences of gradients."""
+    steps = grads.steps(directions, method)
+    out = np.empty((len(directions), grads.size))
+    for k, (v, h) in enumerate(zip(directions, steps, strict=True)):
+        if method == "complex":
+            out[k] = np.imag(grads(1j * h * v)) / h
+        else:
+            out[k] = (grads(h * v) - grads(-h * v)) / (2 * h)
+    return out
+
+
+def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivative, np.ndarray]:
+    """(k, n) Richardson-extrapolated differences of gradients along each direction, with their error
+    estimates and one-sided slopes, and per direction the gate whose kink the stencil crossed ('' for none)."""
+    points = POINTS["richardson"]
+    steps = grads.steps(directions, "richardson")
+    k, n = len(directions), grads.size
+    phi = np.empty((len(points), k, n))
+    gate = np.full(k, "", dtype=object)
+    for i, (v, h) in enumerate(zip(directions, steps, strict=True)):
+        crossed: list[str] = []
+        for p, point in enumerate(points):
+            phi[p, i] = grads(point * h * v, crossed)
+        gate[i] = crossed[0] if crossed else ""
+    stencil = Stencil(phi.reshape(len(points), k * n), np.tile(grads.base, k), np.repeat(steps, n), {})
+    return derivative(stencil, "richardson"), gate
+
+
+def labels(graph: Graph, name: str) -> bool:
+    """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
+    slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
+    return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
+
+
+def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
+    """The leaves given (each once, in order), or every param, or every input when there are no params
+    (labels left out)."""
+    if not wrt:
+        names = graph.params or list(graph.leaf_values)
+        return [n for n in names if not labels(graph, n)]
+    names = []
+    for name in wrt:
+        if name not in graph.leaf_values:
+            raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
+        if labels(graph, name):
+            raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+@dataclass
+class Hessian:
+    wrt: list[str]
+    shapes: list[tuple[int, ...]]
+    matrix: np.ndarray  # (n, n): the leaves' elements flattened row-major, in the order of wrt
+    method: str  # complex (exact to rounding) or central (differences of gradients)
+    check: object = None  # a LeafCheck: each entry against Richardson differences of gradients
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def symmetric(self) -> np.ndarray:
+        return (self.matrix + self.matrix.T) / 2
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        return np.linalg.eigvalsh(self.symmetric) if self.matrix.size else np.zeros(0)
+
+    @property
+    def condition_number(self) -> float | None:
+        """max |λ| / min |λ| (the ratio of the largest to the smallest singular value); None when singular."""
+        size = np.abs(self.eigenvalues)
+        # exact to rounding: singular below n·ε of the largest; differences of gradients carry ~1e-8 noise
+        zero = len(size) * EPS64 if self.method == "complex" else max(len(size) * EPS64, DIFFERENCE_NOISE)
+        if size.size == 0 or size.max() == 0 or size.min() <= zero * size.max():
+            return None
+        return float(size.max() / size.min())
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.check is None else self.check.status
+
+
+def hessian(
+    graph: Graph,
+    wrt: list[str] | None = None,
+    method: str = "auto",
+    check: bool = True,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Hessian:
+    """The Hessian of the (scalar) output with respect to the given leaves; see the module docstring."""
+    from .verdicts import Judge, LeafCheck
+
+    if graph.nodes[graph.output].shape != ():
+        raise UsageError(
+            f"the Hessian needs a scalar output; {graph.output} has shape {graph.nodes[graph.output].shape}"
+        )
+    if method not in ("auto", "complex", "central"):
+        raise UsageError(f"{method!r} is not one of auto, complex, central", parameter="method")
+    names = leaf_names(graph, wrt)
+    grads = Gradients(graph, names)
+    n = grads.size
+    if n > MAX_ELEMENTS:
+        raise UsageError(
+            f"the Hessian w.r.t. {', '.join(names)} would be {n:,}×{n:,}; at most {MAX_ELEMENTS:,} elements "
+            "(choose fewer leaves with --wrt)"
+        )
+    if method == "auto":
+        method = "complex" if grads.analytic else "central"
+    elif method == "complex" and not grads.analytic:
+        raise UsageError(
+            "the complex step needs every op between the leaves and the output to be analytic", parameter="method"
+        )
+    eye = np.eye(n)
+    result = Hessian(names, grads.shapes, hvp_exact(grads, eye, method).T if n else np.zeros((0, 0)), method)
+    if method != "complex":
+        result.notes.append("an op on the path is not analytic: central differences of gradients, not exact")
+    if graph.dtype != np.float64:
+        result.notes.append(f"computed in float64 (the graph is {graph.dtype.name}), as gradcheck's reference")
+    if check and n:
+        leaf = LeafCheck("hessian", "hessian", (n, n), "richardson", "full")
+        scale = float(np.max(np.abs(result.matrix), initial=0.0)) or 1.0
+        judge = Judge(second_order_tolerance(graph.dtype.name, rtol, atol), scale, leaf)
+        numeric, gate = hvp_differences(grads, eye)  # row i: column i of H
+        entries = np.arange(n * n).reshape(n, n).T.reshape(-1)  # (column i, row j) -> flat index j·n + i
+        judge.add(entries, result.matrix.T.reshape(-1), None, numeric, np.repeat(gate, n))
+        leaf.elements = n * n
+        result.check = leaf
+    return result

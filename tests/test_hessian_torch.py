@@ -1,0 +1,116 @@
+"""Differential test of `backprop hessian` against torch.autograd.functional.hessian on generated graphs.
+
+Where every op of a generated graph is analytic, backprop's Hessian (the complex step applied to reverse
+mode) must equal torch's double backward to rounding. Skipped without torch, a failure when
+BACKPROP_REQUIRE_TORCH=1. Seeds: derandomized, the same graphs every run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from generated_graphs import examples, graphs, hypothesis_run, kink_distance, seed_note
+from hypothesis import assume, given, reject
+
+import backprop_cli
+from backprop_cli.engines.evaluate import evaluate
+from backprop_cli.errors import EvaluationError
+from backprop_cli.ops import OPS
+from backprop_cli.verify.hessian import hessian
+
+GRAPHS = 60
+MAX_ELEMENTS = 40  # differentiable leaf elements: torch's Hessian is n double-backward passes
+RTOL, ATOL = 1e-8, 1e-10
+KINK_MARGIN = 1e-3  # central differences step about 6e-6 of a value: far enough from every kink
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    try:
+        import torch_oracle
+    except ImportError as missing:
+        if os.environ.get("BACKPROP_REQUIRE_TORCH") == "1":
+            pytest.fail(f"BACKPROP_REQUIRE_TORCH=1 but torch cannot be imported: {missing}", pytrace=False)
+        pytest.skip(f"torch is not installed ({missing})")
+    return torch_oracle
+
+
+def torch_hessian(oracle, generated) -> np.ndarray:
+    import torch
+
+    names = generated.differentiable
+    fixed = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
+
+    def f(*xs):
+        env = dict(fixed)
+        env.update(zip(names, xs, strict=True))
+        for n, tree in generated.trees.items():
+            env[n] = oracle.evaluate_tree(tree, env, [])
+        return env["f"]
+
+    inputs = tuple(fixed[n] for n in names)
+    blocks = torch.autograd.functional.hessian(f, inputs)
+    sizes = [int(x.numel()) for x in inputs]
+    return np.block(
+        [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
+    )
+
+
+def test_hessian_equals_torch_on_analytic_graphs(oracle):
+    compared = 0
+
+    @hypothesis_run(GRAPHS)
+    @given(graphs())
+    def compare(generated):
+        nonlocal compared
+        assume(all(OPS[op].analytic for op in generated.ops()))
+        names = generated.differentiable
+        assume(names and sum(generated.leaves[n].value.size for n in names) <= MAX_ELEMENTS)
+        graph = backprop_cli.loads(generated.text)
+        try:
+            ours = hessian(graph, names, check=False)
+        except EvaluationError:
+            reject()
+        theirs = torch_hessian(oracle, generated)
+        np.testing.assert_allclose(ours.matrix, theirs, RTOL, ATOL, err_msg=f"({seed_note()})\n{generated.text}")
+        assert ours.method == "complex"
+        compared += 1
+
+    compare()
+    print(f"compared with torch: {compared} Hessians")
+    assert compared >= examples(GRAPHS) // 3, f"only {compared} graphs compared"
+
+
+def test_hessian_by_differences_is_close_to_torch_on_piecewise_graphs(oracle):
+    """Through ReLU, max, abs, ... backprop takes central differences of gradients: close to torch, not exact,
+    away from the kinks (where torch's second derivative of a piecewise op is its piece's)."""
+    compared = 0
+
+    @hypothesis_run(GRAPHS // 2)
+    @given(graphs())
+    def compare(generated):
+        nonlocal compared
+        assume(not all(OPS[op].analytic for op in generated.ops()))
+        names = generated.differentiable
+        assume(names and sum(generated.leaves[n].value.size for n in names) <= MAX_ELEMENTS)
+        graph = backprop_cli.loads(generated.text)
+        try:
+            assume(kink_distance(graph, evaluate(graph)) > KINK_MARGIN)
+            ours = hessian(graph, names, check=False)
+        except EvaluationError:
+            reject()
+        try:
+            theirs = torch_hessian(oracle, generated)
+        except RuntimeError as err:  # torch has no double backward for some ops (multi_margin_loss)
+            assert "not implemented" in str(err)
+            reject()
+        scale = max(1.0, float(np.max(np.abs(theirs), initial=0.0)))
+        np.testing.assert_allclose(ours.matrix, theirs, 0, 1e-5 * scale, err_msg=f"({seed_note()})\n{generated.text}")
+        assert ours.method == "central"
+        compared += 1
+
+    compare()
+    print(f"compared with torch: {compared} Hessians by differences")
+    assert compared >= examples(GRAPHS // 2) // 3, f"only {compared} graphs compared"
