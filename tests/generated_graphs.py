@@ -3,10 +3,11 @@
 A graph is built top-down. Asked for a tensor of some shape, the strategy picks an op that can produce
 that shape and asks for operands of the shapes the op needs (matmul's inner size, conv2d's image,
 filters and bias, a reduction's extra axes, a transpose's permutation, a reshape's other factoring,
-two shapes that broadcast), so every graph type-checks by construction. Arguments with a restricted
-domain are drawn inside it: log, sqrt, a power's base and a divisor get positive subtrees (exp,
-softplus, softmax, positive leaves, ...), losses get labels, ±1 or 0/1 targets. `reckless=True`
-drops the positive domains, for the tests of evaluation errors.
+two shapes that broadcast, an index's larger operand), so every graph type-checks by construction.
+Arguments are drawn inside the domain the op table declares for them (Op.domain): log, sqrt, a
+power's base and a divisor get positive subtrees (exp, softplus, softmax, positive leaves, ...),
+arcsin and arctanh subtrees scaled into (-1, 1), arccosh subtrees shifted above 1; losses get
+labels, ±1 or 0/1 targets. `reckless=True` drops the domains, for the tests of evaluation errors.
 
 Each graph has one to three named nodes n1, n2, ... (a later one may read an earlier one, and a leaf
 may be read twice: forks) and the scalar output f = Σ sum(n_i · g_i), each g_i a random input of
@@ -21,22 +22,34 @@ multiply every example count (e.g. 20 for a long local run).
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
+from generated_trees import (
+    DRAWN,
+    FAMILIES,
+    LOSSES,
+    NUMBERS,
+    POSITIVE,
+    REDUCE,
+    RESTRICTED,
+    RULES,
+    Shape,
+    Tree,
+    name,
+    number,
+    possible,
+)
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 
-from backprop_cli.engines.evaluate import operands
-from backprop_cli.ops import OPS, shapes
+from backprop_cli.engines.evaluate import all_finite, operands
+from backprop_cli.errors import EvaluationError
 
-Shape = tuple[int, ...]
+__all__ = ["RULES", "Tree", "Generated", "graphs", "kink_distance", "evaluate_holding"]
+
 MAX_DEPTH = 4  # a leaf is certain at this depth; below the root, the chance of one grows by 20% a level
-MAX_ELEMENTS = 256  # per tensor, so one graph evaluates in milliseconds
-NUMBERS = (0.5, 1.5, 2.0, -1.0, 3.0, -0.25)
-SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
 
 SEED = os.environ.get("BACKPROP_HYPOTHESIS_SEED")  # unset: derandomized, the same examples every run
 SCALE = float(os.environ.get("BACKPROP_HYPOTHESIS_SCALE", "1"))
@@ -70,45 +83,7 @@ def seed_note() -> str:
     return "derandomized run" if SEED is None else f"BACKPROP_HYPOTHESIS_SEED={SEED}"
 
 
-# ---------------------------------------------------------------- trees and graphs
-
-
-def _attr_text(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(_attr_text(v) for v in value) + "]"
-    return repr(value)
-
-
-@dataclass(frozen=True)
-class Tree:
-    """One expression: an op applied to subtrees, a name (a leaf or an earlier node), or a number."""
-
-    op: str  # an op of the table, "name" or "num"
-    args: tuple[Tree, ...] = ()
-    shape: Shape = ()
-    name: str = ""
-    number: float = 0.0
-    attrs: tuple[tuple[str, object], ...] = ()
-
-    def text(self) -> str:
-        if self.op == "name":
-            return self.name
-        if self.op == "num":
-            return f"({self.number!r})" if self.number < 0 else repr(self.number)
-        if self.op in SYMBOL and not self.attrs:
-            return f"({self.args[0].text()} {SYMBOL[self.op]} {self.args[1].text()})"
-        if self.op == "neg":
-            return f"(-{self.args[0].text()})"
-        words = [a.text() for a in self.args] + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
-        return f"{self.op}({', '.join(words)})"
-
-    def ops(self) -> set[str]:
-        found = {self.op} if self.op in OPS else set()
-        for a in self.args:
-            found |= a.ops()
-        return found
+# ---------------------------------------------------------------- graphs
 
 
 @dataclass(frozen=True)
@@ -132,42 +107,6 @@ class Generated:
     def differentiable(self) -> list[str]:
         """Leaves with a derivative (labels have none)."""
         return [name for name, leaf in self.leaves.items() if leaf.domain != "labels"]
-
-
-def name(shape: Shape, label: str) -> Tree:
-    return Tree("name", shape=shape, name=label)
-
-
-def number(value: float) -> Tree:
-    return Tree("num", number=value)
-
-
-# ---------------------------------------------------------------- which op can produce which shape
-
-UNARY = ["sigmoid", "tanh", "softplus", "relu", "leaky_relu", "elu", "identity", "neg", "exp", "log", "sqrt"]
-UNARY += ["abs", "sin", "cos"]
-BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "prelu"]
-REDUCE = ["sum", "mean", "max", "min"]
-NORMALIZE = ["softmax", "log_softmax"]
-LOSSES = ["mse", "cross_entropy", "multiclass_hinge", "hinge", "log_loss"]
-IMAGE = ["conv2d", "max_pool2d"]
-FAMILIES = [UNARY, BINARY, REDUCE, NORMALIZE, ["transpose", "reshape"], ["matmul"], LOSSES, IMAGE]
-RESTRICTED = ["log", "sqrt", "div", "pow"]  # ops with arguments in a positive domain
-# ops whose output is positive when their arguments are drawn from the domains below
-POSITIVE = ["exp", "softplus", "sigmoid", "sqrt", "identity", "add", "mul", "div", "pow", "maximum", "softmax"]
-POSITIVE += REDUCE + ["transpose", "reshape", "max_pool2d"]
-
-
-def _possible(op: str, shape: Shape) -> bool:
-    if op in LOSSES:
-        return shape == ()
-    if op in IMAGE:
-        return len(shape) in (3, 4)
-    if op in NORMALIZE or op == "transpose":
-        return len(shape) >= 1
-    if op in REDUCE:
-        return len(shape) < 4 or 1 in shape
-    return True
 
 
 class _Builder:
@@ -194,6 +133,10 @@ class _Builder:
     def values(self, shape: Shape, domain: str, classes: int = 0) -> np.ndarray:
         if domain == "positive":
             return np.asarray(self.rng.uniform(0.3, 2.5, shape))
+        if domain == "unit":
+            return np.asarray(self.rng.uniform(-0.9, 0.9, shape))
+        if domain == "above_one":
+            return np.asarray(self.rng.uniform(1.2, 3.0, shape))
         if domain == "labels":
             return np.asarray(self.rng.integers(0, classes, shape))
         if domain == "sign":
@@ -204,7 +147,9 @@ class _Builder:
 
     def leaf(self, shape: Shape, domain: str = "real", kind: str = "param", classes: int = 0) -> Tree:
         """A new leaf, or now and then one already read elsewhere with the same shape and domain (a fork)."""
-        prefix = {"real": "x", "positive": "v", "labels": f"k{classes}_", "sign": "s", "binary": "b"}[domain]
+        prefix = {"real": "x", "positive": "v", "labels": f"k{classes}_", "sign": "s", "binary": "b", "unit": "u"}.get(
+            domain, "a"
+        )
         prefix = "g" if kind == "input" and domain == "real" else prefix  # g: the cotangents of the output
         same = [n for n, leaf in self.leaves.items() if leaf.value.shape == shape and n.rstrip("0123456789") == prefix]
         if same and self.chance(3):
@@ -223,13 +168,19 @@ class _Builder:
 
     def tensor(self, shape: Shape, depth: int = 0, domain: str = "real") -> Tree:
         """A tree whose value has this shape (and is positive for domain "positive")."""
-        domain = "real" if self.reckless else domain
+        domain = "real" if self.reckless else DRAWN.get(domain, domain)
+        if domain in ("unit", "above_one"):  # a leaf in the domain, or a real subtree squashed or shifted into it
+            if depth >= MAX_DEPTH or self.chance(2):
+                return self.operand_leaf(shape, domain)
+            if domain == "unit":
+                return Tree("mul", (Tree("tanh", (self.tensor(shape, depth + 1),), shape), number(0.9)), shape)
+            return Tree("add", (self.tensor(shape, depth + 1, "positive"), number(1.5)), shape)
         allowed = POSITIVE if domain == "positive" else RULES
         if depth >= MAX_DEPTH or (depth and self.draw(st.integers(0, 9)) < 2 * depth):
             return self.operand_leaf(shape, domain)
         kinds = FAMILIES if depth or shape != () else [LOSSES, REDUCE, ["matmul"]]  # a scalar node: from tensors
         kinds = kinds + [RESTRICTED] if self.reckless else kinds
-        families = [[op for op in family if _possible(op, shape) and op in allowed] for family in kinds]
+        families = [[op for op in family if possible(op, shape) and op in allowed] for family in kinds]
         op = self.pick(self.pick([family for family in families if family]))  # rare kinds of op as often as common
         tree = RULES[op](self, op, shape, depth + 1, domain)
         return self.operand_leaf(shape, domain) if tree is None else tree
@@ -280,174 +231,6 @@ class _Builder:
         return a, b, ([("broadcast", True)] if flag else [])
 
 
-# ---------------------------------------------------------------- one rule per op
-# (builder, op, shape, depth, domain) -> a tree of that shape, or None when its operands would be too large
-
-
-def _unary(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    inner = "positive" if op in ("log", "sqrt") or (op == "identity" and domain == "positive") else "real"
-    attrs = []
-    if op == "leaky_relu" and not b.chance(3):
-        attrs = [("alpha", b.pick([0.1, 0.3, 0.01]))]
-    if op == "elu" and not b.chance(3):
-        attrs = [("alpha", b.pick([0.5, 2.0, 1.0]))]
-    return Tree(op, (b.tensor(shape, depth, inner),), shape, attrs=tuple(attrs))
-
-
-def _binary(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    sa, sb, attrs = b.broadcast_pair(shape)
-    if op == "prelu" and len(shape) >= 2 and b.chance(2):  # one slope per channel (axis 1), as torch's prelu
-        sa, sb, attrs = shape, (shape[1],) + (1,) * (len(shape) - 2), []
-    if op == "pow" and domain == "real" and b.chance(3):  # a whole power of any base
-        return Tree(op, (b.tensor(shape, depth), number(b.pick([2.0, 3.0]))), shape)
-    # a sum, product, quotient or max of positive operands is positive
-    first = {"pow": "positive", "div": domain, "add": domain, "mul": domain, "maximum": domain}.get(op, "real")
-    second = {"div": "positive", "add": domain, "mul": domain}.get(op, "real")
-    x = b.operand(sa, depth, first)
-    y = b.operand(sb, depth, second, numbers=x.op != "num")
-    return Tree(op, (x, y), shape, attrs=tuple(attrs))
-
-
-def _matmul(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
-    k = b.dim()
-    if shape == ():
-        sa, sb = (k,), (k,)
-    elif len(shape) == 1:
-        sa, sb = b.pick([((shape[0], k), (k,)), ((k,), (k, shape[0]))])
-    else:
-        *batch, n, m = shape
-        pairs = [((*batch, n, k), (*batch, k, m))]
-        pairs += [((*batch, n, k), (k, m)), ((n, k), (*batch, k, m))] if batch else []
-        pairs += [((*shape, k), (k,)), ((k,), (*batch, n, k, m))] if len(shape) < 4 else []  # a vector side
-        sa, sb = b.pick(pairs)
-    if math.prod(sa) > MAX_ELEMENTS or math.prod(sb) > MAX_ELEMENTS:
-        return None
-    return Tree(op, (b.tensor(sa, depth), b.tensor(sb, depth)), shape)
-
-
-def _axis_attr(b: _Builder, axes: list[int], ndim: int) -> object:
-    """axes as an int, a negative int, a list, or none for all of them."""
-    if len(axes) == ndim and b.chance(2):
-        return None
-    if len(axes) == 1 and not b.chance(3):
-        return axes[0] - ndim if b.chance(2) else axes[0]
-    return axes
-
-
-def _reduction(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
-    ones = [i for i, n in enumerate(shape) if n == 1]
-    if ones and (len(shape) == 4 or b.chance(2)):  # keepdims: the reduced axes stay, as 1s
-        axes = sorted(set(b.draw(st.lists(st.sampled_from(ones), min_size=1, max_size=len(ones)))))
-        x = tuple(b.dim() if i in axes else n for i, n in enumerate(shape))
-        attrs = [("axis", _axis_attr(b, axes, len(x))), ("keepdims", True)]
-    else:
-        ndim = len(shape) + b.draw(st.integers(1, min(2, 4 - len(shape))))
-        axes = sorted(b.draw(st.permutations(range(ndim)))[: ndim - len(shape)])
-        kept = iter(shape)
-        x = tuple(b.dim() if i in axes else next(kept) for i in range(ndim))
-        attrs = [("axis", _axis_attr(b, axes, ndim))] + ([("keepdims", False)] if b.chance(4) else [])
-    if math.prod(x) > MAX_ELEMENTS:
-        return None
-    attrs = [(k, v) for k, v in attrs if not (k == "axis" and v is None and b.chance(2))]  # axis=none is the default
-    return Tree(op, (b.tensor(x, depth, domain),), shape, attrs=tuple(attrs))
-
-
-def _normalize(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
-    attrs = [] if axis == -1 and b.chance(2) else [("axis", axis)]
-    return Tree(op, (b.tensor(shape, depth),), shape, attrs=tuple(attrs))
-
-
-def _transpose(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    if b.chance(2):
-        return Tree(op, (b.tensor(shape[::-1], depth, domain),), shape)
-    axes = list(b.draw(st.permutations(range(len(shape)))))
-    x = [0] * len(shape)
-    for i, a in enumerate(axes):  # out[i] = x[axes[i]]
-        x[a] = shape[i]
-    return Tree(op, (b.tensor(tuple(x), depth, domain),), shape, attrs=(("axes", axes),))
-
-
-def _factors(n: int) -> list[int]:
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
-
-
-def _reshape(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    """The operand: the same elements in 1 to 3 dimensions, grouped at random."""
-    rank = b.draw(st.integers(1, 3))
-    dims = [1] * rank
-    for p in b.draw(st.permutations(_factors(math.prod(shape)))):
-        dims[b.draw(st.integers(0, rank - 1))] *= p
-    target = list(shape)
-    if target and b.chance(3):
-        target[b.draw(st.integers(0, len(target) - 1))] = -1
-    return Tree(op, (b.tensor(tuple(dims), depth, domain),), shape, attrs=(("shape", target),))
-
-
-def _loss(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    if op in ("cross_entropy", "multiclass_hinge"):
-        classes = b.pick([3, 2, 4])
-        rows = b.pick([(), (b.dim(),)])
-        scores = b.tensor((*rows, classes), depth)
-        labels = b.leaf(rows, "labels", "input", classes)
-        margin = [("margin", b.pick([0.5, 2.0, 1.0]))] if op == "multiclass_hinge" and b.chance(2) else []
-        return Tree(op, (scores, labels), (), attrs=tuple(margin))
-    x = b.shape(b.draw(st.integers(0, 2)))
-    target = {"mse": None, "hinge": "sign", "log_loss": "binary"}[op]
-    second = b.tensor(x, depth) if target is None else b.leaf(x, target, "input")
-    return Tree(op, (b.tensor(x, depth), second), ())
-
-
-def _conv2d(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
-    *batch, filters, oh, ow = shape
-    channels, kh, kw = b.pick([1, 2, 3]), b.pick([1, 2, 3]), b.pick([1, 2, 3])
-    stride, padding = b.pick([1, 2]), b.pick([0, 1])
-
-    def size(out: int, kernel: int) -> int:
-        return (out - 1) * stride + kernel - 2 * padding + b.draw(st.integers(0, stride - 1))
-
-    if (min(oh, ow) - 1) * stride + min(kh, kw) - 2 * padding < 1:  # the padding would be wider than the image
-        padding = 0
-    x = (*batch, channels, size(oh, kh), size(ow, kw))
-    if math.prod(x) > MAX_ELEMENTS:
-        return None
-    args = [b.tensor(x, depth), b.tensor((filters, channels, kh, kw), depth)]
-    if b.chance(2):
-        args.append(b.tensor((filters,), depth))
-    attrs = [("stride", stride)] if stride != 1 or b.chance(3) else []
-    attrs += [("padding", padding)] if padding or b.chance(3) else []
-    return Tree(op, tuple(args), shape, attrs=tuple(attrs))
-
-
-def _max_pool2d(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
-    *lead, oh, ow = shape
-    size = b.pick([2, 1, 3])
-    stride = b.pick([None, 1, 2, 3])
-    step = size if stride is None else stride
-
-    def extent(out: int) -> int:
-        return (out - 1) * step + size + b.draw(st.integers(0, step - 1))
-
-    x = (*lead, extent(oh), extent(ow))
-    if math.prod(x) > MAX_ELEMENTS:
-        return None
-    attrs = [("size", size)] if size != 2 or b.chance(2) else []
-    attrs += [("stride", stride)] if stride is not None or b.chance(3) else []
-    return Tree(op, (b.tensor(x, depth, domain),), shape, attrs=tuple(attrs))
-
-
-RULES = {op: _unary for op in UNARY} | {op: _binary for op in BINARY} | {op: _reduction for op in REDUCE}
-RULES |= {op: _normalize for op in NORMALIZE} | {op: _loss for op in LOSSES}
-RULES |= {"matmul": _matmul, "transpose": _transpose, "reshape": _reshape, "conv2d": _conv2d}
-RULES |= {"max_pool2d": _max_pool2d}
-
-
 def _yaml_value(value: np.ndarray) -> str:
     return json.dumps(value.tolist())  # floats in repr precision; 1e-05 reads back as a number too
 
@@ -474,27 +257,31 @@ def graphs(draw, reckless: bool = False) -> Generated:
     return Generated(text, dict(b.leaves), trees)
 
 
-# ---------------------------------------------------------------- kinks
-
-
-def _tie_gap(x: np.ndarray, op: str, axis: object = None, keepdims: bool = False) -> np.ndarray:
-    """max/min over axes: the gap between the winner and the runner-up (0 at a tie, where the gradient splits)."""
-    axes = shapes.axes_of(axis, np.ndim(x))
-    lined = np.moveaxis(x, axes, tuple(range(-len(axes), 0))) if axes else x[..., None]
-    lined = np.sort(lined.reshape(*lined.shape[: lined.ndim - max(len(axes), 1)], -1), axis=-1)
-    if lined.shape[-1] < 2:
-        return np.full(lined.shape[:-1], np.inf)
-    return lined[..., -1] - lined[..., -2] if op == "max" else lined[..., 1] - lined[..., 0]
+# ---------------------------------------------------------------- kinks and stopped gradients
 
 
 def kink_distance(graph, values: dict[str, np.ndarray]) -> float:
-    """How close any gate is to a kink: each op's own `kink` distance, and ties of the max/min reductions."""
+    """How close any gate is to a kink: the smallest of the ops' own distances (Op.kinks)."""
     nearest = np.inf
     for node in graph.gates:
-        op = node.operation
-        if op.kink is None and node.op not in ("max", "min"):
-            continue
-        xs = operands(node, values, graph.dtype)
-        gaps = op.kink(*xs, **node.attrs) if op.kink is not None else _tie_gap(xs[0], node.op, **node.attrs)
-        nearest = min(nearest, float(np.min(gaps, initial=np.inf)))
+        kinks = node.operation.kinks
+        if kinks is not None:
+            gaps = kinks.distance(*operands(node, values, graph.dtype), **node.attrs)
+            nearest = min(nearest, float(np.min(gaps, initial=np.inf)))
     return nearest
+
+
+def evaluate_holding(graph, leaf_values: dict[str, np.ndarray], base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The values at moved leaves with every gate that stops the gradient held at its base value: the function
+    whose derivative reverse mode computes (a finite difference through stop_gradient would see the change)."""
+    values = dict(leaf_values)
+    with np.errstate(all="ignore"):
+        for node in graph.gates:
+            op = node.operation
+            out = (
+                base[node.name] if op.stops_gradient else op.forward(*operands(node, values, graph.dtype), **node.attrs)
+            )
+            if not all_finite(np.asarray(out)):
+                raise EvaluationError(f"{node.name} is not finite")
+            values[node.name] = np.asarray(out)
+    return values

@@ -112,6 +112,12 @@ KINKS = {  # graph file text, its output, the gate whose kink the stencil crosse
         "L",
         "L",
     ),
+    # the difference happens to agree with the subgradient (0 both ways): still a kink, as relu's is (issue 14)
+    "3·abs(x) at 0": ("inputs: {x: 0.0}\nnodes:\n  L: 3 * abs(x)", "L", "L.abs1"),
+    "relu(x) + relu(-x) at 0": ("inputs: {x: 0.0}\nnodes:\n  h: relu(x)\n  L: h + relu(-x)", "L", "h"),
+    "sign at 0": ("inputs: {x: [0.0, 1.0]}\nnodes:\n  h: sign(x)\n  L: sum(h * 2)", "L", "h"),
+    "clip at its lower bound": ("inputs: {x: [0.0, 0.5]}\nnodes:\n  c: clip(x, 0, 1)\n  L: sum(c * c)", "L", "c"),
+    "clip at its upper bound": ("inputs: {x: [1.0, 0.5]}\nnodes:\n  c: clip(x, 0, 1)\n  L: sum(c * c)", "L", "c"),
     "max pool tie": (
         "inputs:\n  x: [[[1.0, 1.0], [0.5, -1.0]]]\nnodes:\n  p: max_pool2d(x, size=2)\n  L: sum(p * 3)",
         "L",

@@ -16,7 +16,7 @@ from backprop_cli.examples import bundled
 LECTURE_GRAPHS = {
     "circuit", "sigmoid_neuron", "sigmoid_gate", "perceptron", "sigmoid_chain", "logistic_regression",
     "npfl114_relu", "sin_fork", "gates", "softmax_l2", "two_layer", "conv_small", "relu_layer",
-    "sigmoid_saturation", "activations", "hinge", "maxout",
+    "sigmoid_saturation", "activations", "hinge", "maxout", "neuron_2d",
 }  # fmt: skip
 
 
@@ -62,6 +62,22 @@ def test_sigmoid_neuron_f_073_dw0_minus_020_dx0_039(name):
     expected = {"w0": local * -1, "w1": local * -2, "w2": local, "x0": local * 2, "x1": local * -3}
     assert {k: g[k] for k in expected} == pytest.approx(expected, rel=1e-14)
     assert {k: round(g[k], 2) for k in expected} == {"w0": -0.2, "w1": -0.39, "w2": 0.2, "x0": 0.39, "x1": -0.59}
+
+
+def test_neuron_2d_indexes_like_the_notes_code():
+    """cs231n's staged computation, transcribed line by line: dot = w[0]*x[0] + w[1]*x[1] + w[2];
+    ddot = (1 - f) * f; dx = [w[0] * ddot, w[1] * ddot]; dw = [x[0] * ddot, x[1] * ddot, 1.0 * ddot]."""
+    _, v, g = values_and_gradients("neuron_2d")
+    w, x = [2, -3, -3], [-1, -2]
+    dot = w[0] * x[0] + w[1] * x[1] + w[2]
+    f = 1.0 / (1 + np.exp(-dot))
+    ddot = (1 - f) * f
+    assert v["f"] == pytest.approx(f, rel=1e-15) and g["dot"] == pytest.approx(ddot, rel=1e-15)
+    np.testing.assert_allclose(g["x"], [w[0] * ddot, w[1] * ddot], rtol=1e-15)
+    np.testing.assert_allclose(g["w"], [x[0] * ddot, x[1] * ddot, 1.0 * ddot], rtol=1e-15)
+    assert np.round(g["w"], 2).tolist() == [-0.2, -0.39, 0.2] and np.round(g["x"], 2).tolist() == [0.39, -0.59]
+    index_gates = [n for n in load("neuron_2d").gates if n.op == "index"]
+    assert len(index_gates) == 5 and all(n.operation.gate_kind.role == "router" for n in index_gates)
 
 
 def test_sigmoid_neuron_one_gate_per_operation_with_the_figures_values():

@@ -35,14 +35,37 @@ CASES = {
         ((1, 2, 5, 5), (3, 2, 3, 3), {}),
     ],
     shapes.pool2d: [((1, 2, 4, 4), {}), ((2, 5, 5), {"size": 3, "stride": 2})],
+    shapes.index: [
+        ((3,), {"at": [0]}),
+        ((3, 4), {"at": [1, -2]}),
+        ((3, 4), {"at": [[None, None, None], 1]}),
+        ((5,), {"at": [[1, 3, None]]}),
+        ((6,), {"at": [[None, None, 2]]}),
+        ((5,), {"at": [[-1, None, -2]]}),
+        ((2, 3, 4), {"at": [-1, [0, 2, None]]}),
+    ],
+    shapes.concat: [
+        ((2,), (3,), {}),
+        ((2, 3), (2, 1), (2, 2), {"axis": 1}),
+        ((4,), {}),
+        ((2, 3), (1, 3), {"axis": -2}),
+    ],
+    shapes.stack: [((), (), {}), ((2, 3), (2, 3), (2, 3), {"axis": 1}), ((3,), {"axis": -1})],
 }
+THREE_OPERANDS = [((), (), ()), ((3, 4), (), ()), ((3, 4), (4,), (3, 4)), ((2, 3), (2, 3), (2, 3))]  # clip
+
+
+def cases_of(op) -> list | None:
+    if op.shape is shapes.broadcast and op.arity == 3:
+        return THREE_OPERANDS
+    return CASES.get(op.shape)
 
 
 def cases() -> list:
     return [
         pytest.param(op.name, case, id=f"{op.name}-{k}")
         for op in OPS.values()
-        for k, case in enumerate(CASES.get(op.shape, [None]))
+        for k, case in enumerate(cases_of(op) or [None])
     ]
 
 
@@ -51,9 +74,13 @@ def sample(op, shape_list, attrs, rng):
     for _ in range(100):
         xs = []
         for i, shape in enumerate(shape_list):
-            domain = op.domain[i] if i < len(op.domain) else "real"
-            if domain == "positive":
+            domain = op.domain_of(i)
+            if domain in ("positive", "nonzero", "above_minus_one"):
                 x = np.abs(rng.standard_normal(shape)) + 0.5
+            elif domain in ("unit", "off_poles"):
+                x = rng.uniform(-0.9, 0.9, shape)
+            elif domain == "above_one":
+                x = np.abs(rng.standard_normal(shape)) + 1.5
             elif domain == "labels":
                 classes = shape_list[0][-1]
                 x = rng.integers(0, classes, shape).astype(float)
@@ -64,26 +91,36 @@ def sample(op, shape_list, attrs, rng):
             else:
                 x = rng.standard_normal(shape)
             xs.append(np.asarray(x, dtype=float))
-        if op.kink is None or np.min(op.kink(*xs, **attrs), initial=np.inf) > 1e-2:
+        if op.kinks is None or np.min(op.kinks.distance(*xs, **attrs), initial=np.inf) > 1e-2:
             return xs
     raise AssertionError(f"could not sample {op.name} away from its kinks")
+
+
+def operands(op, case, purpose: str) -> tuple[list[np.ndarray], dict, np.random.Generator]:
+    """A case's operands (sampled in their domains, away from kinks), its keywords and the rng that drew them."""
+    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
+    attrs = {**op.attrs, **attrs}
+    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
+        attrs["broadcast"] = True
+    rng = np.random.default_rng(zlib.crc32(f"{purpose}{op.name}{case}".encode()))
+    return sample(op, shape_list, attrs, rng), attrs, rng
 
 
 @pytest.mark.parametrize("name, case", cases())
 def test_rules_match_central_differences(name, case):
     op = OPS[name]
     assert case is not None, f"op {name}: no sweep cases for its shape rule; add them to CASES"
-    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
-    attrs = {**op.attrs, **attrs}
-    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
-        attrs["broadcast"] = True
-    rng = np.random.default_rng(zlib.crc32(f"{name}{case}".encode()))
-    xs = sample(op, shape_list, attrs, rng)
+    xs, attrs, rng = operands(op, case, "")
     out_shape = op.shape(*[np.shape(x) for x in xs], **attrs)
     out = np.asarray(op.forward(*xs, **attrs))
     assert out.shape == tuple(out_shape), f"{name}: shape rule says {out_shape}, forward gave {out.shape}"
     u = rng.standard_normal(out.shape)  # cotangent
     h = 1e-6
+    if op.stops_gradient:  # declared: no derivative flows through, whatever the forward does
+        np.testing.assert_array_equal(out, xs[0])
+        for i, x in enumerate(xs):
+            assert not np.any(op.vjp[i](u, out, *xs, **attrs)) and not np.any(op.jvp[i](x, out, *xs, **attrs))
+        return
     for i in range(len(xs)):
         if op.vjp[i] is None:
             assert op.jvp[i] is None, f"{name}: argument {i} has a forward rule but no reverse rule"
@@ -118,12 +155,7 @@ def test_declared_independent_slices_hold(name, case):
     from backprop_cli.verify.batched import independent
 
     op = OPS[name]
-    *shape_list, attrs = case if isinstance(case[-1], dict) else (*case, {})
-    attrs = {**op.attrs, **attrs}
-    if op.shape is shapes.broadcast and shape_list == [(2, 1), (2, 3)]:
-        attrs["broadcast"] = True
-    rng = np.random.default_rng(zlib.crc32(f"slices{name}{case}".encode()))
-    xs = sample(op, shape_list, attrs, rng)
+    xs, attrs, rng = operands(op, case, "slices")
     out_shape = tuple(op.shape(*[np.shape(x) for x in xs], **attrs))
     leaves = {f"a{i}": Node(f"a{i}", "input", np.shape(x)) for i, x in enumerate(xs)}
     gate = Node("g", "gate", out_shape, op=name, inputs=tuple(leaves), attrs=attrs, operation=op)
@@ -140,7 +172,7 @@ def test_declared_independent_slices_hold(name, case):
             flat = int(rng.integers(np.size(x)))
             where = np.unravel_index(flat, np.shape(x))
             moved = [np.array(v, dtype=float, copy=True) for v in xs]
-            moved[i][where] += 0.5 if op.kink is None else 1e-4
+            moved[i][where] += 0.05 if op.kinks is None else 1e-4  # stays in the domain
             changed = np.asarray(op.forward(*moved, **attrs)) != base
             outside = np.ones(out_shape, bool)
             for operand_axis, out_axis in mapping.items():
@@ -150,8 +182,44 @@ def test_declared_independent_slices_hold(name, case):
             assert not (changed & outside).any(), f"{name} argument {i}: {mapping} claims more than holds"
 
 
-def test_every_piecewise_op_says_which_piece_each_element_is_on():
-    """gradcheck detects a stencil crossing a kink by a change of branch: an op that is not analytic needs one."""
-    for op in OPS.values():
-        if not op.analytic:
-            assert op.branch is not None, f"{op.name} has kinks but no branch function"
+@pytest.mark.parametrize("name, case", [c for c in cases() if OPS[c.values[0]].kinks is not None])
+def test_a_move_shorter_than_the_kink_distance_stays_on_its_piece(name, case):
+    """Kinks.piece and Kinks.distance describe the same kinks: moving every operand by less than half the
+    distance to the nearest kink keeps every element on its piece."""
+    op = OPS[name]
+    xs, attrs, rng = operands(op, case, "pieces")
+    here = op.kinks.piece(*xs, **attrs)
+    reach = float(np.min(op.kinks.distance(*xs, **attrs), initial=np.inf))
+    for _ in range(5):
+        moved = [
+            x + (0.0 if op.domain_of(i) != "real" else rng.uniform(-1, 1, np.shape(x)) * min(reach, 1.0) * 0.49 / 2)
+            for i, x in enumerate(xs)
+        ]
+        np.testing.assert_array_equal(op.kinks.piece(*moved, **attrs), here, err_msg=f"{name}: piece changed")
+
+
+@pytest.mark.parametrize("name, case", [c for c in cases() if OPS[c.values[0]].analytic])
+def test_an_op_without_kinks_takes_the_complex_step(name, case):
+    """Op.kinks = None claims the op is holomorphic, so gradcheck's complex step works through it:
+    Im Σ u·f(x + i·h·v) / h equals the reverse and forward rules, which take complex operands too."""
+    op = OPS[name]
+    xs, attrs, rng = operands(op, case, "complex")
+    out = np.asarray(op.forward(*xs, **attrs))
+    u = rng.standard_normal(out.shape)
+    h = 1e-20
+    for i in range(len(xs)):
+        if op.vjp[i] is None:
+            continue
+        v = rng.standard_normal(np.shape(xs[i]))
+        moved = [x + 1j * h * v if j == i else x for j, x in enumerate(xs)]
+        step = float(np.sum(u * np.imag(op.forward(*moved, **attrs)))) / h
+        if op.stops_gradient:  # a constant: the complex step does not pass either
+            assert step == 0
+            continue
+        complex_out = np.asarray(op.forward(*moved, **attrs))
+        g = unbroadcast(op.vjp[i](u + 0j, complex_out, *moved, **attrs), np.shape(xs[i]))
+        reverse = float(np.sum(np.real(g) * v))
+        tangent = np.broadcast_to(op.jvp[i](v + 0j, complex_out, *moved, **attrs), out.shape)
+        forward = float(np.sum(u * np.real(tangent)))
+        for rule, got in (("VJP", reverse), ("JVP", forward)):
+            assert abs(got - step) <= 1e-9 * max(1.0, abs(step)), f"{name} arg {i}: {rule} {got} vs complex step {step}"

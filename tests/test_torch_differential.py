@@ -137,6 +137,10 @@ AT_KINKS = [
     ("min(x)", [[1.0, 3.0], [1.0, 1.0]], None, lambda T, x, y: T.torch.amin(x)),  # ties split evenly
     ("max_pool2d(x)", [[[1.0, 1.0], [1.0, 0.0]]], None, lambda T, x, y: T.F.max_pool2d(x, 2)),  # the first wins
     ("hinge(x, y)", [1.0, -1.0, 0.5], [1.0, 1.0, -1.0], lambda T, x, y: T.TORCH["hinge"](x, y)),  # met: no slope
+    ("sign(x)", [0.0, 2.0, -1.0], None, lambda T, x, y: T.torch.sign(x)),  # slope 0, at 0 too
+    ("clip(x, -1, 1)", [-1.0, 1.0, 0.5, 2.0], None, lambda T, x, y: T.torch.clamp(x, -1, 1)),  # a bound met: x's
+    ("clip(x, y, 1)", [0.5, -2.0, 0.0], [0.5], lambda T, x, y: T.torch.clamp(x, y, T.torch.tensor(1.0))),
+    ("x[1:] * 2", [1.0, 2.0, 3.0], None, lambda T, x, y: x[1:] * 2),  # 0 to the slot not picked
     # a tie goes to the first operand; torch.maximum and minimum halve it
     ("maximum(x, y)", [1.0, 2.0], [1.0, 0.0], lambda T, x, y: T.torch.where(x >= y, x, y)),
     ("minimum(x, y)", [1.0, 2.0], [1.0, 0.0], lambda T, x, y: T.torch.where(x <= y, x, y)),

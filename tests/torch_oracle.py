@@ -41,6 +41,11 @@ def _elementwise(fn):
     return lambda a, b, broadcast=False: fn(a, b)
 
 
+def _index(x: torch.Tensor, at: list) -> torch.Tensor:
+    """NumPy's basic indexing; torch's own (the generator draws positive steps only: torch has no negative ones)."""
+    return x[tuple(slice(*item) if isinstance(item, list) else item for item in at)]
+
+
 TORCH = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
@@ -64,6 +69,27 @@ TORCH = {
     "abs": torch.abs,
     "sin": torch.sin,
     "cos": torch.cos,
+    "tan": torch.tan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "arcsin": torch.asin,
+    "arccos": torch.acos,
+    "arctan": torch.atan,
+    "arcsinh": torch.asinh,
+    "arccosh": torch.acosh,
+    "arctanh": torch.atanh,
+    "log1p": torch.log1p,
+    "expm1": torch.expm1,
+    "log2": torch.log2,
+    "log10": torch.log10,
+    "exp2": torch.exp2,
+    "sign": torch.sign,  # its gradient is 0, at 0 too
+    "square": torch.square,
+    "clip": lambda x, lo, hi, broadcast=False: torch.clamp(x, lo, hi),  # min(max(x, lo), hi), as NumPy's clip
+    "stop_gradient": torch.Tensor.detach,  # d2l's detach
+    "index": _index,
+    "concat": lambda *xs, axis=0: torch.cat(xs, dim=axis),
+    "stack": lambda *xs, axis=0: torch.stack(xs, dim=axis),
     "maximum": _elementwise(torch.maximum),
     "minimum": _elementwise(torch.minimum),
     "matmul": torch.matmul,

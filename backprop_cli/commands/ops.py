@@ -19,11 +19,14 @@ def ops(as_json: bool) -> None:
     rows = [
         {
             "op": op.name,
-            "operands": op.arity,
+            "operands": op.arity_range[0] if op.variadic else op.arity,
+            "variadic": op.variadic,  # takes `operands` or more
             "formula": op.formula,
             "gate": op.gate_kind.role,
             "meaning": op.gate_kind.meaning,
             "keywords": {k: v for k, v in op.attrs.items()},
+            "domain": [op.domain_of(i) for i in range(op.arity_range[0] if op.variadic else op.arity)],
+            "kinks": op.kinks is not None,
         }
         for op in OPS.values()
     ]
@@ -41,10 +44,14 @@ def ops(as_json: bool) -> None:
     table = Table(title="backprop ops", title_justify="left")
     for col in columns:
         table.add_column(col)
+    from ..ops.table import DOMAINS
+
     texts = []
     for r in rows:
         kw = ", ".join(f"{k}={v}" for k, v in r["keywords"].items())
-        texts.append([r["op"], r["formula"], r["gate"], r["meaning"], kw])
+        limits = [f"operand {i + 1}: {DOMAINS[d]}" for i, d in enumerate(r["domain"]) if d != "real"]
+        formula = r["formula"] + "".join(f"\n({text})" for text in limits)
+        texts.append([r["op"], formula, r["gate"], r["meaning"], kw])
         table.add_row(*map(cell, texts[-1]))
     stacked = Table(title="backprop ops", title_justify="left", show_lines=True)
     for col in ("op\nformula", "gate\nwhat the gate does to the gradient", "keywords"):

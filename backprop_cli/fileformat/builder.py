@@ -94,7 +94,7 @@ def _operations(item: Located) -> int:
     text = item.value.get("expr") if isinstance(item.value, dict) else item
     if not isinstance(text, Located) or not isinstance(text.value, str):
         return 1
-    return 1 + sum(text.value.count(symbol) for symbol in "+-*/@(")
+    return 1 + sum(text.value.count(symbol) for symbol in "+-*/@([")
 
 
 def _parse(text: str, where: Position) -> object:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from ..errors import GraphFileError, Position, suggest
 from ..graph import Const, Node
 from ..ops import Op
-from .expressions import BINARY, Call, Name, Num, value_text
+from .expression_text import subscript_text, value_text
+from .expressions import BINARY, SUBSCRIPT, Call, Name, Num
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
@@ -26,8 +27,7 @@ ALIASES = {
     "plus": "x + y",
     "minus": "x - y",
     "subtract": "x - y",
-    "square": "x ** 2",
-    "sqr": "x ** 2",
+    "sqr": "square(x)",
     "fabs": "abs(x)",
     "absolute": "abs(x)",
     "logistic": "sigmoid(x)",
@@ -43,6 +43,16 @@ ALIASES = {
     "average": "mean(x)",
     "avg": "mean(x)",
     "T": "transpose(x)",
+    "asin": "arcsin(x)",
+    "acos": "arccos(x)",
+    "atan": "arctan(x)",
+    "asinh": "arcsinh(x)",
+    "acosh": "arccosh(x)",
+    "atanh": "arctanh(x)",
+    "clamp": "clip(x, lo, hi)",
+    "detach": "stop_gradient(x)",
+    "cat": "concat(a, b, axis=0)",
+    "concatenate": "concat(a, b, axis=0)",
 }
 
 
@@ -105,7 +115,7 @@ class Expander:
             op = self.ops[op_name]
             lo, hi = op.arity_range
             if not lo <= len(call.args) <= hi:
-                want = str(hi) if lo == hi else f"{lo} to {hi}"
+                want = str(hi) if lo == hi else f"{lo} or more (up to {hi})" if op.variadic else f"{lo} to {hi}"
                 raise GraphFileError(
                     f"{call.func} takes {want} operand{'s' if hi > 1 else ''}, got {len(call.args)}",
                     offset_position(self.where, call.at),
@@ -171,6 +181,8 @@ def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], 
         return operands[0]
     if func == "neg":
         return f"-{operands[0]}"
+    if func == SUBSCRIPT and len(operands) == 1 and [k for k, _ in kwargs] == ["at"]:
+        return f"{operands[0]}[{subscript_text(kwargs[0][1])}]"
     symbol = SYMBOLS.get(func)
     if symbol and len(operands) == 2 and not kwargs:
         return f"{operands[0]} {symbol} {operands[1]}"

@@ -4,7 +4,9 @@ Grammar, loosest binding first (as in Python):
     expr   := term (('+' | '-') term)*
     term   := unary (('*' | '/' | '@') unary)*
     unary  := '-' unary | power
-    power  := atom ('**' unary)?
+    power  := postfix ('**' unary)?
+    postfix:= atom ('[' item (',' item)* ']')*      NumPy's basic indexing: the op `index`
+    item   := WHOLE | [WHOLE] ':' [WHOLE] [':' [WHOLE]]      WHOLE := ['-'] digits
     atom   := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
     args   := [arg (',' arg)*]   arg := expr | NAME '=' value
     value  := ['-'] NUMBER | true | false | none | '[' [value (',' value)*] ']'
@@ -46,12 +48,13 @@ class Call:
 Expr = Num | Name | Call
 
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
+SUBSCRIPT = "index"  # x[0, 1:3] is index(x, at=[0, [1, 3, none]]): per axis a whole number or [start, stop, step]
 
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<name>[^\W\d]\w*)
-    | (?P<op>\*\*|[-+*/@(),=\[\]])
+    | (?P<op>\*\*|[-+*/@(),=\[\]:])
     | (?P<bad>\S)
     )""",
     re.VERBOSE,
@@ -71,6 +74,7 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
     tokens = []
     pos = 0
+    brackets = 0  # depth of [ ]: a ':' is a slice only inside them
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:  # only trailing white space is left
@@ -83,6 +87,13 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
         if kind == "name" and not value.isidentifier():  # x² reads as one word: \w takes superscript digits
             bad = next(k for k, c in enumerate(value) if not (value[: k + 1]).isidentifier())
             raise ExpressionSyntaxError(explain_character(value[bad]), start + bad)
+        brackets += {"[": 1, "]": -1}.get(value, 0) if kind == "op" else 0
+        if value == ":" and brackets <= 0:
+            raise ExpressionSyntaxError(
+                "':' is not part of the expression language outside an index (no lambdas; a slice goes in "
+                "brackets, as in v[1:3])",
+                start,
+            )
         if (
             kind == "name"
             and m.end() < len(text)
@@ -190,6 +201,8 @@ class _Parser:
 
     def power(self) -> Expr:
         base = self.atom()
+        while self.peek()[1] == "[" and self.peek()[0] == "op":
+            base = self.subscript(base)
         if self.peek()[1] == "**":
             _, _, at = self.take()
             self.nest(at)
@@ -220,6 +233,53 @@ class _Parser:
         if value in ("*", "**") and self.i > 1 and self.tokens[self.i - 2][1] in ("*", "**"):
             raise ExpressionSyntaxError(f"{value!r} after another operator: one operator between two operands", at)
         raise ExpressionSyntaxError(f"expected a number, a name or '(' but found {value or 'the end'!r}", at)
+
+    def subscript(self, base: Expr) -> Call:
+        """base[i, j:k:s]: fixed whole numbers only (the index is checked against the shape at load time)."""
+        _, _, at = self.take()
+        items: list[object] = []
+        while True:
+            items.append(self.subscript_item())
+            if self.peek()[1] != ",":
+                break
+            self.take()
+        self.expect("]", at)
+        return Call(SUBSCRIPT, (base,), (("at", items),), at)
+
+    def subscript_item(self) -> object:
+        parts: list[int | None] = [self.whole()]
+        while self.peek()[1] == ":" and len(parts) < 3:
+            self.take()
+            parts.append(self.whole())
+        if self.peek()[1] == ":":
+            raise ExpressionSyntaxError("a slice has at most three parts, start:stop:step", self.peek()[2])
+        if len(parts) == 1:
+            if parts[0] is None:
+                kind, value, at = self.peek()
+                raise ExpressionSyntaxError(
+                    f"expected an index (a whole number like 0 or -1, or a slice like 1:3) but found {value or 'the end'!r}",
+                    at,
+                )
+            return parts[0]
+        return (parts + [None])[:3]
+
+    def whole(self) -> int | None:
+        """A whole number, possibly negative, or None where the slice leaves it out."""
+        kind, value, at = self.peek()
+        sign = 1
+        if value == "-" and kind == "op":
+            self.take()
+            kind, value, at = self.peek()
+            sign = -1
+        elif kind != "num":
+            return None
+        number = _number(value) if kind == "num" else None
+        if not isinstance(number, int):
+            raise ExpressionSyntaxError(
+                f"an index must be a whole number written out (like 0, 2 or -1), not {value or 'nothing'!r}", at
+            )
+        self.take()
+        return sign * number
 
     def call(self, func: str, at: int) -> Call:
         opened = self.peek()[2]
@@ -277,50 +337,3 @@ def parse_expression(text: str) -> Expr:
     if not text.strip():
         raise ExpressionSyntaxError("empty expression", 0)
     return _Parser(text).parse()
-
-
-def render(tree: Expr, names: dict[int, str] | None = None) -> str:
-    """Expression text of a tree (for the `expr` column); iterative so deep trees print too."""
-    precedence = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
-    symbol = {v: k for k, v in BINARY.items()}
-    out: list[str] = []
-    stack: list[object] = [(tree, 0)]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        node, outer = item
-        if isinstance(node, Num):
-            out.append(f"{node.value:g}" if node.value >= 0 or outer == 0 else f"({node.value:g})")
-        elif isinstance(node, Name):
-            out.append(node.id)
-        elif node.func in precedence and (node.func == "neg" or (len(node.args) == 2 and not node.kwargs)):
-            mine = precedence[node.func]
-            parts: list[object] = []
-            if node.func == "neg":
-                parts = ["-", (node.args[0], mine)]
-            else:
-                left_p, right_p = (mine + 1, mine) if node.func == "pow" else (mine, mine + 1)
-                parts = [(node.args[0], left_p), f" {symbol[node.func]} ", (node.args[1], right_p)]
-            if mine < outer:
-                parts = ["(", *parts, ")"]
-            stack.extend(reversed(parts))
-        else:
-            parts = [f"{node.func}("]
-            for k, arg in enumerate(node.args):
-                parts += [", "] if k else []
-                parts.append((arg, 0))
-            for key, value in node.kwargs:
-                parts.append(f", {key}={value_text(value)}" if node.args else f"{key}={value_text(value)}")
-            parts.append(")")
-            stack.extend(reversed(parts))
-    return "".join(out)
-
-
-def value_text(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, list):
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)

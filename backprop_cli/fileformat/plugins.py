@@ -119,8 +119,7 @@ def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict
         shape=code.shape,
         local=tuple(f"∂{name}/∂{p}" for p in inputs),
         attrs=attrs,
-        fault="produced a non-finite value",
-        analytic=False,  # student code is not assumed to take complex numbers
+        fault="produced a non-finite value",  # not in the op table: never analytic (Op.analytic)
     )
 
 

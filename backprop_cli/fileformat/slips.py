@@ -41,8 +41,6 @@ def explain_character(ch: str) -> str:
         return "strings are not allowed in expressions"
     if ch == ".":
         return "attribute access ('.') is not allowed: call an op instead, e.g. transpose(x)"
-    if ch in ":":
-        return "':' is not part of the expression language (no lambdas, no slices)"
     if ch in _SLIPS:
         return _SLIPS[ch]
     return f"unexpected character {ch!r}" + ("" if ch.isprintable() else f" (U+{ord(ch):04X}, an invisible character)")

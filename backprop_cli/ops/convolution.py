@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import shapes
-from .table import GateKind, Op, register
+from .table import GateKind, Kinks, Op, register
 
 
 def _batched(x: np.ndarray) -> np.ndarray:
@@ -144,8 +144,6 @@ register(
         shape=shapes.pool2d,
         local=("1[x is its window's max]",),
         attrs={"size": 2, "stride": None},
-        analytic=False,
-        kink=_pool_kink,
-        branch=_pool_mask,
+        kinks=Kinks(piece=_pool_mask, distance=_pool_kink),
     )
 )

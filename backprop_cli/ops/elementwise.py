@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .table import GateKind, Op, register
+from .table import GateKind, Kinks, Op, elementwise, register
 
-# ---------------------------------------------------------------- identity
+# ---------------------------------------------------------------- identity and arithmetic
+# add, sub, neg and identity hand g on without a multiplication (reverse mode passes g itself along)
 
 register(
     Op(
@@ -21,9 +22,6 @@ register(
         local=("1",),
     )
 )
-
-# ---------------------------------------------------------------- arithmetic
-
 register(
     Op(
         "add",
@@ -52,33 +50,6 @@ register(
 )
 register(
     Op(
-        "mul",
-        GateKind.SWITCHER,
-        "a · b",
-        forward=lambda a, b, **_: a * b,
-        vjp=(lambda g, out, a, b, **_: g * b, lambda g, out, a, b, **_: g * a),
-        jvp=(lambda t, out, a, b, **_: t * b, lambda t, out, a, b, **_: a * t),
-        shape=shapes.broadcast,
-        local=("{1}", "{0}"),
-        attrs={"broadcast": False},
-    )
-)
-register(
-    Op(
-        "div",
-        GateKind.SCALER,
-        "a / b",
-        forward=lambda a, b, **_: a / b,
-        vjp=(lambda g, out, a, b, **_: g / b, lambda g, out, a, b, **_: -g * out / b),
-        jvp=(lambda t, out, a, b, **_: t / b, lambda t, out, a, b, **_: -t * out / b),
-        shape=shapes.broadcast,
-        local=("1/{1}", "-{0}/{1}²"),
-        attrs={"broadcast": False},
-        fault="divided by zero",
-    )
-)
-register(
-    Op(
         "neg",
         GateKind.SCALER,
         "-a",
@@ -89,6 +60,24 @@ register(
         local=("-1",),
     )
 )
+elementwise(
+    "mul",
+    GateKind.SWITCHER,
+    "a · b",
+    lambda a, b, **_: a * b,
+    (lambda out, a, b, **_: b, lambda out, a, b, **_: a),
+    local=("{1}", "{0}"),
+)
+elementwise(
+    "div",
+    GateKind.SCALER,
+    "a / b",
+    lambda a, b, **_: a / b,
+    (lambda out, a, b, **_: 1 / b, lambda out, a, b, **_: -out / b),
+    local=("1/{1}", "-{0}/{1}²"),
+    fault="divided by zero",
+    domain=("real", "nonzero"),
+)
 
 
 def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,11 +87,11 @@ def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a**b
 
 
-def _power_vjp(g: np.ndarray, out: np.ndarray, a: np.ndarray, b: np.ndarray, **_: object) -> np.ndarray:
-    """g · b·a^(b-1). For the square, a loss's usual power, the same numbers without computing a^1."""
+def _power_slope(out: np.ndarray, a: np.ndarray, b: np.ndarray, **_: object) -> np.ndarray:
+    """b·a^(b-1). For the square, a loss's usual power, 2·a without computing a^1."""
     if np.ndim(b) == 0 and not np.iscomplexobj(b) and b == 2:
-        return g * 2.0 * a
-    return g * b * _power(a, b - 1)
+        return 2.0 * a
+    return b * _power(a, b - 1)
 
 
 def _log_base(a: np.ndarray) -> np.ndarray:
@@ -116,143 +105,251 @@ def _power_words(base: str | float, exponent: str | float) -> str | None:
     return f"{exponent:g}·{base}" + ("" if exponent == 2 else f"^{exponent - 1:g}")
 
 
-register(
-    Op(
-        "pow",
-        GateKind.SCALER,
-        "a ** b",
-        forward=lambda a, b, **_: _power(a, b),
-        vjp=(
-            _power_vjp,
-            lambda g, out, a, b, **_: g * out * _log_base(a),
-        ),  # d/db needs a > 0
-        jvp=(lambda t, out, a, b, **_: t * b * _power(a, b - 1), lambda t, out, a, b, **_: t * out * _log_base(a)),
-        shape=shapes.broadcast,
-        local=("{1}·{0}^({1}-1)", "{0}^{1}·ln {0}"),
-        local_words=lambda operands, i: _power_words(*operands) if i == 0 else None,
-        attrs={"broadcast": False},
-        fault="overflowed or took a fractional power of a negative number",
-        domain=("positive", "real"),
-    )
+elementwise(
+    "pow",
+    GateKind.SCALER,
+    "a ** b",
+    lambda a, b, **_: _power(a, b),
+    (_power_slope, lambda out, a, b, **_: out * _log_base(a)),  # d/db needs a > 0
+    local=("{1}·{0}^({1}-1)", "{0}^{1}·ln {0}"),
+    local_words=lambda operands, i: _power_words(*operands) if i == 0 else None,
+    fault="overflowed or took a fractional power of a negative number",
+    domain=("positive", "real"),
+)
+elementwise("square", GateKind.SCALER, "x²", np.square, (lambda out, x: 2 * x,), local=("2·{0}",))
+
+# ---------------------------------------------------------------- exponentials and logarithms
+
+LN2, LN10 = np.log(2.0), np.log(10.0)
+
+elementwise(
+    "exp", GateKind.SCALER, "e^x", np.exp, (lambda out, x: out,), ("e^{0}",), fault="overflowed (e^x for x > 709)"
+)
+elementwise("exp2", GateKind.SCALER, "2^x", np.exp2, (lambda out, x: out * LN2,), ("2^{0}·ln 2",), fault="overflowed")
+elementwise(
+    "expm1",
+    GateKind.SCALER,
+    "e^x - 1",
+    np.expm1,
+    (lambda out, x: out + 1,),
+    ("e^{0}",),
+    fault="overflowed (e^x for x > 709)",
+)
+elementwise(
+    "log",
+    GateKind.SCALER,
+    "ln x",
+    np.log,
+    (lambda out, x: 1 / x,),
+    ("1/{0}",),
+    fault="took the log of a number ≤ 0",
+    domain=("positive",),
+)
+elementwise(
+    "log2",
+    GateKind.SCALER,
+    "log₂ x",
+    np.log2,
+    (lambda out, x: 1 / (x * LN2),),
+    ("1/({0}·ln 2)",),
+    fault="took the log of a number ≤ 0",
+    domain=("positive",),
+)
+elementwise(
+    "log10",
+    GateKind.SCALER,
+    "log₁₀ x",
+    np.log10,
+    (lambda out, x: 1 / (x * LN10),),
+    ("1/({0}·ln 10)",),
+    fault="took the log of a number ≤ 0",
+    domain=("positive",),
+)
+elementwise(
+    "log1p",
+    GateKind.SCALER,
+    "ln(1 + x)",
+    np.log1p,
+    (lambda out, x: 1 / (1 + x),),
+    ("1/(1 + {0})",),
+    fault="took ln(1 + x) of a number ≤ -1",
+    domain=("above_minus_one",),
+)
+elementwise(
+    "sqrt",
+    GateKind.SCALER,
+    "√x",
+    np.sqrt,
+    (lambda out, x: 1 / (2 * out),),
+    ("1/(2√{0})",),
+    fault="took the square root of a negative number (or its slope at 0)",
+    domain=("positive",),
 )
 
-# ---------------------------------------------------------------- smooth unary functions
+# ---------------------------------------------------------------- trigonometric and hyperbolic
+
+elementwise("sin", GateKind.SCALER, "sin x", np.sin, (lambda out, x: np.cos(x),), ("cos {0}",))
+elementwise("cos", GateKind.SCALER, "cos x", np.cos, (lambda out, x: -np.sin(x),), ("-sin {0}",))
+elementwise(
+    "tan",
+    GateKind.SCALER,
+    "tan x",
+    np.tan,
+    (lambda out, x: 1 + out**2,),
+    ("1 + tan²{0}",),
+    fault="hit a pole of tan (x = π/2 + kπ)",
+    domain=("off_poles",),
+)
+elementwise(
+    "arcsin",
+    GateKind.SCALER,
+    "arcsin x",
+    np.arcsin,
+    (lambda out, x: 1 / np.sqrt(1 - x**2),),
+    ("1/√(1 - {0}²)",),
+    fault="took arcsin of a number outside [-1, 1] (or its slope at ±1)",
+    domain=("unit",),
+)
+elementwise(
+    "arccos",
+    GateKind.SCALER,
+    "arccos x",
+    np.arccos,
+    (lambda out, x: -1 / np.sqrt(1 - x**2),),
+    ("-1/√(1 - {0}²)",),
+    fault="took arccos of a number outside [-1, 1] (or its slope at ±1)",
+    domain=("unit",),
+)
+elementwise("arctan", GateKind.SCALER, "arctan x", np.arctan, (lambda out, x: 1 / (1 + x**2),), ("1/(1 + {0}²)",))
+elementwise("sinh", GateKind.SCALER, "sinh x", np.sinh, (lambda out, x: np.cosh(x),), ("cosh {0}",), fault="overflowed")
+elementwise("cosh", GateKind.SCALER, "cosh x", np.cosh, (lambda out, x: np.sinh(x),), ("sinh {0}",), fault="overflowed")
+elementwise(
+    "arcsinh", GateKind.SCALER, "arsinh x", np.arcsinh, (lambda out, x: 1 / np.sqrt(x**2 + 1),), ("1/√({0}² + 1)",)
+)
+elementwise(
+    "arccosh",
+    GateKind.SCALER,
+    "arcosh x",
+    np.arccosh,
+    (lambda out, x: 1 / np.sqrt(x**2 - 1),),
+    ("1/√({0}² - 1)",),
+    fault="took arccosh of a number < 1 (or its slope at 1)",
+    domain=("above_one",),
+)
+elementwise(
+    "arctanh",
+    GateKind.SCALER,
+    "artanh x",
+    np.arctanh,
+    (lambda out, x: 1 / (1 - x**2),),
+    ("1/(1 - {0}²)",),
+    fault="took arctanh of a number outside (-1, 1)",
+    domain=("unit",),
+)
+
+# ---------------------------------------------------------------- kinks at 0: abs, sign (and relu's kin)
+
+
+def _positive(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
+    return x > 0
+
+
+def _distance_to_zero(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
+    return np.abs(x)
+
+
+AT_ZERO = Kinks(piece=_positive, distance=_distance_to_zero)  # the first operand bends at 0
+
+elementwise(
+    "abs",
+    GateKind.SCALER,
+    "|x|",
+    np.abs,
+    (lambda out, x: np.sign(x),),
+    ("sign({0})",),
+    kinks=AT_ZERO,
+)
+elementwise(
+    "sign",
+    GateKind.SCALER,
+    "sign x (-1, 0 or 1)",
+    np.sign,
+    (lambda out, x: np.zeros_like(x),),
+    ("0 (a step at 0)",),
+    kinks=AT_ZERO,
+)
+
+# ---------------------------------------------------------------- max and min of operands, clip: routers
+
+
+def _first_wins(a: np.ndarray, b: np.ndarray, **_: object) -> np.ndarray:
+    return a >= b  # maximum: a tie goes to the first operand
+
+
+def _first_lower(a: np.ndarray, b: np.ndarray, **_: object) -> np.ndarray:
+    return a <= b
+
+
+def _gap(a: np.ndarray, b: np.ndarray, **_: object) -> np.ndarray:
+    return np.abs(a - b)
+
+
+elementwise(
+    "maximum",
+    GateKind.ROUTER,
+    "max(a, b)",
+    lambda a, b, **_: np.maximum(a, b),
+    (lambda out, a, b, **_: _first_wins(a, b), lambda out, a, b, **_: ~_first_wins(a, b)),
+    local=("1[{0} ≥ {1}]", "1[{1} > {0}]"),
+    kinks=Kinks(piece=_first_wins, distance=_gap),
+)
+elementwise(
+    "minimum",
+    GateKind.ROUTER,
+    "min(a, b)",
+    lambda a, b, **_: np.minimum(a, b),
+    (lambda out, a, b, **_: _first_lower(a, b), lambda out, a, b, **_: ~_first_lower(a, b)),
+    local=("1[{0} ≤ {1}]", "1[{1} < {0}]"),
+    kinks=Kinks(piece=_first_lower, distance=_gap),
+)
+
+
+def _clip_winner(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, **_: object) -> np.ndarray:
+    """Which operand min(max(x, lo), hi) is: 0 for lo, 1 for x, 2 for hi (ties as maximum and minimum break them)."""
+    return np.where(np.maximum(x, lo) > hi, 2, np.where(x >= lo, 1, 0))
+
+
+def _clip_distance(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, **_: object) -> np.ndarray:
+    return np.minimum(np.minimum(np.abs(x - lo), np.abs(x - hi)), np.abs(lo - hi))
+
+
+elementwise(
+    "clip",
+    GateKind.ROUTER,
+    "min(max(x, lo), hi)",
+    lambda x, lo, hi, **_: np.minimum(np.maximum(x, lo), hi),
+    tuple((lambda out, *xs, k=k, **_: _clip_winner(*xs) == k) for k in (1, 0, 2)),
+    local=("1[{1} ≤ {0} ≤ {2}]", "1[{0} < {1} ≤ {2}]", "1[max({0}, {1}) > {2}]"),
+    kinks=Kinks(piece=_clip_winner, distance=_clip_distance),
+)
+
+# ---------------------------------------------------------------- stop_gradient
+
+
+def _constant(x: np.ndarray) -> np.ndarray:
+    """x itself, as a constant: a complex step does not pass either (its imaginary part is dropped)."""
+    return np.array(np.real(x) if np.iscomplexobj(x) else x, copy=True)
+
 
 register(
     Op(
-        "exp",
-        GateKind.SCALER,
-        "e^x",
-        forward=np.exp,
-        vjp=(lambda g, out, x: g * out,),
-        jvp=(lambda t, out, x: t * out,),
+        "stop_gradient",
+        GateKind.STOPPER,
+        "x, treated as a constant",
+        forward=_constant,
+        vjp=(lambda g, out, x: np.zeros(np.shape(x), np.result_type(g, x)),),
+        jvp=(lambda t, out, x: np.zeros(np.shape(out), np.result_type(t, out)),),
         shape=shapes.same,
-        local=("e^{0}",),
-        fault="overflowed (e^x for x > 709)",
-    )
-)
-register(
-    Op(
-        "log",
-        GateKind.SCALER,
-        "ln x",
-        forward=np.log,
-        vjp=(lambda g, out, x: g / x,),
-        jvp=(lambda t, out, x: t / x,),
-        shape=shapes.same,
-        local=("1/{0}",),
-        fault="took the log of a number ≤ 0",
-        domain=("positive",),
-    )
-)
-register(
-    Op(
-        "sqrt",
-        GateKind.SCALER,
-        "√x",
-        forward=np.sqrt,
-        vjp=(lambda g, out, x: g / (2 * out),),
-        jvp=(lambda t, out, x: t / (2 * out),),
-        shape=shapes.same,
-        local=("1/(2√{0})",),
-        fault="took the square root of a negative number (or its slope at 0)",
-        domain=("positive",),
-    )
-)
-register(
-    Op(
-        "abs",
-        GateKind.SCALER,
-        "|x|",
-        forward=np.abs,
-        vjp=(lambda g, out, x: g * np.sign(x),),
-        jvp=(lambda t, out, x: t * np.sign(x),),
-        shape=shapes.same,
-        local=("sign({0})",),
-        analytic=False,
-        kink=lambda x: np.abs(x),
-        branch=lambda x: x > 0,
-    )
-)
-register(
-    Op(
-        "sin",
-        GateKind.SCALER,
-        "sin x",
-        forward=np.sin,
-        vjp=(lambda g, out, x: g * np.cos(x),),
-        jvp=(lambda t, out, x: t * np.cos(x),),
-        shape=shapes.same,
-        local=("cos {0}",),
-    )
-)
-register(
-    Op(
-        "cos",
-        GateKind.SCALER,
-        "cos x",
-        forward=np.cos,
-        vjp=(lambda g, out, x: -g * np.sin(x),),
-        jvp=(lambda t, out, x: -t * np.sin(x),),
-        shape=shapes.same,
-        local=("-sin {0}",),
-    )
-)
-
-# ---------------------------------------------------------------- two operands: max and min route
-
-register(
-    Op(
-        "maximum",
-        GateKind.ROUTER,
-        "max(a, b)",
-        forward=lambda a, b, **_: np.maximum(a, b),
-        vjp=(
-            lambda g, out, a, b, **_: g * (a >= b),  # a tie goes to the first operand
-            lambda g, out, a, b, **_: g * (a < b),
-        ),
-        jvp=(lambda t, out, a, b, **_: t * (a >= b), lambda t, out, a, b, **_: t * (a < b)),
-        shape=shapes.broadcast,
-        local=("1[{0} ≥ {1}]", "1[{1} > {0}]"),
-        attrs={"broadcast": False},
-        analytic=False,
-        kink=lambda a, b, **_: np.abs(a - b),
-        branch=lambda a, b, **_: a >= b,
-    )
-)
-register(
-    Op(
-        "minimum",
-        GateKind.ROUTER,
-        "min(a, b)",
-        forward=lambda a, b, **_: np.minimum(a, b),
-        vjp=(lambda g, out, a, b, **_: g * (a <= b), lambda g, out, a, b, **_: g * (a > b)),
-        jvp=(lambda t, out, a, b, **_: t * (a <= b), lambda t, out, a, b, **_: t * (a > b)),
-        shape=shapes.broadcast,
-        local=("1[{0} ≤ {1}]", "1[{1} < {0}]"),
-        attrs={"broadcast": False},
-        analytic=False,
-        kink=lambda a, b, **_: np.abs(a - b),
-        branch=lambda a, b, **_: a <= b,
+        local=("0 (stopped)",),
     )
 )

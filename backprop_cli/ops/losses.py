@@ -8,7 +8,7 @@ from ..errors import EvaluationError
 from . import shapes
 from .activations import sigmoid, softplus
 from .reductions import log_softmax, softmax
-from .table import GateKind, Op, register
+from .table import GateKind, Kinks, Op, register
 
 
 def _labels(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -96,12 +96,13 @@ register(
         shape=shapes.class_scores,
         local=("1[margin > 0] - count·onehot({1}), over N", "labels: none"),
         attrs={"margin": 1.0},
-        analytic=False,
-        kink=lambda s, labels, margin=1.0: np.abs(
-            np.where(_onehot(s, labels) > 0, np.inf, s - _picked(s, labels)[..., None] + margin)
+        kinks=Kinks(
+            piece=lambda s, labels, margin=1.0: _svm_margins(s, labels, margin) > 0,
+            distance=lambda s, labels, margin=1.0: np.abs(
+                np.where(_onehot(s, labels) > 0, np.inf, s - _picked(s, labels)[..., None] + margin)
+            ),
         ),
         domain=("real", "labels"),
-        branch=lambda s, labels, margin=1.0: _svm_margins(s, labels, margin) > 0,
     )
 )
 register(
@@ -120,10 +121,8 @@ register(
         ),
         shape=shapes.equal_shapes,
         local=("-{1}·1[{1}{0} < 1]/n", "-{0}·1[{1}{0} < 1]/n"),
-        analytic=False,
-        kink=lambda s, y: np.abs(1 - y * s),
+        kinks=Kinks(piece=_hinge_active, distance=lambda s, y: np.abs(1 - y * s)),
         domain=("real", "sign"),
-        branch=lambda s, y: _hinge_active(s, y),
     )
 )
 register(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .table import GateKind, Op, register
+from .table import GateKind, Kinks, Op, register
 
 
 def _expand(g: np.ndarray, x: np.ndarray, axis: object, keepdims: bool) -> np.ndarray:
@@ -66,52 +66,49 @@ register(
         independent=shapes.reduction_slices,
     )
 )
-register(
-    Op(
-        "max",
-        GateKind.ROUTER,
-        "max over an axis",
-        forward=lambda x, axis=None, keepdims=False: np.max(x, axis=_ax(axis), keepdims=keepdims),
-        vjp=(
-            lambda g, out, x, axis=None, keepdims=False: (
-                _expand(g, x, axis, keepdims) * _winners(out, x, axis, keepdims)
+
+
+def _selection(name: str, pick) -> None:
+    """max or min over axes: a router. Ties split the gradient evenly; a tie is a kink."""
+
+    def winners(x: np.ndarray, axis: object = None, keepdims: bool = False) -> np.ndarray:
+        return x == pick(x, axis=_ax(axis), keepdims=True)
+
+    def gap(x: np.ndarray, axis: object = None, keepdims: bool = False) -> np.ndarray:
+        """Between the winner and the runner-up along the reduced axes (0 at a tie)."""
+        axes = shapes.axes_of(axis, np.ndim(x))
+        lined = np.moveaxis(x, axes, tuple(range(-len(axes), 0))) if axes else x[..., None]
+        lined = np.sort(lined.reshape(*lined.shape[: lined.ndim - max(len(axes), 1)], -1), axis=-1)
+        if lined.shape[-1] < 2:
+            return np.full(lined.shape[:-1], np.inf)
+        return lined[..., -1] - lined[..., -2] if pick is np.max else lined[..., 1] - lined[..., 0]
+
+    register(
+        Op(
+            name,
+            GateKind.ROUTER,
+            f"{name} over an axis",
+            forward=lambda x, axis=None, keepdims=False: pick(x, axis=_ax(axis), keepdims=keepdims),
+            vjp=(
+                lambda g, out, x, axis=None, keepdims=False: (
+                    _expand(g, x, axis, keepdims) * _winners(out, x, axis, keepdims)
+                ),
             ),
-        ),
-        jvp=(
-            lambda t, out, x, axis=None, keepdims=False: np.sum(
-                t * _winners(out, x, axis, keepdims), axis=_ax(axis), keepdims=keepdims
+            jvp=(
+                lambda t, out, x, axis=None, keepdims=False: np.sum(
+                    t * _winners(out, x, axis, keepdims), axis=_ax(axis), keepdims=keepdims
+                ),
             ),
-        ),
-        shape=shapes.selection,
-        local=("1[{0} is the max]",),
-        attrs=REDUCE_ATTRS,
-        analytic=False,
-        branch=lambda x, axis=None, keepdims=False: x == np.max(x, axis=_ax(axis), keepdims=True),
+            shape=shapes.selection,
+            local=(f"1[{{0}} is the {name}]",),
+            attrs=REDUCE_ATTRS,
+            kinks=Kinks(piece=winners, distance=gap),
+        )
     )
-)
-register(
-    Op(
-        "min",
-        GateKind.ROUTER,
-        "min over an axis",
-        forward=lambda x, axis=None, keepdims=False: np.min(x, axis=_ax(axis), keepdims=keepdims),
-        vjp=(
-            lambda g, out, x, axis=None, keepdims=False: (
-                _expand(g, x, axis, keepdims) * _winners(out, x, axis, keepdims)
-            ),
-        ),
-        jvp=(
-            lambda t, out, x, axis=None, keepdims=False: np.sum(
-                t * _winners(out, x, axis, keepdims), axis=_ax(axis), keepdims=keepdims
-            ),
-        ),
-        shape=shapes.selection,
-        local=("1[{0} is the min]",),
-        attrs=REDUCE_ATTRS,
-        analytic=False,
-        branch=lambda x, axis=None, keepdims=False: x == np.min(x, axis=_ax(axis), keepdims=True),
-    )
-)
+
+
+_selection("max", np.max)
+_selection("min", np.min)
 
 # ---------------------------------------------------------------- softmax and log-softmax
 

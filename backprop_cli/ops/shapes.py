@@ -147,6 +147,62 @@ def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
     return tuple(shape)
 
 
+def index_key(at: object, x: Shape) -> tuple[int | slice, ...]:
+    """NumPy's basic index from the `at` keyword: per axis a whole number or a slice [start, stop, step]
+    (each a whole number or none). Raises ShapeError for a malformed key or an index out of bounds."""
+    if not isinstance(at, list) or not at:
+        raise ShapeError("index needs at=[...]: per axis a whole number or a slice [start, stop, step]")
+    if not x:
+        raise ShapeError("a scalar has no elements to index")
+    if len(at) > len(x):
+        raise ShapeError(f"{len(at)} indices for a {len(x)}-d operand {fmt(x)}")
+    key: list[int | slice] = []
+    for axis, item in enumerate(at):
+        if _whole(item):
+            if not -x[axis] <= item < x[axis]:
+                raise ShapeError(f"index {item} is out of bounds for axis {axis} of size {x[axis]}")
+            key.append(item)
+        elif isinstance(item, list) and len(item) == 3 and all(v is None or _whole(v) for v in item):
+            if item[2] == 0:
+                raise ShapeError("a slice step cannot be zero")
+            key.append(slice(*item))
+        else:
+            raise ShapeError(f"index item {item!r} is neither a whole number nor a slice [start, stop, step]")
+    return tuple(key)
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def index(x: Shape, at: object = None, **_: object) -> Shape:
+    out = []
+    key = index_key(at, x)
+    for axis, n in enumerate(x):
+        item = key[axis] if axis < len(key) else slice(None)
+        if isinstance(item, slice):
+            out.append(len(range(*item.indices(n))))
+    return tuple(out)
+
+
+def concat(*xs: Shape, axis: int = 0, **_: object) -> Shape:
+    if any(len(x) != len(xs[0]) for x in xs) or not xs[0]:
+        raise ShapeError(f"concat needs operands of the same rank ≥ 1; got {', '.join(fmt(x) for x in xs)}")
+    (a,) = axes_of(axis, len(xs[0]))
+    if any(x[:a] + x[a + 1 :] != xs[0][:a] + xs[0][a + 1 :] for x in xs):
+        raise ShapeError(f"concat along axis {axis}: the other sizes differ ({', '.join(fmt(x) for x in xs)})")
+    return (*xs[0][:a], sum(x[a] for x in xs), *xs[0][a + 1 :])
+
+
+def stack(*xs: Shape, axis: int = 0, **_: object) -> Shape:
+    if any(x != xs[0] for x in xs):
+        raise ShapeError(f"stack needs operands of one shape; got {', '.join(fmt(x) for x in xs)}")
+    if len(xs[0]) + 1 > MAX_DIMS:
+        raise ShapeError(f"stacking would give more than the {MAX_DIMS} dimensions allowed")
+    (a,) = axes_of(axis, len(xs[0]) + 1)
+    return (*xs[0][:a], len(xs), *xs[0][a:])
+
+
 def equal_shapes(a: Shape, b: Shape, **_: object) -> Shape:
     if a != b:
         raise ShapeError(f"prediction {fmt(a)} and target {fmt(b)} must have the same shape")
@@ -224,3 +280,15 @@ def along_axis_slices(x: Shape, axis: int = -1, **_: object) -> tuple[dict[int, 
 def transpose_slices(x: Shape, axes: object = None, **_: object) -> tuple[dict[int, int]]:
     order = list(reversed(range(len(x)))) if axes is None else [a % len(x) for a in axes]
     return ({source: i for i, source in enumerate(order)},)
+
+
+def concat_slices(*xs: Shape, axis: int = 0, **_: object) -> tuple[dict[int, int], ...]:
+    """Every axis but the one joined."""
+    (a,) = axes_of(axis, len(xs[0]))
+    return tuple({i: i for i in range(len(x)) if i != a} for x in xs)
+
+
+def stack_slices(*xs: Shape, axis: int = 0, **_: object) -> tuple[dict[int, int], ...]:
+    """Every axis, shifted past the new one."""
+    (a,) = axes_of(axis, len(xs[0]) + 1)
+    return tuple({i: i if i < a else i + 1 for i in range(len(x))} for x in xs)

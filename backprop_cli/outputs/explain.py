@@ -24,9 +24,10 @@ from ..ops.shapes import fmt
 ROLE_NOTE = {
     GateKind.DISTRIBUTOR: "{op} distributes: the gradient passes unchanged",
     GateKind.SWITCHER: "{op} switches: the local gradient is the other input's value",
-    GateKind.ROUTER: "{op} routes: only the winning input gets the gradient",
+    GateKind.ROUTER: "{op} routes: only what won (or was picked) gets the gradient, 0 goes to the rest",
     GateKind.KILLER: "{op} kills the gradient where its input is ≤ 0",
     GateKind.SQUASHER: "{op} squashes: its slope shrinks the gradient",
+    GateKind.STOPPER: "{op} stops the gradient: its input is treated as a constant and gets 0",
 }
 
 
@@ -77,7 +78,8 @@ def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
         words = f"d{out}/d{node.name} ⊙ ∂{node.name}/∂{edge.operand}"
         values = f"{upstream} ⊙ [{edge.local_text}]"
         if trace.values[edge.operand].shape != row.value.shape:
-            values += f", summed back to {fmt(trace.values[edge.operand].shape)}"
+            how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"  # picked
+            values += f", {how} {fmt(trace.values[edge.operand].shape)}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
     return f"d{out}/d{edge.operand} {fork} {words} = {values} = {shown(edge.sent)}"
 

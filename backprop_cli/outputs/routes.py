@@ -56,7 +56,7 @@ def _join(reasons: list[str | None]) -> str:
 def _cause(row: Row) -> str:
     """Why a gate sends exactly 0 down a slot although its own gradient is not 0."""
     gate = row.node.operation.gate_kind
-    return {GateKind.KILLER: "killed", GateKind.ROUTER: "routed away"}.get(gate, "× 0")
+    return {GateKind.KILLER: "killed", GateKind.ROUTER: "routed away", GateKind.STOPPER: "stopped"}.get(gate, "× 0")
 
 
 def trace_routes(trace: Trace) -> Routes:
@@ -167,6 +167,8 @@ def gate_note(trace: Trace, row: Row) -> str:
         way = "from" if trace.mode == "forward" else "to"  # the factor meets a tangent coming in
         return f" {way} {edge.operand}" if len(edges) > 1 else ""
 
+    if gate is GateKind.STOPPER:
+        return "gradient stopped (0)"
     if gate is GateKind.DISTRIBUTOR:
         return ", ".join(f"×{number(e.local)}{to(e)}" for e in edges if scalar and float(e.local) != 1)
     if gate in (GateKind.SWITCHER, GateKind.SCALER):

@@ -30,7 +30,8 @@ AXIS_RULES = (shapes.reduction, shapes.along_axis)
 
 
 def downstream(graph: Graph, start: str) -> list[Node]:
-    """The gates on a path from start to the output, in topological order (start itself excluded)."""
+    """The gates on a path from start to the output, in topological order (start itself excluded). A path
+    through a gate that stops the gradient (stop_gradient) does not count: its output is held constant."""
 
     def compute() -> list[Node]:  # a walk from start along the readers: its own gates, not the whole graph
         on_path = relevant(graph, None)  # once per graph: a gate off it never leads back onto it
@@ -39,7 +40,7 @@ def downstream(graph: Graph, start: str) -> list[Node]:
         found, stack = set(), [start]
         while stack:
             for gate in readers[stack.pop()]:
-                if gate in on_path and gate not in found:
+                if gate in on_path and gate not in found and not graph.nodes[gate].operation.stops_gradient:
                     found.add(gate)
                     stack.append(gate)
         return [graph.nodes[name] for name in sorted(found, key=order.__getitem__)]
@@ -241,7 +242,7 @@ def run(
                 out = call(
                     node, node.operation.forward, args, [isinstance(x, str) and x in moved for x in node.inputs], size
                 )
-                if kinks is not None and node.operation.branch is not None:
+                if kinks is not None and node.operation.kinks is not None:
                     changed = _branch_changed(node, args, xs, moved, size)
                     if together:
                         changed = expand(
@@ -249,6 +250,9 @@ def run(
                         )
                     kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
             (grouped if together else rows)[node.name] = out
+    if graph.output not in grouped and graph.output not in rows:  # every path is stopped (stop_gradient)
+        unchanged = np.zeros(np.shape(base[graph.output])) if tangents else base[graph.output]
+        return np.broadcast_to(unchanged, (len(batch.group_of), *np.shape(unchanged)))
     return element_rows(graph.output)
 
 
@@ -274,7 +278,7 @@ def _tangent(node: Node, moved: dict[str, np.ndarray], xs: list[np.ndarray], out
 
 def _branch_changed(node: Node, args: list, xs: list, moved: dict, size: int) -> np.ndarray:
     """(size, ...) True where the perturbed operands put an element on another piece of the gate."""
-    branch = node.operation.branch
+    branch = node.operation.kinks.piece
     here = np.asarray(branch(*(np.real(x) for x in xs), **node.attrs))
     batched = [isinstance(x, str) and x in moved for x in node.inputs]
     there = call(node, branch, [np.real(a) for a in args], batched, size)

@@ -20,7 +20,7 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .many import Items, downstream_of, path_facts, stencil_items, tangent_items
+from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unstopped
 from .numerical import (
     Derivative,
     Probe,
@@ -168,6 +168,8 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
         elif all(g.operation.vjp[i] is None for g, i in slots):
             report.skipped[name] = "not differentiable (labels)"
+        elif name not in unstopped(graph):
+            report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
         else:
             chosen.append(name)
     if wrt and not chosen:

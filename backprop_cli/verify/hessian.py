@@ -57,9 +57,7 @@ class Gradients:
     @property
     def analytic(self) -> bool:
         """Every op on the path is holomorphic (its reverse rules too): the complex step applies."""
-        from ..ops import OPS
-
-        return all(n.operation.analytic and OPS.get(n.op) is n.operation for n, _, _ in self.plan)
+        return all(n.operation.analytic for n, _, _ in self.plan)  # Op.analytic: built-in, no kinks
 
     def __call__(self, shift: np.ndarray, kinks: list[str] | None = None) -> np.ndarray:
         """∇f at point + shift (shift may be complex); kinks, if given, receives the first gate whose piece changed."""
@@ -68,12 +66,17 @@ class Gradients:
             values[name] = self.values[name] + shift[start : start + size].reshape(shape)
         with np.errstate(all="ignore"):
             for node, forward, inputs in self.plan:
+                if node.operation.stops_gradient:  # a constant to every derivative, the second too (torch's detach)
+                    values[node.name] = self.values[node.name]
+                    continue
                 xs = [values[x] if isinstance(x, str) else x for x in inputs]
                 values[node.name] = np.asarray(forward(*xs, **node.attrs))
-                branch = node.operation.branch
-                if kinks is not None and not kinks and branch is not None:
+                piecewise = node.operation.kinks
+                if kinks is not None and not kinks and piecewise is not None:
                     before = [self.values[x] if isinstance(x, str) else x for x in inputs]
-                    if np.any(np.asarray(branch(*xs, **node.attrs)) != np.asarray(branch(*before, **node.attrs))):
+                    here = piecewise.piece(*before, **node.attrs)
+                    there = piecewise.piece(*(np.real(x) for x in xs), **node.attrs)
+                    if np.any(np.asarray(there) != np.asarray(here)):
                         kinks.append(node.name)
         grads = reverse_mode(self.graph, values, wrt=self.wrt)
         return np.concatenate([np.reshape(grads[n], -1) for n in self.names])

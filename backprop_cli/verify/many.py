@@ -55,7 +55,7 @@ def _path_facts(graph: Graph) -> PathFacts:
             node = graph.nodes[gate]
             op = node.operation
             own = OPS.get(node.op) is op
-            a = a and own and op.analytic and analytic[gate]
+            a = a and op.analytic and analytic[gate]  # (Op.analytic: built-in, no kinks)
             b = b and own and builtin[gate]
             lacks = any(v is not None and j is None for v, j in zip(op.vjp, op.jvp, strict=True))
             for candidate in ((order[gate], node.op) if lacks else None, missing[gate]):
@@ -79,12 +79,28 @@ class Items:
         return len(self.leaves)
 
 
+def unstopped(graph: Graph) -> set[str]:
+    """The nodes with a path to the output that passes no gate stopping the gradient (one pass)."""
+
+    def compute() -> set[str]:
+        found = {graph.output}
+        for node in reversed(graph.gates):
+            if node.name in found and not node.operation.stops_gradient:
+                found.update(x for x in node.inputs if isinstance(x, str))
+        return found
+
+    return graph.derived("unstopped", compute)
+
+
 def downstream_of(graph: Graph, starts: set[str]) -> list[Node]:
-    """The gates on a path from any of starts to the output, in topological order (one pass)."""
+    """The gates on a path from any of starts to the output, in topological order (one pass); as in
+    batched.downstream, not through a gate that stops the gradient."""
     on_path = relevant(graph, None)
     marked = set(starts)
     gates = []
     for node in graph.gates:
+        if node.operation.stops_gradient:
+            continue
         if node.name in on_path and any(isinstance(x, str) and x in marked for x in node.inputs):
             marked.add(node.name)
             gates.append(node)
@@ -143,7 +159,7 @@ def run_rows(
                 args = [moved.get(x, v) if isinstance(x, str) else v for x, v in zip(node.inputs, xs, strict=True)]
                 batched = [isinstance(x, str) and x in moved for x in node.inputs]
                 out = call(node, node.operation.forward, args, batched, len(rows))
-                if kinks is not None and node.operation.branch is not None:
+                if kinks is not None and node.operation.kinks is not None:
                     changed = _branch_changed(node, args, xs, moved, len(rows))
                     kinks[node.name] = (rows, np.reshape(changed, (len(rows), -1)).any(axis=1))
             live[node.name] = (rows, out)

@@ -114,7 +114,9 @@ class Judge:
                 f"reference resolves (its own error there: ±{float(np.max(allowed[unresolved])):.0e}, "
                 "subnormal numbers): judged as zero"
             )
-        kink = bad & ~modes_disagree & suspect
+        # A stencil that still crosses a kink at the smallest step sits on it: a kink even where the difference
+        # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there.
+        kink = ~modes_disagree & ((bad & suspect) | (gate != ""))
         fail = bad & ~kink
         leaf.failures += int(fail.sum())
         leaf.kinks += int(kink.sum())
