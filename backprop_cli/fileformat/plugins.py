@@ -32,13 +32,20 @@ from .sandbox import LoadRefused, Worker, start
 from .yaml_source import Located
 
 KEYS = ("module", "forward", "backward", "jvp", "cache", "labels", "gate")
-GATES = {kind.role: kind for kind in GateKind}
+# A stopper's output is a constant to every check (Op.stops_gradient): the numerical reference would hold the
+# student's op constant and the backward would never be compared with anything, so a plugin may not be one.
+GATES = {kind.role: kind for kind in GateKind if kind is not GateKind.STOPPER}
+REFUSED_GATES = {
+    GateKind.STOPPER.role: "gradcheck would treat its output as a constant and never check its backward; "
+    "to stop a gradient, write stop_gradient(...) in the node's expression"
+}
 
 
 def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[str, Op]:
     """{op name: Op} for each entry of the `ops:` block. Raises GraphFileError."""
     if not isinstance(section.value, dict):
         raise GraphFileError("ops must be a mapping of op names to {module, forward, backward}", section.where)
+    _refuse_gates(section)  # before --allow-python: a file that cannot be checked is refused either way
     if not allow_python:
         raise GraphFileError(
             "this graph file loads Python code for its ops; run with --allow-python if you trust it", section.where
@@ -64,6 +71,16 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         where = entry.where if entry is not None else item.where if item is not None else section.where
         raise GraphFileError(err.message, where) from None
     return {name: _plugin_op(name, section.value[name], worker, specs[name], found[name]) for name in specs}
+
+
+def _refuse_gates(section: Located) -> None:
+    """A gate kind that would weaken the check of the student's code is refused, naming the op."""
+    for name, item in section.value.items():
+        gate = item.value.get("gate") if isinstance(item.value, dict) else None
+        if gate is not None and isinstance(gate.value, str) and gate.value in REFUSED_GATES:
+            raise GraphFileError(
+                f"op {name}: gate {gate.value} is not allowed for a plugin op: {REFUSED_GATES[gate.value]}", gate.where
+            )
 
 
 def _text(item: Located, key: str, required: bool = True) -> str | None:
