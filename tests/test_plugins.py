@@ -237,6 +237,24 @@ def test_a_plugin_op_declared_a_stopper_is_refused_not_passed(folder):
     assert not (folder / "ran").exists(), "the student's module was imported"
 
 
+def test_a_weight_declared_labels_is_refused_not_skipped(folder):
+    """labels: [w] took w out of gradcheck ("not differentiable (labels)") and the file passed with w's gradient
+    never checked. Labels are class labels, as for cross_entropy: a weight of 0.5 is not one (exit 3)."""
+    (folder / "aff.py").write_text(
+        "def f(x, w):\n    return x @ w\n\n\ndef b(g, x, w):\n    return g @ w.T, None\n"
+    )
+    path = folder / "g.yaml"
+    path.write_text(
+        "ops:\n  aff: {module: aff.py, forward: f, backward: b, labels: [w]}\ninputs: {x: [[1.0, 2.0]]}\n"
+        "params: {w: [[0.5, -1.0], [0.25, 2.0]]}\nnodes:\n  L: sum(aff(x, w))\noutput: L\n"
+    )
+    result = run(str(path), "--json")
+    assert result.exit_code == 3, result.output
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "labels w must be class labels (whole numbers ≥ 0), not 0.5" in message, message
+    assert gradcheck(load(PLUGINS / "net.yaml", allow_python=True)).status == "pass"  # y = [0, 2, 1, 2] are labels
+
+
 def test_forward_mode_through_a_plugin_without_jvp_is_refused_not_zero(folder):
     path = folder / "g.yaml"
     path.write_text(

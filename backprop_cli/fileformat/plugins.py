@@ -123,7 +123,7 @@ def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict
     if not isinstance(labels, list) or any(label not in inputs for label in labels):
         raise GraphFileError(f"labels must list inputs of {names['forward']} ({', '.join(inputs)})", item.where)
     gate = GATES[_text(item, "gate", required=False) or "scaler"]
-    code = _StudentCode(name, worker, names, inputs)
+    code = _StudentCode(name, worker, names, inputs, labels)
     differentiable = [p not in labels for p in inputs]
     jvp = spec["jvp"] is not None
     return Op(
@@ -146,8 +146,9 @@ class _StudentCode:
     Each rule has a `many` attribute: the batched evaluations of gradcheck send a whole batch in one
     request (verify/batched.py), as a round trip to the worker costs more than a small forward."""
 
-    def __init__(self, op: str, worker: Worker, names: dict[str, str], inputs: list[str]) -> None:
+    def __init__(self, op: str, worker: Worker, names: dict[str, str], inputs: list[str], labels: list[str]) -> None:
         self.op, self.worker, self.names, self.inputs = op, worker, names, inputs
+        self.labels = [i for i, p in enumerate(inputs) if p in labels]
         self.last: tuple | None = None  # (upstream, inputs, gradients): one backward call serves every input
 
     def _same_shapes(self, outs: list[np.ndarray], what: str) -> list[np.ndarray]:
@@ -155,7 +156,22 @@ class _StudentCode:
             raise PluginError(self.op, f"{what} has different shapes for inputs of one shape")
         return outs
 
+    def _check_labels(self, xs: tuple) -> None:
+        """What a labels input holds is class labels, as for cross_entropy: otherwise declaring an input labels
+        would take its gradient out of every check (gradcheck skips a leaf read only as labels)."""
+        for i in self.labels:
+            x = np.asarray(xs[i], dtype=float)
+            wrong = x[~((x >= 0) & (x == np.round(x)))]  # NaN is wrong too
+            if wrong.size:
+                raise PluginError(
+                    self.op,
+                    f"labels {self.inputs[i]} must be class labels (whole numbers ≥ 0), not {float(wrong.flat[0]):g}: "
+                    "an input that has a gradient is not a label; take it out of labels",
+                )
+
     def forward_many(self, items: list[tuple], attrs: dict) -> list[np.ndarray]:
+        for xs in items:
+            self._check_labels(xs)
         outs = self.worker.call("forward", self.op, self.names["forward"], [tuple(xs) for xs in items], attrs)
         return self._same_shapes(outs, f"{self.names['forward']}'s output")
 
