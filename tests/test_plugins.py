@@ -193,6 +193,24 @@ def test_a_plugin_kink_is_found_numerically(folder):
     assert finding.status == "kink" and "not smooth" in finding.note
 
 
+def test_a_plugin_kink_where_the_difference_agrees_is_a_kink_as_for_the_built_in(folder):
+    """3·|x| at 0: the central difference is 0, and so is a backward returning sign(0)·5 (wrong off 0). The built-in
+    abs reports a kink there (issue 14); a plugin abs, whose kinks no table names, passed. Now both say kink."""
+    (folder / "ab.py").write_text(
+        "import numpy as np\n\ndef f(x):\n    return 3 * np.abs(x)\n\n\ndef b(g, x):\n    return g * np.sign(x) * 5\n"
+    )
+    plugin, built_in = folder / "p.yaml", folder / "b.yaml"
+    plugin.write_text(
+        "ops:\n  k: {module: ab.py, forward: f, backward: b}\ninputs: {x: [0.0, 0.0]}\n"
+        "nodes:\n  L: sum(k(x))\noutput: L\n"
+    )
+    built_in.write_text("inputs: {x: [0.0, 0.0]}\nnodes:\n  L: sum(3 * abs(x))\noutput: L\n")
+    assert gradcheck(load(built_in)).status == "kink"
+    report = gradcheck(load(plugin, allow_python=True))
+    assert report.status == "kink" and report.leaves["x"].kinks >= 2, report.leaves["x"].findings
+    assert all("not smooth" in f.note for f in report.leaves["x"].findings)
+
+
 def test_trace_runs_plugin_ops_too(folder):
     result = CliRunner().invoke(main, ["trace", str(PLUGINS / "net.yaml"), "--allow-python", "--json"])
     assert result.exit_code == 0, result.output
@@ -240,9 +258,7 @@ def test_a_plugin_op_declared_a_stopper_is_refused_not_passed(folder):
 def test_a_weight_declared_labels_is_refused_not_skipped(folder):
     """labels: [w] took w out of gradcheck ("not differentiable (labels)") and the file passed with w's gradient
     never checked. Labels are class labels, as for cross_entropy: a weight of 0.5 is not one (exit 3)."""
-    (folder / "aff.py").write_text(
-        "def f(x, w):\n    return x @ w\n\n\ndef b(g, x, w):\n    return g @ w.T, None\n"
-    )
+    (folder / "aff.py").write_text("def f(x, w):\n    return x @ w\n\n\ndef b(g, x, w):\n    return g @ w.T, None\n")
     path = folder / "g.yaml"
     path.write_text(
         "ops:\n  aff: {module: aff.py, forward: f, backward: b, labels: [w]}\ninputs: {x: [[1.0, 2.0]]}\n"

@@ -11,6 +11,7 @@ from .numerical import Derivative
 from .tolerances import SAFETY, Tolerance
 
 UNDERFLOW = 1e-290  # gradients this small put the complex step's imaginary parts among the subnormal numbers
+KINK_JUMP = 1e-3  # one-sided slopes this far apart (relative) at every step: a kink, not rounding
 KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
 
 
@@ -115,8 +116,11 @@ class Judge:
                 "subnormal numbers): judged as zero"
             )
         # A stencil that still crosses a kink at the smallest step sits on it: a kink even where the difference
-        # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there.
-        kink = ~modes_disagree & ((bad & suspect) | (gate != ""))
+        # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there;
+        # so does one whose one-sided slopes still differ at every step, by more than rounding could make them (a
+        # plugin op's kink, which no table names; a piecewise-linear path can look unsmooth at rounding level).
+        jump = ~numeric.smooth & (np.abs(numeric.left - numeric.right) > np.maximum(allowed, KINK_JUMP * denom))
+        kink = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
         fail = bad & ~kink
         leaf.failures += int(fail.sum())
         leaf.kinks += int(kink.sum())
