@@ -156,7 +156,11 @@ def test_the_human_output_shows_what_is_right_and_the_likely_slip(tmp_path):
         ("expect:\n  gradients: {xx: 1}\n", "'xx' is not in the graph; did you mean 'x'", "7:15"),
         ("expect:\n  valuez: {x: 1}\n", "unknown key 'valuez' in expect; did you mean 'values'", "7:3"),
         ("expect:\n  values: {q: [1, [2]]}\n", "must be a number or a list of numbers", "7:15"),
-        ("expect:\n  tolerance: -1\n", "tolerance must be a number > 0", "7:14"),
+        ("expect:\n  tolerance: -1\n", "tolerance must be a number between 0 and 1", "7:14"),
+        # A tolerance of 1 or more makes 0 right for every name (.inf: every answer): a student could forge a pass.
+        ("expect:\n  gradients: {x: 0}\n  tolerance: 1\n", "0 would be a right answer for every name", "8:14"),
+        ("expect:\n  gradients: {x: 99}\n  tolerance: .inf\n", "tolerance must be a number between 0 and 1", "8:14"),
+        ("expect:\n  gradients: {x: 99}\n  tolerance: 1e300\n", "tolerance must be a number between 0 and 1", "8:14"),
     ],
 )
 def test_a_malformed_expect_block_is_bad_input_with_a_position(tmp_path, block, words, where):

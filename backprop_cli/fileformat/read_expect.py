@@ -21,8 +21,13 @@ def check_expect_form(block: Located, names: dict[str, object]) -> None:
 
             raise GraphFileError(f"unknown key {key!r} in expect{suggest(key, KEYS)}", block.key_where[key])
         if key == "tolerance":
-            if isinstance(item.value, bool) or not isinstance(item.value, (int, float)) or not item.value > 0:
-                raise GraphFileError("tolerance must be a number > 0", item.where)
+            if isinstance(item.value, bool) or not isinstance(item.value, (int, float)) or not 0 < item.value < 1:
+                # relative: with 1 or more, an answer of 0 (or, with inf, any answer) would be right for every name
+                raise GraphFileError(
+                    "tolerance must be a number between 0 and 1 (relative: 0.02 is 2%); "
+                    "with 1 or more, 0 would be a right answer for every name",
+                    item.where,
+                )
             continue
         if not isinstance(item.value, dict):
             raise GraphFileError(f"expect {key} must map names to numbers", item.where)
