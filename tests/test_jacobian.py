@@ -163,3 +163,24 @@ def test_a_big_heat_map_embeds_one_pixel_per_entry(tmp_path):
     assert image.shape == (300, 300, 3)
     assert tuple(image[0, 0]) == (255, 0, 0) and tuple(image[0, 1]) == (0, 0, 255)  # +1 red, -1 blue
     assert tuple(image[0, 10]) == (255, 255, 255)  # zero: white, off the block
+
+
+@pytest.mark.parametrize("args", [("jacobian", "relu_jacobian"), ("hessian", "conv_small")])
+def test_on_an_80_column_terminal_the_matrix_fits_and_shows_the_true_corners(run, args):
+    """dh/dW of relu_jacobian printed 12 corner columns, 109 wide: an 80-column terminal wrapped every row. On a
+    terminal, fewer corner columns are shown until the rows fit; each shown entry is still the computed one
+    (JSON as the oracle) and piped output keeps its 12 columns."""
+    matrix = np.asarray(json.loads(run(*args, "--json").stdout)["jacobian" if args[0] == "jacobian" else "hessian"])
+    matrix = matrix.reshape(matrix.shape[0], -1)
+    shown = run(*args, env={"TTY_COMPATIBLE": "1", "COLUMNS": "80"}).stdout.splitlines()
+    piped = run(*args, env={"TTY_COMPATIBLE": "0", "COLUMNS": "80"}).stdout.splitlines()
+    rows = [line for line in shown if line.split(" ", 1)[0].endswith("]")]
+    assert rows and all(len(line) <= 80 for line in [shown[1], *rows])
+    assert max(len(line) for line in piped[1:3]) > 80 and piped[1].count("[") == 12
+    header = shown[1].split()
+    cut = header.index("…")
+    columns = [*range(cut), *range(matrix.shape[1] - (len(header) - cut - 1), matrix.shape[1])]
+    for i, line in enumerate(rows[:3]):
+        cells = [c for c in line.split()[1:] if c != "…"]
+        expected = [0.0 if c == "." else float(c) for c in cells]
+        np.testing.assert_allclose(expected, matrix[i, columns], rtol=1e-5)

@@ -40,6 +40,7 @@ def hessian(
     """
     from ..outputs.files import check_output, write_bytes
     from ..outputs.matrices import heatmap_png, heatmap_svg, hessian_json, hessian_lines, labels
+    from ..outputs.terminal import terminal_width
     from ..verify.hessian import hessian as compute
 
     if out is not None:
@@ -59,7 +60,7 @@ def hessian(
 
         emit_json(hessian_json(result, loaded))
     else:
-        click.echo("\n".join(hessian_lines(result, full)))
+        click.echo("\n".join(hessian_lines(result, full, terminal_width())))
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 

@@ -41,6 +41,7 @@ def jacobian(
     """
     from ..outputs.files import check_output, write_bytes
     from ..outputs.matrices import heatmap_png, heatmap_svg, jacobian_json, jacobian_lines, labels
+    from ..outputs.terminal import terminal_width
     from ..verify.jacobian import jacobian as compute
 
     if out is not None:
@@ -58,7 +59,7 @@ def jacobian(
 
         emit_json(jacobian_json(result, loaded))
     else:
-        click.echo("\n".join(jacobian_lines(result, full)))
+        click.echo("\n".join(jacobian_lines(result, full, terminal_width())))
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 

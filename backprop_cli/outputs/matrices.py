@@ -36,9 +36,23 @@ def _kept(count: int, full: bool, shown: int = SHOWN) -> list[int | None]:
     return [*range(half), None, *range(count - half, count)]
 
 
-def matrix_lines(matrix: np.ndarray, rows: list[str], cols: list[str], full: bool = False) -> list[str]:
-    """The matrix as aligned text, rows and columns labelled; zeros as '.', so sparsity shows at a glance."""
-    shown_rows, shown_cols = _kept(len(rows), full), _kept(len(cols), full, SHOWN_COLUMNS)
+def matrix_lines(
+    matrix: np.ndarray, rows: list[str], cols: list[str], full: bool = False, width: int | None = None
+) -> list[str]:
+    """The matrix as aligned text, rows and columns labelled; zeros as '.', so sparsity shows at a glance.
+
+    width: a terminal's columns; fewer corner columns are shown until the lines fit (never fewer than one on each
+    side of the elided middle), so a terminal does not wrap the matrix. Numbers are never cut."""
+    shown = SHOWN_COLUMNS
+    lines = _matrix_text(matrix, rows, cols, full, shown)
+    while width and not full and shown > 2 and max(map(len, lines)) > width:
+        shown -= 2
+        lines = _matrix_text(matrix, rows, cols, full, shown)
+    return lines
+
+
+def _matrix_text(matrix: np.ndarray, rows: list[str], cols: list[str], full: bool, columns: int) -> list[str]:
+    shown_rows, shown_cols = _kept(len(rows), full), _kept(len(cols), full, columns)
 
     def cell(i: int | None, j: int | None) -> str:
         if i is None or j is None:
@@ -58,26 +72,28 @@ def matrix_lines(matrix: np.ndarray, rows: list[str], cols: list[str], full: boo
     ]
 
 
-def jacobian_lines(result: Jacobian, full: bool = False) -> list[str]:
+def jacobian_lines(result: Jacobian, full: bool = False, width: int | None = None) -> list[str]:
     size = f"{result.matrix.shape[0]}×{result.matrix.shape[1]}"
     lines = [
         f"d{result.of}/d{result.wrt}: {size} (rows: {result.of}'s elements, columns: {result.wrt}'s), "
         f"{result.nonzeros} nonzero; {result.mode} mode, {result.passes} pass{'es' * (result.passes != 1)}"
     ]
-    lines += matrix_lines(result.matrix, labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape), full)
+    lines += matrix_lines(
+        result.matrix, labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape), full, width
+    )
     lines += [f"note: {n}" for n in result.notes]
     lines.append(check_line(result.check, "finite differences"))
     return lines
 
 
-def hessian_lines(result: Hessian, full: bool = False) -> list[str]:
+def hessian_lines(result: Hessian, full: bool = False, width: int | None = None) -> list[str]:
     names = [label for name, shape in zip(result.wrt, result.shapes, strict=True) for label in labels(name, shape)]
     n = len(names)
     how = (
         "complex step on reverse mode, exact to rounding" if result.method == "complex" else "differences of gradients"
     )
     lines = [f"Hessian of the output w.r.t. {', '.join(result.wrt)}: {n}×{n} ({how})"]
-    lines += matrix_lines(result.matrix, names, names, full)
+    lines += matrix_lines(result.matrix, names, names, full, width)
     eigen = result.eigenvalues
     shown = eigen if full or len(eigen) <= SHOWN else np.concatenate([eigen[: SHOWN // 2], eigen[-SHOWN // 2 :]])
     elided = "" if len(shown) == len(eigen) else f" (the {SHOWN // 2} smallest and largest of {len(eigen)})"

@@ -73,6 +73,13 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def terminal_width() -> int | None:
+    """The terminal's columns when stdout is one (COLUMNS overrides), else None: piped output is never fitted."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if stdout_is_terminal() else None
+
+
 def cell(text: object, style: str | None = None):  # -> rich.text.Text
     """Text shown as written: `1[a > 0]` stays `1[a > 0]` (rich would read [a > 0] as markup)."""
     from rich.text import Text
