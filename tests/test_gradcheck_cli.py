@@ -172,3 +172,13 @@ def test_a_malformed_expect_block_is_bad_input_with_a_position(tmp_path, block, 
 def test_python_api():
     report = backprop_cli.gradcheck(backprop_cli.load("circuit"))
     assert report.passed and report.leaves["z"].status == "pass"
+
+
+def test_a_nan_reference_is_not_summed_up_as_a_perfect_match(tmp_path):
+    """log(w) at w = 1e-6 with --eps 1: every retried step leaves log's domain, the reference is NaN. The verdict
+    line said "max rel error 0.0e+00, 1 failing: w (rel nan at w[1])" (w[1] was fine); it now says what happened."""
+    path = write(tmp_path, "g.yaml", "params: {w: [0.000001, 1.0]}\nnodes:\n  L: sum(log(w))\noutput: L\n")
+    result = gradcheck(path, "--eps", "1", "--method", "central", "-q")
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert "max rel error nan" in line and "the numerical reference is NaN" in line and "0.0e+00" not in line, line

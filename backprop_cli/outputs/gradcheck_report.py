@@ -88,6 +88,8 @@ def verdict_line(path: str, report: Report) -> str:
     """One line per file, for scripts: status, file, and the worst thing found."""
     leaves = list(report.leaves.values())
     worst = max((lf.max_rel_error for lf in leaves if not np.isnan(lf.max_rel_error)), default=0.0)
+    if any(np.isnan(lf.max_rel_error) for lf in leaves):
+        worst = float("nan")  # a NaN reference is the worst: "0.0e+00" would read as a perfect match
     gates = sum(lf.kind == "gate" for lf in leaves)
     bits = [f"{len(leaves) - gates} lea{'ves' if len(leaves) - gates != 1 else 'f'}"]
     if gates:
@@ -96,7 +98,9 @@ def verdict_line(path: str, report: Report) -> str:
     failing = [lf for lf in leaves if lf.status == "fail"]
     if failing:
         lf = failing[0]
-        if lf.failures:
+        if lf.failures and np.isnan(lf.max_rel_error):
+            where = "the numerical reference is NaN: the step leaves an op's domain"
+        elif lf.failures:
             where = f"rel {error_text(lf.max_rel_error)} at {at(lf.name, lf.worst_index)}"
         else:
             where = lf.notes[-1] if lf.notes else "see above"
