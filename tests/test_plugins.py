@@ -271,6 +271,22 @@ def test_a_weight_declared_labels_is_refused_not_skipped(folder):
     assert gradcheck(load(PLUGINS / "net.yaml", allow_python=True)).status == "pass"  # y = [0, 2, 1, 2] are labels
 
 
+def test_a_plugin_op_under_stop_gradient_is_named_as_never_checked(folder):
+    """stop_gradient(cube(x)) keeps the student's backward out of every check, as gate: stopper did. The graph's
+    own gradient is still right (x's path through sum(x)), so the verdict stands, but the report says so."""
+    (folder / "cube.py").write_text("def f(x):\n    return x ** 3\n\n\ndef b(g, x):\n    return g * 0\n")
+    path = folder / "g.yaml"
+    path.write_text(
+        "ops:\n  cube: {module: cube.py, forward: f, backward: b}\ninputs: {x: [1.0, 2.0]}\n"
+        "nodes:\n  y: stop_gradient(cube(x))\n  L: sum(y) + sum(x)\noutput: L\n"
+    )
+    report = json.loads(run(str(path), "--json").stdout)
+    assert report["skipped"] == {
+        "y.cube1": "op cube's backward is never checked here: no gradient reaches it from the output"
+    }
+    assert gradcheck(load(PLUGINS / "net.yaml", allow_python=True)).skipped.keys() == {"y"}  # every op checked
+
+
 def test_forward_mode_through_a_plugin_without_jvp_is_refused_not_zero(folder):
     path = folder / "g.yaml"
     path.write_text(

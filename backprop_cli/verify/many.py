@@ -92,6 +92,17 @@ def unstopped(graph: Graph) -> set[str]:
     return graph.derived("unstopped", compute)
 
 
+def unchecked_plugin_ops(graph: Graph) -> dict[str, str]:
+    """Nodes of plugin ops (student code) whose backward no check exercises: their output's gradient is stopped
+    on every path to the output (stop_gradient around them), or they do not reach the output at all."""
+    reached = unstopped(graph)
+    return {
+        node.name: f"op {node.op}'s backward is never checked here: no gradient reaches it from the output"
+        for node in graph.gates
+        if OPS.get(node.op) is not node.operation and node.name not in reached
+    }
+
+
 def downstream_of(graph: Graph, starts: set[str]) -> list[Node]:
     """The gates on a path from any of starts to the output, in topological order (one pass); as in
     batched.downstream, not through a gate that stops the gradient."""
