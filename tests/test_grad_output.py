@@ -67,7 +67,19 @@ def test_a_number_fills_the_output_and_explain_says_so(run, graph_file):
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("[1, 2]", "shape (2)"), ("nan", "finite"), ("[1, inf, 0]", "finite"), ("abc", "number"), ("[[1,2,3]]", "shape")],
+    [
+        ("[1, 2]", "shape (2)"),
+        ("nan", "finite"),
+        ("[1, inf, 0]", "finite"),
+        ("abc", "number"),
+        ("[[1,2,3]]", "shape"),
+        # as --at and graph files read values: true, quoted text and nothing are not numbers (true was 1, "3" was 3,
+        # and an empty value said "must be finite, not NaN")
+        ("true", "cannot read 'true' as a number"),
+        ("[1, true, 0]", "as a number or a list of numbers"),
+        ('"3"', "as a number or a list of numbers"),
+        ("", "cannot read '' as a number"),
+    ],
 )
 def test_bad_grad_output_is_one_line_and_exit_2(run, graph_file, value, words):
     result = run("trace", str(graph_file(GRAPH)), "--grad-output", value)

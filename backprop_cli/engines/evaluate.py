@@ -116,17 +116,36 @@ def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> 
         if "&" in text or "*" in text or len(text) > 10**7:  # no anchors or aliases: an alias bomb stays small
             raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list (no anchors or aliases)")
         try:
-            text = yaml.safe_load(text)
+            read = yaml.safe_load(text)
         except yaml.YAMLError:
             raise UsageError(
                 f"cannot read {shortened(repr(text))} as a number or a list", parameter=parameter
             ) from None
+        if not _numbers(read):  # as in graph files: true, "3" and an empty value are not numbers
+            raise UsageError(
+                f"cannot read {shortened(repr(text))} as a number or a list of numbers", parameter=parameter
+            )
+        text = read
     try:
         return np.asarray(text, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         raise UsageError(
             f"cannot read {shortened(repr(text))} as a number or a list of numbers", parameter=parameter
         ) from None
+
+
+def _numbers(value: object) -> bool:
+    """A number (not true/false) or nested lists of them; nan and inf as words count (the caller refuses them)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and item.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+            continue
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            return False
+    return True
 
 
 def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:
