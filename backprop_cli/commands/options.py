@@ -217,14 +217,15 @@ def mode_options(command: Callable) -> Callable:
     )(command)
 
 
-def grad_output_option(command: Callable) -> Callable:
-    """--grad-output: the upstream gradient at the output (trace, render)."""
-    return click.option(
+def trace_options(command: Callable) -> Callable:
+    """--mode, --direction, --grad-output, --at and --allow-python: what a trace computes (trace, render)."""
+    command = click.option(
         "--grad-output",
         metavar="VALUE",
         help="The upstream gradient at the output (a number or a list of its shape; default all ones), "
         "as torch's y.backward(v).",
-    )(command)
+    )(graph_options(command))
+    return mode_options(command)
 
 
 def graph_options(command: Callable) -> Callable:

@@ -17,20 +17,16 @@ from .options import (
     EXIT_CODES,
     Finite,
     chosen_mode,
-    grad_output_option,
-    graph_options,
     load_graph,
-    mode_options,
     parse_direction,
     reports_errors,
+    trace_options,
 )
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
-@mode_options
-@grad_output_option
-@graph_options
+@trace_options
 @click.option(
     "-o",
     "--output",
