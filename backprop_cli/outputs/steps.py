@@ -25,6 +25,7 @@ from .diagram import Look, Moment, build_dot
 from .dot_text import wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .routes import trace_routes
+from .stepper import nav_html, nav_script
 
 GENERATOR = ('<meta name="generator" content="backprop render --steps">', "const steps = ")  # how a page is ours
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
@@ -100,7 +101,8 @@ def index_html(title: str, frames: list[str], captions: list[str]) -> str:
     return _PAGE.substitute(title=html.escape(title), data=data, first=frames[0])  # one pass: no text re-read
 
 
-_PAGE = Template("""<!DOCTYPE html>
+_PAGE = Template(
+    """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -118,15 +120,9 @@ _PAGE = Template("""<!DOCTYPE html>
 </head>
 <body>
 <h1>${title}</h1>
-<nav>
-  <button id="first" title="first frame (Home)">|&lt;</button>
-  <button id="prev" title="previous frame (left arrow)">&lt; prev</button>
-  <span id="counter"></span>
-  <button id="next" title="next frame (right arrow)">next &gt;</button>
-  <button id="last" title="last frame (End)">&gt;|</button>
-  <span class="hint">keys: left, right, Home, End</span>
-</nav>
-<p id="caption"></p>
+"""
+    + nav_html("frame", "keys: left, right, Home, End")
+    + """<p id="caption"></p>
 <img id="frame" src="${first}" alt="">
 <script>
 const steps = ${data};
@@ -146,16 +142,11 @@ function show(k) {
   document.getElementById("prev").disabled = at === 0;
   document.getElementById("next").disabled = at === steps.frames.length - 1;
 }
-document.getElementById("first").onclick = () => show(0);
-document.getElementById("prev").onclick = () => show(at - 1);
-document.getElementById("next").onclick = () => show(at + 1);
-document.getElementById("last").onclick = () => show(steps.frames.length - 1);
-document.addEventListener("keydown", (e) => {
-  const moves = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: steps.frames.length - 1};
-  if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
-});
-show(0);
+"""
+    + nav_script("steps.frames.length - 1")
+    + """show(0);
 </script>
 </body>
 </html>
-""")
+"""
+)
