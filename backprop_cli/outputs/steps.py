@@ -14,6 +14,7 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from string import Template
 
 import numpy as np
@@ -93,6 +94,19 @@ def draw_steps(
     title = f"{trace.graph.name}: {trace.graph.about}" if trace.graph.about else trace.graph.name or "backprop"
     page = index_html(title, names, [m.caption for m in frames])
     return {**dict(zip(names, drawings, strict=True)), "index.html": page.encode("utf-8")}
+
+
+def check_steps_folder(folder: str, force: bool) -> None:
+    """--steps replaces its own frames and page; an index.html that another program wrote only with --force."""
+    page = Path(folder) / "index.html"
+    if force or not page.is_file():
+        return
+    try:
+        ours = any(mark in page.read_text(encoding="utf-8", errors="replace") for mark in GENERATOR)
+    except OSError:
+        ours = False
+    if not ours:
+        raise UsageError(f"--steps {folder}: {page} was not made by render --steps; add --force to replace it")
 
 
 def index_html(title: str, frames: list[str], captions: list[str]) -> str:
