@@ -6,7 +6,16 @@ import numpy as np
 
 from .ops.shapes import fmt
 
-__all__ = ["fmt", "number", "numbers_text", "summary", "to_json"]
+__all__ = ["fmt", "is_number", "number", "numbers_text", "summary", "to_json"]
+
+
+def is_number(text: str) -> bool:
+    """Whether text reads as a number (as float() reads it: 3, -1.5e3, inf, nan)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def number(x: float) -> str:

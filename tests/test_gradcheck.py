@@ -13,7 +13,7 @@ from backprop_cli.engines.reverse_mode import unbroadcast
 from backprop_cli.errors import UsageError
 from backprop_cli.examples import bundled
 from backprop_cli.verify import gradcheck
-from backprop_cli.verify.check import _reference
+from backprop_cli.verify.check import float64_reference
 from backprop_cli.verify.numerical import Probe, derivative, make_probe, stencil_elements, steps_for
 
 
@@ -228,7 +228,7 @@ def test_grouped_perturbations_equal_one_at_a_time(method):
         "params: {w: {shape: [4, 5], init: normal}, b: {shape: [5], init: normal}}\n"
         "nodes:\n  h: tanh(x @ w + b)\n  L: sum(softmax(h @ transpose(w), axis=-1) ** 2)\noutput: L\n"
     )
-    reference, base = _reference(graph, evaluate(graph))
+    reference, base = float64_reference(graph, evaluate(graph))
     for name in ("x", "w", "b"):
         grouped = make_probe(reference, base, name, np.ones(()))
         single = Probe(reference, base, name, plan(reference, name, grouped=False), np.ones(()))

@@ -48,6 +48,12 @@ def _graph(folder: Path, name: str, module_text: str) -> Path:
     return path
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "backprop_cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, env=ENV
+    )
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, dict], list[str]]:
     folder = tmp_path_factory.mktemp("students")
@@ -103,28 +109,14 @@ def test_printed_output_is_captured_not_mixed_into_the_document(batch):
 
 def test_the_in_place_forward_does_not_change_the_leaf(tmp_path):
     path = _graph(tmp_path, "inplace", (CORPUS / "132_in_place_forward.py").read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "trace", str(path), "--allow-python", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=ENV,
-    )
+    result = _cli("trace", str(path), "--allow-python", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["values"]["x"] == [1.5, -2.0, 0.7, 3.0]
 
 
 def test_a_crash_under_trace_is_one_line_and_exit_3(tmp_path):
     path = _graph(tmp_path, "exit", (CORPUS / "120_exit_in_backward.py").read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "trace", str(path), "--allow-python", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=ENV,
-    )
+    result = _cli("trace", str(path), "--allow-python", "--json")
     message = "op k: b ended the process (exit code 0: os._exit or a crash) before returning"
     assert result.returncode == 3 and result.stderr.strip().splitlines() == [f"backprop: error: {message}"]
     assert json.loads(result.stdout)["error"]["message"] == message  # --json: the error is the one document
@@ -142,14 +134,7 @@ def test_imports_do_not_leak_between_files_nor_into_backprop(tmp_path):
         (tmp_path / name / "hw.yaml").write_text(GRAPH % "layers.py")
     right, wrong = str(tmp_path / "right" / "hw.yaml"), str(tmp_path / "wrong" / "hw.yaml")
     for order in ([right, wrong], [wrong, right]):
-        result = subprocess.run(
-            [sys.executable, "-m", "backprop_cli", "gradcheck", *order, "--allow-python", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=ROOT,
-            env=ENV,
-        )
+        result = _cli("gradcheck", *order, "--allow-python", "--json")
         verdicts = {Path(f["file"]).parent.name: f["status"] for f in json.loads(result.stdout)["files"]}
         assert verdicts == {"right": "pass", "wrong": "fail"}, order
         assert result.returncode == 1
@@ -167,12 +152,6 @@ def test_backprop_itself_never_imports_the_students_modules(tmp_path):
         assert gradcheck(load(path, allow_python=True)).status == "pass"
     assert not {m for m in set(sys.modules) - before if "student" in m or m.startswith("backprop_plugin")}
     assert str(tmp_path / "good") not in sys.path
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "backprop_cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, env=ENV
-    )
 
 
 def test_exit_between_a_good_and_a_wrong_module(tmp_path):

@@ -10,7 +10,6 @@ from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
 from .options import (
     EXIT_CODES,
-    MAX_SEED,
     Finite,
     explain_error,
     graph_options,
@@ -19,6 +18,8 @@ from .options import (
     output_failed,
     renamed_option,
     reports_errors,
+    seed_option,
+    split_names,
 )
 
 FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
@@ -92,13 +93,7 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(0, MAX_SEED),
-    default=0,
-    show_default=True,
-    help="Seed of the sampled elements and directions.",
-)
+@seed_option("Seed of the sampled elements and directions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @click.option(
@@ -146,7 +141,7 @@ def gradcheck(
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
     for item in at:  # a bad --at is a usage error once, not an error line per file
         read_option_value("--at", item)
-    names = [n.strip() for item in wrt for n in item.split(",") if n.strip()] or None
+    names = split_names(wrt) or None
     options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command

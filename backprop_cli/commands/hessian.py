@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ..errors import ExitCode
-from .options import EXIT_CODES, Finite, graph_options, load_graph, reports_errors
+from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix, split_names
 
 
 @click.command(epilog=EXIT_CODES)
@@ -23,12 +20,7 @@ from .options import EXIT_CODES, Finite, graph_options, load_graph, reports_erro
     show_default=True,
     help="H·v by the complex step on reverse mode (exact; needs analytic ops) or central differences of gradients.",
 )
-@click.option("--no-check", is_flag=True, help="Skip the check against differences of gradients.")
-@click.option("--rtol", type=Finite(0), help="Relative tolerance of the check (default 1e-6).")
-@click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0).")
-@click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.hessian, version 1).")
-@click.option("-o", "--output", "out", metavar="FILE", help="A heat map of the Hessian: .svg or .png (matplotlib).")
+@matrix_options("hessian", "the Hessian", "differences of gradients", "1e-6")
 @reports_errors
 def hessian(
     graph: str, wrt, at, allow_python: bool, method: str, no_check: bool, full: bool, as_json: bool, out, **tolerances
@@ -39,29 +31,20 @@ def hessian(
     Exit 1 when an entry disagrees with the check against differences of gradients.
     """
     from ..outputs.files import check_output, write_bytes
-    from ..outputs.matrices import heatmap_png, heatmap_svg, hessian_json, hessian_lines, labels
-    from ..outputs.terminal import terminal_width
+    from ..outputs.matrices import HEATMAPS, heatmap, hessian_json, hessian_lines, labels
     from ..verify.hessian import hessian as compute
 
     if out is not None:
-        check_output("-o", out, (".svg", ".png"))
-    names = [n.strip() for item in wrt for n in item.split(",") if n.strip()]
+        check_output("-o", out, HEATMAPS)
     loaded = load_graph(graph, at, allow_python)
-    result = compute(loaded, names, method, check=not no_check, **tolerances)
+    result = compute(loaded, split_names(wrt), method, check=not no_check, **tolerances)
     if out is not None:
         names = [lb for name, shape in zip(result.wrt, result.shapes, strict=True) for lb in labels(name, shape)]
         cond = result.condition_number
         title = f"Hessian of {loaded.output}; condition number " + ("∞" if cond is None else f"{cond:.3g}")
-        draw = heatmap_png if out.lower().endswith(".png") else heatmap_svg
-        write_bytes(out, draw(result.matrix, names, names, title))
+        write_bytes(out, heatmap(out, result.matrix, names, names, title))
         click.echo(f"wrote {out}", err=True)
-    if as_json:
-        from ..outputs.json_output import emit_json
-
-        emit_json(hessian_json(result, loaded))
-    else:
-        click.echo("\n".join(hessian_lines(result, full, terminal_width())))
-    sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
+    show_matrix(result, loaded, as_json, full, hessian_json, hessian_lines)
 
 
 command = hessian

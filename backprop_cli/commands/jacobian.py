@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ..errors import ExitCode
 from ..verify.jacobian import MODES
-from .options import EXIT_CODES, Finite, graph_options, load_graph, reports_errors
-
-HEATMAPS = (".svg", ".png")
+from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix
 
 
 @click.command(epilog=EXIT_CODES)
@@ -25,12 +20,7 @@ HEATMAPS = (".svg", ".png")
     show_default=True,
     help="Reverse mode (a pass per element of NODE) or forward mode (per element of LEAF); auto: fewer passes.",
 )
-@click.option("--no-check", is_flag=True, help="Skip the check against finite differences.")
-@click.option("--rtol", type=Finite(0), help="Relative tolerance of the check (default per dtype).")
-@click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0).")
-@click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.jacobian, version 1).")
-@click.option("-o", "--output", "out", metavar="FILE", help="A heat map of the matrix: .svg or .png (matplotlib).")
+@matrix_options("jacobian", "the matrix", "finite differences", "per dtype")
 @reports_errors
 def jacobian(
     graph: str, of, wrt, at, allow_python: bool, mode: str, no_check: bool, full: bool, as_json: bool, out, **tolerances
@@ -40,8 +30,7 @@ def jacobian(
     Exit 1 when an entry disagrees with the finite-difference check (a kink is not a failure).
     """
     from ..outputs.files import check_output, write_bytes
-    from ..outputs.matrices import heatmap_png, heatmap_svg, jacobian_json, jacobian_lines, labels
-    from ..outputs.terminal import terminal_width
+    from ..outputs.matrices import HEATMAPS, heatmap, jacobian_json, jacobian_lines, labels
     from ..verify.jacobian import jacobian as compute
 
     if out is not None:
@@ -51,16 +40,9 @@ def jacobian(
     if out is not None:
         rows, cols = labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape)
         title = f"d{result.of}/d{result.wrt}  ({result.nonzeros} nonzero of {result.matrix.size})"
-        draw = heatmap_png if out.lower().endswith(".png") else heatmap_svg
-        write_bytes(out, draw(result.matrix, rows, cols, title))
+        write_bytes(out, heatmap(out, result.matrix, rows, cols, title))
         click.echo(f"wrote {out}", err=True)
-    if as_json:
-        from ..outputs.json_output import emit_json
-
-        emit_json(jacobian_json(result, loaded))
-    else:
-        click.echo("\n".join(jacobian_lines(result, full, terminal_width())))
-    sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
+    show_matrix(result, loaded, as_json, full, jacobian_json, jacobian_lines)
 
 
 command = jacobian

@@ -217,14 +217,15 @@ def mode_options(command: Callable) -> Callable:
     )(command)
 
 
-def grad_output_option(command: Callable) -> Callable:
-    """--grad-output: the upstream gradient at the output (trace, render)."""
-    return click.option(
+def trace_options(command: Callable) -> Callable:
+    """--mode, --direction, --grad-output, --at and --allow-python: what a trace computes (trace, render)."""
+    command = click.option(
         "--grad-output",
         metavar="VALUE",
         help="The upstream gradient at the output (a number or a list of its shape; default all ones), "
         "as torch's y.backward(v).",
-    )(command)
+    )(graph_options(command))
+    return mode_options(command)
 
 
 def graph_options(command: Callable) -> Callable:
@@ -235,6 +236,48 @@ def graph_options(command: Callable) -> Callable:
     return click.option("--at", multiple=True, metavar="NAME=VALUE", help="Override a leaf's value, e.g. --at x=3.")(
         command
     )
+
+
+def seed_option(help: str) -> Callable:
+    """--seed: the seed of what a command samples (gradcheck, train)."""
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help)
+
+
+def split_names(wrt: tuple[str, ...]) -> list[str]:
+    """The names of a repeatable --wrt, each one comma-separated: ("a,b", "c") -> [a, b, c]."""
+    return [n.strip() for item in wrt for n in item.split(",") if n.strip()]
+
+
+def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) -> Callable:
+    """--no-check, --rtol, --atol, --full, --json and -o: the options of a checked matrix (jacobian, hessian)."""
+    options = [
+        click.option("--no-check", is_flag=True, help=f"Skip the check against {reference}."),
+        click.option("--rtol", type=Finite(0), help=f"Relative tolerance of the check (default {rtol_default})."),
+        click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0)."),
+        click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix)."),
+        click.option("--json", "as_json", is_flag=True, help=f"One JSON object (schema backprop.{schema}, version 1)."),
+        click.option("-o", "--output", "out", metavar="FILE", help=f"A heat map of {noun}: .svg or .png (matplotlib)."),
+    ]
+
+    def decorate(command: Callable) -> Callable:
+        for option in reversed(options):  # the order of --help is the order above
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def show_matrix(result, graph, as_json: bool, full: bool, to_json: Callable, to_lines: Callable) -> NoReturn:
+    """A checked matrix as one JSON object or as lines; exit 1 when its check failed (jacobian, hessian)."""
+    if as_json:
+        from ..outputs.json_output import emit_json
+
+        emit_json(to_json(result, graph))
+    else:
+        from ..outputs.terminal import terminal_width
+
+        click.echo("\n".join(to_lines(result, full, terminal_width())))  # on a terminal: fitted to its width
+    sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 
 # ------------------------------------------------------------ renamed options

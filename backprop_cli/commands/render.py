@@ -17,20 +17,16 @@ from .options import (
     EXIT_CODES,
     Finite,
     chosen_mode,
-    grad_output_option,
-    graph_options,
     load_graph,
-    mode_options,
     parse_direction,
     reports_errors,
+    trace_options,
 )
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
-@mode_options
-@grad_output_option
-@graph_options
+@trace_options
 @click.option(
     "-o",
     "--output",
@@ -96,7 +92,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import big_graph_boxes, collapse_names
     from ..outputs.page import draw_page
-    from ..outputs.steps import draw_steps
+    from ..outputs.steps import check_steps_folder, draw_steps
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]
@@ -115,7 +111,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         check_not_overwriting("--worksheet", key_path(out), options["force"])
     if steps_dir is not None:
         check_folder("--steps", steps_dir)
-        _check_steps_folder(steps_dir, options["force"])
+        check_steps_folder(steps_dir, options["force"])
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
     mode = chosen_mode(mode, direction)
@@ -175,21 +171,6 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     if steps_dir is not None:
         write_folder(steps_dir, frames)
         click.echo(f"wrote {len(frames) - 1} frames and index.html to {steps_dir}", err=True)
-
-
-def _check_steps_folder(folder: str, force: bool) -> None:
-    """--steps replaces its own frames and page; an index.html that another program wrote only with --force."""
-    from ..outputs.steps import GENERATOR
-
-    page = Path(folder) / "index.html"
-    if force or not page.is_file():
-        return
-    try:
-        ours = any(mark in page.read_text(encoding="utf-8", errors="replace") for mark in GENERATOR)
-    except OSError:
-        ours = False
-    if not ours:
-        raise UsageError(f"--steps {folder}: {page} was not made by render --steps; add --force to replace it")
 
 
 command = render

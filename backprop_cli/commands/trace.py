@@ -8,20 +8,16 @@ from ..errors import UsageError
 from .options import (
     EXIT_CODES,
     chosen_mode,
-    grad_output_option,
-    graph_options,
     load_graph,
-    mode_options,
     parse_direction,
     reports_errors,
+    trace_options,
 )
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("graph")
-@mode_options
-@grad_output_option
-@graph_options
+@trace_options
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.trace, version 1).")

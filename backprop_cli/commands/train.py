@@ -6,7 +6,7 @@ import click
 
 from ..errors import UsageError
 from ..training.optimizers import RANGES
-from .options import EXIT_CODES, MAX_SEED, Finite, graph_options, load_graph, renamed_option, reports_errors
+from .options import EXIT_CODES, Finite, graph_options, load_graph, renamed_option, reports_errors, seed_option
 
 MAX_STEPS = 10_000_000  # beyond, a run takes days
 
@@ -65,9 +65,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option(
     "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
 )
-@click.option(
-    "--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="Seed of the minibatch sampling."
-)
+@seed_option("Seed of the minibatch sampling.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
 @click.option(

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GraphFileError
+from ..numbers import is_number
 from .leaves import check_size
 from .yaml_source import Located
 
@@ -64,9 +65,9 @@ def _read_csv(path: Path, name: str, where) -> np.ndarray:
         try:
             row = [float(f) for f in fields]
         except ValueError:
-            if not rows and not any(_is_number(f) for f in fields):
+            if not rows and not any(is_number(f) for f in fields):
                 continue  # a header row of column names
-            bad = next(f for f in fields if not _is_number(f))
+            bad = next(f for f in fields if not is_number(f))
             raise GraphFileError(f"{name} line {number}: {bad!r} is not a number", where) from None
         if rows and len(row) != len(rows[0]):
             raise GraphFileError(f"{name} line {number}: {len(row)} columns, earlier rows have {len(rows[0])}", where)
@@ -91,11 +92,3 @@ def _text(data: bytes, name: str, where) -> str:
             "UTF-8 (plain CSV)",
             where,
         ) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

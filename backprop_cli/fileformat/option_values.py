@@ -4,6 +4,7 @@ YAML reader: no anchors or aliases, no tags, bounded nesting and size."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from ..errors import GraphFileError, UsageError, shortened
 from .yaml_source import read_yaml
@@ -27,12 +28,8 @@ def read_option_value(option: str, item: str) -> tuple[str, object]:
 
 def _check_numbers(option: str, name: str, text: str, value: object) -> None:
     """Numbers or lists of numbers only (NaN and inf are numbers: the graph decides what they mean)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+    for item in _elements(value):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
             what = "text" if isinstance(item, str) else "a mapping" if isinstance(item, dict) else repr(item)
             raise UsageError(
                 f"{option}: {name}={shortened(text)}: a value is a number or a list of numbers, not {shortened(what)}"
@@ -44,17 +41,17 @@ def _check_numbers(option: str, name: str, text: str, value: object) -> None:
 def read_direction(item: str) -> tuple[str, object]:
     """--direction x=[...]: a direction must be finite (a NaN tangent would blame a gate that did nothing wrong)."""
     name, value = read_option_value("--direction", item)
-    if not _all_finite(value):
+    if not all(math.isfinite(float(item)) for item in _elements(value)):
         raise UsageError(f"--direction: {name}={shortened(item.partition('=')[2])}: a direction must be finite numbers")
     return name, value
 
 
-def _all_finite(value: object) -> bool:
+def _elements(value: object) -> Iterator[object]:
+    """What a value of nested lists holds, list by list (a stack: no recursion limit for deep nesting)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, list):
             stack.extend(item)
-        elif not math.isfinite(float(item)):
-            return False
-    return True
+        else:
+            yield item

@@ -5,6 +5,7 @@ left open (reported where it opened), a key at the wrong level."""
 from __future__ import annotations
 
 from ..errors import GraphFileError, Position
+from ..numbers import is_number
 
 # ------------------------------------------------------------ expressions
 # characters other languages (and maths) use, and what to write here instead
@@ -146,19 +147,11 @@ def top_level_hint(key: str, value: object, top: dict, close: str = "") -> str:
     empty = [section for section in ("inputs", "params", "nodes") if section in top and top[section].value is None]
     if empty:
         return f"; {empty[0]}: above is empty: indent {key!r} under it (two spaces)"
-    if isinstance(value, str) and not _is_number_text(value):
+    if isinstance(value, str) and not is_number(value):
         return f"; a node? indent it under nodes:, as in nodes: {{{key}: {value}}}"
     if isinstance(value, (int, float, list)) and not isinstance(value, bool) or isinstance(value, dict):
         return f"; a leaf? indent it under inputs: (values you give) or params: (values to train), as in inputs: {{{key}: ...}}"
     return ""
-
-
-def _is_number_text(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def misplaced_section(top: dict, missing: str) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engines.partials import node_partials
 from ..engines.trace import Row, Trace
-from ..numbers import number, summary
+from ..numbers import is_number, number, summary
 from ..ops import GateKind
 from ..ops.shapes import fmt
 
@@ -31,14 +31,6 @@ ROLE_NOTE = {
 }
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 SMALL = 6  # tensors of up to this many elements are shown in full
 
 
@@ -47,7 +39,7 @@ def _step(out: str, node: str, operand: str, upstream: float, words: str, local:
     head = f"d{out}/d{operand} = d{out}/d{node} · ∂{node}/∂{operand}"
     g = number(upstream)
     shown = number(local)
-    middle = f" = {g} · {words}" if words != shown and not _is_number(words) else ""
+    middle = f" = {g} · {words}" if words != shown and not is_number(words) else ""
     return f"{head}{middle} = {g} · {shown} = {number(sent)}"
 
 

@@ -196,6 +196,15 @@ RASTER_ENTRIES = 40_000  # beyond, the SVG embeds the matrix as an image, a pixe
 MAX_SIDE = 720
 
 
+HEATMAPS = (".svg", ".png")  # the files a heat map is written as
+
+
+def heatmap(path: str, matrix: np.ndarray, rows: list[str], cols: list[str], title: str) -> bytes:
+    """The heat map for a file named path: PNG for .png, else SVG."""
+    draw = heatmap_png if path.lower().endswith(".png") else heatmap_svg
+    return draw(matrix, rows, cols, title)
+
+
 def heatmap_svg(matrix: np.ndarray, rows: list[str], cols: list[str], title: str) -> bytes:
     """Each entry a square, blue negative, red positive, white zero (so a diagonal or blocks show), written
     directly: no plotting library needed. Big matrices are drawn with smaller cells."""

@@ -24,6 +24,7 @@ from .explain import explain_steps
 from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID
 from .routes import Routes, trace_routes
+from .stepper import nav_html, nav_script
 
 
 def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> bytes:
@@ -86,7 +87,8 @@ def page_html(title: str, svg: bytes, steps: list[dict[str, object]], leaves: li
     return _PAGE.substitute(title=html.escape(title), svg=drawing, data=data, leaves=known)
 
 
-_PAGE = Template("""<!DOCTYPE html>
+_PAGE = Template(
+    """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -112,15 +114,9 @@ _PAGE = Template("""<!DOCTYPE html>
 </head>
 <body>
 <h1>${title}</h1>
-<nav>
-  <button id="first" title="first step (Home)">|&lt;</button>
-  <button id="prev" title="previous step (left arrow)">&lt; prev</button>
-  <span id="counter"></span>
-  <button id="next" title="next step (right arrow)">next &gt;</button>
-  <button id="last" title="last step (End)">&gt;|</button>
-  <span class="hint">keys: left, right, Home, End; click a gate for its step</span>
-</nav>
-<div id="step"><p id="step-title"></p><pre id="step-lines"></pre></div>
+"""
+    + nav_html("step", "keys: left, right, Home, End; click a gate for its step")
+    + """<div id="step"><p id="step-title"></p><pre id="step-lines"></pre></div>
 ${svg}
 <script>
 const steps = ${data};
@@ -172,15 +168,9 @@ function fromHash() {
   const m = /step=(\\d+)/.exec(location.hash);
   return m ? parseInt(m[1], 10) : 0;
 }
-document.getElementById("first").onclick = () => show(0);
-document.getElementById("prev").onclick = () => show(at - 1);
-document.getElementById("next").onclick = () => show(at + 1);
-document.getElementById("last").onclick = () => show(steps.length - 1);
-document.addEventListener("keydown", (e) => {
-  const moves = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: steps.length - 1};
-  if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
-});
-window.addEventListener("hashchange", () => show(fromHash()));
+"""
+    + nav_script("steps.length - 1")
+    + """window.addEventListener("hashchange", () => show(fromHash()));
 document.querySelectorAll("svg .node").forEach((node) => {
   node.addEventListener("click", () => {
     const backward = steps[at].pass === "backward";
@@ -193,4 +183,5 @@ show(fromHash());
 </script>
 </body>
 </html>
-""")
+"""
+)

@@ -14,6 +14,7 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from string import Template
 
 import numpy as np
@@ -25,6 +26,7 @@ from .diagram import Look, Moment, build_dot
 from .dot_text import wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .routes import trace_routes
+from .stepper import nav_html, nav_script
 
 GENERATOR = ('<meta name="generator" content="backprop render --steps">', "const steps = ")  # how a page is ours
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
@@ -94,13 +96,27 @@ def draw_steps(
     return {**dict(zip(names, drawings, strict=True)), "index.html": page.encode("utf-8")}
 
 
+def check_steps_folder(folder: str, force: bool) -> None:
+    """--steps replaces its own frames and page; an index.html that another program wrote only with --force."""
+    page = Path(folder) / "index.html"
+    if force or not page.is_file():
+        return
+    try:
+        ours = any(mark in page.read_text(encoding="utf-8", errors="replace") for mark in GENERATOR)
+    except OSError:
+        ours = False
+    if not ours:
+        raise UsageError(f"--steps {folder}: {page} was not made by render --steps; add --force to replace it")
+
+
 def index_html(title: str, frames: list[str], captions: list[str]) -> str:
     """A page that steps through the frames: buttons and the arrow keys; nothing is fetched from the network."""
     data = json.dumps({"frames": frames, "captions": captions}).replace("<", "\\u003c")  # no </script> inside
     return _PAGE.substitute(title=html.escape(title), data=data, first=frames[0])  # one pass: no text re-read
 
 
-_PAGE = Template("""<!DOCTYPE html>
+_PAGE = Template(
+    """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -118,15 +134,9 @@ _PAGE = Template("""<!DOCTYPE html>
 </head>
 <body>
 <h1>${title}</h1>
-<nav>
-  <button id="first" title="first frame (Home)">|&lt;</button>
-  <button id="prev" title="previous frame (left arrow)">&lt; prev</button>
-  <span id="counter"></span>
-  <button id="next" title="next frame (right arrow)">next &gt;</button>
-  <button id="last" title="last frame (End)">&gt;|</button>
-  <span class="hint">keys: left, right, Home, End</span>
-</nav>
-<p id="caption"></p>
+"""
+    + nav_html("frame", "keys: left, right, Home, End")
+    + """<p id="caption"></p>
 <img id="frame" src="${first}" alt="">
 <script>
 const steps = ${data};
@@ -146,16 +156,11 @@ function show(k) {
   document.getElementById("prev").disabled = at === 0;
   document.getElementById("next").disabled = at === steps.frames.length - 1;
 }
-document.getElementById("first").onclick = () => show(0);
-document.getElementById("prev").onclick = () => show(at - 1);
-document.getElementById("next").onclick = () => show(at + 1);
-document.getElementById("last").onclick = () => show(steps.frames.length - 1);
-document.addEventListener("keydown", (e) => {
-  const moves = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: steps.frames.length - 1};
-  if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
-});
-show(0);
+"""
+    + nav_script("steps.frames.length - 1")
+    + """show(0);
 </script>
 </body>
 </html>
-""")
+"""
+)

@@ -234,26 +234,31 @@ def run(
             for x in node.inputs:
                 if isinstance(x, str) and (x in grouped or x in rows):
                     moved[x] = grouped[x] if together else element_rows(x)
-            xs = [np.asarray(x.value, dtype) if isinstance(x, Const) else base[x] for x in node.inputs]
-            if tangents:
-                out = _tangent(node, moved, xs, base[node.name], size)
-            else:
-                args = [moved.get(x, v) if isinstance(x, str) else v for x, v in zip(node.inputs, xs, strict=True)]
-                out = call(
-                    node, node.operation.forward, args, [isinstance(x, str) and x in moved for x in node.inputs], size
-                )
-                if kinks is not None and node.operation.kinks is not None:
-                    changed = _branch_changed(node, args, xs, moved, size)
-                    if together:
-                        changed = expand(
-                            np.broadcast_to(changed, (size, *node.shape)), False, how.maps[node.name], batch
-                        )
-                    kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
+            out, changed = gate_rows(node, moved, base, dtype, size, tangents, kinks is not None)
+            if changed is not None:
+                if together:
+                    changed = expand(np.broadcast_to(changed, (size, *node.shape)), False, how.maps[node.name], batch)
+                kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
             (grouped if together else rows)[node.name] = out
     if graph.output not in grouped and graph.output not in rows:  # every path is stopped (stop_gradient)
         unchanged = np.zeros(np.shape(base[graph.output])) if tangents else base[graph.output]
         return np.broadcast_to(unchanged, (len(batch.group_of), *np.shape(unchanged)))
     return element_rows(graph.output)
+
+
+def gate_rows(
+    node: Node, moved: dict, base: dict[str, np.ndarray], dtype: np.dtype, size: int, tangents: bool, kinks: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A gate on size rows of its moved operands (the others at base): its values, or with tangents its tangents;
+    and with kinks, where a piecewise gate went onto another piece (None otherwise)."""
+    xs = [np.asarray(x.value, dtype) if isinstance(x, Const) else base[x] for x in node.inputs]
+    if tangents:
+        return _tangent(node, moved, xs, base[node.name], size), None
+    args = [moved.get(x, v) if isinstance(x, str) else v for x, v in zip(node.inputs, xs, strict=True)]
+    out = call(node, node.operation.forward, args, [isinstance(x, str) and x in moved for x in node.inputs], size)
+    if not kinks or node.operation.kinks is None:
+        return out, None
+    return out, _branch_changed(node, args, xs, moved, size)
 
 
 LINEAR = ("sum", "mean", "matmul")  # built-in ops linear in each operand: the tangent of one is the op applied to it

@@ -88,7 +88,7 @@ def gradcheck(
         graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
     )
     names = _names(graph, nodes, wrt, report)
-    reference, base = _reference(graph, values)
+    reference, base = float64_reference(graph, values)
     out_shape = np.shape(values[graph.output])
     rng = np.random.default_rng(seed)
     weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
@@ -179,7 +179,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
     return chosen
 
 
-def _reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
+def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
     """The graph in float64: float32 gradients are judged against a float64 reference at the same point."""
     if graph.dtype == np.float64:
         return graph, values
@@ -247,8 +247,6 @@ def _elements(ctx: _Context, probe: Probe, gradient: np.ndarray, mode: str) -> n
 def _chunk(probe: Probe, method: str) -> int:
     """Elements per batch, so that their rows fit CHUNK_BYTES: one row per element for the gates after the
     groups split (and the grouped values they read), one per group before."""
-    from .tolerances import POINTS
-
     how = probe.plan
     group = max(1, int(np.prod([probe.value.shape[a] for a in how.axes], dtype=np.int64))) if how.axes else 1
     size = {n.name: int(np.prod(n.shape, dtype=np.int64)) for n in how.gates}

@@ -17,7 +17,7 @@ from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
-from .check import _reference
+from .check import float64_reference
 from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
@@ -39,7 +39,7 @@ class Gradients:
     leaves are re-evaluated for each shift."""
 
     def __init__(self, graph: Graph, names: list[str]) -> None:
-        self.graph, self.values = _reference(graph, evaluate(graph))
+        self.graph, self.values = float64_reference(graph, evaluate(graph))
         self.names = names
         self.shapes = [self.graph.nodes[n].shape for n in names]
         self.sizes = [int(np.prod(s, dtype=np.int64)) for s in self.shapes]
@@ -119,7 +119,7 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
     return derivative(stencil, "richardson"), gate
 
 
-def labels(graph: Graph, name: str) -> bool:
+def is_labels(graph: Graph, name: str) -> bool:
     """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
     slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
     return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
@@ -130,12 +130,12 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
     (labels left out)."""
     if not wrt:
         names = graph.params or list(graph.leaf_values)
-        return [n for n in names if not labels(graph, n)]
+        return [n for n in names if not is_labels(graph, n)]
     names = []
     for name in wrt:
         if name not in graph.leaf_values:
             raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
-        if labels(graph, name):
+        if is_labels(graph, name):
             raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
         if name not in names:
             names.append(name)

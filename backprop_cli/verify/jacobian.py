@@ -14,8 +14,8 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .check import METHODS, _reference
-from .hessian import labels
+from .check import METHODS, float64_reference
+from .hessian import is_labels
 from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
@@ -88,7 +88,7 @@ def jacobian(
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
-    if labels(graph, wrt):
+    if is_labels(graph, wrt):
         raise UsageError(f"{wrt} holds labels (read only where no derivative is taken): no derivative", parameter="wrt")
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
@@ -173,7 +173,7 @@ def _chunk(graph: Graph, how, itemsize: int) -> int:
 
 def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> LeafCheck:
     """Each entry against the numerical derivative of that output element along that leaf element."""
-    reference, base = _reference(graph, values)
+    reference, base = float64_reference(graph, values)
     how = plan(reference, result.wrt, grouped=False)
     probe = Probe(reference, base, result.wrt, how, np.ones(()))
     if method == "auto":

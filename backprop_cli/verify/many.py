@@ -17,9 +17,9 @@ from itertools import pairwise
 import numpy as np
 
 from ..engines.reverse_mode import relevant
-from ..graph import Const, Graph, Node
+from ..graph import Graph, Node
 from ..ops import OPS
-from .batched import _branch_changed, _tangent, call
+from .batched import gate_rows
 from .numerical import Stencil
 from .tolerances import POINTS
 
@@ -163,16 +163,9 @@ def run_rows(
             moved = {
                 x: _widen(live[x][1], rows, p, 0.0 if tangents else base[x]) for x, p in zip(names, places, strict=True)
             }
-            xs = [np.asarray(x.value, dtype) if isinstance(x, Const) else base[x] for x in node.inputs]
-            if tangents:
-                out = _tangent(node, moved, xs, base[node.name], len(rows))
-            else:
-                args = [moved.get(x, v) if isinstance(x, str) else v for x, v in zip(node.inputs, xs, strict=True)]
-                batched = [isinstance(x, str) and x in moved for x in node.inputs]
-                out = call(node, node.operation.forward, args, batched, len(rows))
-                if kinks is not None and node.operation.kinks is not None:
-                    changed = _branch_changed(node, args, xs, moved, len(rows))
-                    kinks[node.name] = (rows, np.reshape(changed, (len(rows), -1)).any(axis=1))
+            out, changed = gate_rows(node, moved, base, dtype, len(rows), tangents, kinks is not None)
+            if changed is not None:
+                kinks[node.name] = (rows, np.reshape(changed, (len(rows), -1)).any(axis=1))
             live[node.name] = (rows, out)
             for x in names:
                 if last.get(x) == i and x != graph.output:
