@@ -88,6 +88,10 @@ def test_bad_option_value_is_a_usage_error_naming_the_option(run, tmp_path, args
         (["gradcheck", "circuit", "--json", "--quiet"], "--json and --quiet"),
         (["train", "perceptron", "--compare", "sgd,adam", "--optimizer", "adam"], "--optimizer and --compare"),
         (["train", "perceptron", "--every", "5"], "--every"),
+        # one leaf given two values: the last one silently won
+        (["trace", "circuit", "--at", "x=1", "--at", "x=2"], "--at: x is given twice (x=1, x=2)"),
+        (["gradcheck", "circuit", "circuit", "--at", "x=1", "--at", "x=2"], "--at: x is given twice"),
+        (["hessian", "circuit", "--at", "z=1", "--at", "z = 2"], "--at: z is given twice"),
     ],
 )
 def test_contradictory_options_are_a_usage_error(run, args, words):

@@ -132,15 +132,14 @@ def gradcheck(
     a crash, a kill, or running out of --timeout or --memory is the verdict error (exit 1).
     """
     from ..errors import printable
-    from ..fileformat.option_values import read_option_value
+    from ..fileformat.option_values import read_overrides
     from ..fileformat.sandbox import Limits
     from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
     from ..outputs.json_output import emit_json as write
 
     if as_json and quiet:
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
-    for item in at:  # a bad --at is a usage error once, not an error line per file
-        read_option_value("--at", item)
+    read_overrides("--at", at)  # a bad --at is a usage error once, not an error line per file
     names = split_names(wrt) or None
     options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")

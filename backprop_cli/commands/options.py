@@ -146,9 +146,9 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     """The graph file, its warnings on stderr, and --at values (read as safely as the file) in place."""
     from ..errors import printable
     from ..fileformat import load
-    from ..fileformat.option_values import read_option_value
+    from ..fileformat.option_values import read_overrides
 
-    overrides = dict(read_option_value("--at", item) for item in at)  # before the file: a usage error first
+    overrides = read_overrides("--at", at)  # before the file: a usage error first
     graph = load(path, allow_python=allow_python)
     for warning in graph.warnings:
         click.echo(printable(warning), err=True)

@@ -26,6 +26,20 @@ def read_option_value(option: str, item: str) -> tuple[str, object]:
     return name, value
 
 
+def read_overrides(option: str, items: tuple[str, ...]) -> dict[str, object]:
+    """Every name=value of a repeatable option (--at); a name given twice is a usage error, not the last one."""
+    found: dict[str, object] = {}
+    given: dict[str, str] = {}
+    for item in items:
+        name, value = read_option_value(option, item)
+        if name in found:
+            raise UsageError(
+                f"{option}: {name} is given twice ({shortened(given[name])}, {shortened(item)}); give it once"
+            )
+        found[name], given[name] = value, item
+    return found
+
+
 def _check_numbers(option: str, name: str, text: str, value: object) -> None:
     """Numbers or lists of numbers only (NaN and inf are numbers: the graph decides what they mean)."""
     for item in _elements(value):
