@@ -43,12 +43,26 @@ def _unicode_ok() -> bool:
     return True
 
 
+def _closed_streams() -> None:
+    """A closed stdout (`>&-`) is a write error, exit 2, as a full disk is; a closed stderr loses only messages.
+    (Python leaves sys.stdout None then: every write would be an internal error.)"""
+    import os
+
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115: for the whole run
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115: so that the exit below flushes nothing
+        click.echo("backprop: error: cannot write the output: stdout is closed", err=True)
+        sys.exit(int(ExitCode.BAD_INPUT))
+
+
 class LazyGroup(click.Group):
     """Imports a command's module only when it runs: `trace` never pays for `render`'s imports.
     Usage errors are one line on stderr, like every other error (click's own take four)."""
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         args = list(sys.argv[1:] if args is None else args)
+        _closed_streams()
         if not _unicode_ok():
             from .outputs.terminal import use_ascii_fallback
 

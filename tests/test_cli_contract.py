@@ -236,6 +236,33 @@ def test_a_full_disk_is_exit_2_with_the_reason():
     assert result.stderr.decode().strip() == "backprop: error: cannot write the output: No space left on device"
 
 
+@pytest.mark.parametrize(
+    "args, stdout, stderr, code",
+    [
+        # stdout closed (`>&-`): Python leaves sys.stdout None; every command was an internal error with tracebacks
+        (["trace", "circuit", "--json"], "closed", "pipe", 2),
+        (["gradcheck", "circuit"], "closed", "pipe", 2),
+        # stderr closed or full: the error line is lost, but the exit code must still be the documented one (was 1)
+        (["trace", "nothere"], "pipe", "closed", 2),
+        (["trace", "nothere"], "pipe", "full", 2),
+        (["trace", "circuit", "--at", "x=nan"], "pipe", "full", 3),
+        (["gradcheck", "circuit", "-q"], "pipe", "closed", 0),
+    ],
+)
+def test_closed_or_full_streams_keep_the_documented_exit_code(args, stdout, stderr, code):
+    def stream(kind: str, fd: int) -> str:
+        return {"closed": f"{fd}>&-", "full": f"{fd}>/dev/full", "pipe": ""}[kind]
+
+    command = " ".join([sys.executable, "-m", "backprop_cli", *args, stream(stdout, 1), stream(stderr, 2)])
+    result = subprocess.run(
+        ["sh", "-c", command], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    assert result.returncode == code, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr[-2000:]
+    if stdout == "closed":
+        assert result.stderr.strip() == "backprop: error: cannot write the output: stdout is closed"
+
+
 def test_ctrl_c_exits_130_with_one_line():
     process = subprocess.Popen(
         [sys.executable, "-m", "backprop_cli", "train", "two_layer", "--lr", "1e-7", "--steps", "1000000", "-q"],

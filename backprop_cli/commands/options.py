@@ -102,7 +102,10 @@ def fail(
         except OSError as err:
             if not output_failed(err):
                 raise
-    click.echo(f"backprop: {label}: {printable(' '.join(line.split()))}", err=True)
+    try:
+        click.echo(f"backprop: {label}: {printable(' '.join(line.split()))}", err=True)
+    except OSError:  # stderr full or closed: the line is lost, the exit code still says what happened
+        pass
     sys.exit(int(code))
 
 
