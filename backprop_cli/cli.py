@@ -49,9 +49,9 @@ def _closed_streams() -> None:
     import os
 
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115: for the whole run
+        sys.stderr = open(os.devnull, "w")  # for the whole run
     if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115: so that the exit below flushes nothing
+        sys.stdout = open(os.devnull, "w")  # so that the exit below flushes nothing
         click.echo("backprop: error: cannot write the output: stdout is closed", err=True)
         sys.exit(int(ExitCode.BAD_INPUT))
 

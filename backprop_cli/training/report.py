@@ -64,13 +64,6 @@ def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict
     return {**files, out: text.encode("utf-8")}
 
 
-def trained_text(graph: Graph, params: dict[str, np.ndarray], out: str) -> str:
-    """The graph file's text that -o writes at out (see trained_files)."""
-    from ..fileformat.writer import to_files
-
-    return to_files(graph, {**graph.leaf_values, **params}, out)[0]
-
-
 # ------------------------------------------------------------ terminal
 @contextlib.contextmanager
 def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Callable[[int, float], None] | None]:
