@@ -254,8 +254,9 @@ def test_closed_or_full_streams_keep_the_documented_exit_code(args, stdout, stde
         return {"closed": f"{fd}>&-", "full": f"{fd}>/dev/full", "pipe": ""}[kind]
 
     command = " ".join([sys.executable, "-m", "backprop_cli", *args, stream(stdout, 1), stream(stderr, 2)])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as users run it
     result = subprocess.run(
-        ["sh", "-c", command], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        ["sh", "-c", command], capture_output=True, text=True, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}
     )
     assert result.returncode == code, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr[-2000:]

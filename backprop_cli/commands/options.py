@@ -104,8 +104,9 @@ def fail(
                 raise
     try:
         click.echo(f"backprop: {label}: {printable(' '.join(line.split()))}", err=True)
+        sys.stderr.flush()  # click may keep a failed line in the buffer: find out now, not in Python's exit
     except OSError:  # stderr full or closed: the line is lost, the exit code still says what happened
-        pass
+        _silence(sys.stderr)
     sys.exit(int(code))
 
 
@@ -115,18 +116,19 @@ def output_failed(err: OSError) -> bool:
 
     if err.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT, errno.EBADF):
         return False
-    _silence_stdout()
+    _silence(sys.stdout)
     return True
 
 
-def _silence_stdout() -> None:
-    """After stdout failed: nothing more goes there, so Python's exit does not fail on it again."""
+def _silence(stream) -> None:
+    """After a stream failed: nothing more goes there, so Python's exit does not fail on it again (exit 120)
+    while flushing what is left in its buffer."""
     import os
 
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, AttributeError):
         pass
 
 
