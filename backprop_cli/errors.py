@@ -14,7 +14,17 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # bad usage or a bad graph file
     EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
     INTERNAL = 4  # a bug in backprop itself: one line instead of a traceback (BACKPROP_DEBUG=1 shows it)
-    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it (SIGTERM 143, SIGHUP 129: 128 + the signal)
+    PIPE_CLOSED = 141  # 128 + SIGPIPE: the program reading stdout went away (`| head`), as cat and git end
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds as Ctrl-C does (no temporary file left, plugin workers killed); the exit
+    code is 128 + the signal, as shells report a process the signal ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def suggest(name: str, choices: object) -> str:

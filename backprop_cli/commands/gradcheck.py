@@ -196,7 +196,7 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
-                raise
+                raise  # stdout: the run ends (reports_errors)
             error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout

@@ -10,7 +10,14 @@ import numpy as np
 
 from ..graph import Graph
 from ..numbers import number, summary
-from ..outputs.files import check_not_inputs, check_not_overwriting, check_output, inputs_of
+from ..outputs.files import (
+    check_distinct,
+    check_not_inputs,
+    check_not_overwriting,
+    check_output,
+    destination,
+    inputs_of,
+)
 from .loop import Run
 from .optimizers import Optimizer
 
@@ -37,6 +44,7 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
     if out is not None:
         from ..fileformat.writer import to_files
 
+        out = str(destination("-o", out))  # a link: the file it names, and the .npy files beside that file
         _, arrays = to_files(graph, graph.leaf_values, out, frozenset(graph.params))  # refuses modules left behind
         owned = Path(out).exists()  # files named after an existing -o file are its own
         for name in arrays:
@@ -45,6 +53,7 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
             if not owned:
                 check_not_overwriting(f"-o {out}", beside, force)
             check_output("-o", beside)
+    check_distinct(outputs)
     check_not_inputs(outputs, inputs_of(graph))
 
 
@@ -55,6 +64,7 @@ def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict
 
     from ..fileformat.writer import to_files
 
+    out = str(destination("-o", out))
     text, arrays = to_files(graph, {**graph.leaf_values, **params}, out)
     files = {}
     for name, array in arrays.items():
