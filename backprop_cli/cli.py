@@ -162,6 +162,14 @@ class LazyGroup(click.Group):
             stdout_failed(err)
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            from .commands.options import check_given_once
+
+            check_given_once(command, rest)  # click would keep the last of two values
+        return name, command, rest
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         # every one is listed: a module missing from the installation is exit 4, not "no such command"
         return list(COMMANDS)

@@ -30,6 +30,8 @@ class Stopped(KeyboardInterrupt):
 def suggest(name: str, choices: object) -> str:
     import difflib  # only when there is an error to explain
 
+    if len(name) > 200:  # nothing is close to it, and difflib would take seconds
+        return ""
     choices = list(choices)
     close = [c for c in choices if str(c).lower() == name.lower()] or difflib.get_close_matches(name, choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -53,6 +55,19 @@ def shortened(text: object, limit: int = 60) -> str:
     return (
         text if len(text) <= limit else f"{text[: limit // 2]}…{text[-(limit // 2 - 1) :]} ({len(text):,} characters)"
     )
+
+
+LONG_WORD = 200  # a run of characters without a space longer than this is cut in messages
+
+
+def clipped(text: str) -> str:
+    """A message with every over-long word (a 25 MB key, a name, a value) cut in the middle by shortened():
+    what a user wrote is quoted, never echoed whole."""
+    if len(text) <= LONG_WORD:
+        return text
+    import re
+
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", lambda m: shortened(m.group(), 80), text)
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,7 @@ class BackpropError(Exception):
     #                                a value the message suggests is written name=value, the CLI writes --flag value)
 
     def __init__(self, message: str, where: Position | None = None) -> None:
+        message = clipped(message)
         super().__init__(message)
         self.message = message
         self.where = where

@@ -171,16 +171,16 @@ GENERATED = {
     "million_node_lines": (
         ("inputs: {x: 1}\nnodes:\n" + "".join(f"  n{i}: x\n" for i in range(1_000_000)) + "output: n0\n").encode(),
         2,
-        "more than the 500,000",
+        "more than the 100,000",
         None,
     ),
     "million_node_flow": (
         ("inputs: {x: 1}\nnodes: {" + ", ".join(f"n{i}: x" for i in range(1_000_000)) + "}\noutput: n0\n").encode(),
         2,
-        "more than the 500,000",
+        "more than the 100,000",
         None,
     ),
-    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 500,000", "3:3"),
+    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 50,000", "3:3"),
 }
 
 

@@ -16,6 +16,7 @@ from .options import (
     in_flag_words,
     load_graph,
     output_failed,
+    refuse_unused,
     renamed_option,
     reports_errors,
     seed_option,
@@ -141,6 +142,12 @@ def gradcheck(
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
     read_overrides("--at", at)  # a bad --at is a usage error once, not an error line per file
     names = split_names(wrt) or None
+    if elements in ("full", "direction"):
+        refuse_unused(
+            {
+                "samples": f"sets how many elements --elements sample checks; --elements {elements} checks none by sampling"
+            }
+        )
     options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command

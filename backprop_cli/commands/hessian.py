@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix, split_names
+from .options import (
+    EXIT_CODES,
+    graph_options,
+    load_graph,
+    matrix_options,
+    refuse_unused,
+    reports_errors,
+    show_matrix,
+    split_names,
+)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -34,6 +43,13 @@ def hessian(
     from ..outputs.matrices import HEATMAPS, heatmap, hessian_json, hessian_lines, labels
     from ..verify.hessian import hessian as compute
 
+    if no_check:
+        refuse_unused(
+            {
+                "rtol": "sets the check's tolerance, and --no-check skips the check",
+                "atol": "sets the check's tolerance, and --no-check skips the check",
+            }
+        )
     if out is not None:
         check_output("-o", out, HEATMAPS)
     loaded = load_graph(graph, at, allow_python)

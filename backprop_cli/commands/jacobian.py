@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..verify.jacobian import MODES
-from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix
+from .options import EXIT_CODES, graph_options, load_graph, matrix_options, refuse_unused, reports_errors, show_matrix
 
 
 @click.command(epilog=EXIT_CODES)
@@ -33,6 +33,13 @@ def jacobian(
     from ..outputs.matrices import HEATMAPS, heatmap, jacobian_json, jacobian_lines, labels
     from ..verify.jacobian import jacobian as compute
 
+    if no_check:
+        refuse_unused(
+            {
+                "rtol": "sets the check's tolerance, and --no-check skips the check",
+                "atol": "sets the check's tolerance, and --no-check skips the check",
+            }
+        )
     if out is not None:
         check_output("-o", out, HEATMAPS)
     loaded = load_graph(graph, at, allow_python)

@@ -95,8 +95,9 @@ def fail(
 ) -> NoReturn:
     """`backprop: <label>: <line>` on stderr; with a schema (a --json run) the error document on stdout too;
     then the exit code."""
-    from ..errors import printable
+    from ..errors import clipped, printable
 
+    line, message = clipped(line), clipped(message) if message is not None else None
     if schema is not None:
         from ..outputs.json_document import error_document
         from ..outputs.json_output import emit_json as write
@@ -174,7 +175,7 @@ def _show_plugin_output() -> None:
 
 def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     """The graph file, its warnings on stderr, and --at values (read as safely as the file) in place."""
-    from ..errors import printable
+    from ..errors import clipped, printable
     from ..examples import resolve
     from ..fileformat import load
     from ..fileformat.option_values import read_overrides
@@ -187,7 +188,7 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     except BackpropError:  # not a file (standard input)
         note_inputs(inputs_of(graph))
     for warning in graph.warnings:
-        click.echo(printable(warning), err=True)
+        click.echo(printable(clipped(warning)), err=True)
     graph = graph.with_values(overrides) if overrides else graph
     if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
         from .threads import choose_blas_threads
@@ -279,9 +280,60 @@ def seed_option(help: str) -> Callable:
     return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help)
 
 
-def split_names(wrt: tuple[str, ...]) -> list[str]:
-    """The names of a repeatable --wrt, each one comma-separated: ("a,b", "c") -> [a, b, c]."""
-    return [n.strip() for item in wrt for n in item.split(",") if n.strip()]
+def split_names(wrt: tuple[str, ...], option: str = "--wrt") -> list[str]:
+    """The names of a repeatable --wrt, each one comma-separated: ("a,b", "c") -> [a, b, c]. An empty name
+    (`--wrt ,`) or one given twice is a usage error."""
+    from ..fileformat.option_values import name_list
+
+    return name_list(option, ",".join(wrt)) if wrt else []
+
+
+# ------------------------------------------------------------ slips on the command line, for every command
+def check_given_once(command: click.Command, args: list[str]) -> None:
+    """Before click reads the options (it keeps the last of two): an option that takes one value given twice
+    (`--steps 5 --steps 10`), both sides of a pair (`--pretty --compact`), or an empty value (`--compare ""`)
+    is a usage error naming the option. Repeatable options (--at, --wrt) check their own values."""
+    options = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts + p.secondary_opts}
+    seen: dict[str, tuple[str, str | None]] = {}
+    at = 0
+    while at < len(args):
+        token = args[at]
+        at += 1
+        if token == "--":
+            return
+        if token.startswith("--"):
+            name, attached, value = token.partition("=")
+        else:  # -o FILE, or -oFILE
+            name, attached, value = token[:2], "", token[2:]
+        option = options.get(name) if token.startswith("-") else None
+        if option is None or (option.is_flag and value):  # not ours to check (an argument, -qv)
+            continue
+        given: str | None = value if attached or value else None
+        if not option.is_flag and given is None and at < len(args):
+            optional = getattr(option, "_flag_needs_value", False)  # --collapse alone: all groups
+            if not (optional and args[at].startswith("-") and len(args[at]) > 1):
+                given, at = args[at], at + 1
+        if not option.is_flag and given is not None and not given.strip():
+            raise click.UsageError(f"{name} {given!r}: the value is empty; give one, or leave {name} out")
+        if option.multiple or option.count:
+            continue
+        if option.name in seen:
+            first, before = seen[option.name]
+            if option.is_flag and (first in option.secondary_opts) != (name in option.secondary_opts):
+                raise click.UsageError(f"{first} and {name} contradict each other: give one of them")
+            if not option.is_flag and before != given:
+                raise click.UsageError(f"{name} is given twice ({before!r}, {given!r}): give it once")
+        seen[option.name] = (name, given)
+
+
+def refuse_unused(pairs: dict[str, str]) -> None:
+    """Options given on the command line that another choice makes pointless: {param: why} -> usage error."""
+    given = click.get_current_context().get_parameter_source
+    for name, why in pairs.items():
+        if given(name) is click.core.ParameterSource.COMMANDLINE:
+            from ..errors import UsageError
+
+            raise UsageError(f"--{name.replace('_', '-')} {why}")
 
 
 def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) -> Callable:

@@ -19,6 +19,7 @@ from .options import (
     chosen_mode,
     load_graph,
     parse_direction,
+    refuse_unused,
     reports_errors,
     trace_options,
 )
@@ -104,6 +105,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     if out is not None and out != "-":
         check_output("-o", out)
     fmt = drawing_format(out, fmt)
+    if fmt != "png":
+        refuse_unused({"dpi": f"sets the resolution of PNG drawings, and this run draws {fmt or 'svg'}"})
     if worksheet:
         if fmt == "html":
             raise UsageError("--worksheet draws .svg, .png or .pdf (a page would show the answers)")

@@ -219,6 +219,34 @@ def inputs_of(graph) -> list[Path]:
     return paths
 
 
+# ------------------------------------------------------------ matplotlib's own files
+def matplotlib_home() -> None:
+    """Before matplotlib is imported: it writes a font cache into ~/.config or ~/.cache/matplotlib (or a
+    warning when it cannot), and backprop writes nothing the user did not name. Unless MPLCONFIGDIR is set,
+    it gets a folder of backprop's own in the temporary folder, made private (0700) and kept between runs
+    so the font list is built once; if that name is taken by someone else, a fresh one, removed at exit."""
+    import sys
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
+        return
+    uid = getattr(os, "getuid", lambda: 0)()
+    home = os.path.join(tempfile.gettempdir(), f"backprop-matplotlib-{uid}")
+    try:
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        info = os.lstat(home)
+        ours = stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o077
+    except OSError:
+        ours = False
+    if not ours:
+        import atexit
+        import shutil
+
+        home = tempfile.mkdtemp(prefix="backprop-matplotlib-")
+        atexit.register(shutil.rmtree, home, True)
+    os.environ["MPLCONFIGDIR"] = home
+
+
 # ------------------------------------------------------------ writing
 def _temporary_name(target: Path) -> tuple[str, str]:
     """(prefix, suffix) of the temporary file beside target: short enough for any file system's 255 bytes."""

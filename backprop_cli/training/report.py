@@ -146,6 +146,7 @@ def json_object(
                 "step": shown,
                 "loss": [run.losses[t - 1] for t in shown],
                 "params": dict(run.params),  # arrays: written by outputs/json_output.emit_json
+                "notes": run.notes,
             }
             for run in runs
         ],
