@@ -308,3 +308,20 @@ def test_a_closed_pipe_on_stderr_loses_the_messages_not_the_result(tmp_path):
     result = _closed_pipe("render", "circuit", "--worksheet", "-o", str(out), stderr_closed=True)
     assert result.returncode == 0 and out.exists() and (tmp_path / "sheet.key.svg").exists()
     assert _closed_pipe("trace", "nothere", stderr_closed=True).returncode == 2
+
+
+# ------------------------------------------------------------ nothing written where the user did not ask
+def test_matplotlib_writes_nothing_into_home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in ENV.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_cli", "train", "rosenbrock", "--steps", "3", "-q", "--plot", "loss.svg"],
+        cwd=tmp_path,
+        env={**env, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and (tmp_path / "loss.svg").exists(), result.stderr
+    assert list(home.iterdir()) == [], "matplotlib's cache went into $HOME"

@@ -35,7 +35,7 @@ CONSTANTS = {  # names people expect to be defined
     "false": "; expressions compute numbers: write 1 or 0",
 }
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
-MAX_GATES = 50_000  # ~100 µs and ~3 KB each to build; counted on the text, so a bigger file is refused at once
+MAX_GATES = 20_000  # ~100 µs and ~3 KB each to build; counted on the text, so a bigger file is refused at once
 
 
 def _check_name(name: str, where: Position) -> None:

@@ -79,6 +79,17 @@ def _plain_numbers(values: list, largest: float) -> bool:
     )
 
 
+def _value(node: Located, largest: float, dtype: np.dtype) -> float:
+    number = _number(node.value, node.where, "a value")
+    if abs(number) > largest and math.isfinite(number):  # float32: would become inf
+        raise GraphFileError(
+            f"{node.raw or number} is beyond the range of {np.dtype(dtype)} (±{largest:.3g}): write a smaller "
+            "number, or use dtype: float64",
+            node.where,
+        )
+    return number
+
+
 def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
     """A number or a nested list of numbers; iterative so depth costs no recursion. Rectangular: the lists
     of one level are equally long, and every number is at the same depth."""
@@ -110,22 +121,18 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
             lists = [isinstance(c.value, list) for c in node.value]
             if any(lists) and not all(lists):
                 raise GraphFileError("a nested list must be rectangular (mixes numbers and lists)", node.where)
-            numbers = [c.value for c in node.value]
-            if node.value and not lists[0] and _plain_numbers(numbers, largest):
+            if node.value and not lists[0]:  # a row of numbers (and a long list): read here, not one by one
                 uneven(depth + 1, node.where)
-                flat.extend(numbers)  # a row of plain numbers (the common case, and a long list): at once
+                numbers = [c.value for c in node.value]
+                if _plain_numbers(numbers, largest):
+                    flat.extend(numbers)
+                else:
+                    flat.extend(_value(c, largest, dtype) for c in node.value)
                 continue
             rows.extend((c, depth + 1) for c in reversed(node.value))
         else:
             uneven(depth, node.where)
-            number = _number(node.value, node.where, "a value")
-            if abs(number) > largest and math.isfinite(number):  # float32: would become inf
-                raise GraphFileError(
-                    f"{node.raw or number} is beyond the range of {np.dtype(dtype)} (±{largest:.3g}): write a smaller "
-                    "number, or use dtype: float64",
-                    node.where,
-                )
-            flat.append(number)
+            flat.append(_value(node, largest, dtype))
     if depth_of_numbers is not None and depth_of_numbers != len(level_sizes):
         raise GraphFileError("a nested list must be rectangular (uneven depth)", item.where)
     shape = [level_sizes[d] for d in range(len(level_sizes))]

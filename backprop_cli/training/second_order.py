@@ -38,6 +38,14 @@ def _flat(arrays: Arrays, names: list[str]) -> np.ndarray:
     return np.concatenate([np.reshape(arrays[n], -1) for n in names]).astype(np.float64)
 
 
+def _norm(v: np.ndarray) -> float:
+    """‖v‖ without overflow: numpy's norm squares first (‖(2e155, 0)‖ was inf, and L-BFGS never moved)."""
+    largest = float(np.max(np.abs(v), initial=0.0))
+    if largest == 0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.sqrt(np.sum((v / largest) ** 2)))
+
+
 def _assign(theta: Arrays, flat: np.ndarray) -> None:
     start = 0
     for value in theta.values():
@@ -141,12 +149,12 @@ class LBFGS(Optimizer):
         x, g = _flat(theta, names), _flat(grads, names)
         if self.last is not None:
             s, y = x - self.last[0], g - self.last[1]
-            if np.isfinite(y @ y) and s @ y > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y) and np.isfinite(s @ y):
+            if np.isfinite(y @ y) and s @ y > 1e-12 * _norm(s) * _norm(y) and np.isfinite(s @ y):
                 self.pairs = [*self.pairs, (s, y)][-int(self.hyper["history"]) :]
         self.last = (x, g)
         d = -self._inverse_hessian_times(g)
         if not (np.all(np.isfinite(d)) and g @ d < 0):  # not a descent direction: start the history again
-            self.pairs, d = [], -g / max(1.0, float(np.linalg.norm(g)))
+            self.pairs, d = [], -g / max(1.0, float(_norm(g)))
         loss, step = self._loss(theta, x), lr
         for _ in range(HALVINGS):
             if self._loss(theta, x + step * d) <= loss + ARMIJO * step * (g @ d):
@@ -158,7 +166,7 @@ class LBFGS(Optimizer):
 
     def _inverse_hessian_times(self, g: np.ndarray) -> np.ndarray:
         if not self.pairs:
-            return g / max(1.0, float(np.linalg.norm(g)))  # the first step: along −g, at most α long
+            return g / max(1.0, float(_norm(g)))  # the first step: along −g, at most α long
         q, alphas = g.copy(), []
         for s, y in reversed(self.pairs):
             a = (s @ q) / (y @ s)
