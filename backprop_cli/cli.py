@@ -165,7 +165,7 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None:
-            from .commands.options import check_given_once
+            from .commands.option_slips import check_given_once
 
             check_given_once(command, rest)  # click would keep the last of two values
         return name, command, rest

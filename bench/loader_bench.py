@@ -4,7 +4,7 @@
 limits (docs/limits.md), each time printed as CPU seconds, peak memory, and its ratio to a baseline in
 the same run:
 
-- graph files: a chain of 10,000 nodes (20,000 gates, the gate limit), a chain of 9,000 nodes with a
+- graph files: a chain of 25,000 nodes (25,000 gates, the gate limit), a chain of 25,000 nodes with a
   list where its last node belongs (reported before any expression is parsed), a list of 49,990 numbers
   with text as its last element, and a 100,000-node file (refused on a count of lines). Baseline: `trace circuit`
   (start-up and a tiny graph: the floor).
@@ -56,8 +56,8 @@ def main() -> None:
         work = Path(folder)
         late_list = "inputs: {x: [" + "1.25, " * 49_990 + "oops]}\nnodes: {f: sum(x)}\noutput: f\n"
         files = {
-            "chain, 10,000 nodes (20,000 gates)": chain(10_000),
-            "9,000 nodes, a list as the last": chain(9_000, late_list=True),
+            "chain, 25,000 nodes (25,000 gates)": chain(25_000),
+            "25,000 nodes, a list as the last": chain(25_000, late_list=True),
             "49,990 numbers, text last": late_list,
             "100,000 nodes (refused)": chain(100_000),
         }

@@ -189,15 +189,15 @@ GENERATED = {
         "more than the 50,000",
         None,
     ),
-    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 20,000", "3:3"),
+    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 25,000", "3:3"),
     # issue 20: text that is not UTF-8 is named, not "control characters (U+0000)"
     "utf16le_without_bom": (_graph("2 * x").encode("utf-16-le"), 2, "UTF-16 (little-endian, no byte-order", "1:1"),
     "utf32_with_bom": (_graph("2 * x").encode("utf-32"), 2, "is UTF-32 (little-endian) text", "1:1"),
     # the first trial's bad_late_list / bad_late_100k: a slip at the end of a big file fails fast
     "late_bad_element_of_100k": (_late_list(100_000), 2, "100,004 lines and commas, more than the 50,000", None),
     "late_bad_element_of_49k": (_late_list(49_000), 2, "a value must be a number, not 'oops'", f"1:{14 + 6 * 49_000}"),
-    "late_list_node_after_9k_nodes": (_late_node(9_000), 2, "node 'bad' must be an expression", "9003:8"),
-    "late_list_node_after_40k_nodes": (_late_node(40_000), 2, "more than the 20,000", "3:3"),
+    "late_list_node_after_20k_nodes": (_late_node(20_000), 2, "node 'bad' must be an expression", "20003:8"),
+    "late_list_node_after_40k_nodes": (_late_node(40_000), 2, "more than the 25,000", "3:3"),
     "late_list_node_after_100k_nodes": (_late_node(100_000), 2, "more than the 50,000", None),
 }
 

@@ -8,6 +8,7 @@ import click
 
 from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
+from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
     Finite,
@@ -16,7 +17,6 @@ from .options import (
     in_flag_words,
     load_graph,
     output_failed,
-    refuse_unused,
     renamed_option,
     reports_errors,
     seed_option,

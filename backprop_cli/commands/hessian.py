@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
     graph_options,
     load_graph,
     matrix_options,
-    refuse_unused,
     reports_errors,
     show_matrix,
     split_names,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..verify.jacobian import MODES
-from .options import EXIT_CODES, graph_options, load_graph, matrix_options, refuse_unused, reports_errors, show_matrix
+from .option_slips import refuse_unused
+from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix
 
 
 @click.command(epilog=EXIT_CODES)

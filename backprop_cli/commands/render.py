@@ -13,13 +13,13 @@ from ..outputs.diagram_style import AUTO_COLLAPSE
 from ..outputs.files import STEPS_FILES
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
     Finite,
     chosen_mode,
     load_graph,
     parse_direction,
-    refuse_unused,
     reports_errors,
     trace_options,
 )

@@ -35,7 +35,7 @@ CONSTANTS = {  # names people expect to be defined
     "false": "; expressions compute numbers: write 1 or 0",
 }
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
-MAX_GATES = 20_000  # ~100 µs and ~3 KB each to build; counted on the text, so a bigger file is refused at once
+MAX_GATES = 25_000  # ~100 µs and ~3 KB each to build; counted on the text, so a bigger file is refused at once
 
 
 def _check_name(name: str, where: Position) -> None:
@@ -100,7 +100,7 @@ def _operations(item: Located) -> int:
     text = item.value.get("expr") if isinstance(item.value, dict) else item
     if not isinstance(text, Located) or not isinstance(text.value, str):
         return 1
-    return 1 + sum(text.value.count(symbol) for symbol in "+-*/@([")
+    return max(1, sum(text.value.count(symbol) for symbol in "+-*/@(["))  # each gate has one; a bare name 1
 
 
 def _parse(text: str, where: Position) -> object:

@@ -9,10 +9,12 @@ gradient still to come is a "?" as wide as the number it stands for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -81,7 +83,7 @@ def draw_steps(
         )
     routes = trace_routes(trace)
     names = frame_names(len(frames), fmt)
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    with _pool() as pool:
         # every box at its largest: with nothing done and with everything done, every gate marked current
         everything = frozenset(row.node.name for row in trace.rows)
         extremes = [Moment(done, None, forward=frames[0].forward, sizing=True) for done in (frozenset(), everything)]
@@ -95,6 +97,19 @@ def draw_steps(
     hashes = [hashlib.sha256(drawing).hexdigest() for drawing in drawings]
     page = index_html(title, names, [m.caption for m in frames], hashes)
     return {**dict(zip(names, drawings, strict=True)), "index.html": page.encode("utf-8")}
+
+
+@contextlib.contextmanager
+def _pool() -> Iterator[ThreadPoolExecutor]:
+    """Threads that run dot; stopped (Ctrl-C, SIGTERM, an error) the frames not yet started are dropped,
+    not drawn one after the other before the run can end."""
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def frame_names(count: int, fmt: str) -> list[str]:
