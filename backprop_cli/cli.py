@@ -131,21 +131,20 @@ class LazyGroup(click.Group):
     Usage errors are one line on stderr, like every other error (click's own take four)."""
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        handlers = _catch_stops()  # first: from here on SIGTERM and SIGHUP end the run as Ctrl-C does
         args = list(sys.argv[1:] if args is None else args)
-        _closed_streams()
-        if sys.stderr is sys.__stderr__:  # the process's own stderr (not a test's capture)
-            sys.stderr = _Messages(sys.stderr)
-        if not _unicode_ok():
-            from .outputs.terminal import use_ascii_fallback
-
-            use_ascii_fallback()
-        handlers = _catch_stops()
         try:
             try:
+                _closed_streams()
+                if sys.stderr is sys.__stderr__:  # the process's own stderr (not a test's capture)
+                    sys.stderr = _Messages(sys.stderr)
+                if not _unicode_ok():
+                    from .outputs.terminal import use_ascii_fallback
+
+                    use_ascii_fallback()
                 code = super().main(args, prog_name, standalone_mode=False, **extra)
             finally:
                 sys.stdout.flush()  # a full disk shows here, not in Python's exit (sys.exit of a command too)
-                _restore(handlers)
         except click.exceptions.NoArgsIsHelpError as err:  # bare `backprop`: the help, as usual
             click.echo(err.ctx.get_help(), err=True)
             sys.exit(int(ExitCode.BAD_INPUT))
@@ -160,6 +159,8 @@ class LazyGroup(click.Group):
             if not output_failed(err):
                 raise
             stdout_failed(err)
+        finally:
+            _restore(handlers)
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
