@@ -188,7 +188,8 @@ def test_long_names_are_a_clear_error_and_temporary_names_stay_short(run, tmp_pa
         f"params:\n  {name}: {{shape: [40, 40], init: xavier}}\nnodes:\n  loss: sum({name} ** 2)\noutput: loss\n"
     )
     result = run("train", str(graph), "--steps", "1", "-q", "-o", str(tmp_path / "t.yaml"))
-    assert result.exit_code == 2 and "File name too long" in result.stderr and len(result.stderr) < 600, result.stderr
+    assert result.exit_code == 2 and "longer than the 255 bytes of a file name" in result.stderr, result.stderr
+    assert len(result.stderr) < 600
     files.write_text(str(tmp_path / ("x" * 240 + ".svg")), "fits")  # its temporary name must fit too
     assert (tmp_path / ("x" * 240 + ".svg")).read_text() == "fits"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError, shortened
 from ..graph import Graph
 from ..numbers import number, summary
 from ..outputs.files import (
@@ -49,6 +50,11 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
         owned = Path(out).exists()  # files named after an existing -o file are its own
         for name in arrays:
             beside = str(Path(out).parent / name)
+            if len(name.encode("utf-8", "surrogateescape")) > 255:  # what file systems allow in one name
+                raise UsageError(
+                    f"-o {shortened(out, 100)}: a leaf's values go to {shortened(name, 60)}, longer than the 255 "
+                    "bytes of a file name; give -o a shorter name, or the leaf a shorter one"
+                )
             outputs.append(("-o", beside))
             if not owned:
                 check_not_overwriting(f"-o {out}", beside, force)
