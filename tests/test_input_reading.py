@@ -222,3 +222,13 @@ def test_long_user_text_is_cut_in_messages(run, graph_file):
     path = graph_file(f"inputs: {{x: 1}}\nnodes: {{f: x}}\noutput: {'o' * 1_000_000}\n")
     result = run("trace", str(path))
     assert result.exit_code == 2 and len(result.stderr) < 600 and "is not a node" in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_and_kept_apart_in_json(run, tmp_path):
+    path = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xfe.yaml")
+    with open(path, "w") as stream:
+        stream.write("inputs: {x: 1}\nnodes: {f: x +}\noutput: f\n")
+    result = run("trace", path, "--json")
+    error = json.loads(result.stdout)["error"]
+    assert result.exit_code == 2 and error["message"].startswith("expected a number") and error["line"] == 2
+    assert "\\udcfe.yaml:2:15: expected" in result.stderr

@@ -70,7 +70,9 @@ def explain_error(err: Exception, flags: dict[str, str] | None = None) -> tuple[
     """(label, the line to show, exit code, the message alone, its Position or None) for any exception."""
     if isinstance(err, BackpropError):
         line = in_flag_words(err, flags)
-        message = line.replace(f"{err.where}: ", "", 1) if err.where else line  # the position is apart in JSON
+        from ..errors import printable
+
+        message = line.replace(f"{printable(err.where)}: ", "", 1) if err.where else line  # apart in JSON
         return "error", line, int(err.exit_code), message, err.where
     if isinstance(err, MemoryError):
         return "error", "out of memory while evaluating the graph", int(ExitCode.EVALUATION), "out of memory", None
