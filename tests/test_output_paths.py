@@ -334,3 +334,12 @@ def test_matplotlib_writes_nothing_into_home(tmp_path):
     )
     assert result.returncode == 0 and (tmp_path / "loss.svg").exists(), result.stderr
     assert list(home.iterdir()) == [], "matplotlib's cache went into $HOME"
+
+
+def test_a_file_without_write_permission_is_refused_also_for_root(run, tmp_path):
+    target = tmp_path / "kept.svg"
+    target.write_text("the instructor's figure")
+    target.chmod(0o444)
+    result = run("jacobian", "circuit", "-o", str(target))
+    assert result.exit_code == 2 and "the file is read-only" in result.stderr
+    assert target.read_text() == "the instructor's figure"
