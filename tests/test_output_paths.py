@@ -251,7 +251,7 @@ def test_steps_replaces_a_link_in_its_folder_not_the_file_it_names(run, tmp_path
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_a_signal_during_a_write_leaves_no_temporary_file_and_says_so(tmp_path, name):
     graph = tmp_path / "big.yaml"
-    graph.write_text("params:\n  w: {shape: [2000, 2000], init: normal}\nnodes:\n  loss: sum(w * w)\noutput: loss\n")
+    graph.write_text("params:\n  w: {shape: [1500, 1500], init: normal}\nnodes:\n  loss: sum(w * w)\noutput: loss\n")
     for _attempt in range(3):  # the signal must arrive while a temporary file exists
         process = subprocess.Popen(
             [sys.executable, "-m", "backprop_cli", "train", str(graph), "--steps", "1", "-q", "-o", "t.yaml"],
@@ -297,12 +297,9 @@ def _closed_pipe(*args: str, stderr_closed: bool = False) -> subprocess.Complete
 @pytest.mark.parametrize(
     "args",
     [
-        ["trace", "two_layer"],  # plain text
-        ["trace", "two_layer", "--json"],
+        ["trace", "two_layer"],  # plain text (was exit 0)
         ["gradcheck", "two_layer"],  # rich's table (rich alone would exit 1)
-        ["gradcheck", "circuit", "two_layer", "--json"],
-        ["ops"],
-        ["jacobian", "two_layer", "--full"],
+        ["gradcheck", "circuit", "two_layer", "--json"],  # JSON, streamed (was exit 2 "Broken pipe")
     ],
     ids=" ".join,
 )
@@ -325,14 +322,14 @@ def test_matplotlib_writes_nothing_into_home(tmp_path):
     home.mkdir()
     env = {k: v for k, v in ENV.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
     result = subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "train", "rosenbrock", "--steps", "3", "-q", "--plot", "loss.svg"],
+        [sys.executable, "-m", "backprop_cli", "hessian", "rosenbrock", "-o", "h.png"],  # matplotlib draws it
         cwd=tmp_path,
         env={**env, "HOME": str(home)},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0 and (tmp_path / "loss.svg").exists(), result.stderr
+    assert result.returncode == 0 and (tmp_path / "h.png").exists(), result.stderr
     assert list(home.iterdir()) == [], "matplotlib's cache went into $HOME"
 
 

@@ -22,13 +22,6 @@ from ..errors import UsageError, shortened
 
 FRAME = re.compile(r"step-\d+\.(svg|png)")  # the frames render --steps writes
 STEPS_FILES = re.compile(rf"index\.html|{FRAME.pattern}")  # every file a --steps folder gets
-KINDS = {  # what is not a regular file, and why it is not replaced
-    stat.S_IFCHR: "a device",
-    stat.S_IFBLK: "a device",
-    stat.S_IFIFO: "a named pipe (FIFO)",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a directory",
-}
 
 # ------------------------------------------------------------ the run: its inputs, its temporary files
 _inputs: dict[tuple[int, int], str] = {}  # (device, inode) -> path of every file the command reads
@@ -62,7 +55,10 @@ def remove_temporaries() -> None:
 
 
 def _kind(mode: int) -> str | None:
-    return None if stat.S_ISREG(mode) else KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    """None for a regular file, else what it is ("a directory", "a named pipe (FIFO)", "a device", ...)."""
+    from ..fileformat.data_files import not_a_file  # the words data files are refused with, too
+
+    return not_a_file(mode)
 
 
 def destination(option: str, path: str, follow: bool = True) -> Path:
@@ -267,17 +263,19 @@ def replacing(path: str, option: str = "", follow: bool = True) -> Iterator[str]
 
     prefix, suffix = _temporary_name(target)
     try:
-        fd, temp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
-        os.close(fd)
+        with _signals_held():  # made and noted at once: a signal between the two would leave it behind
+            fd, temp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+            os.close(fd)
+            _temporaries.add(temp)
     except OSError as err:
         raise UsageError(f"cannot write {shortened(path, 200)}: {_reason(err)}") from None
-    _temporaries.add(temp)
     try:
         yield temp
         _settle(temp, target)
         _still_replaceable(path, target)
-        os.replace(temp, target)
-        _temporaries.discard(temp)
+        with _signals_held():
+            os.replace(temp, target)
+            _temporaries.discard(temp)
     except OSError as err:
         raise UsageError(f"cannot write {shortened(path, 200)}: {_reason(err)}") from None
     finally:
@@ -322,9 +320,28 @@ def _settle(temp: str, target: Path) -> None:
 
 
 def _remove(temp: str) -> None:
-    _temporaries.discard(temp)
-    with contextlib.suppress(OSError):
-        os.unlink(temp)
+    with _signals_held():
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        _temporaries.discard(temp)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait (they are delivered at the end) while a temporary file is made and
+    noted, renamed and forgotten, or removed: never half of one of these."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks (Windows)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def write_bytes(path: str, data: bytes) -> None:
