@@ -340,3 +340,15 @@ def test_a_file_without_write_permission_is_refused_also_for_root(run, tmp_path)
     result = run("jacobian", "circuit", "-o", str(target))
     assert result.exit_code == 2 and "the file is read-only" in result.stderr
     assert target.read_text() == "the instructor's figure"
+
+
+def test_an_npy_beside_an_existing_output_is_replaced_only_when_that_output_names_it(run, tmp_path):
+    graph = tmp_path / "g.yaml"
+    graph.write_text("params:\n  w: {shape: [40, 40], init: xavier}\nnodes:\n  loss: sum(w * w)\noutput: loss\n")
+    (tmp_path / "u.yaml").write_text("my notes, not a graph backprop wrote\n")
+    (tmp_path / "u.w.npy").write_bytes(b"my own array")
+    result = run("train", str(graph), "--steps", "1", "-q", "-o", str(tmp_path / "u.yaml"))
+    assert result.exit_code == 2 and "--force" in result.stderr  # was: replaced, since u.yaml existed
+    assert (tmp_path / "u.w.npy").read_bytes() == b"my own array"
+    assert run("train", str(graph), "--steps", "1", "-q", "-o", str(tmp_path / "t.yaml")).exit_code == 0
+    assert run("train", str(graph), "--steps", "2", "-q", "-o", str(tmp_path / "t.yaml")).exit_code == 0  # its own

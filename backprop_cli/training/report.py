@@ -47,7 +47,7 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
 
         out = str(destination("-o", out))  # a link: the file it names, and the .npy files beside that file
         _, arrays = to_files(graph, graph.leaf_values, out, frozenset(graph.params))  # refuses modules left behind
-        owned = Path(out).exists()  # files named after an existing -o file are its own
+        owned = _named_by(out)  # .npy files an existing -o graph file names are its own: replaced
         for name in arrays:
             beside = str(Path(out).parent / name)
             if len(name.encode("utf-8", "surrogateescape")) > 255:  # what file systems allow in one name
@@ -56,11 +56,24 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
                     "bytes of a file name; give -o a shorter name, or the leaf a shorter one"
                 )
             outputs.append(("-o", beside))
-            if not owned:
+            if name not in owned:
                 check_not_overwriting(f"-o {out}", beside, force)
             check_output("-o", beside)
     check_distinct(outputs)
     check_not_inputs(outputs, inputs_of(graph))
+
+
+def _named_by(out: str) -> set[str]:
+    """The data files an existing graph file at out refers to (`w: {file: t.w.npy}`), as it was written by
+    an earlier `train -o`: a .npy of that name beside it is provably its own. Nothing for another file."""
+    import re
+
+    try:
+        with open(out, "rb") as stream:
+            text = stream.read(32 * 2**20).decode("utf-8", "replace")
+    except OSError:
+        return set()
+    return {m.group(2) for m in re.finditer(r"""\bfile: (['"]?)([^'"\s,}]+)\1""", text)}
 
 
 def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict[str, bytes]:
