@@ -12,23 +12,32 @@ backprop_cli.hessian(g, ["x", "y"]).matrix      # second derivatives of the outp
 
 from __future__ import annotations
 
-from .engines.api import REPRESENTATIONS, Graph
 from .errors import BackpropError, EvaluationError, ExitCode, GraphFileError, ShapeError, UsageError
-from .fileformat import load, loads
 
 
-def _svg(graph: Graph) -> str | None:
+def _svg(graph) -> str | None:
     """A graph's diagram for Jupyter; outputs is imported on first display, never by `import backprop_cli`."""
     from .outputs.notebook import graph_svg
 
     return graph_svg(graph)
 
 
-REPRESENTATIONS["svg"] = _svg
+def _engines() -> None:
+    """numpy, YAML and the engines, imported on first use (the command line installs its Ctrl-C and SIGTERM
+    handling before they load); Jupyter's SVG display registered with them."""
+    from .engines.api import REPRESENTATIONS, Graph
+    from .fileformat import load, loads
+
+    REPRESENTATIONS["svg"] = _svg
+    globals().update(Graph=Graph, load=load, loads=loads)
 
 
 def __getattr__(name: str) -> object:
-    """gradcheck, jacobian, hessian and __version__ are looked up on first use: `backprop trace` never pays for them."""
+    """Graph, load and loads, gradcheck, jacobian, hessian and __version__ are looked up on first use:
+    `backprop trace` never pays for the checks, and `import backprop_cli` for nothing."""
+    if name in ("Graph", "load", "loads"):
+        _engines()
+        return globals()[name]
     if name == "gradcheck":
         from .verify import gradcheck
 

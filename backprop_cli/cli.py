@@ -17,6 +17,7 @@ from .commands.options import (  # noqa: F401
     mode_options,
     output_failed,
     reports_errors,
+    stdout_failed,
 )
 from .errors import ExitCode
 
@@ -56,19 +57,91 @@ def _closed_streams() -> None:
         sys.exit(int(ExitCode.BAD_INPUT))
 
 
+class _Messages:
+    """stderr that never fails the run: a write error there (closed, full, a pipe whose reader left) loses
+    the messages, never the result or the exit code; fd 2 then goes to /dev/null."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:
+            self._lost()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            self._lost()
+
+    def _lost(self) -> None:
+        import os
+
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+STOPS = ("SIGTERM", "SIGHUP")  # unwound like Ctrl-C: temporary files removed, workers killed, 128 + n
+
+
+def _on_stop(signum: int, _frame) -> None:
+    import signal
+
+    from .errors import Stopped
+
+    for name in STOPS:  # one cleanup and one line, however many signals follow
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _catch_stops() -> dict:
+    """SIGTERM and SIGHUP end the run as Ctrl-C does; the handlers they had before (to restore)."""
+    import signal
+
+    before = {}
+    for name in STOPS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                before[number] = signal.signal(number, _on_stop)
+            except (ValueError, OSError):  # not the main thread
+                pass
+    return before
+
+
+def _restore(handlers: dict) -> None:
+    import signal
+
+    for number, handler in handlers.items():
+        signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
 class LazyGroup(click.Group):
     """Imports a command's module only when it runs: `trace` never pays for `render`'s imports.
     Usage errors are one line on stderr, like every other error (click's own take four)."""
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
+        handlers = _catch_stops()  # first: from here on SIGTERM and SIGHUP end the run as Ctrl-C does
         args = list(sys.argv[1:] if args is None else args)
-        _closed_streams()
-        if not _unicode_ok():
-            from .outputs.terminal import use_ascii_fallback
-
-            use_ascii_fallback()
         try:
             try:
+                _closed_streams()
+                if sys.stderr is sys.__stderr__:  # the process's own stderr (not a test's capture)
+                    sys.stderr = _Messages(sys.stderr)
+                if not _unicode_ok():
+                    from .outputs.terminal import use_ascii_fallback
+
+                    use_ascii_fallback()
                 code = super().main(args, prog_name, standalone_mode=False, **extra)
             finally:
                 sys.stdout.flush()  # a full disk shows here, not in Python's exit (sys.exit of a command too)
@@ -80,13 +153,23 @@ class LazyGroup(click.Group):
             fail(f"{err.format_message()}{hint}", ExitCode.BAD_INPUT, _json_schema(args), err.format_message())
         except click.ClickException as err:
             fail(err.format_message(), err.exit_code, _json_schema(args))
-        except (click.Abort, KeyboardInterrupt):
-            interrupted()
+        except (click.Abort, KeyboardInterrupt) as err:
+            interrupted(err)
         except OSError as err:
             if not output_failed(err):
                 raise
-            fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
+            stdout_failed(err)
+        finally:
+            _restore(handlers)
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            from .commands.option_slips import check_given_once
+
+            check_given_once(command, rest)  # click would keep the last of two values
+        return name, command, rest
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # every one is listed: a module missing from the installation is exit 4, not "no such command"

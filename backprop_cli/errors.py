@@ -14,12 +14,24 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # bad usage or a bad graph file
     EVALUATION = 3  # NaN/inf, log of 0, divergence: names the node
     INTERNAL = 4  # a bug in backprop itself: one line instead of a traceback (BACKPROP_DEBUG=1 shows it)
-    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it (SIGTERM 143, SIGHUP 129: 128 + the signal)
+    PIPE_CLOSED = 141  # 128 + SIGPIPE: the program reading stdout went away (`| head`), as cat and git end
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds as Ctrl-C does (no temporary file left, plugin workers killed); the exit
+    code is 128 + the signal, as shells report a process the signal ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def suggest(name: str, choices: object) -> str:
     import difflib  # only when there is an error to explain
 
+    if len(name) > 200:  # nothing is close to it, and difflib would take seconds
+        return ""
     choices = list(choices)
     close = [c for c in choices if str(c).lower() == name.lower()] or difflib.get_close_matches(name, choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -43,6 +55,19 @@ def shortened(text: object, limit: int = 60) -> str:
     return (
         text if len(text) <= limit else f"{text[: limit // 2]}…{text[-(limit // 2 - 1) :]} ({len(text):,} characters)"
     )
+
+
+LONG_WORD = 200  # a run of characters without a space longer than this is cut in messages
+
+
+def clipped(text: str) -> str:
+    """A message with every over-long word (a 25 MB key, a name, a value) cut in the middle by shortened():
+    what a user wrote is quoted, never echoed whole."""
+    if len(text) <= LONG_WORD:
+        return text
+    import re
+
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", lambda m: shortened(m.group(), 80), text)
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,7 @@ class BackpropError(Exception):
     #                                a value the message suggests is written name=value, the CLI writes --flag value)
 
     def __init__(self, message: str, where: Position | None = None) -> None:
+        message = clipped(message)
         super().__init__(message)
         self.message = message
         self.where = where

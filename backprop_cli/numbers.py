@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .ops.shapes import fmt
 
-__all__ = ["fmt", "is_number", "number", "numbers_text", "summary", "to_json"]
+__all__ = ["base_60", "fits", "fmt", "is_number", "number", "numbers_text", "summary", "to_json"]
+
+# YAML 1.1 reads 1:30 as 90 (base 60, for times); nobody writing a graph means that
+BASE_60 = re.compile(r"(?<![\w.:])[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?(?![\w.:])")
+
+
+def base_60(text: str) -> str | None:
+    """The message for a YAML 1.1 base-60 number in text (`1:30`, which YAML 1.1 reads as 90), else None."""
+    found = BASE_60.search(text)
+    if found is None:
+        return None
+    written = found.group()
+    sign = -1 if written.startswith("-") else 1
+    value = 0.0
+    for part in written.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + float(part)
+    return (
+        f"{written} is a YAML 1.1 base-60 number (it would read as {number(sign * value)}): write the number you "
+        "mean, or quote it if it is text"
+    )
 
 
 def is_number(text: str) -> bool:
@@ -16,6 +37,14 @@ def is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def fits(value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether value's finite numbers stay finite in dtype (float32 ends at ±3.4e38)."""
+    if np.dtype(dtype).itemsize >= 8 or value.dtype.kind != "f" or value.dtype.itemsize <= np.dtype(dtype).itemsize:
+        return True
+    with np.errstate(invalid="ignore"):
+        return not np.any(np.isfinite(value) & (np.abs(value) > np.finfo(dtype).max))
 
 
 def number(x: float) -> str:

@@ -78,7 +78,7 @@ def test_a_number_fills_the_output_and_explain_says_so(run, graph_file):
         ("true", "cannot read 'true' as a number"),
         ("[1, true, 0]", "as a number or a list of numbers"),
         ('"3"', "as a number or a list of numbers"),
-        ("", "cannot read '' as a number"),
+        ("", "--grad-output '': the value is empty"),  # every option: an empty value is a slip (issue 20)
     ],
 )
 def test_bad_grad_output_is_one_line_and_exit_2(run, graph_file, value, words):

@@ -143,6 +143,15 @@ def _graph(node: str, inputs: str = "{x: 1}") -> str:
     return f"inputs: {inputs}\nnodes:\n  f: {node}\noutput: f\n"
 
 
+def _late_list(n: int) -> bytes:
+    return ("inputs: {x: [" + "1.25, " * n + "oops]}\nnodes:\n  f: sum(x)\noutput: f\n").encode()
+
+
+def _late_node(n: int) -> bytes:
+    chain = "".join(f"  n{i}: n{i - 1} * 2\n" for i in range(1, n))
+    return f"inputs: {{x: 1}}\nnodes:\n  n0: x * 2\n{chain}  bad: [n{n - 1}, 1]\noutput: n0\n".encode()
+
+
 def _million_gates() -> str:
     expression = "+".join(["x"] * 9000)
     return "inputs: {x: 1}\nnodes:\n" + "".join(f"  n{i}: {expression}\n" for i in range(112)) + "output: n0\n"
@@ -171,16 +180,24 @@ GENERATED = {
     "million_node_lines": (
         ("inputs: {x: 1}\nnodes:\n" + "".join(f"  n{i}: x\n" for i in range(1_000_000)) + "output: n0\n").encode(),
         2,
-        "more than the 500,000",
+        "more than the 50,000",
         None,
     ),
     "million_node_flow": (
         ("inputs: {x: 1}\nnodes: {" + ", ".join(f"n{i}: x" for i in range(1_000_000)) + "}\noutput: n0\n").encode(),
         2,
-        "more than the 500,000",
+        "more than the 50,000",
         None,
     ),
-    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 500,000", "3:3"),
+    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 25,000", "3:3"),
+    # issue 20: text that is not UTF-8 is named, not "control characters (U+0000)"
+    "utf16le_without_bom": (_graph("2 * x").encode("utf-16-le"), 2, "UTF-16 (little-endian, no byte-order", "1:1"),
+    "utf32_with_bom": (_graph("2 * x").encode("utf-32"), 2, "is UTF-32 (little-endian) text", "1:1"),
+    # the first trial's bad_late_list / bad_late_100k: a slip at the end of a big file fails fast
+    "late_bad_element_of_100k": (_late_list(100_000), 2, "100,004 lines and commas, more than the 50,000", None),
+    "late_bad_element_of_20k": (_late_list(20_000), 2, "a value must be a number, not 'oops'", f"1:{14 + 6 * 20_000}"),
+    "late_list_node_after_10k_nodes": (_late_node(10_000), 2, "node 'bad' must be an expression", "10003:8"),
+    "late_list_node_after_100k_nodes": (_late_node(100_000), 2, "more than the 50,000", None),
 }
 
 

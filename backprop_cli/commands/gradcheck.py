@@ -8,6 +8,7 @@ import click
 
 from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
+from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
     Finite,
@@ -141,6 +142,12 @@ def gradcheck(
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
     read_overrides("--at", at)  # a bad --at is a usage error once, not an error line per file
     names = split_names(wrt) or None
+    if elements in ("full", "direction"):
+        refuse_unused(
+            {
+                "samples": f"sets how many elements --elements sample checks; --elements {elements} checks none by sampling"
+            }
+        )
     options["mode"] = elements  # the library's name
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
     if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
@@ -196,7 +203,7 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
             report = run(load_graph(path, at, allow_python), wrt=names, **options)
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
-                raise
+                raise  # stdout: the run ends (reports_errors)
             error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix, split_names
+from .option_slips import refuse_unused
+from .options import (
+    EXIT_CODES,
+    graph_options,
+    load_graph,
+    matrix_options,
+    reports_errors,
+    show_matrix,
+    split_names,
+)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -30,13 +39,22 @@ def hessian(
 
     Exit 1 when an entry disagrees with the check against differences of gradients.
     """
-    from ..outputs.files import check_output, write_bytes
+    from ..outputs.files import check_not_inputs, check_output, write_bytes
     from ..outputs.matrices import HEATMAPS, heatmap, hessian_json, hessian_lines, labels
     from ..verify.hessian import hessian as compute
 
+    if no_check:
+        refuse_unused(
+            {
+                "rtol": "sets the check's tolerance, and --no-check skips the check",
+                "atol": "sets the check's tolerance, and --no-check skips the check",
+            }
+        )
     if out is not None:
         check_output("-o", out, HEATMAPS)
     loaded = load_graph(graph, at, allow_python)
+    if out is not None:
+        check_not_inputs([("-o", out)])  # the graph file, its data files and modules: read, never replaced
     result = compute(loaded, split_names(wrt), method, check=not no_check, **tolerances)
     if out is not None:
         names = [lb for name, shape in zip(result.wrt, result.shapes, strict=True) for lb in labels(name, shape)]

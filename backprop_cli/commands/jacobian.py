@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..verify.jacobian import MODES
+from .option_slips import refuse_unused
 from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix
 
 
@@ -29,13 +30,22 @@ def jacobian(
 
     Exit 1 when an entry disagrees with the finite-difference check (a kink is not a failure).
     """
-    from ..outputs.files import check_output, write_bytes
+    from ..outputs.files import check_not_inputs, check_output, write_bytes
     from ..outputs.matrices import HEATMAPS, heatmap, jacobian_json, jacobian_lines, labels
     from ..verify.jacobian import jacobian as compute
 
+    if no_check:
+        refuse_unused(
+            {
+                "rtol": "sets the check's tolerance, and --no-check skips the check",
+                "atol": "sets the check's tolerance, and --no-check skips the check",
+            }
+        )
     if out is not None:
         check_output("-o", out, HEATMAPS)
     loaded = load_graph(graph, at, allow_python)
+    if out is not None:
+        check_not_inputs([("-o", out)])  # the graph file, its data files and modules: read, never replaced
     result = compute(loaded, of, wrt, mode, check=not no_check, **tolerances)
     if out is not None:
         rows, cols = labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape)

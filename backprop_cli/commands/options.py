@@ -18,7 +18,8 @@ Exit codes:
   2  bad usage or a bad graph file
   3  evaluation error (NaN/inf, log of 0, ...), naming the node
   4  internal error: a bug in backprop (BACKPROP_DEBUG=1 shows the traceback)
-  130  interrupted (Ctrl-C)"""
+  130  interrupted (Ctrl-C; SIGTERM 143, SIGHUP 129)
+  141  the program reading stdout went away (`| head`), as for cat"""
 
 
 FLAGS = {"values": "--at", "direction": "--direction"}  # library argument -> its flag, where the names differ
@@ -46,14 +47,17 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from ..outputs.files import one_run
+
         as_json = bool(kwargs.get("as_json")) or kwargs.get("fmt") == "json"
         try:
-            return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            interrupted()
+            with one_run():  # the files it reads are never among those it writes; no temporary file stays
+                return command(*args, **kwargs)
+        except KeyboardInterrupt as err:
+            interrupted(err)
         except Exception as err:
             if isinstance(err, OSError) and output_failed(err):
-                fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
+                stdout_failed(err)
             label, line, code, message, where = explain_error(err, flags)
             fail(line, code, schema if as_json else None, message, where, label)
         finally:
@@ -66,7 +70,9 @@ def explain_error(err: Exception, flags: dict[str, str] | None = None) -> tuple[
     """(label, the line to show, exit code, the message alone, its Position or None) for any exception."""
     if isinstance(err, BackpropError):
         line = in_flag_words(err, flags)
-        message = line.replace(f"{err.where}: ", "", 1) if err.where else line  # the position is apart in JSON
+        from ..errors import printable
+
+        message = line.replace(f"{printable(err.where)}: ", "", 1) if err.where else line  # apart in JSON
         return "error", line, int(err.exit_code), message, err.where
     if isinstance(err, MemoryError):
         return "error", "out of memory while evaluating the graph", int(ExitCode.EVALUATION), "out of memory", None
@@ -91,15 +97,16 @@ def fail(
 ) -> NoReturn:
     """`backprop: <label>: <line>` on stderr; with a schema (a --json run) the error document on stdout too;
     then the exit code."""
-    from ..errors import printable
+    from ..errors import clipped, printable
 
+    line, message = clipped(line), clipped(message) if message is not None else None
     if schema is not None:
         from ..outputs.json_document import error_document
         from ..outputs.json_output import emit_json as write
 
         try:
             write(error_document(schema, message or line, code, where))
-        except OSError as err:
+        except OSError as err:  # stdout full or closed: the line on stderr still says what happened
             if not output_failed(err):
                 raise
     try:
@@ -120,6 +127,18 @@ def output_failed(err: OSError) -> bool:
     return True
 
 
+def stdout_failed(err: OSError) -> NoReturn:
+    """stdout refused what we wrote. A closed pipe (`backprop trace g --json | head`) ends quietly with 141,
+    the status of a process SIGPIPE ended, as cat and git end there; a full disk (`> /dev/full`) or an I/O
+    error is exit 2 with the system's reason."""
+    import errno
+
+    _silence(sys.stdout)
+    if err.errno == errno.EPIPE:
+        sys.exit(int(ExitCode.PIPE_CLOSED))
+    fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
+
+
 def _silence(stream) -> None:
     """After a stream failed: nothing more goes there, so Python's exit does not fail on it again (exit 120)
     while flushing what is left in its buffer."""
@@ -132,8 +151,17 @@ def _silence(stream) -> None:
         pass
 
 
-def interrupted() -> NoReturn:
-    """Ctrl-C: one line and exit 130 (128 + SIGINT), as shells report it."""
+def interrupted(err: BaseException | None = None) -> NoReturn:
+    """Ctrl-C: one line and exit 130 (128 + SIGINT), as shells report it; SIGTERM and SIGHUP (errors.Stopped,
+    also as the cause of click's Abort) likewise with 128 + their number."""
+    import signal
+
+    from ..errors import Stopped
+
+    stop = err if isinstance(err, Stopped) else getattr(err, "__cause__", None) or getattr(err, "__context__", None)
+    if isinstance(stop, Stopped):
+        click.echo(f"backprop: stopped by {signal.Signals(stop.signum).name}", err=True)
+        sys.exit(128 + stop.signum)
     click.echo("backprop: interrupted", err=True)
     sys.exit(int(ExitCode.INTERRUPTED))
 
@@ -149,14 +177,20 @@ def _show_plugin_output() -> None:
 
 def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     """The graph file, its warnings on stderr, and --at values (read as safely as the file) in place."""
-    from ..errors import printable
+    from ..errors import clipped, printable
+    from ..examples import resolve
     from ..fileformat import load
     from ..fileformat.option_values import read_overrides
+    from ..outputs.files import inputs_of, note_inputs
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
     graph = load(path, allow_python=allow_python)
+    try:
+        note_inputs([resolve(path), *inputs_of(graph)])  # no output of the command may replace them
+    except BackpropError:  # not a file (standard input)
+        note_inputs(inputs_of(graph))
     for warning in graph.warnings:
-        click.echo(printable(warning), err=True)
+        click.echo(printable(clipped(warning)), err=True)
     graph = graph.with_values(overrides) if overrides else graph
     if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
         from .threads import choose_blas_threads
@@ -248,9 +282,12 @@ def seed_option(help: str) -> Callable:
     return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help)
 
 
-def split_names(wrt: tuple[str, ...]) -> list[str]:
-    """The names of a repeatable --wrt, each one comma-separated: ("a,b", "c") -> [a, b, c]."""
-    return [n.strip() for item in wrt for n in item.split(",") if n.strip()]
+def split_names(wrt: tuple[str, ...], option: str = "--wrt") -> list[str]:
+    """The names of a repeatable --wrt, each one comma-separated: ("a,b", "c") -> [a, b, c]. An empty name
+    (`--wrt ,`) or one given twice is a usage error."""
+    from ..fileformat.option_values import name_list
+
+    return name_list(option, ",".join(wrt)) if wrt else []
 
 
 def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) -> Callable:

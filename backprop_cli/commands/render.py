@@ -10,9 +10,10 @@ import click
 
 from ..errors import UsageError
 from ..outputs.diagram_style import AUTO_COLLAPSE
-from ..outputs.files import FRAME
+from ..outputs.files import STEPS_FILES
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
+from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
     Finite,
@@ -73,7 +74,9 @@ from .options import (
     show_default=True,
     help="Seconds allowed to dot for one drawing.",
 )
-@click.option("--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page not ours.")
+@click.option(
+    "--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page or frame not ours."
+)
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
@@ -81,18 +84,18 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     from ..outputs.diagram import Look, build_dot
     from ..outputs.diagram_fit import fit_to_slide
     from ..outputs.files import (
+        check_distinct,
         check_folder,
         check_not_inputs,
         check_not_overwriting,
         check_output,
-        inputs_of,
         write_files,
         write_folder,
     )
     from ..outputs.graphviz_program import drawing_format, find_dot, run_dot
     from ..outputs.groups import big_graph_boxes, collapse_names
     from ..outputs.page import draw_page
-    from ..outputs.steps import check_steps_folder, draw_steps
+    from ..outputs.steps import check_frames, draw_steps, steps_owned
     from ..outputs.worksheet import key_path, worksheet_dots
 
     steps_dir, blank = options["steps_dir"], options["blank"]
@@ -102,6 +105,8 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     if out is not None and out != "-":
         check_output("-o", out)
     fmt = drawing_format(out, fmt)
+    if fmt != "png":
+        refuse_unused({"dpi": f"sets the resolution of PNG drawings, and this run draws {fmt or 'svg'}"})
     if worksheet:
         if fmt == "html":
             raise UsageError("--worksheet draws .svg, .png or .pdf (a page would show the answers)")
@@ -109,23 +114,25 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
             raise UsageError("--worksheet writes two files: give -o FILE (the key goes beside it)")
         check_output("-o", key_path(out))
         check_not_overwriting("--worksheet", key_path(out), options["force"])
+    written = [("-o", out)] if out not in (None, "-") else []
+    if worksheet:
+        written.append(("--worksheet", key_path(out)))
+    check_distinct(written, [("--steps", steps_dir)] if steps_dir is not None else [])
+    owned: dict[str, str] = {}
     if steps_dir is not None:
         check_folder("--steps", steps_dir)
-        check_steps_folder(steps_dir, options["force"])
+        owned = steps_owned(steps_dir, options["force"])
     if fmt != "dot" or steps_dir is not None:
         find_dot()  # before any work: say how to install it
     mode = chosen_mode(mode, direction)
 
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    written = [("-o", out)] if out not in (None, "-") else []
-    if worksheet:
-        written.append(("--worksheet", key_path(out)))
     if steps_dir is not None:
-        written += [
-            ("--steps", str(p)) for p in Path(steps_dir).glob("*") if p.name == "index.html" or FRAME.fullmatch(p.name)
-        ]
-    check_not_inputs(written, inputs_of(loaded))
+        written += [("--steps", str(p)) for p in Path(steps_dir).glob("*") if STEPS_FILES.fullmatch(p.name)]
+    check_not_inputs(written)  # every file load_graph read
     trace = run_trace(loaded, mode, parse_direction(direction), options["grad_output"])
+    if steps_dir is not None:
+        check_frames(steps_dir, trace, "png" if fmt == "png" else "svg", owned, options["force"])
     verdicts = None
     if options["check"]:
         from ..verify import gradcheck
@@ -169,7 +176,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     if worksheet:
         click.echo(f"wrote the worksheet {out} and its answer key {key_path(out)}", err=True)
     if steps_dir is not None:
-        write_folder(steps_dir, frames)
+        write_folder(steps_dir, frames, owned)
         click.echo(f"wrote {len(frames) - 1} frames and index.html to {steps_dir}", err=True)
 
 

@@ -118,6 +118,9 @@ def train(graph: str, **options) -> None:
                     on_step,
                 )
             )
+    for run in runs:
+        for note in run.notes:
+            click.echo(f"backprop: warning: {note}", err=True)
     if options["out"]:
         written = trained_files(loaded, runs[0].params, options["out"])
         check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
@@ -141,22 +144,27 @@ def train(graph: str, **options) -> None:
 
 def _runs(options: dict) -> list[tuple[str, dict[str, float]]]:
     """(optimizer, hyper-parameters) per run: the --compare list or --optimizer, with the shared options."""
+    from ..fileformat.option_values import name_list
     from ..training.optimizers import OPTIMIZERS
 
     shared = {key: options[opt] for opt, key in HYPER_OPTIONS.items() if options[opt] is not None}
-    items = options["compare"].split(",") if options["compare"] else [options["optimizer"]]
+    items = name_list("--compare", options["compare"]) if options["compare"] is not None else [options["optimizer"]]
     runs = []
     for item in items:
         name, *settings = [part.strip() for part in item.split(":")]
         own = {}
         for setting in settings:
             key, sep, value = setting.partition("=")
+            key = key.strip()
             try:
-                own[key.strip()] = float(value)
+                number = float(value)
             except (ValueError, OverflowError):
                 raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01") from None
             if not sep:
                 raise UsageError(f"--compare: {setting!r} should be key=number, as in adam:lr=0.01")
+            if key in own:
+                raise UsageError(f"--compare: {name} sets {key} twice ({item}); give it once")
+            own[key] = number
         takes = OPTIMIZERS[name].defaults if name in OPTIMIZERS else {}
         runs.append((name, {**{k: v for k, v in shared.items() if k in takes or not takes}, **own}))
     names = [name for name, _ in runs]

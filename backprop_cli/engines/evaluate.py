@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import BackpropError, EvaluationError, StudentCodeError, UsageError, shortened
 from ..graph import Const, Graph, Node
+from ..numbers import base_60, fits
 from ..ops import OPS
 from ..ops.shapes import fmt
 
@@ -115,8 +116,10 @@ def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> 
 
         if "&" in text or "*" in text or len(text) > 10**7:  # no anchors or aliases: an alias bomb stays small
             raise UsageError(f"cannot read {shortened(repr(text))} as a number or a list (no anchors or aliases)")
+        if base_60(text):
+            raise UsageError(base_60(text), parameter=parameter)
         try:
-            read = yaml.safe_load(text)
+            read = yaml.load(text, Loader=_numbers_loader())
         except yaml.YAMLError:
             raise UsageError(
                 f"cannot read {shortened(repr(text))} as a number or a list", parameter=parameter
@@ -127,11 +130,34 @@ def parse_value(text: object, dtype: np.dtype, parameter: str | None = None) -> 
             )
         text = read
     try:
-        return np.asarray(text, dtype=dtype)
+        value = np.asarray(text, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise UsageError(
             f"cannot read {shortened(repr(text))} as a number or a list of numbers", parameter=parameter
         ) from None
+    if not fits(value, dtype):
+        raise UsageError(
+            f"{shortened(repr(text))} holds numbers beyond the range of {np.dtype(dtype)} (±{np.finfo(dtype).max:.3g})",
+            parameter=parameter,
+        )
+    return value.astype(dtype, copy=False)
+
+
+def _numbers_loader() -> type:
+    """PyYAML's safe loader, reading 1e-3 and 2E5 as numbers, as graph files do (YAML 1.1 wants a dot)."""
+    import re
+
+    import yaml
+
+    class Numbers(yaml.SafeLoader):
+        pass
+
+    Numbers.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+        list("-+0123456789."),
+    )
+    return Numbers
 
 
 def _numbers(value: object) -> bool:

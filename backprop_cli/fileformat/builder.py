@@ -35,13 +35,19 @@ CONSTANTS = {  # names people expect to be defined
     "false": "; expressions compute numbers: write 1 or 0",
 }
 MAX_GRAPH_BYTES = 8 * 2**30  # values and gradients of every node together
-MAX_GATES = 500_000  # ~70 µs and ~3 KB each; counted on the text, so a 1,000,000-gate file is refused at once
+MAX_GATES = 25_000  # ~100 µs and ~3 KB each to build; counted on the text, so a bigger file is refused at once
 
 
 def _check_name(name: str, where: Position) -> None:
+    """A name is a Python identifier (after NFC, as the whole file is read), but for the middle dot, which
+    Python allows inside names and which reads as a product: `x·y` in an expression is refused as one."""
     if not name.isidentifier():
         raise GraphFileError(
             f"{name!r} is not a valid name: use letters, digits and _ (not starting with a digit)", where
+        )
+    if "·" in name:
+        raise GraphFileError(
+            f"{name!r} is not a valid name: '·' reads as a product; write {name.replace('·', '_')!r}", where
         )
 
 
@@ -94,7 +100,7 @@ def _operations(item: Located) -> int:
     text = item.value.get("expr") if isinstance(item.value, dict) else item
     if not isinstance(text, Located) or not isinstance(text.value, str):
         return 1
-    return 1 + sum(text.value.count(symbol) for symbol in "+-*/@([")
+    return max(1, sum(text.value.count(symbol) for symbol in "+-*/@(["))  # each gate has one; a bare name 1
 
 
 def _parse(text: str, where: Position) -> object:
@@ -215,14 +221,17 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
             f"the nodes have {operations:,} operators and calls, more than the {MAX_GATES:,} a graph may have",
             section.where,
         )
-    pending: list[Pending] = []
-    user_nodes: list[str] = []
-    for node_name, item in section.value.items():
-        where = section.key_where[node_name]
+    for node_name, item in section.value.items():  # names and kinds of value first: a slip on the last
+        where = section.key_where[node_name]  # line of a long file is found before any expression is read
         _check_name(node_name, where)
         if node_name in nodes:
             raise GraphFileError(f"{node_name!r} is already a leaf; a node needs its own name", where)
-        tree, expr_where, group = _node_definition(node_name, item)
+        if isinstance(item.value, bool) or not isinstance(item.value, (int, float, str, dict)):
+            _node_definition(node_name, item)  # says what is wrong with this kind of value
+    definitions = [(name, *_node_definition(name, item)) for name, item in section.value.items()]  # parsed
+    pending: list[Pending] = []
+    user_nodes: list[str] = []
+    for node_name, tree, expr_where, group in definitions:
         expander = Expander(node_name, expr_where, group, ops)
         expander.expand(tree)
         pending.extend(expander.gates)

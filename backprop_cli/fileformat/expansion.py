@@ -169,6 +169,8 @@ def _check_attr_type(func: str, key: str, value: object, default: object, where:
         ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
     elif isinstance(default, float):
         ok, kind = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    elif isinstance(default, str):  # a plugin op's keyword
+        ok, kind = isinstance(value, str), "text"
     else:
         return
     if not ok:

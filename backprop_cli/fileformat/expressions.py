@@ -15,6 +15,7 @@ Grammar, loosest binding first (as in Python):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..errors import GraphFileError
@@ -69,6 +70,13 @@ class ExpressionSyntaxError(GraphFileError):
         self.offset = offset
 
 
+_WORD = re.compile(r"\w")
+
+
+def _combining(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Mc")
+
+
 def tokenize(text: str) -> list[tuple[str, str, int]]:
     if len(text) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
@@ -81,7 +89,11 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
             break
         kind = m.lastgroup
         value = m.group(kind)
-        start = m.start(kind)
+        start, end = m.start(kind), m.end()
+        if kind == "name":  # combining marks (x̂ is x and U+0302) continue a name: \w does not take them
+            while end < len(text) and (_combining(text[end]) or _WORD.match(text[end])):
+                end += 1
+            value = text[start:end]
         if kind == "bad":
             raise ExpressionSyntaxError(explain_character(value), start)
         if kind == "name" and not value.isidentifier():  # x² reads as one word: \w takes superscript digits
@@ -94,15 +106,10 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
                 "brackets, as in v[1:3])",
                 start,
             )
-        if (
-            kind == "name"
-            and m.end() < len(text)
-            and text[m.end()] == "."
-            and not text[m.end() + 1 : m.end() + 2].isdigit()
-        ):
-            raise ExpressionSyntaxError(explain_character("."), m.end())
+        if kind == "name" and end < len(text) and text[end] == "." and not text[end + 1 : end + 2].isdigit():
+            raise ExpressionSyntaxError(explain_character("."), end)
         tokens.append((kind, value, start))
-        pos = m.end()
+        pos = end
     tokens.append(("end", "", len(text)))
     return tokens
 

@@ -62,6 +62,8 @@ def parse_shape(item: Located, what: str = "shape") -> tuple[int, ...]:
 
 
 def check_size(shape: tuple[int, ...], where: Position, limit: int = MAX_ELEMENTS) -> None:
+    if len(shape) > MAX_DIMS:
+        raise GraphFileError(f"the value has {len(shape)} dimensions, more than the {MAX_DIMS} allowed", where)
     if math.prod(shape) > limit:
         size = math.prod(shape) * 8 / 2**30
         raise GraphFileError(
@@ -70,27 +72,69 @@ def check_size(shape: tuple[int, ...], where: Position, limit: int = MAX_ELEMENT
         )
 
 
+def _plain_numbers(values: list, largest: float) -> bool:
+    """Whether every value is an int or float (not true/false, not text) that dtype can hold."""
+    return all(type(v) is float or type(v) is int for v in values) and all(
+        -largest <= v <= largest or not math.isfinite(v) for v in values
+    )
+
+
+def _value(node: Located, largest: float, dtype: np.dtype) -> float:
+    number = _number(node.value, node.where, "a value")
+    if abs(number) > largest and math.isfinite(number):  # float32: would become inf
+        raise GraphFileError(
+            f"{node.raw or number} is beyond the range of {np.dtype(dtype)} (±{largest:.3g}): write a smaller "
+            "number, or use dtype: float64",
+            node.where,
+        )
+    return number
+
+
 def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
-    """A number or a nested list of numbers; iterative so depth costs no recursion."""
+    """A number or a nested list of numbers; iterative so depth costs no recursion. Rectangular: the lists
+    of one level are equally long, and every number is at the same depth."""
     flat: list[float] = []
-    shape: list[int] | None = None
     rows = [(item, 0)]
     level_sizes: dict[int, int] = {}
+    depth_of_numbers: int | None = None
+    largest = float(np.finfo(dtype).max)
+
+    def uneven(depth: int, where: Position) -> None:
+        nonlocal depth_of_numbers
+        if depth_of_numbers is None:
+            depth_of_numbers = depth
+        elif depth != depth_of_numbers:
+            raise GraphFileError("a nested list must be rectangular (uneven depth)", where)
+
     while rows:
         node, depth = rows.pop()
         if isinstance(node.value, list):
+            if depth >= MAX_DIMS:
+                raise GraphFileError(
+                    f"lists nested more than {MAX_DIMS} deep: a value has at most {MAX_DIMS} dimensions", node.where
+                )
+            if depth_of_numbers is not None and depth >= depth_of_numbers:
+                raise GraphFileError("a nested list must be rectangular (uneven depth)", node.where)
             if depth in level_sizes and level_sizes[depth] != len(node.value):
                 raise GraphFileError("a nested list must be rectangular (rows of equal length)", node.where)
             level_sizes[depth] = len(node.value)
-            if any(isinstance(c.value, list) for c in node.value) and not all(
-                isinstance(c.value, list) for c in node.value
-            ):
+            lists = [isinstance(c.value, list) for c in node.value]
+            if any(lists) and not all(lists):
                 raise GraphFileError("a nested list must be rectangular (mixes numbers and lists)", node.where)
+            if node.value and not lists[0]:  # a row of numbers (and a long list): read here, not one by one
+                uneven(depth + 1, node.where)
+                numbers = [c.value for c in node.value]
+                if _plain_numbers(numbers, largest):
+                    flat.extend(numbers)
+                else:
+                    flat.extend(_value(c, largest, dtype) for c in node.value)
+                continue
             rows.extend((c, depth + 1) for c in reversed(node.value))
         else:
-            if level_sizes and depth != len(level_sizes):
-                raise GraphFileError("a nested list must be rectangular (uneven depth)", node.where)
-            flat.append(_number(node.value, node.where, "a value"))
+            uneven(depth, node.where)
+            flat.append(_value(node, largest, dtype))
+    if depth_of_numbers is not None and depth_of_numbers != len(level_sizes):
+        raise GraphFileError("a nested list must be rectangular (uneven depth)", item.where)
     shape = [level_sizes[d] for d in range(len(level_sizes))]
     return np.array(flat, dtype=dtype).reshape(shape)
 

@@ -10,10 +10,29 @@ from ..errors import GraphFileError, UsageError, shortened
 from .yaml_source import read_yaml
 
 
+def name_list(option: str, text: str) -> list[str]:
+    """A comma-separated list given on the command line (`--wrt a,b`, `--compare sgd,adam`), each entry
+    stripped and in Unicode NFC (as graph files are read). An empty entry (`--wrt ,`, `a,,b`, "") or an
+    entry given twice is a usage error: never "everything", never silently once."""
+    import unicodedata
+
+    entries = [unicodedata.normalize("NFC", part.strip()) for part in text.split(",")]
+    if not any(entries):
+        raise UsageError(f"{option} {shortened(repr(text))}: names nothing; give a comma-separated list")
+    if not all(entries):
+        raise UsageError(f"{option} {shortened(repr(text))}: an empty entry (two commas in a row, or one at an end)")
+    twice = next((e for k, e in enumerate(entries) if e in entries[:k]), None)
+    if twice is not None:
+        raise UsageError(f"{option}: {shortened(twice)} is given twice; give it once")
+    return entries
+
+
 def read_option_value(option: str, item: str) -> tuple[str, object]:
     """`name=value` -> (name, the value as numbers and lists). Raises UsageError naming the option."""
+    import unicodedata
+
     name, sep, text = item.partition("=")
-    name = name.strip()
+    name = unicodedata.normalize("NFC", name.strip())
     if not sep or not name:
         raise UsageError(f"{option}: takes name=value, e.g. {option} x=3, not {shortened(repr(item))}")
     if not text.strip():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, PluginError, ShapeError, suggest
+from ..errors import GraphFileError, PluginError, ShapeError, shortened, suggest
 from ..ops import OPS, GateKind, Op
 from .sandbox import LoadRefused, Worker, start
 from .yaml_source import Located
@@ -103,11 +103,16 @@ def _spec(name: str, item: Located, folder: Path) -> dict:
             raise GraphFileError(f"unknown key {key!r} for a plugin op{suggest(key, KEYS)}", item.key_where[key])
     module = _text(item, "module")
     where = item.value["module"].where
-    path = (folder / module).resolve()
-    if not path.is_relative_to(folder):
-        raise GraphFileError(f"module {module} is outside the graph file's folder {folder}", where)
-    if path.suffix != ".py" or not path.is_file():
-        raise GraphFileError(f"module {module}: no such Python file next to the graph file", where)
+    if "\x00" in module:
+        raise GraphFileError(f"module {shortened(repr(module))}: a file name cannot hold a NUL character (\\0)", where)
+    try:
+        path = (folder / module).resolve()
+        if not path.is_relative_to(folder):
+            raise GraphFileError(f"module {shortened(module)} is outside the graph file's folder {folder}", where)
+        if path.suffix != ".py" or not path.is_file():
+            raise GraphFileError(f"module {shortened(module)}: no such Python file next to the graph file", where)
+    except OSError as err:  # a name too long, a loop of links
+        raise GraphFileError(f"module {shortened(module)}: {err.strerror or err}", where) from None
     spec = {key: _text(item, key, required=key != "jvp") for key in ("forward", "backward", "jvp")}
     cache = item.value["cache"].value if "cache" in item.value else False
     if not isinstance(cache, bool):

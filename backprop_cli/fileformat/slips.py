@@ -68,6 +68,9 @@ def _line_above(lines: list[str], index: int) -> int | None:
     return None
 
 
+LONGEST_KEY = 1024  # YAML's limit on a plain key (a "simple key")
+
+
 def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None, context_mark) -> GraphFileError:
     """A YAML syntax error as one line saying what to change, at the place to change it."""
     lines = text.split("\n")
@@ -91,6 +94,11 @@ def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None,
     if "expected ':'" in problem and context_mark is not None and context_mark.line < len(lines):
         text = lines[context_mark.line].strip()
         where = Position(filename, context_mark.line + 1, context_mark.column + 1)
+        key = text.split(": ", 1)[0]
+        if ": " in text and len(key) > LONGEST_KEY:  # libyaml looks at most this far for a key's ':'
+            return GraphFileError(
+                f"a key of {len(key):,} characters: YAML reads keys of at most {LONGEST_KEY:,} ({key[:20]!r}…)", where
+            )
         if ":" in text:
             return GraphFileError(f"{text!r}: put a space after ':' (write `key: value`)", where)
         above = _line_above(lines, context_mark.line)

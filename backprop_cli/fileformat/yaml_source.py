@@ -9,16 +9,19 @@ MAX_BYTES, non-UTF-8 bytes, more than MAX_ENTRIES lines and commas.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import yaml
 
 from ..errors import GraphFileError, Position
+from ..numbers import base_60
 from .slips import yaml_slip
 
 MAX_BYTES = 32 * 2**20
 MAX_DEPTH = 64
-MAX_ENTRIES = 500_000  # lines plus commas: an upper bound on values; a 100,000-node chain has ~100,000
+MAX_ENTRIES = 50_000  # lines plus commas, counted before parsing: a file at the limit is read in under 1 s
 CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
@@ -46,11 +49,41 @@ def _position(filename: str, mark: yaml.Mark | None) -> Position:
     return Position(filename, mark.line + 1, mark.column + 1)
 
 
+BOMS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """The name of a UTF-16 or UTF-32 encoding the bytes are in (by their byte-order mark, or, without one,
+    by a zero byte beside every ASCII character), else None. Such text is valid UTF-8 only by accident:
+    read as UTF-8 it is letters and NUL characters."""
+    for mark, name in BOMS:
+        if data.startswith(mark):
+            return name
+    sample = data[:4096]
+    half = len(sample) // 2
+    if half < 2 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "UTF-16 (little-endian, no byte-order mark)"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "UTF-16 (big-endian, no byte-order mark)"
+    return None
+
+
 def _decode(data: bytes | str, filename: str) -> str:
     if isinstance(data, str):
         return data
     if len(data) > MAX_BYTES:
         raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(filename))
+    wide = wide_encoding(data)
+    if wide is not None:
+        raise GraphFileError(f"file is {wide} text, not UTF-8: save it as UTF-8", Position(filename, 1, 1))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -63,9 +96,15 @@ class _Parser(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """libyaml's event parser keeps its own stacks; PyYAML's composer recurses (in C), so it is not used."""
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVED = {first for first in _Parser.yaml_implicit_resolvers if first} | {""}  # first characters resolve() tries
+
+
 def read_yaml(data: bytes | str, filename: str) -> Located:
     """Parse one YAML document into Located values. Raises GraphFileError."""
     text = _decode(data, filename)
+    if not unicodedata.is_normalized("NFC", text):  # é as e and U+0301 names the same thing as é (U+00E9)
+        text = unicodedata.normalize("NFC", text)
     if len(text) > MAX_BYTES:
         raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(filename))
     if not text.strip():
@@ -100,33 +139,59 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
 
 def _scalar(tag: str, text: str, style: str | None) -> object:
     """Plain scalars resolved the safe way; YAML 1.1 floats like 1e-3 become numbers too."""
-    tag = tag.rsplit(":", 1)[-1]
     if style:  # quoted or block text: a string, whatever it looks like
         return text
+    tag = tag[tag.rfind(":") + 1 :]
     if tag == "null":
         return None
     if tag == "bool":
         return text.lower() in ("true", "yes", "on", "y")
-    for number in (int, float):
+    if tag == "str" and not _may_be_number(text):  # an expression, a name: no int() or float() to try
+        return text
+    for number in (int, float) if tag != "float" else (float,):
         try:
             return number(text.replace("_", "")) if tag != "str" or number is float else int(text)
         except ValueError:
             pass
     if tag in ("int", "float"):
         try:
-            return yaml.safe_load(text)  # 0x1F, 0o17, .inf, sexagesimal
+            return yaml.safe_load(text)  # 0x1F, 0o17, .inf (base 60 is refused before)
         except yaml.YAMLError:
             pass
     return text
 
 
-_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+def _may_be_number(text: str) -> bool:
+    """Whether int() or float() could read text: it starts with a digit (any script's), a sign or a point,
+    or is nan, inf or infinity."""
+    first = text[:1]
+    return first.isdigit() or first in "+-. " or text.strip().lower() in ("nan", "inf", "infinity")
+
+
+_PLAIN_NUMBERS = (  # plain decimal numbers: subsets of YAML 1.1's own int and float patterns
+    (re.compile(r"[-+]?(?:0|[1-9][0-9]*)"), "tag:yaml.org,2002:int"),
+    (re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?"), "tag:yaml.org,2002:float"),
+)
 _NODE_KINDS = {
     yaml.ScalarEvent: yaml.ScalarNode,
     yaml.SequenceStartEvent: yaml.SequenceNode,
     yaml.MappingStartEvent: yaml.MappingNode,
 }
+
+
+def _resolved(loader: _Parser, event: yaml.Event, kind: type) -> str:
+    """The tag PyYAML's safe composer would give an untagged node, found faster for the common scalars:
+    text no implicit tag starts with (an expression, a name), and plain decimal numbers."""
+    if kind is yaml.ScalarEvent:
+        text = event.value
+        if text[:1] not in _RESOLVED or event.style:
+            return STR_TAG  # resolve() goes straight to the default for these
+        if text[:1].isalpha() and (len(text) > 5 or not text.isalpha()):
+            return STR_TAG  # not one of the words of null and bool (n0, names, expressions)
+        for pattern, tag in _PLAIN_NUMBERS:
+            if pattern.fullmatch(text):
+                return tag
+    return loader.resolve(_NODE_KINDS[kind], getattr(event, "value", None), event.implicit)
 
 
 def _compose(loader: _Parser, filename: str) -> Located:
@@ -141,25 +206,30 @@ def _compose(loader: _Parser, filename: str) -> Located:
     stack: list[Located] = [root]  # open collections; the root holds the document as its only item
     keys: list[str | None] = [None]  # per open mapping: the key waiting for its value
     root.value = []
-    while not loader.check_event(yaml.DocumentEndEvent):
+    scalar, ends = yaml.ScalarEvent, (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    while True:
         event = loader.get_event()
-        where = _position(filename, event.start_mark)
-        parent = stack[-1]
-        if isinstance(event, _CLOSES):
+        kind = type(event)
+        if kind in ends:
             stack.pop()
             keys.pop()
             continue
-        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+        if kind is yaml.DocumentEndEvent:
+            break
+        mark = event.start_mark
+        where = Position(filename, mark.line + 1, mark.column + 1)
+        parent = stack[-1]
+        if kind is yaml.AliasEvent or event.anchor is not None:
             raise GraphFileError("anchors and aliases (&, *) are not allowed", where)
         tag = event.tag
         if tag is None or tag == "!":  # untagged: resolved as PyYAML's safe composer would
-            kind = _NODE_KINDS[type(event)]
-            tag = loader.resolve(kind, getattr(event, "value", None), event.implicit)
+            tag = _resolved(loader, event, kind)
         if tag not in CORE_TAGS:
             hint = "" if tag.startswith("tag:") else "; quote the value if '!' is meant as text (there is no 'not')"
             raise GraphFileError(f"YAML tag {tag!r} is not allowed (only plain YAML is read){hint}", where)
-        if isinstance(parent.value, dict) and keys[-1] is None:  # a key
-            if not isinstance(event, yaml.ScalarEvent):
+        mapping = type(parent.value) is dict
+        if mapping and keys[-1] is None:  # a key
+            if kind is not scalar:
                 raise GraphFileError("keys must be plain names", where)
             name = event.value  # as written: `on:` is the name "on", not a boolean
             if name in parent.value:
@@ -168,24 +238,26 @@ def _compose(loader: _Parser, filename: str) -> Located:
             parent.key_where[name] = where
             keys[-1] = name
             continue
-        if getattr(event, "style", None) in ("'", '"'):  # an offset into quoted text counts from after the quote
-            where = Position(filename, where.line, where.column + 1)
-        item = Located(None, where)
-        if isinstance(event, yaml.ScalarEvent):
-            item.value = _scalar(tag, event.value, event.style)
-            item.raw = event.value
-        if isinstance(parent.value, dict):
+        if kind is scalar:
+            style = event.style
+            if style in ("'", '"'):  # an offset into quoted text counts from after the quote
+                where = Position(filename, where.line, where.column + 1)
+            if not style and ":" in event.value and tag.endswith((":int", ":float")):
+                raise GraphFileError(base_60(event.value) or f"{event.value!r} is not a number", where)
+            item = Located(_scalar(tag, event.value, style), where, raw=event.value)
+        else:
+            item = Located(None, where)
+        if mapping:
             parent.value[keys[-1]] = item
             keys[-1] = None
         else:
             parent.value.append(item)
-        if isinstance(event, _OPENS):
+        if kind is not scalar:  # a list or a mapping opens
             if len(stack) > MAX_DEPTH:
                 raise GraphFileError(f"nesting deeper than {MAX_DEPTH} levels", where)
-            item.value = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            item.value = [] if kind is yaml.SequenceStartEvent else {}
             stack.append(item)
             keys.append(None)
-    loader.get_event()  # document end
     if not loader.check_event(yaml.StreamEndEvent):
         where = _position(filename, loader.peek_event().start_mark)
         raise GraphFileError("only one YAML document is allowed (found a second '---')", where)

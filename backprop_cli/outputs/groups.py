@@ -28,7 +28,9 @@ def collapse_names(graph: Graph, wanted: str | None) -> frozenset[str]:
         return frozenset(groups)
     counts = Counter(node.origin for node in graph.gates)
     choices = groups | {origin for origin, n in counts.items() if n > 1}
-    names = frozenset(part.strip() for part in wanted.split(",") if part.strip())
+    from ..fileformat.option_values import name_list
+
+    names = frozenset(name_list("--collapse", wanted))
     for name in sorted(names):
         if name not in choices:
             from ..errors import suggest

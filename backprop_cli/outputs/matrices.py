@@ -277,6 +277,9 @@ def heatmap_png(matrix: np.ndarray, rows: list[str], cols: list[str], title: str
     """The same picture through matplotlib (an optional dependency, as for train's plots)."""
     import io
 
+    from .files import matplotlib_home
+
+    matplotlib_home()  # its font cache: never in the user's home
     try:
         import matplotlib
     except ImportError:

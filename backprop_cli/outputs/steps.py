@@ -9,9 +9,12 @@ gradient still to come is a "?" as wide as the number it stands for.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -79,9 +82,8 @@ def draw_steps(
             "draw a smaller graph"
         )
     routes = trace_routes(trace)
-    width = len(str(len(frames) - 1))
-    names = [f"step-{k:0{width}d}.{fmt}" for k in range(len(frames))]
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    names = frame_names(len(frames), fmt)
+    with _pool() as pool:
         # every box at its largest: with nothing done and with everything done, every gate marked current
         everything = frozenset(row.node.name for row in trace.rows)
         extremes = [Moment(done, None, forward=frames[0].forward, sizing=True) for done in (frozenset(), everything)]
@@ -92,26 +94,93 @@ def draw_steps(
         texts = [build_dot(trace, look, moment, routes) for moment in frames]
         drawings = list(pool.map(lambda text: run_dot(text, fmt, timeout, dpi), texts))
     title = f"{trace.graph.name}: {trace.graph.about}" if trace.graph.about else trace.graph.name or "backprop"
-    page = index_html(title, names, [m.caption for m in frames])
+    hashes = [hashlib.sha256(drawing).hexdigest() for drawing in drawings]
+    page = index_html(title, names, [m.caption for m in frames], hashes)
     return {**dict(zip(names, drawings, strict=True)), "index.html": page.encode("utf-8")}
 
 
-def check_steps_folder(folder: str, force: bool) -> None:
-    """--steps replaces its own frames and page; an index.html that another program wrote only with --force."""
-    page = Path(folder) / "index.html"
-    if force or not page.is_file():
-        return
+@contextlib.contextmanager
+def _pool() -> Iterator[ThreadPoolExecutor]:
+    """Threads that run dot; stopped (Ctrl-C, SIGTERM, an error) the frames not yet started are dropped,
+    not drawn one after the other before the run can end."""
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
     try:
-        ours = any(mark in page.read_text(encoding="utf-8", errors="replace") for mark in GENERATOR)
-    except OSError:
-        ours = False
-    if not ours:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def frame_names(count: int, fmt: str) -> list[str]:
+    """step-0.svg, step-1.svg, ...: the numbers padded to one width, so the files sort in order."""
+    width = len(str(count - 1))
+    return [f"step-{k:0{width}d}.{fmt}" for k in range(count)]
+
+
+# ------------------------------------------------------------ what an earlier run left in the folder
+def steps_owned(folder: str, force: bool) -> dict[str, str]:
+    """The frames an earlier `render --steps` provably wrote in folder: {name: sha256}, each listed with its
+    hash in backprop's own index.html and still holding exactly those bytes: only they may be replaced or
+    removed. An index.html that another program wrote is refused (exit 2) unless force."""
+    from .files import FRAME
+
+    place = Path(folder)
+    if not place.is_dir():
+        return {}
+    page = place / "index.html"
+    listed = _manifest(page) if page.is_file() and not page.is_symlink() else None
+    if os.path.lexists(page) and listed is None and not force:
         raise UsageError(f"--steps {folder}: {page} was not made by render --steps; add --force to replace it")
+    owned = {}
+    for path in sorted(place.iterdir()):
+        if FRAME.fullmatch(path.name) and path.name in (listed or {}) and _digest(path) == listed[path.name]:
+            owned[path.name] = listed[path.name]
+    return owned
 
 
-def index_html(title: str, frames: list[str], captions: list[str]) -> str:
-    """A page that steps through the frames: buttons and the arrow keys; nothing is fetched from the network."""
-    data = json.dumps({"frames": frames, "captions": captions}).replace("<", "\\u003c")  # no </script> inside
+def check_frames(folder: str, trace: Trace, fmt: str, owned: dict[str, str], force: bool) -> None:
+    """Before drawing: a frame this run writes may replace only a file an earlier run provably wrote (owned);
+    a user's own step-N.svg, or one changed since, is refused (exit 2) unless force."""
+    for name in frame_names(len(moments(trace)), fmt):
+        path = Path(folder) / name
+        if os.path.lexists(path) and name not in owned and not force:
+            raise UsageError(
+                f"--steps {folder}: {path} was not written by render --steps (or was changed since); move it, "
+                "or add --force to replace it"
+            )
+
+
+def _manifest(page: Path) -> dict[str, str] | None:
+    """{frame: sha256} from a page render --steps made (empty for a page of an older backprop, which
+    listed no hashes); None for a page it did not make."""
+    try:
+        text = page.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not all(mark in text for mark in GENERATOR):
+        return None
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text, text.index(GENERATOR[1]) + len(GENERATOR[1]))
+        return dict(zip(data["frames"], data["sha256"], strict=True))
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _digest(path: Path) -> str | None:
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def index_html(title: str, frames: list[str], captions: list[str], hashes: list[str] | None = None) -> str:
+    """A page that steps through the frames: buttons and the arrow keys; nothing is fetched from the network.
+    hashes: each frame's sha256, so that a later run can prove which files in the folder it wrote."""
+    listing = {"frames": frames, "captions": captions, "sha256": hashes or []}
+    data = json.dumps(listing).replace("<", "\\u003c")  # no </script> inside
     return _PAGE.substitute(title=html.escape(title), data=data, first=frames[0])  # one pass: no text re-read
 
 

@@ -88,10 +88,18 @@ def cell(text: object, style: str | None = None):  # -> rich.text.Text
 
 
 def console():  # -> rich.console.Console
-    """A console on stdout. Piped or redirected output is never cut: its width is set per table."""
+    """A console on stdout. Piped or redirected output is never cut: its width is set per table. A closed
+    pipe is an error as from any other write (rich would exit 1 on its own): the CLI ends it as cat does."""
+    import errno
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    class Piped(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return Piped(highlight=False)
 
 
 def _column_ranges(con, table) -> list[tuple[int, int]]:

@@ -27,6 +27,7 @@ class Run:
     params: dict[str, np.ndarray]
     final_loss: float
     path: list[tuple[float, ...]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. newton met a singular Hessian and did not move
 
 
 def two_scalar_params(graph: Graph) -> bool:
@@ -89,7 +90,7 @@ def train(
         final = float(evaluate(graph, {**graph.leaf_values, **theta})[graph.output])  # on all the data
     except EvaluationError as err:
         raise _diverged(err, steps, optimizer, after=True) from None
-    return Run(optimizer.name, dict(optimizer.hyper), losses, theta, final, path or [])
+    return Run(optimizer.name, dict(optimizer.hyper), losses, theta, final, path or [], list(optimizer.notes))
 
 
 def _diverged(err: EvaluationError, t: int, optimizer: Optimizer, after: bool = False) -> EvaluationError:

@@ -64,6 +64,7 @@ class Optimizer:
         self.hyper = {**self.defaults, **given}
         self.state: dict[str, Arrays] = {}  # per parameter: v, r, s, ... (zeros at the start)
         self.t = 0  # updates made so far
+        self.notes: list[str] = []  # what the user should know about the run (shown on stderr, and in JSON)
 
     def prepare(self, graph: Graph) -> None:
         """Called once before training: an optimizer that cannot train this graph says so here."""

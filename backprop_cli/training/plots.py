@@ -13,7 +13,7 @@ import numpy as np
 from ..engines.evaluate import evaluate
 from ..errors import EvaluationError, UsageError, printable
 from ..graph import Graph
-from ..outputs.files import replacing, write_text
+from ..outputs.files import matplotlib_home, replacing, write_text
 from .loop import Run, two_scalar_params
 
 GRID = 80  # contour resolution per axis
@@ -24,6 +24,7 @@ INSTALL = "plotting needs matplotlib: pip install 'backprop-cli[plot]'"
 
 
 def _pyplot():
+    matplotlib_home()  # its font cache: never in the user's home
     try:
         import matplotlib
     except ImportError:

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError, shortened
 from ..graph import Graph
 from ..numbers import number, summary
-from ..outputs.files import check_not_inputs, check_not_overwriting, check_output, inputs_of
+from ..outputs.files import (
+    check_distinct,
+    check_not_inputs,
+    check_not_overwriting,
+    check_output,
+    destination,
+    inputs_of,
+)
 from .loop import Run
 from .optimizers import Optimizer
 
@@ -37,15 +45,35 @@ def check_outputs(graph: Graph, options: dict[str, str | None], force: bool = Fa
     if out is not None:
         from ..fileformat.writer import to_files
 
+        out = str(destination("-o", out))  # a link: the file it names, and the .npy files beside that file
         _, arrays = to_files(graph, graph.leaf_values, out, frozenset(graph.params))  # refuses modules left behind
-        owned = Path(out).exists()  # files named after an existing -o file are its own
+        owned = _named_by(out)  # .npy files an existing -o graph file names are its own: replaced
         for name in arrays:
             beside = str(Path(out).parent / name)
+            if len(name.encode("utf-8", "surrogateescape")) > 255:  # what file systems allow in one name
+                raise UsageError(
+                    f"-o {shortened(out, 100)}: a leaf's values go to {shortened(name, 60)}, longer than the 255 "
+                    "bytes of a file name; give -o a shorter name, or the leaf a shorter one"
+                )
             outputs.append(("-o", beside))
-            if not owned:
+            if name not in owned:
                 check_not_overwriting(f"-o {out}", beside, force)
             check_output("-o", beside)
+    check_distinct(outputs)
     check_not_inputs(outputs, inputs_of(graph))
+
+
+def _named_by(out: str) -> set[str]:
+    """The data files an existing graph file at out refers to (`w: {file: t.w.npy}`), as it was written by
+    an earlier `train -o`: a .npy of that name beside it is provably its own. Nothing for another file."""
+    import re
+
+    try:
+        with open(out, "rb") as stream:
+            text = stream.read(32 * 2**20).decode("utf-8", "replace")
+    except OSError:
+        return set()
+    return {m.group(2) for m in re.finditer(r"""\bfile: (['"]?)([^'"\s,}]+)\1""", text)}
 
 
 def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict[str, bytes]:
@@ -55,6 +83,7 @@ def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict
 
     from ..fileformat.writer import to_files
 
+    out = str(destination("-o", out))
     text, arrays = to_files(graph, {**graph.leaf_values, **params}, out)
     files = {}
     for name, array in arrays.items():
@@ -136,6 +165,7 @@ def json_object(
                 "step": shown,
                 "loss": [run.losses[t - 1] for t in shown],
                 "params": dict(run.params),  # arrays: written by outputs/json_output.emit_json
+                "notes": run.notes,
             }
             for run in runs
         ],

@@ -38,6 +38,14 @@ def _flat(arrays: Arrays, names: list[str]) -> np.ndarray:
     return np.concatenate([np.reshape(arrays[n], -1) for n in names]).astype(np.float64)
 
 
+def _norm(v: np.ndarray) -> float:
+    """‖v‖ without overflow: numpy's norm squares first (‖(2e155, 0)‖ was inf, and L-BFGS never moved)."""
+    largest = float(np.max(np.abs(v), initial=0.0))
+    if largest == 0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.sqrt(np.sum((v / largest) ** 2)))
+
+
 def _assign(theta: Arrays, flat: np.ndarray) -> None:
     start = 0
     for value in theta.values():
@@ -79,9 +87,22 @@ class Newton(Optimizer):
         g = _flat(grads, names)
         try:
             d = np.linalg.solve(h, -g)
-        except np.linalg.LinAlgError:  # singular even with the damping: the least-squares step
+        except np.linalg.LinAlgError:  # singular even with the damping: the least-squares step, and a note
             d = np.linalg.lstsq(h, -g, rcond=None)[0]
+            self._singular(not d.any() and g.any())
         _assign(theta, _flat(theta, names) + lr * d)
+
+    def _singular(self, stuck: bool) -> None:
+        """One note for the run: how many steps met a singular H + λI, and whether they moved at all."""
+        first, count, still = getattr(self, "singular", (self.t, 0, True))
+        self.singular = (first, count + 1, still and stuck)
+        first, count, still = self.singular
+        what = "H + λI" if self.hyper["damping"] else "the Hessian (damping 0)"
+        result = "θ did not move" if still else "the step was the least-squares solution"
+        self.notes[:] = [
+            f"newton: {what} was singular at {count} step{'s' * (count > 1)} (first at step {first}): {result}; "
+            "a damping > 0 (--damping 1e-3) makes it invertible"
+        ]
 
 
 class LBFGS(Optimizer):
@@ -119,17 +140,21 @@ class LBFGS(Optimizer):
             return float("inf")  # outside the loss's domain: the line search steps back
 
     def update(self, theta: Arrays, grads: Arrays, lr: float) -> None:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a product that overflows: below
+            self._update(theta, grads, lr)
+
+    def _update(self, theta: Arrays, grads: Arrays, lr: float) -> None:
         self.t += 1
         names = list(theta)
         x, g = _flat(theta, names), _flat(grads, names)
         if self.last is not None:
             s, y = x - self.last[0], g - self.last[1]
-            if s @ y > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
+            if np.isfinite(y @ y) and s @ y > 1e-12 * _norm(s) * _norm(y) and np.isfinite(s @ y):
                 self.pairs = [*self.pairs, (s, y)][-int(self.hyper["history"]) :]
         self.last = (x, g)
         d = -self._inverse_hessian_times(g)
-        if not g @ d < 0:  # not a descent direction: start the history again
-            self.pairs, d = [], -g / max(1.0, float(np.linalg.norm(g)))
+        if not (np.all(np.isfinite(d)) and g @ d < 0):  # not a descent direction: start the history again
+            self.pairs, d = [], -g / max(1.0, float(_norm(g)))
         loss, step = self._loss(theta, x), lr
         for _ in range(HALVINGS):
             if self._loss(theta, x + step * d) <= loss + ARMIJO * step * (g @ d):
@@ -141,7 +166,7 @@ class LBFGS(Optimizer):
 
     def _inverse_hessian_times(self, g: np.ndarray) -> np.ndarray:
         if not self.pairs:
-            return g / max(1.0, float(np.linalg.norm(g)))  # the first step: along −g, at most α long
+            return g / max(1.0, float(_norm(g)))  # the first step: along −g, at most α long
         q, alphas = g.copy(), []
         for s, y in reversed(self.pairs):
             a = (s @ q) / (y @ s)
