@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PluginError, StudentCodeError
+from . import confinement
 from .student import HEADER, LENGTH, serve
 
 MAX_HEADER = 2**20  # bytes of a reply's JSON header
@@ -143,10 +144,8 @@ class Worker:
             warnings.simplefilter("ignore", DeprecationWarning)  # 3.12 warns of threads: the child execs no thread
             self.pid = os.fork()
         if self.pid == 0:  # the child: never returns
-            try:
-                serve(requests_r, replies_w, self.capture.fileno(), folder, limits)
-            finally:
-                os._exit(70)
+            capture = self.capture.fileno()
+            confinement.run(lambda: serve(requests_r, replies_w, capture, folder, limits), limits, folder)
         os.close(requests_r)
         os.close(replies_w)
         os.set_blocking(self.requests, False)
@@ -252,11 +251,7 @@ class Worker:
 
     def _kill(self) -> None:
         if self.pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)  # the worker and anything it started
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            confinement.stop(self.pid)  # the worker and every process it started
             self.pid = None
         for fd in ("requests", "replies"):
             if getattr(self, fd) is not None:

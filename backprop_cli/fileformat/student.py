@@ -9,7 +9,6 @@ complex numbers, an `__array__` that raises. Only plain float64 arrays and words
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import inspect
 import io
@@ -24,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+
+from .confinement import limit_resources
 
 HEADER = struct.Struct("<QQ")  # reply: header length, data length (then the JSON header, then the arrays)
 LENGTH = struct.Struct("<Q")  # request: pickle length
@@ -204,8 +205,7 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
     """The worker process: requests (pickles from backprop) in, replies (JSON and float64 bytes) out,
     until backprop closes the pipe. Never returns."""
     gc.freeze()  # backprop's own objects: never traversed here, so never copied page by page from backprop
-    os.setpgid(0, 0)
-    _die_with_parent()
+    sys.dont_write_bytecode = True  # no __pycache__ in the student's folder
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
     os.dup2(capture, 1)
     os.dup2(capture, 2)
@@ -217,7 +217,7 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
     os.closerange(high + 1, 65536)  # another worker's pipes, the user's files: not the student's to use
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
     sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), errors="replace")
-    _limit_resources(limits)
+    limit_resources(limits)
     warnings.simplefilter("ignore")  # the student's warnings are not ours to show, nor errors here
     ops = StudentOps(folder)
     while True:
@@ -256,30 +256,6 @@ def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
             err.op = op
             raise
     return found
-
-
-def _limit_resources(limits) -> None:
-    import resource
-
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core files
-    for kind, extra in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_FSIZE, limits.output)):
-        with contextlib.suppress(ValueError, OSError):
-            soft, hard = resource.getrlimit(kind)
-            if kind == resource.RLIMIT_AS:
-                with open("/proc/self/statm") as statm:
-                    extra += int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            wanted = extra if hard == resource.RLIM_INFINITY else min(extra, hard)
-            resource.setrlimit(kind, (wanted, hard))
-
-
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when backprop ends, whatever the student's code is doing."""
-    parent = os.getppid()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
 
 
 def _read(fd: int, size: int) -> bytes:

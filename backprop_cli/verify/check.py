@@ -15,14 +15,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..arguments import checked, choice, flag
+from ..arguments import names as name_list
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
-from ..graph import Graph
+from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
 from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
 from .numerical import (
-    Derivative,
     Probe,
     element_batch,
     group_rows,
@@ -40,6 +41,7 @@ MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
 CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
+RESOLVE_LIMIT = 2**16  # elements checked one by one when a random direction cannot be judged at a kink
 
 
 @dataclass
@@ -76,11 +78,12 @@ def gradcheck(
     order: int = 1,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
-    if order not in (1, 2):
-        raise UsageError(f"{order!r} is not 1 or 2", parameter="order")
-    for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
-        if value not in choices:
-            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
+    graph_argument(graph)
+    samples, directions, eps, rtol, atol, seed, order = checked(
+        samples=samples, directions=directions, eps=eps, rtol=rtol, atol=atol, seed=seed, order=order
+    )
+    method, mode = choice(method, "method", METHODS), choice(mode, "mode", MODES)
+    strict, nodes, wrt = flag(strict, "strict"), flag(nodes, "nodes"), name_list(wrt, "wrt")
     if mode == "direction" and directions < 1:
         raise UsageError("checking random directions only, 0 directions would check nothing", parameter="directions")
     values = evaluate(graph)
@@ -190,8 +193,8 @@ def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Grap
 
 def _choose(ctx: _Context, probe: Probe) -> tuple[str, str]:
     method = ctx.method
-    if method == "auto":
-        method = "complex" if probe.analytic else "richardson"
+    if method == "auto":  # a step of the user's (eps) means differences, which estimate their own truncation error
+        method = "complex" if probe.analytic and ctx.eps is None else "richardson"
     mode = ctx.mode
     if mode == "auto":
         mode = "full" if probe.value.size <= AUTO_FULL_LIMIT else "sample"
@@ -223,7 +226,21 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     except PluginError as err:  # the student's code failed on a perturbed input: a verdict, with the reason
         leaf.status = "fail"
         leaf.notes.append(str(err))
+    if leaf.unresolved and leaf.status != "fail" and leaf.elements < probe.value.size:
+        return _resolve(ctx, name, leaf, probe.value.size)
     return leaf
+
+
+def _resolve(ctx: _Context, name: str, leaf: LeafCheck, size: int) -> LeafCheck:
+    """A random direction on kinks whose value is outside the one-sided slopes: every element decides."""
+    why = "a random direction crosses kinks with a value outside its one-sided slopes"
+    if size > RESOLVE_LIMIT:
+        leaf.status = "fail"
+        leaf.notes.append(f"{why}, and {name} has too many elements ({size:,}) to check each: use --mode full")
+        return leaf
+    full = _check_node(replace(ctx, mode="full"), name)
+    full.notes.append(f"{why}: every element checked one by one")
+    return full
 
 
 def _elements(ctx: _Context, probe: Probe, gradient: np.ndarray, mode: str) -> np.ndarray:
@@ -290,7 +307,7 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     numeric, gate = numeric_derivative(
         probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method)
     )
-    judge.add(None, reverse, forward, numeric, gate)
+    judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1
     judge.leaf.directions += len(u)
 
 
@@ -325,7 +342,8 @@ def _check_scalars(ctx: _Context, names: list[str]) -> dict[str, LeafCheck]:
     leaves, groups = {}, {}
     for name in names:
         node = ctx.graph.nodes[name]
-        method = ctx.method if ctx.method != "auto" else ("complex" if facts.analytic[name] else "richardson")
+        analytic = facts.analytic[name] and ctx.eps is None  # as _choose
+        method = ctx.method if ctx.method != "auto" else ("complex" if analytic else "richardson")
         leaf = LeafCheck(name, node.kind, node.shape, method, "full" if ctx.mode == "auto" else ctx.mode)
         if method == "complex" and not facts.analytic[name]:
             leaf.method = "richardson"
@@ -379,12 +397,8 @@ def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: di
         for k, judge in enumerate(judges):
             part = slice(k * count, (k + 1) * count)
             fwd = forward[part] if judge.leaf.forward_checked else None
-            judge.add(index if per else None, reverse[part], fwd, _part(numeric, part), crossed[part])
+            judge.add(index if per else None, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
             if per:
                 judge.leaf.elements += 1
             else:
                 judge.leaf.directions += count
-
-
-def _part(numeric: Derivative, part: slice) -> Derivative:
-    return Derivative(*(getattr(numeric, f)[part] for f in ("value", "error", "left", "right", "smooth")))

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..arguments import checked, choice, flag
+from ..arguments import names as name_list
 from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
-from ..graph import Graph
+from ..graph import Graph, graph_argument
 from .check import float64_reference
 from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
@@ -185,12 +187,13 @@ def hessian(
     """The Hessian of the (scalar) output with respect to the given leaves; see the module docstring."""
     from .verdicts import Judge, LeafCheck
 
+    graph_argument(graph)
+    method, check = choice(method, "method", ("auto", "complex", "central")), flag(check, "check")
+    wrt, (rtol, atol) = name_list(wrt, "wrt"), checked(rtol=rtol, atol=atol)
     if graph.nodes[graph.output].shape != ():
         raise UsageError(
             f"the Hessian needs a scalar output; {graph.output} has shape {graph.nodes[graph.output].shape}"
         )
-    if method not in ("auto", "complex", "central"):
-        raise UsageError(f"{method!r} is not one of auto, complex, central", parameter="method")
     names = leaf_names(graph, wrt)
     grads = Gradients(graph, names)
     n = grads.size

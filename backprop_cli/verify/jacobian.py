@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..arguments import checked, choice, flag, name
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import UsageError, suggest
-from ..graph import Graph
+from ..errors import EvaluationError, UsageError, suggest
+from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
 from .check import METHODS, float64_reference
 from .hessian import is_labels
@@ -82,9 +83,10 @@ def jacobian(
 ) -> Jacobian:
     """d(of)/d(wrt) as a matrix; of defaults to the output, wrt (a leaf, or a node: d h/d a of h = relu(a))
     to the first param (or input)."""
-    for parameter, value, choices in (("mode", mode, MODES), ("method", method, METHODS)):
-        if value not in choices:
-            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
+    graph_argument(graph)
+    mode, method = choice(mode, "mode", MODES), choice(method, "method", METHODS)
+    of, wrt, check = name(of, "of"), name(wrt, "wrt"), flag(check, "check")
+    rtol, atol = checked(rtol=rtol, atol=atol)
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
@@ -159,6 +161,14 @@ def _forward(graph: Graph, values: dict[str, np.ndarray], wrt: str, cols: int) -
         batch = Batch(len(ks), np.arange(len(ks)), np.zeros((len(ks), 0), np.intp))
         tangents = run(graph, values, how, batch, seed.reshape((len(ks), *shape)), tangents=True)
         out[ks] = np.reshape(tangents, (len(ks), -1))
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():  # as reverse mode does: the error names the first node whose tangent is NaN or inf
+        from ..engines.forward_mode import forward_mode
+
+        seed = np.zeros(cols, graph.dtype)
+        seed[int(np.argmax(bad))] = 1
+        forward_mode(graph, values, {wrt: seed.reshape(shape)})
+        raise EvaluationError(f"the tangent of {graph.output} along {wrt} is not finite")  # the batch saw it only
     return out.T
 
 

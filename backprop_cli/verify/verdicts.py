@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..numbers import number
 from .numerical import Derivative
 from .tolerances import SAFETY, Tolerance
 
@@ -50,6 +51,7 @@ class LeafCheck:
     worst_numeric: float | None = None
     failures: int = 0
     kinks: int = 0
+    unresolved: int = 0  # random directions on kinks, outside the one-sided slopes: the elements must decide
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     forward_checked: bool = True
@@ -96,7 +98,11 @@ class Judge:
         self.leaf = leaf
         self.worst = -1.0  # relative error of the element (or direction) shown as the worst
 
-    def add(self, index, reverse, forward, numeric: Derivative, gate: np.ndarray) -> None:
+    def add(
+        self, index, reverse, forward, numeric: Derivative, gate: np.ndarray, along_axis: bool | None = None
+    ) -> None:
+        """Judge rows: elements (index: their flat positions) or random directions (index None). along_axis:
+        whether each row moves one coordinate (default: rows with an index do)."""
         tol, leaf = self.tolerance, self.leaf
         num = numeric.value
         denom = np.maximum.reduce([np.abs(reverse), np.abs(num), np.full(num.shape, tol.floor * self.scale + 1e-300)])
@@ -120,8 +126,25 @@ class Judge:
         # so does one whose one-sided slopes still differ at every step, by more than rounding could make them (a
         # plugin op's kink, which no table names; a piecewise-linear path can look unsmooth at rounding level).
         jump = ~numeric.smooth & (np.abs(numeric.left - numeric.right) > np.maximum(allowed, KINK_JUMP * denom))
-        kink = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
-        fail = bad & ~kink
+        crossing = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
+        # At a kink the derivative is any value between the one-sided slopes (a subgradient); a value outside
+        # them is wrong whichever piece it was taken from. That holds along one coordinate (an element, an
+        # entry, a scalar's direction); along a random direction through several kinks it need not (relu(a) -
+        # relu(b) at 0: 0 is right for each element, yet outside the slopes along (1, -1)): there the elements
+        # decide, and the caller checks them one by one (leaf.unresolved).
+        # Where the function jumps there is no derivative at all: a built-in step (sign at 0) is a kink, as the op
+        # table declares it; a jump only the student's code makes is not (it would excuse any backward).
+        jumps = np.zeros(num.shape, bool) if numeric.jumps is None else numeric.jumps
+        inside = self._between(reverse, numeric, denom)
+        if forward is not None:
+            inside &= self._between(forward, numeric, denom)
+        excused = np.where(jumps, gate != "", inside)
+        outside = crossing & ~excused
+        if index is not None if along_axis is None else along_axis:
+            kink, fail = crossing & excused, (bad & ~crossing) | outside
+        else:
+            kink, fail = crossing, bad & ~crossing
+            leaf.unresolved += int(outside.sum())
         leaf.failures += int(fail.sum())
         leaf.kinks += int(kink.sum())
         rel = err / denom
@@ -142,17 +165,35 @@ class Judge:
             if len(leaf.findings) >= KEPT_FINDINGS:
                 break
             leaf.findings.append(
-                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree)
+                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree, outside)
             )
         if leaf.failures:
             leaf.status = "fail"
         elif leaf.kinks:
             leaf.status = "kink"
 
-    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree) -> Finding:
+    def _between(self, value: np.ndarray, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
+        """Where value lies between the one-sided slopes, within the tolerance and their rounding error (both
+        slopes must be known: a NaN slope, a step out of an op's domain, confirms nothing)."""
+        tol = self.tolerance
+        slack = tol.atol + tol.rtol * denom + (0.0 if numeric.noise is None else SAFETY * numeric.noise)
+        low, high = np.minimum(numeric.left, numeric.right), np.maximum(numeric.left, numeric.right)
+        return (value >= low - slack) & (value <= high + slack)  # NaN anywhere: False
+
+    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree, outside) -> Finding:
         note = ""
         if modes_disagree[k]:
             note = "reverse and forward mode disagree"
+        elif outside[k] and not is_kink and numeric.jumps is not None and numeric.jumps[k]:
+            note = "the function jumps here (its change does not shrink with the step): no derivative to check"
+        elif outside[k] and not is_kink:
+            of = f" of gate {gate[k]}" if gate[k] else ""
+            note = (
+                f"at a kink{of}, and not between its one-sided slopes {number(numeric.left[k])} (left) and "
+                f"{number(numeric.right[k])} (right): no subgradient"
+            )
+        elif outside[k]:
+            note = "outside the one-sided slopes along this direction, which crosses kinks: the elements decide"
         elif not np.isfinite(numeric.value[k]):
             note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller step, eps)"
         elif is_kink and not gate[k]:
