@@ -133,6 +133,9 @@ class Worker:
         self.spent = 0.0  # seconds waited for the student's code
         self.failure: StudentCodeError | None = None
         self.printed: str | None = None
+        self.asked = 0  # requests sent; each reply must carry its request's number
+        self.specs: dict[str, dict] = {}
+        self.journal = None  # a replay.Journal: what was asked and answered, to ask a fresh worker again
         for stream in (sys.stdout, sys.stderr):  # nothing of ours may be printed twice by the child
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -155,45 +158,65 @@ class Worker:
         _LIVE.add(self)
 
     def load(self, specs: dict[str, dict]) -> dict[str, dict]:
-        header, _ = self._ask(("load", specs), next(iter(specs)), "importing the module")
         op = next(iter(specs))
+        header, _ = self._ask(("load", specs), op, "importing the module", expect=[])
         if not header["ok"]:
-            raise LoadRefused(str(header.get("op", op)), header.get("key"), str(header.get("message")))
+            key, culprit = header.get("key"), header.get("op")
+            key = key if isinstance(key, str) else None
+            raise LoadRefused(culprit if culprit in specs else op, key, str(header.get("message")))
         found = header.get("found")
         if not isinstance(found, dict) or set(found) != set(specs) or not all(map(_well_formed, found.values())):
             self._fail(op, "importing the module: the worker sent an unreadable reply")
+        self.specs = specs
         return found
 
-    def call(self, kind: str, op: str, what: str, *args: object) -> list[np.ndarray | None]:
-        """The worker's answer to one request: arrays, or PluginError with what the student's code did."""
-        header, arrays = self._ask((kind, op, *args), op, what)
+    def call(
+        self, kind: str, op: str, what: str, *args: object, expect: list | None = None, nullable: bool = False
+    ) -> list[np.ndarray | None]:
+        """The worker's answer to one request: arrays, or PluginError with what the student's code did.
+        expect: the shapes the arrays must have (None: not known yet; the reply is bounded by --memory);
+        nullable: an array may be None (a backward's input that is not differentiable)."""
+        header, arrays = self._ask((kind, op, *args), op, what, expect, nullable)
         if not header["ok"]:
             raise PluginError(op, str(header.get("message", "failed")))
+        if self.journal is not None:
+            self.journal.record(kind, op, what, args, expect, arrays)
         return arrays
 
-    def _ask(self, request: tuple, op: str, what: str) -> tuple[dict, list[np.ndarray | None]]:
+    def _ask(
+        self, request: tuple, op: str, what: str, expect: list | None = None, nullable: bool = False
+    ) -> tuple[dict, list[np.ndarray | None]]:
         if self.failure is not None:
             raise self.failure
         limit = self.limits.timeout if self.limits.per_call else self.limits.timeout - self.spent
         started = time.monotonic()
         deadline = started + max(limit, 0.0)
+        self.asked += 1
         try:
-            data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((self.asked, *request), protocol=pickle.HIGHEST_PROTOCOL)
             self._send(LENGTH.pack(len(data)) + data, deadline)
             header_size, data_size = HEADER.unpack(self._receive(HEADER.size, deadline))
-            if header_size > MAX_HEADER or data_size > self.limits.memory + 2**20:
+            if header_size > MAX_HEADER:
                 raise _Broken("sent a reply too large to be one")
             header = json.loads(self._receive(header_size, deadline))
             if not isinstance(header, dict) or not isinstance(header.get("ok"), bool):
                 raise _Broken("sent an unreadable reply")
-            arrays = _arrays(header, self._receive(data_size, deadline) if data_size else bytearray())
+            if header.get("id") != self.asked:  # a reply written by the student's code, or one too many
+                raise _Broken("sent a reply to another request")
+            shapes = _shapes(header, [] if not header["ok"] else expect, nullable)
+            size = 8 * sum(math.prod(s) for s in shapes if s is not None)
+            if size != data_size:
+                raise _Broken("sent a reply whose size is not that of its arrays")
+            if size > self.limits.memory:  # before anything is read into backprop's memory
+                raise _Broken(f"sent {memory_text(size)} of numbers, more than {self.limits.option('memory')} allows")
+            arrays = self._receive_arrays(shapes, size, deadline)
         except _Timeout:
             self._fail(op, f"{what} did not finish within {self.limits.timeout:g} s ({self.limits.option('timeout')})")
         except _Broken as err:
             self._fail(op, f"{what}: the worker {err}")
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._fail(op, f"{what} {self._ended()}")
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError, OverflowError):
             self._fail(op, f"{what}: the worker sent an unreadable reply")
         finally:
             self.spent += time.monotonic() - started
@@ -201,6 +224,28 @@ class Worker:
             allowed = memory_text(self.limits.memory)
             self._fail(op, f"{what} ran out of memory ({allowed} allowed; {self.limits.option('memory')})")
         return header, arrays
+
+    def _receive_arrays(self, shapes: list, size: int, deadline: float) -> list[np.ndarray | None]:
+        """The reply's float64 arrays, read straight into one buffer (no copy), each a view of it."""
+        buffer = np.empty(size // 8, np.dtype("<f8"))
+        view, done = memoryview(buffer).cast("B"), 0
+        while done < size:
+            _wait(self.readable, deadline)
+            got = os.readv(self.replies, [view[done : done + 2**24]])
+            if not got:
+                raise EOFError
+            done += got
+        if not buffer.dtype.isnative:
+            buffer = buffer.astype(np.float64)
+        arrays, offset = [], 0
+        for shape in shapes:
+            if shape is None:
+                arrays.append(None)
+                continue
+            count = math.prod(shape)
+            arrays.append(buffer[offset : offset + count].reshape(shape))
+            offset += count
+        return arrays
 
     def _send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
@@ -329,25 +374,25 @@ def _wait(poll: select.poll, deadline: float) -> None:
             return  # ready, or the other end is gone (the read or write says which)
 
 
-def _arrays(header: dict, data: bytearray) -> list[np.ndarray | None]:
-    """The reply's arrays: shapes from the header, float64 bytes in order; anything else is refused."""
+def _shapes(header: dict, expect: list | None, nullable: bool) -> list[tuple[int, ...] | None]:
+    """The reply's array shapes, as the header declares them: lists of whole numbers ≥ 0 (None where nullable),
+    and the shapes asked for where they are known; anything else is refused before any data is read."""
     shapes = header.get("arrays", [])
     if not isinstance(shapes, list):
         raise _Broken("sent an unreadable reply")
-    arrays, offset = [], 0
+    found = []
     for shape in shapes:
-        if shape is None:
-            arrays.append(None)
+        if shape is None and nullable:
+            found.append(None)
             continue
         if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
             raise _Broken("sent an unreadable reply")
-        if any(d < 0 for d in shape):
+        if any(d < 0 for d in shape) or len(shape) > 64:
             raise _Broken("sent an unreadable reply")
-        size = math.prod(shape) * 8
-        if offset + size > len(data):
-            raise _Broken("sent a reply shorter than it said")
-        arrays.append(np.frombuffer(data, "<f8", math.prod(shape), offset).reshape(shape).astype(np.float64))
-        offset += size
-    if offset != len(data):
-        raise _Broken("sent a reply longer than it said")
-    return arrays
+        found.append(tuple(shape))
+    if expect is not None:
+        asked = [None if e is None else tuple(e) for e in expect]
+        if len(found) != len(asked) or any(f is not None and f != a for f, a in zip(found, asked, strict=False)):
+            shown = ", ".join(str(f) for f in found) or "none"
+            raise _Broken(f"sent arrays of shapes {shown} for a request of shapes {', '.join(map(str, asked))}")
+    return found
