@@ -155,7 +155,9 @@ class StudentOps:
         for param, x, grad in zip(inputs, xs, result, strict=True):
             grads.append(None if grad is None else real_array(grad, f"{name}'s gradient for {param}"))
             if grads[-1] is not None and grads[-1].shape != np.shape(x):  # before any number is sent
-                raise Refused(f"{name} returned a gradient of shape {grads[-1].shape} for {param} of shape {np.shape(x)}")
+                raise Refused(
+                    f"{name} returned a gradient of shape {grads[-1].shape} for {param} of shape {np.shape(x)}"
+                )
         return grads
 
     def jvp(self, op: str, items: list[tuple], attrs: dict, shapes: list | None = None) -> list[np.ndarray]:

@@ -5,6 +5,7 @@ import struct
 import sys
 
 import numpy as np
+
 from backprop_cli.fileformat import student
 
 WRITE = student._write
