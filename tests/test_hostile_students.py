@@ -107,6 +107,16 @@ def test_printed_output_is_captured_not_mixed_into_the_document(batch):
     assert files["good"]["stdout"] == ""
 
 
+def test_printed_output_is_escaped_everywhere(batch):
+    """Cursor moves, a carriage return, conceal, OSC title and clipboard, a C1 CSI and a bidi override reach
+    neither the terminal (stderr) nor the JSON document: they are shown as escapes (issue 20)."""
+    result, files, _ = batch
+    printed = files["151_draws_over_the_verdict"]["stdout"]
+    assert "\\x1b[1A" in printed and "\\x1b]52;c;" in printed and "\\u202e" in printed
+    for text in (result.stdout, result.stderr):
+        assert not any(c in text for c in "\x1b\x07\x9b\r\u202e"), repr(text[:300])
+
+
 def test_the_in_place_forward_does_not_change_the_leaf(tmp_path):
     path = _graph(tmp_path, "inplace", (CORPUS / "132_in_place_forward.py").read_text())
     result = _cli("trace", str(path), "--allow-python", "--json")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphFileError, PluginError, ShapeError, suggest
+from ..errors import GraphFileError, PluginError, ShapeError, shortened, suggest
 from ..ops import OPS, GateKind, Op
 from .sandbox import LoadRefused, Worker, start
 from .yaml_source import Located
@@ -71,6 +71,18 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         where = entry.where if entry is not None else item.where if item is not None else section.where
         raise GraphFileError(err.message, where) from None
     return {name: _plugin_op(name, section.value[name], worker, specs[name], found[name]) for name in specs}
+
+
+def audit(graph) -> None:
+    """Before a verdict on a graph with plugin ops: each worker's questions asked again in a fresh worker, in
+    another order (replay.py); StudentCodeError naming the op whose code is not a function of its inputs."""
+    workers = {}
+    for node in graph.gates:
+        code = getattr(node.operation.forward, "code", None)
+        if isinstance(code, _StudentCode):
+            workers[id(code.worker)] = code.worker
+    for worker in workers.values():
+        worker.audit()
 
 
 def _refuse_gates(section: Located) -> None:
@@ -118,7 +130,8 @@ def _spec(name: str, item: Located, folder: Path) -> dict:
 
 
 def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict) -> Op:
-    inputs, attrs, names = found["inputs"], found["attrs"], found["names"]
+    inputs, attrs = found["inputs"], found["attrs"]
+    names = {role: shortened(n, 80) for role, n in found["names"].items()}  # a function's __name__ is any text
     labels = item.value["labels"].plain() if "labels" in item.value else []
     if not isinstance(labels, list) or any(label not in inputs for label in labels):
         raise GraphFileError(f"labels must list inputs of {names['forward']} ({', '.join(inputs)})", item.where)
@@ -129,7 +142,7 @@ def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict
     return Op(
         name=name,
         gate_kind=gate,
-        formula=f"{found['module']}.py: {names['forward']}",
+        formula=f"{Path(spec['module']).name}: {names['forward']}",
         forward=code.forward_rule(),
         vjp=tuple(code.vjp_rule(i) if d else None for i, d in enumerate(differentiable)),
         jvp=tuple((code.jvp_rule(i) if jvp else None) if d else None for i, d in enumerate(differentiable)),
@@ -188,6 +201,7 @@ class _StudentCode:
             return self.forward_many([xs], attrs)[0]
 
         forward.many = self.forward_many
+        forward.code = self  # for audit()
         return forward
 
     def shape(self, *shapes: tuple[int, ...], **attrs: object) -> tuple[int, ...]:

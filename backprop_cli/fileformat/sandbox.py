@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import PluginError, StudentCodeError
+from ..errors import PluginError, StudentCodeError, printable, printable_lines
 from . import confinement
+from .replay import Journal, replay
 from .student import HEADER, LENGTH, serve
 
 MAX_HEADER = 2**20  # bytes of a reply's JSON header
@@ -134,8 +135,8 @@ class Worker:
         self.failure: StudentCodeError | None = None
         self.printed: str | None = None
         self.asked = 0  # requests sent; each reply must carry its request's number
-        self.specs: dict[str, dict] = {}
-        self.journal = None  # a replay.Journal: what was asked and answered, to ask a fresh worker again
+        self.folder, self.specs = folder, {}
+        self.journal: Journal | None = Journal()  # what was asked and answered, to ask a fresh worker again
         for stream in (sys.stdout, sys.stderr):  # nothing of ours may be printed twice by the child
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -163,7 +164,7 @@ class Worker:
         if not header["ok"]:
             key, culprit = header.get("key"), header.get("op")
             key = key if isinstance(key, str) else None
-            raise LoadRefused(culprit if culprit in specs else op, key, str(header.get("message")))
+            raise LoadRefused(culprit if culprit in specs else op, key, printable(header.get("message")))
         found = header.get("found")
         if not isinstance(found, dict) or set(found) != set(specs) or not all(map(_well_formed, found.values())):
             self._fail(op, "importing the module: the worker sent an unreadable reply")
@@ -178,10 +179,22 @@ class Worker:
         nullable: an array may be None (a backward's input that is not differentiable)."""
         header, arrays = self._ask((kind, op, *args), op, what, expect, nullable)
         if not header["ok"]:
-            raise PluginError(op, str(header.get("message", "failed")))
+            raise PluginError(op, printable(header.get("message", "failed")))  # the student's words, escaped
         if self.journal is not None:
-            self.journal.record(kind, op, what, args, expect, arrays)
+            self.journal.record(kind, op, what, args, arrays)
         return arrays
+
+    def audit(self) -> None:
+        """Every question asked so far, asked again in a fresh worker (replay.py): StudentCodeError if an answer
+        differs. The questions are dropped once asked again."""
+
+        def start() -> Worker:
+            fresh = Worker(self.folder, self.limits)
+            fresh.journal = None
+            fresh.load(self.specs)
+            return fresh
+
+        replay(self.journal, start)
 
     def _ask(
         self, request: tuple, op: str, what: str, expect: list | None = None, nullable: bool = False
@@ -308,7 +321,7 @@ class Worker:
         if self.printed is None:
             self._kill()
             self.capture.seek(0)
-            self.printed = self.capture.read(self.limits.output).decode("utf-8", "replace")
+            self.printed = printable_lines(self.capture.read(self.limits.output).decode("utf-8", "replace"))
             self.capture.close()
             _LIVE.discard(self)
         return self.printed

@@ -20,6 +20,7 @@ from ..arguments import names as name_list
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
+from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
 from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
@@ -132,6 +133,8 @@ def gradcheck(
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
+    if report.passed:
+        audit(graph)  # a pass on plugin code holds only if it answers as a function of its inputs
     return report
 
 
