@@ -1,5 +1,4 @@
 # expect: error: f is not a function of its inputs
-import numpy as np
 
 FIRST = []
 
