@@ -41,11 +41,20 @@ class Question:
     batch: int = 1  # how many questions its request held
 
     @property
-    def arrays(self) -> list[np.ndarray]:
-        found = [a for a in self.answers if a is not None]
+    def inputs(self) -> list[np.ndarray]:
+        found = []
         for part in self.asked:  # arrays, or tuples of them (and a backward's attrs)
             found.extend(part if isinstance(part, tuple) else [part] if isinstance(part, np.ndarray) else [])
         return found
+
+    @property
+    def arrays(self) -> list[np.ndarray]:
+        return [a for a in self.answers if a is not None] + self.inputs
+
+    @property
+    def company(self) -> tuple:
+        """What may share a request: the same function with the same keyword arguments."""
+        return self.kind, self.op, repr(sorted(self.attrs.items()))
 
 
 class Journal:
@@ -85,7 +94,10 @@ def replay(journal: Journal | None, start) -> None:
     if journal is None or not journal.questions:
         return
     questions, journal.questions, journal.size = journal.questions, [], 0
-    journal.rng.shuffle(questions)
+    _same_question_same_answer(questions)
+    for i in range(len(questions) - 1, 0, -1):  # Sattolo: a random order in which no question keeps its place
+        j = journal.rng.randrange(i)
+        questions[i], questions[j] = questions[j], questions[i]
     fresh = start()
     try:
         _ask_again(fresh, questions)
@@ -96,22 +108,37 @@ def replay(journal: Journal | None, start) -> None:
         fresh.close()
 
 
+def _same_question_same_answer(questions: list[Question]) -> None:
+    """Asked twice with the same inputs (the expect: block's backward and the check's): the same answer, or it
+    counts its calls."""
+    first: dict[tuple, Question] = {}
+    for question in questions:
+        key = (*question.company, *(a.tobytes() + str(a.shape).encode() for a in question.inputs))
+        seen = first.setdefault(key, question)
+        if seen is not question:
+            _compare(seen, question.answers)
+
+
 def _ask_again(fresh, questions: list[Question]) -> None:
-    """Backward calls one by one; of the items that came in batches, ALONE alone; the rest in shuffled batches."""
-    alone = [q for q in questions if q.kind == "backward"]
-    alone += [q for q in questions if q.kind != "backward" and q.batch > 1][:ALONE]
-    chosen = {id(q) for q in alone}
-    for question in alone:
-        _compare(question, _ask(fresh, [question])[0])
+    """In the order given: backward calls one by one; of the items that came in batches, ALONE alone; the rest
+    in batches of up to BATCH with other neighbours."""
+    alone = ALONE
     pooled: dict[tuple, list[Question]] = {}
     for question in questions:
-        if id(question) not in chosen:
-            pooled.setdefault((question.kind, question.op, tuple(sorted(question.attrs.items()))), []).append(question)
+        if question.kind == "backward" or (question.batch > 1 and alone > 0):
+            alone -= question.kind != "backward"
+            _compare(question, _ask(fresh, [question])[0])
+            continue
+        pooled.setdefault(question.company, []).append(question)
+        if len(pooled[question.company]) == BATCH:
+            _ask_pooled(fresh, pooled.pop(question.company))
     for group in pooled.values():
-        for start in range(0, len(group), BATCH):
-            batch = group[start : start + BATCH]
-            for question, answers in zip(batch, _ask(fresh, batch), strict=True):
-                _compare(question, answers)
+        _ask_pooled(fresh, group)
+
+
+def _ask_pooled(fresh, batch: list[Question]) -> None:
+    for question, answers in zip(batch, _ask(fresh, batch), strict=True):
+        _compare(question, answers)
 
 
 def _ask(fresh, batch: list[Question]) -> list[list]:
