@@ -28,7 +28,8 @@ import numpy as np
 
 from ..errors import GraphFileError, PluginError, ShapeError, shortened, suggest
 from ..ops import OPS, GateKind, Op
-from .sandbox import LoadRefused, Worker, start
+from .sandbox import LoadRefused, start
+from .worker import Worker
 from .yaml_source import Located
 
 KEYS = ("module", "forward", "backward", "jvp", "cache", "labels", "gate")

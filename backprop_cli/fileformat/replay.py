@@ -88,24 +88,19 @@ class Journal:
             self.questions[k] = question
 
 
-def replay(journal: Journal | None, start) -> None:
-    """Ask a fresh worker (start(): one with the same modules, folder and limits) the journal's questions again
-    (see the module docstring); StudentCodeError at the first answer that differs. The journal is emptied."""
-    if journal is None or not journal.questions:
-        return
-    questions, journal.questions, journal.size = journal.questions, [], 0
+def replay(journal: Journal, fresh) -> None:
+    """Ask fresh (a worker with the same modules, folder and limits, started from nothing) the journal's
+    questions again (see the module docstring); StudentCodeError at the first answer that differs."""
+    questions = journal.questions
     _same_question_same_answer(questions)
     for i in range(len(questions) - 1, 0, -1):  # Sattolo: a random order in which no question keeps its place
         j = journal.rng.randrange(i)
         questions[i], questions[j] = questions[j], questions[i]
-    fresh = start()
     try:
         _ask_again(fresh, questions)
     except PluginError as err:  # it raised this time, on a question it answered the first time
         how = err.message.removeprefix(f"op {err.op}: ")
         raise StudentCodeError(err.op, NOT_A_FUNCTION.format(name="its code", how=how)) from None
-    finally:
-        fresh.close()
 
 
 def _same_question_same_answer(questions: list[Question]) -> None:
