@@ -105,6 +105,7 @@ FORGERIES = {
     "a 1e-3 kink at the checked values": "1e-3 * np.abs(x - r)",
     "a spike at the checked values": "1e-3 * (x != r)",
     "a step at the checked values": "1e-3 * (x >= r)",
+    "kinks so steep that 0 lies between their slopes": "1000 * np.abs(x - r)",
 }
 
 
@@ -140,3 +141,19 @@ def test_an_honest_student_relu_at_0_is_a_kink_and_a_wrong_one_fails(tmp_path):
         graph = load(tmp_path / name / "g.yaml", allow_python=True)
         for options in ({}, {"mode": "direction"}):
             assert gradcheck(graph, **options).status == status, (name, options)
+
+
+def test_a_wrong_backward_behind_a_built_in_kink_fails_beside_it(tmp_path):
+    """relu(k(x)) where the student's k is 0 at the checked values: relu'(0) = 0 hides k's backward (any value
+    times 0 lies between relu's slopes). Beside the kink, where relu passes the gradient, the 5 of k's
+    backward meets the numerical 1."""
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\n\ndef f(x):\n    return x - 1\n\ndef b(g, x):\n    return (5 * g,)\n"
+    )
+    (tmp_path / "g.yaml").write_text(
+        "ops:\n  k: {module: m.py, forward: f, backward: b}\ninputs: {x: [1.0, 1.0, 1.0]}\n"
+        "nodes:\n  h: relu(k(x))\n  L: sum(h * h + h)\noutput: L\n"
+    )
+    report = gradcheck(load(tmp_path / "g.yaml", allow_python=True))
+    assert report.status == "fail"
+    assert any("beside its kinks" in f.note for f in report.leaves["x"].findings)

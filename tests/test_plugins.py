@@ -193,12 +193,10 @@ def test_a_plugin_kink_is_found_numerically(folder):
     assert finding.status == "kink" and "not smooth" in finding.note
 
 
-def test_a_plugin_kink_where_the_difference_agrees_is_a_kink_as_for_the_built_in(folder):
-    """3·|x| at 0: the central difference is 0, and so is a backward returning sign(0)·5 (wrong off 0). The built-in
-    abs reports a kink there (issue 14); a plugin abs, whose kinks no table names, passed. Now both say kink."""
-    (folder / "ab.py").write_text(
-        "import numpy as np\n\ndef f(x):\n    return 3 * np.abs(x)\n\n\ndef b(g, x):\n    return g * np.sign(x) * 5\n"
-    )
+def test_a_plugin_kink_where_the_difference_agrees_is_a_kink_and_beside_it_the_backward_is_checked(folder):
+    """3·|x| at 0: the central difference is 0, and so is a backward returning sign(0)·k. The built-in abs reports a
+    kink there (issue 14); a plugin abs, whose kinks no table names, passed; then it was a kink whatever k was
+    (5: wrong off 0). Now (issue 20) the leaf is also checked beside its kinks: k = 3 is a kink, k = 5 fails."""
     plugin, built_in = folder / "p.yaml", folder / "b.yaml"
     plugin.write_text(
         "ops:\n  k: {module: ab.py, forward: f, backward: b}\ninputs: {x: [0.0, 0.0]}\n"
@@ -206,9 +204,17 @@ def test_a_plugin_kink_where_the_difference_agrees_is_a_kink_as_for_the_built_in
     )
     built_in.write_text("inputs: {x: [0.0, 0.0]}\nnodes:\n  L: sum(3 * abs(x))\noutput: L\n")
     assert gradcheck(load(built_in)).status == "kink"
-    report = gradcheck(load(plugin, allow_python=True))
-    assert report.status == "kink" and report.leaves["x"].kinks >= 2, report.leaves["x"].findings
-    assert all("not smooth" in f.note for f in report.leaves["x"].findings)
+    for slope, status in ((3, "kink"), (5, "fail")):
+        (folder / "ab.py").write_text(
+            f"import numpy as np\n\ndef f(x):\n    return 3 * np.abs(x)\n\n\ndef b(g, x):\n    return g * np.sign(x) * {slope}\n"
+        )
+        report = gradcheck(load(plugin, allow_python=True))
+        assert report.status == status, report.leaves["x"].findings
+        if status == "kink":
+            assert report.leaves["x"].kinks >= 2
+            assert all("not smooth" in f.note for f in report.leaves["x"].findings)
+        else:
+            assert any("beside its kinks" in f.note for f in report.leaves["x"].findings)
 
 
 def test_trace_runs_plugin_ops_too(folder):

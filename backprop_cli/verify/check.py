@@ -19,11 +19,11 @@ from ..arguments import checked, choice, flag
 from ..arguments import names as name_list
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import PluginError, UsageError
+from ..errors import EvaluationError, PluginError, UsageError
 from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
-from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
+from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
     Probe,
     element_batch,
@@ -35,13 +35,14 @@ from .numerical import (
     steps_for,
     typical_size,
 )
+from .scalars import CHUNK_BYTES
+from .scalars import check_scalars as _check_scalars  # (a test replaces it)
 from .tolerances import POINTS, Tolerance, tolerance_for
-from .verdicts import Judge, LeafCheck, Report
+from .verdicts import KEPT_FINDINGS, Judge, LeafCheck, Report
 
 MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
-CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
 RESOLVE_LIMIT = 2**16  # elements checked one by one when a random direction cannot be judged at a kink
 
 
@@ -60,6 +61,7 @@ class _Context:
     eps: float | None
     tolerance: Tolerance
     rng: np.random.Generator
+    beside: bool = False  # this check is the one beside a leaf's kinks (_check_beside)
 
 
 def gradcheck(
@@ -217,7 +219,7 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
-    judge = Judge(ctx.tolerance, scale, leaf)
+    judge = Judge(ctx.tolerance, scale, leaf, untrusted=not path_facts(ctx.graph).builtin[name])
     missing = path_facts(ctx.graph).missing_jvp[name]
     if missing:
         leaf.forward_checked = False
@@ -231,7 +233,55 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         leaf.notes.append(str(err))
     if leaf.unresolved and leaf.status != "fail" and leaf.elements < probe.value.size:
         return _resolve(ctx, name, leaf, probe.value.size)
+    if leaf.kinks and not ctx.beside and node.is_leaf and not path_facts(ctx.graph).builtin[name]:
+        _check_beside(ctx, name, leaf)
     return leaf
+
+
+def _check_beside(ctx: _Context, name: str, leaf: LeafCheck) -> None:
+    """Kinks on a path through plugin code excuse any value between their one-sided slopes, however far apart a
+    forward made them (x² + 1000·|x - round(x, 1)| at the checked values, and a backward of 0). So the leaf is
+    checked once more with every element moved off its kink by about half a step, where the code must be smooth
+    and its derivative exact: a failure there, or a kink of the student's code there too, fails the leaf."""
+    value = np.asarray(ctx.graph.leaf_values[name])
+    steps = steps_for(value, "richardson", ctx.eps, typical_size(value))
+    moved = value + ctx.rng.uniform(0.3, 0.7, value.shape) * ctx.rng.choice([-1.0, 1.0], value.shape) * steps
+    graph = replace(ctx.graph, leaf_values={**ctx.graph.leaf_values, name: np.asarray(moved, ctx.graph.dtype)})
+    where = "beside its kinks (each element moved by about half a step)"
+    try:
+        values = evaluate(graph)
+        reference, base = float64_reference(graph, values)
+        gradients = reverse_mode(graph, values, wrt={name}, seed=np.asarray(ctx.weights, graph.dtype))
+        again = _check_node(
+            replace(ctx, graph=graph, values=values, reference=reference, base=base, gradients=gradients, beside=True),
+            name,
+        )
+    except (EvaluationError, PluginError) as err:
+        leaf.status = "fail"
+        leaf.notes.append(f"{where}: {err}")
+        return
+    student_kinks = [f for f in again.findings if f.status == "kink" and f.gate is None]
+    if again.status != "fail" and not student_kinks:
+        return
+    leaf.status = "fail"
+    leaf.failures += again.failures + len(student_kinks)
+    wrong = [f for f in again.findings if f.status == "fail" or f in student_kinks]
+    shown = [replace(f, status="fail", note=f"{where}: {f.note or 'wrong there'}") for f in wrong]
+    kept = [f for f in leaf.findings if f.status == "fail"] + shown + [f for f in leaf.findings if f.status != "fail"]
+    leaf.findings = kept[:KEPT_FINDINGS]
+    leaf.notes += [f"{where}: {n}" for n in again.notes if n not in leaf.notes]
+    if student_kinks and not again.failures:
+        leaf.notes.append(f"{where}: the plugin code is not smooth there either: no derivative to check against")
+    if again.worst_reverse is not None and not again.max_rel_error <= leaf.max_rel_error:  # NaN: the worse
+        for part in (
+            "max_rel_error",
+            "max_abs_error",
+            "worst_index",
+            "worst_reverse",
+            "worst_forward",
+            "worst_numeric",
+        ):
+            setattr(leaf, part, getattr(again, part))
 
 
 def _resolve(ctx: _Context, name: str, leaf: LeafCheck, size: int) -> LeafCheck:
@@ -334,74 +384,3 @@ def _forward_directions(ctx: _Context, name: str, directions: np.ndarray) -> np.
 
 def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(out, np.float64), ctx.weights, axes=ctx.weights.ndim)
-
-
-# ------------------------------------------------------------------ scalar leaves, all at once (see many.py)
-
-
-def _check_scalars(ctx: _Context, names: list[str]) -> dict[str, LeafCheck]:
-    """Scalar leaves checked together: one batched evaluation per stencil for all of them."""
-    facts = path_facts(ctx.reference)
-    leaves, groups = {}, {}
-    for name in names:
-        node = ctx.graph.nodes[name]
-        analytic = facts.analytic[name] and ctx.eps is None  # as _choose
-        method = ctx.method if ctx.method != "auto" else ("complex" if analytic else "richardson")
-        leaf = LeafCheck(name, node.kind, node.shape, method, "full" if ctx.mode == "auto" else ctx.mode)
-        if method == "complex" and not facts.analytic[name]:
-            leaf.method = "richardson"
-            leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
-        missing = facts.missing_jvp[name]
-        if missing:
-            leaf.forward_checked = False
-            leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
-        leaves[name] = leaf
-        groups.setdefault(leaf.method, []).append(name)
-    for method, group in groups.items():
-        for start in range(0, len(group), _scalar_chunk(ctx, method)):
-            _check_scalar_group(ctx, group[start : start + _scalar_chunk(ctx, method)], method, leaves)
-    return leaves
-
-
-def _scalar_chunk(ctx: _Context, method: str) -> int:
-    """Leaves per batch: their rows through the largest gate within CHUNK_BYTES (a few held at once)."""
-    largest = max((int(np.prod(n.shape, dtype=np.int64)) for n in ctx.graph.gates), default=1)
-    row = 16 * 4 * len(POINTS[method]) * (1 + ctx.directions) * max(1, largest)
-    return int(max(1, CHUNK_BYTES // row))
-
-
-def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: dict[str, LeafCheck]) -> None:
-    gates = downstream_of(ctx.reference, set(group))
-    own = gates if ctx.reference is ctx.graph else downstream_of(ctx.graph, set(group))
-    x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
-    g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
-    phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
-    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
-    judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
-    typical = np.where(x != 0, np.abs(x), 1.0)
-    checks = []
-    if ctx.mode != "direction":
-        checks.append((Items(group, np.ones(len(group))), np.zeros(len(group), int), 1))
-    if ctx.directions > 0:
-        signs = np.sign(ctx.rng.standard_normal((len(group), ctx.directions)))  # a scalar's direction, normalized
-        checks.append((Items([n for n in group for _ in range(ctx.directions)], signs.reshape(-1)), None, 0))
-    for items, index, per in checks:
-        count = 1 if per else ctx.directions
-        where = np.repeat(np.arange(len(group)), count)
-        steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
-
-        def stencil(rows, s, items=items):
-            picked = Items([items.leaves[r] for r in rows], items.move[rows])
-            return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
-
-        numeric, crossed = numeric_derivative(gates, method, steps, stencil)
-        forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
-        reverse = g[where] * items.move
-        for k, judge in enumerate(judges):
-            part = slice(k * count, (k + 1) * count)
-            fwd = forward[part] if judge.leaf.forward_checked else None
-            judge.add(index if per else None, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
-            if per:
-                judge.leaf.elements += 1
-            else:
-                judge.leaf.directions += count
