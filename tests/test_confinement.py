@@ -8,7 +8,6 @@ import json
 import os
 import pty
 import select
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,8 +20,7 @@ from backprop_cli import load
 GRAPH = "ops:\n  k: {module: layers.py, forward: f, backward: b}\ninputs: {x: [1.5, -2.0, 0.7, 3.0]}\nnodes:\n"
 GRAPH += "  y: k(x)\n  L: sum(y)\noutput: L\n"
 CORRECT = "\n\ndef f(x):\n    return x * x\n\n\ndef b(g, x):\n    return (2 * x * g,)\n"
-NO_NAMESPACES = "from backprop_cli.fileformat import confinement\nconfinement._isolate = lambda *args: False\n"
-MODES = {"namespaces": "", "no namespaces": NO_NAMESPACES}
+MODES = ("namespaces", "no namespaces")
 needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, prctl and namespaces: Linux")
 
 
@@ -33,11 +31,18 @@ def folder_with(tmp_path: Path, name: str, module: str) -> Path:
     return tmp_path / name / "hw.yaml"
 
 
-def backprop(*args: str, setup: str = "", **kwargs) -> subprocess.CompletedProcess:
-    code = f"{setup}from backprop_cli.cli import main\nmain({list(args)!r})\n"
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT, env=ENV, **kwargs
-    )
+@pytest.fixture
+def backprop(run, monkeypatch):
+    """backprop(mode, *args): the CLI in-process (its workers fork from here), with or without namespaces (as on
+    a system that allows none)."""
+    from backprop_cli.fileformat import confinement
+
+    def invoke(mode: str, *args: str):
+        if mode == "no namespaces":
+            monkeypatch.setattr(confinement, "_isolate", lambda *_: False)
+        return run(*args)
+
+    return invoke
 
 
 def named(marker: str) -> list[int]:
@@ -65,11 +70,11 @@ if os.fork() == 0:  # on import: a child that leaves its session, and a grandchi
 
 @needs_linux
 @pytest.mark.parametrize("mode", MODES)
-def test_no_process_outlives_backprop(tmp_path, mode):
+def test_no_process_outlives_backprop(tmp_path, backprop, mode):
     marker = f"bporphan{os.getpid() % 10000}{len(mode)}"
     path = folder_with(tmp_path, "orphan", ORPHAN.replace("MARKER", marker) + CORRECT)
-    result = backprop("gradcheck", str(path), "--allow-python", "-q", setup=MODES[mode])
-    assert result.returncode == 0, result.stderr
+    result = backprop(mode, "gradcheck", str(path), "--allow-python", "-q")
+    assert result.exit_code == 0, result.stderr
     deadline = time.monotonic() + 2
     while named(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -120,7 +125,7 @@ def test_the_terminal_is_out_of_reach(tmp_path):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_the_students_folder_is_left_as_it_was(tmp_path, mode):
+def test_the_students_folder_is_left_as_it_was(tmp_path, backprop, mode):
     """No bytecode in __pycache__, and with namespaces no file at all: the file system is read-only to it."""
     path = folder_with(tmp_path, "student", "from helper import TWO\n" + CORRECT.replace("2 * x", "TWO * x"))
     (path.parent / "helper.py").write_text("TWO = 2\n")
@@ -129,8 +134,8 @@ def test_the_students_folder_is_left_as_it_was(tmp_path, mode):
     )
     (path.parent / "helper.py").write_text("TWO = 2\n" + writer + "    pass\n")
     before = sorted(p.name for p in path.parent.iterdir())
-    result = backprop("gradcheck", str(path), "--allow-python", "-q", setup=MODES[mode])
-    assert result.returncode == 0, result.stderr
+    result = backprop(mode, "gradcheck", str(path), "--allow-python", "-q")
+    assert result.exit_code == 0, result.stderr
     after = sorted(p.name for p in path.parent.iterdir())
     assert "__pycache__" not in after
     if mode == "namespaces":
@@ -138,7 +143,7 @@ def test_the_students_folder_is_left_as_it_was(tmp_path, mode):
 
 
 @needs_linux
-def test_without_namespaces_the_limits_stay_hard(tmp_path):
+def test_without_namespaces_the_limits_stay_hard(tmp_path, backprop):
     """The hostile students that raise their limits again, on a system without user namespaces."""
     corpus = Path(__file__).parent / "hostile" / "students"
     paths = [
@@ -146,7 +151,7 @@ def test_without_namespaces_the_limits_stay_hard(tmp_path):
         for case in ("142_raises_its_memory_limit", "143_raises_its_print_limit")
     ]
     args = ["gradcheck", *map(str, paths), "--allow-python", "--json", "--memory", "300MiB", "--timeout", "5"]
-    result = backprop(*args, setup=NO_NAMESPACES)
+    result = backprop("no namespaces", *args)
     files = json.loads(result.stdout)["files"]
     assert [f["status"] for f in files] == ["error", "error"], result.stdout[-2000:]
     assert "ran out of memory" in files[0]["error"] and "more than 1 MiB" in files[1]["error"]
