@@ -180,3 +180,13 @@ def test_a_backward_that_counts_its_calls_is_an_error(tmp_path):
     path.write_text(GRAPH + "expect:\n  gradients: {x: [4.5, -6.0, 2.1, 9.0]}\n")
     with pytest.raises(StudentCodeError, match="b is not a function of its inputs"):
         gradcheck(load(path, allow_python=True))
+
+
+def test_a_stateful_forward_is_an_error_with_order_2_too(tmp_path):
+    from backprop_cli import gradcheck
+    from backprop_cli.errors import StudentCodeError
+
+    corpus = Path(__file__).parent / "hostile" / "students"
+    path = folder_with(tmp_path, "anchored", (corpus / "147_anchored_at_the_first_point.py").read_text())
+    with pytest.raises(StudentCodeError, match="f is not a function of its inputs"):
+        gradcheck(load(path, allow_python=True), order=2)

@@ -217,13 +217,31 @@ def test_the_student_cannot_write_into_backprops_stdout_through_proc(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "value, ok", [("512MiB", True), ("2G", True), ("1.5gib", True), ("3000000", True), ("10", False), ("lots", False)]
+    "value, ok",
+    [("512MiB", True), ("2G", True), ("1.5gib", True), ("3000000", True), ("1024TiB", True)]
+    + [("10", False), ("lots", False), ("8388608TiB", False), ("1025T", False)],
 )
 def test_memory_sizes(run, value, ok):
     result = run("gradcheck", "circuit", "-q", "--memory", value)
     assert result.exit_code == (0 if ok else 2), result.stderr
     if not ok:
-        assert "is not a size of at least 1MiB" in result.stderr and len(result.stderr.splitlines()) == 1
+        words = "more than any machine has" if "T" in value else "is not a size of at least 1MiB"
+        assert "--memory" in result.stderr and words in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+SHAPESHIFTER = "import numpy as np\n\ndef f(x):\n    return x * x if not x.any() else np.ones((5, 4))\n\n"
+SHAPESHIFTER += "def b(g, x):\n    return (2 * x * g,)\n"
+
+
+def test_an_output_of_another_shape_than_at_load_is_one_line(tmp_path):
+    """The forward's shape on zeros (learned at load) was never compared with its shape on the real values:
+    gradcheck exit 4, trace a (5×4) node declared (4,) (issue 20). Now one line naming both, exit 3."""
+    path = _graph(tmp_path, "shape", SHAPESHIFTER)
+    words = "f returned an output of shape (5, 4) for inputs of shapes x (4,), and (4,) for inputs of these shapes"
+    for command in ("trace", "gradcheck"):
+        result = _cli(command, str(path), "--allow-python")
+        assert result.returncode == 3 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_an_empty_ops_block_starts_no_worker(tmp_path):
