@@ -35,6 +35,7 @@ from .numerical import (
     steps_for,
     typical_size,
 )
+from .plugin_ops import check_alone
 from .scalars import CHUNK_BYTES
 from .scalars import check_scalars as _check_scalars  # (a test replaces it)
 from .tolerances import POINTS, Tolerance, tolerance_for
@@ -94,50 +95,61 @@ def gradcheck(
         graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
     )
     names = _names(graph, nodes, wrt, report)
-    reference, base = float64_reference(graph, values)
-    out_shape = np.shape(values[graph.output])
-    rng = np.random.default_rng(seed)
-    weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
     if graph.expect is not None:
         from .check_expect import check_expect
 
         report.expect = check_expect(graph, values)
-    try:
-        gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
-    except PluginError as err:  # the student's backward: every leaf it feeds fails, with the reason
-        for name in names:
-            node = graph.nodes[name]
-            report.leaves[name] = LeafCheck(name, node.kind, node.shape, method, mode, status="fail")
-            report.leaves[name].notes.append(f"reverse mode failed: {err}")
-        return report
-    ctx = _Context(
-        graph,
-        values,
-        reference,
-        base,
-        weights,
-        gradients,
-        method,
-        mode,
-        samples,
-        directions,
-        eps,
-        report.tolerance,
-        rng,
-    )
-    facts = path_facts(reference)
-    scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
-    together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
-    for name in names:
-        report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
+    options = {"method": method, "mode": mode, "samples": samples, "directions": directions, "eps": eps}
+    _check_leaves(graph, values, names, report, options, seed)
     if order == 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
+    if report.passed:  # each plugin op alone, with a random upstream gradient (plugin_ops.py)
+        report.ops = check_alone(graph, values, report.skipped, lambda sub: _alone(sub, report, options, seed))
     if report.passed:
         audit(graph)  # a pass on plugin code holds only if it answers as a function of its inputs
     return report
+
+
+def _alone(graph: Graph, like: Report, options: dict, seed: int) -> Report:
+    """A plugin node's graph (plugin_ops.py) checked along random directions, its output on a random upstream
+    (a direction crossing kinks still sends the leaf to its elements)."""
+    report = Report(graph.name, graph.source, graph.dtype.name, like.method, "direction", like.tolerance, like.strict)
+    names = _names(graph, False, None, report)
+    options = {**options, "mode": "direction", "directions": max(2, options["directions"])}
+    _check_leaves(graph, evaluate(graph), names, report, options, seed, random_upstream=True)
+    return report
+
+
+def _check_leaves(
+    graph: Graph, values, names: list[str], report: Report, options: dict, seed: int, random_upstream: bool = False
+) -> None:
+    """report.leaves for names: reverse and forward mode against the reference, the output projected on seeded
+    random weights (ones for a scalar output, unless random_upstream)."""
+    reference, base = float64_reference(graph, values)
+    out_shape = np.shape(values[graph.output])
+    rng = np.random.default_rng(seed)
+    if out_shape == ():
+        weights = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0) if random_upstream else np.ones(())
+    else:
+        weights = rng.standard_normal(out_shape)
+    weights = np.asarray(weights)
+    try:
+        gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
+    except PluginError as err:  # the student's backward: every leaf it feeds fails, with the reason
+        for name in names:
+            node = graph.nodes[name]
+            report.leaves[name] = LeafCheck(name, node.kind, node.shape, report.method, report.mode, status="fail")
+            report.leaves[name].notes.append(f"reverse mode failed: {err}")
+        return
+    ctx = _Context(graph, values, reference, base, weights, gradients, tolerance=report.tolerance, rng=rng, **options)
+    facts = path_facts(reference)
+    scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
+    together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
+    for name in names:
+        report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
 
 
 def _check_second_order(graph: Graph, report: Report, mode, samples, directions, rtol, atol, seed) -> None:

@@ -75,10 +75,11 @@ class Report:
     errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
     order: int = 1  # 2: second derivatives checked too (--order 2)
     second_order: dict[str, LeafCheck] = field(default_factory=dict)  # per leaf: H·v against differences
+    ops: dict[str, LeafCheck] = field(default_factory=dict)  # "node: input": a plugin node checked alone
 
     @property
     def status(self) -> str:
-        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values()]}
+        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values(), *self.ops.values()]}
         if self.errors or "fail" in states or any(not e.ok for e in self.expect):
             return "fail"
         if "kink" in states:
