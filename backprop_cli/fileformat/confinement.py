@@ -51,7 +51,8 @@ MOUNT_FLAGS["relatime"] = 1 << 21  # a locked mount keeps its flags: a remount m
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_SET_CHILD_SUBREAPER = 1, 24, 38, 47, 36
 PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")  # writable, empty, the worker's own
 MAX_FILES = 128  # open files: each holds at most the output limit (memfd, a file in /tmp), so few
-MAX_TASKS = 32  # processes and threads, inside the namespaces (counted per user namespace)
+MAX_TASKS = 32  # processes and threads, inside the namespaces (counted per user namespace; root is exempt)
+MAX_PIDS = 301  # the smallest pid_max Linux allows: a PID namespace holds at most about 300 tasks, root's too
 STOP_GRACE = 1.0  # seconds the keeper has to kill its tree before backprop kills it
 
 ISOLATED = False  # in the server: whether it runs in namespaces of its own (set by run)
@@ -122,6 +123,8 @@ def _init(serve: Callable[[], None], status_w: int) -> NoReturn:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         with contextlib.suppress(OSError), open("/proc/sys/user/max_user_namespaces", "w") as limit:
             limit.write("1")  # the server's own, to lock the mounts (_lock); none for the student's code
+        with contextlib.suppress(OSError), open("/proc/sys/kernel/pid_max", "w") as limit:
+            limit.write(str(MAX_PIDS))  # Linux 6.14+: few processes in the namespace, root's too (see MAX_TASKS)
         pid = os.fork()
         if pid == 0:
             _server(serve)

@@ -61,12 +61,13 @@ class Session:
 
     def add(self, worker: Worker) -> None:
         self.workers.append(weakref.ref(worker) if self.weak else worker)
+        worker.printed_to = self.printed  # a worker closed early (its graph was garbage) still reports it
 
     def close(self) -> None:
         for entry in self.workers:
             worker = entry() if self.weak else entry
             if worker is not None:
-                self.printed.append(worker.close())
+                worker.close()
         self.workers = []
 
     @property

@@ -44,6 +44,7 @@ class Worker:
         self.failure: StudentCodeError | None = None
         self.printed: str | None = None
         self.earlier = ""  # what the code printed in the processes this one replaced (audit)
+        self.printed_to: list[str] = []  # its session's list of what its workers printed
         self.folder, self.specs = folder, {}
         self.journal: Journal | None = Journal()  # what was asked and answered, to ask a fresh process again
         self.pid: int | None = None
@@ -249,6 +250,8 @@ class Worker:
         if self.printed is None:
             self.printed = (self.earlier + self._end())[: self.limits.output]
             _LIVE.discard(self)
+            if self.printed:
+                self.printed_to.append(self.printed)
         return self.printed
 
     def _end(self) -> str:
