@@ -156,4 +156,4 @@ def test_a_wrong_backward_behind_a_built_in_kink_fails_beside_it(tmp_path):
     )
     report = gradcheck(load(tmp_path / "g.yaml", allow_python=True))
     assert report.status == "fail"
-    assert any("beside its kinks" in f.note for f in report.leaves["x"].findings)
+    assert any("half a step beside its kink" in f.note for f in report.leaves["x"].findings)

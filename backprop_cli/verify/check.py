@@ -259,7 +259,7 @@ def _check_beside(ctx: _Context, name: str, leaf: LeafCheck) -> None:
     steps = steps_for(value, "richardson", ctx.eps, typical_size(value))
     moved = value + ctx.rng.uniform(0.3, 0.7, value.shape) * ctx.rng.choice([-1.0, 1.0], value.shape) * steps
     graph = replace(ctx.graph, leaf_values={**ctx.graph.leaf_values, name: np.asarray(moved, ctx.graph.dtype)})
-    where = "beside its kinks (each element moved by about half a step)"
+    where = "half a step beside its kink"
     try:
         values = evaluate(graph)
         reference, base = float64_reference(graph, values)

@@ -140,7 +140,7 @@ def _check_beside(graph: Graph, result: Jacobian, method: str, rtol, atol) -> No
     steps = steps_for(value, "richardson", None, typical_size(value))
     moved = value + rng.uniform(0.3, 0.7, value.shape) * rng.choice([-1.0, 1.0], value.shape) * steps
     graph = replace(graph, leaf_values={**graph.leaf_values, result.wrt: np.asarray(moved, graph.dtype)})
-    where = f"beside its kinks (each element of {result.wrt} moved by about half a step)"
+    where = f"half a step beside its kinks (each element of {result.wrt})"
     try:
         values = evaluate(graph)
         again = replace(result, notes=[])

@@ -1,4 +1,4 @@
-# expect: fail: beside its kinks
+# expect: fail: half a step beside its kink
 import numpy as np
 
 
