@@ -250,9 +250,10 @@ def _drop_privileges() -> None:
         if _prctl(PR_CAPBSET_DROP, number) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last one
             break
     _prctl(PR_CAP_AMBIENT, 4)  # PR_CAP_AMBIENT_CLEAR_ALL
-    header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = ctypes.create_string_buffer(24)  # effective, permitted, inheritable: all zero
-    _libc().capset(ctypes.c_char_p(header), data)
+    capset = getattr(_libc(), "capset", None)
+    if capset is not None:
+        header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        capset(ctypes.c_char_p(header), ctypes.create_string_buffer(24))  # effective, permitted, inheritable: 0
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
@@ -281,7 +282,9 @@ def _libc() -> ctypes.CDLL:
 
 
 def _prctl(option: int, value: int) -> int:
-    return _libc().prctl(option, ctypes.c_ulong(value), 0, 0, 0)
+    """prctl(2), or -1 where there is none (macOS)."""
+    prctl = getattr(_libc(), "prctl", None)
+    return -1 if prctl is None else prctl(option, ctypes.c_ulong(value), 0, 0, 0)
 
 
 def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> None:

@@ -74,6 +74,7 @@ class Journal:
             self._keep(Question(kind, op, what, item, attrs, [answer], len(items)))
 
     def _keep(self, question: Question) -> None:
+        question.answers = [None if a is None else np.array(a) for a in question.answers]  # not views of a reply
         size = sum(a.nbytes for a in question.arrays)
         self.seen += 1
         if self.size + size <= JOURNAL_BYTES:
