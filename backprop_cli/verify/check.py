@@ -19,10 +19,11 @@ from ..arguments import checked, choice, flag
 from ..arguments import names as name_list
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import EvaluationError, PluginError, UsageError
+from ..errors import PluginError, UsageError
 from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
+from .kinks import check_beside, resolve
 from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
     Probe,
@@ -39,12 +40,11 @@ from .plugin_ops import check_alone
 from .scalars import CHUNK_BYTES
 from .scalars import check_scalars as _check_scalars  # (a test replaces it)
 from .tolerances import POINTS, Tolerance, tolerance_for
-from .verdicts import KEPT_FINDINGS, Judge, LeafCheck, Report
+from .verdicts import Judge, LeafCheck, Report
 
 MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
-RESOLVE_LIMIT = 2**16  # elements checked one by one when a random direction cannot be judged at a kink
 
 
 @dataclass
@@ -62,7 +62,7 @@ class _Context:
     eps: float | None
     tolerance: Tolerance
     rng: np.random.Generator
-    beside: bool = False  # this check is the one beside a leaf's kinks (_check_beside)
+    beside: bool = False  # this check is the one beside a leaf's kinks (kinks.check_beside)
 
 
 def gradcheck(
@@ -244,68 +244,10 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         leaf.status = "fail"
         leaf.notes.append(str(err))
     if leaf.unresolved and leaf.status != "fail" and leaf.elements < probe.value.size:
-        return _resolve(ctx, name, leaf, probe.value.size)
+        return resolve(ctx, name, leaf, probe.value.size, _check_node)
     if leaf.kinks and not ctx.beside and node.is_leaf and not path_facts(ctx.graph).builtin[name]:
-        _check_beside(ctx, name, leaf)
+        check_beside(ctx, name, leaf, _check_node)
     return leaf
-
-
-def _check_beside(ctx: _Context, name: str, leaf: LeafCheck) -> None:
-    """Kinks on a path through plugin code excuse any value between their one-sided slopes, however far apart a
-    forward made them (x² + 1000·|x - round(x, 1)| at the checked values, and a backward of 0). So the leaf is
-    checked once more with every element moved off its kink by about half a step, where the code must be smooth
-    and its derivative exact: a failure there, or a kink of the student's code there too, fails the leaf."""
-    value = np.asarray(ctx.graph.leaf_values[name])
-    steps = steps_for(value, "richardson", ctx.eps, typical_size(value))
-    moved = value + ctx.rng.uniform(0.3, 0.7, value.shape) * ctx.rng.choice([-1.0, 1.0], value.shape) * steps
-    graph = replace(ctx.graph, leaf_values={**ctx.graph.leaf_values, name: np.asarray(moved, ctx.graph.dtype)})
-    where = "half a step beside its kink"
-    try:
-        values = evaluate(graph)
-        reference, base = float64_reference(graph, values)
-        gradients = reverse_mode(graph, values, wrt={name}, seed=np.asarray(ctx.weights, graph.dtype))
-        again = _check_node(
-            replace(ctx, graph=graph, values=values, reference=reference, base=base, gradients=gradients, beside=True),
-            name,
-        )
-    except (EvaluationError, PluginError) as err:
-        leaf.status = "fail"
-        leaf.notes.append(f"{where}: {err}")
-        return
-    student_kinks = [f for f in again.findings if f.status == "kink" and f.gate is None]
-    if again.status != "fail" and not student_kinks:
-        return
-    leaf.status = "fail"
-    leaf.failures += again.failures + len(student_kinks)
-    wrong = [f for f in again.findings if f.status == "fail" or f in student_kinks]
-    shown = [replace(f, status="fail", note=f"{where}: {f.note or 'wrong there'}") for f in wrong]
-    kept = [f for f in leaf.findings if f.status == "fail"] + shown + [f for f in leaf.findings if f.status != "fail"]
-    leaf.findings = kept[:KEPT_FINDINGS]
-    leaf.notes += [f"{where}: {n}" for n in again.notes if n not in leaf.notes]
-    if student_kinks and not again.failures:
-        leaf.notes.append(f"{where}: the plugin code is not smooth there either: no derivative to check against")
-    if again.worst_reverse is not None and not again.max_rel_error <= leaf.max_rel_error:  # NaN: the worse
-        for part in (
-            "max_rel_error",
-            "max_abs_error",
-            "worst_index",
-            "worst_reverse",
-            "worst_forward",
-            "worst_numeric",
-        ):
-            setattr(leaf, part, getattr(again, part))
-
-
-def _resolve(ctx: _Context, name: str, leaf: LeafCheck, size: int) -> LeafCheck:
-    """A random direction on kinks whose value is outside the one-sided slopes: every element decides."""
-    why = "a random direction crosses kinks with a value outside its one-sided slopes"
-    if size > RESOLVE_LIMIT:
-        leaf.status = "fail"
-        leaf.notes.append(f"{why}, and {name} has too many elements ({size:,}) to check each: use --mode full")
-        return leaf
-    full = _check_node(replace(ctx, mode="full"), name)
-    full.notes.append(f"{why}: every element checked one by one")
-    return full
 
 
 def _elements(ctx: _Context, probe: Probe, gradient: np.ndarray, mode: str) -> np.ndarray:
