@@ -14,6 +14,10 @@ from .tolerances import SAFETY, Tolerance
 UNDERFLOW = 1e-290  # gradients this small put the complex step's imaginary parts among the subnormal numbers
 KINK_JUMP = 1e-3  # one-sided slopes this far apart (relative) at every step: a kink, not rounding
 KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
+BUILT_IN_KINKS = (  # said once per leaf where built-in ops alone give a value outside the slopes at a kink
+    "each op's choice at its kink (relu'(0) = 0, a tie's gradient split) is a subgradient of that op, but not "
+    "always of a composition: move the point off the kink (--at) to check the rules themselves"
+)
 RESOLVABLE = 1e-5  # with plugin code on the path, the reference's error estimate widens the tolerance this far at most
 
 
@@ -174,6 +178,8 @@ class Judge:
             leaf.findings.append(
                 self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree, outside, unsure)
             )
+        if (outside & ~kink).any() and not self.untrusted and BUILT_IN_KINKS not in leaf.notes:
+            leaf.notes.append(BUILT_IN_KINKS)
         if leaf.failures:
             leaf.status = "fail"
         elif leaf.kinks:
@@ -204,6 +210,7 @@ class Judge:
                 f"at a kink{of}, and not between its one-sided slopes {number(numeric.left[k])} (left) and "
                 f"{number(numeric.right[k])} (right): no subgradient"
             )
+
         elif outside[k]:
             note = "outside the one-sided slopes along this direction, which crosses kinks: the elements decide"
         elif not np.isfinite(numeric.value[k]):
