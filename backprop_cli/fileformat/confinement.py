@@ -29,23 +29,11 @@ import time
 from collections.abc import Callable
 from typing import NoReturn
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
-    0x20000,
-    0x8000000,
-    0x10000000,
-    0x20000000,
-    0x40000000,
-)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1,
-    2,
-    4,
-    8,
-    32,
-    4096,
-    16384,
-    1 << 18,
-)
+# unshare(2) and mount(2) flags, from linux/sched.h and linux/mount.h
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x20000, 0x8000000, 0x10000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": 1024, "nodiratime": 2048}
 MOUNT_FLAGS["relatime"] = 1 << 21  # a locked mount keeps its flags: a remount must repeat them
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_SET_CHILD_SUBREAPER = 1, 24, 38, 47, 36
@@ -103,15 +91,20 @@ def _keep(pid: int, status_r: int) -> NoReturn:
     def end(*_: object) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # init: the kernel then kills its whole namespace
-        _kill_orphans()
+        if ISOLATED:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        else:
+            _kill_orphans()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, end)
     _, status = os.waitpid(pid, 0)
-    if ISOLATED:
+    if ISOLATED:  # (its /proc is the namespace's now: no orphan of ours to look for there, and none left)
         told = os.read(status_r, 4)  # init wrote how the server ended
         status = struct.unpack("i", told)[0] if len(told) == 4 else status
-    _kill_orphans()
+    else:
+        _kill_orphans()
     _mirror(status)
 
 
@@ -120,7 +113,8 @@ def _init(serve: Callable[[], None], status_w: int) -> NoReturn:
     server ends, or the keeper dies) takes every process of the namespace with it."""
     try:
         _die_with_parent()
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        with contextlib.suppress(OSError):  # a container may refuse it: the processes then stay in sight
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         with contextlib.suppress(OSError), open("/proc/sys/user/max_user_namespaces", "w") as limit:
             limit.write("1")  # the server's own, to lock the mounts (_lock); none for the student's code
         with contextlib.suppress(OSError), open("/proc/sys/kernel/pid_max", "w") as limit:
