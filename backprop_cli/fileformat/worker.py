@@ -115,7 +115,12 @@ class Worker:
         self._spawn()
         journal, spent, self.journal, self.spent = self.journal, self.spent, None, 0.0  # the replay's own budget
         try:
-            self.load(self.specs)
+            try:
+                self.load(self.specs)
+            except LoadRefused as err:  # it imported the first time
+                raise StudentCodeError(
+                    err.op, f"importing the module again in a fresh process: {err.message}"
+                ) from None
             replay(journal, self)
         except StudentCodeError as err:
             self.failure = err
