@@ -23,3 +23,14 @@ def test_hessian_checks_the_gradient_it_differentiates(run, tmp_path):
         assert document["check"]["status"] == ("fail" if code else "pass")
         if code:
             assert any("the gradient itself is wrong" in note for note in document["notes"])
+
+
+def test_an_output_of_more_than_32_axes_is_refused_when_the_file_loads(run, tmp_path):
+    """The checks add a batch axis to every value, and NumPy takes 64 axes at most: 40 axes is one line, exit 2."""
+    (tmp_path / "g.yaml").write_text(GRAPH)
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\n\ndef f(x):\n    return np.zeros((1,) * 40) + x.sum()\n\n"
+        "def b(g, x):\n    return (np.full(x.shape, g.sum()),)\n"
+    )
+    result = run("gradcheck", str(tmp_path / "g.yaml"), "--allow-python")
+    assert result.exit_code == 2 and "f's output has 40 axes; at most 32" in result.stderr

@@ -32,6 +32,7 @@ from .sandbox import LoadRefused, start
 from .worker import Worker
 from .yaml_source import Located
 
+MAX_AXES = 32  # of an op's output
 KEYS = ("module", "forward", "backward", "jvp", "cache", "labels", "gate")
 # A stopper's output is a constant to every check (Op.stops_gradient): the numerical reference would hold the
 # student's op constant and the backward would never be compared with anything, so a plugin may not be one.
@@ -213,6 +214,8 @@ class _StudentCode:
         except PluginError as err:
             shown = ", ".join(f"{p} {s}" for p, s in zip(self.inputs, shapes, strict=False))
             raise ShapeError(f"{err.message} on inputs of shapes {shown}") from None
+        if out.ndim > MAX_AXES:  # the checks add a batch axis, and NumPy takes 64 at most
+            raise ShapeError(f"op {self.op}: {self.names['forward']}'s output has {out.ndim} axes; at most {MAX_AXES}")
         self.learned[self._key(zeros, attrs)] = out.shape
         return out.shape
 
