@@ -95,6 +95,16 @@ def test_a_reverse_value_that_is_no_subgradient_fails_even_for_built_in_ops():
     assert finding.status == "fail" and "no subgradient" in finding.note
 
 
+def test_the_hessian_judges_its_kinks_by_the_same_rule():
+    """relu(x)·x at 0: the gradient 2·relu(x) bends there; H = 1 (central differences) lies between 0 and 2."""
+    from backprop_cli import hessian
+
+    result = hessian(loads("inputs: {x: [0.0, 1.0]}\nnodes:\n  L: sum(relu(x) * x)\noutput: L\n"))
+    assert result.status == "kink"
+    (finding, *_) = result.check.findings
+    assert (finding.left, finding.right, finding.reverse) == pytest.approx((0.0, 2.0, 1.0), abs=1e-6)
+
+
 # ------------------------------------------------------------------ student code, through every command
 
 GRAPH = "ops:\n  k: {module: m.py, forward: f, backward: b%s}\ninputs: {x: [1.5, -2.0, 0.7, 3.0]}\n"
