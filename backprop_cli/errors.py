@@ -49,6 +49,13 @@ def printable(text: object) -> str:
     )
 
 
+def printable_lines(text: str) -> str:
+    """Text printed by code we do not trust (a student's plugin), shown verbatim line by line: the lines stay,
+    everything a terminal or a log viewer would act on (a carriage return, escape and OSC sequences, bidi
+    overrides) is shown as an escape, so no line can be drawn over another or hidden."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def shortened(text: object, limit: int = 60) -> str:
     """A value quoted in a message, cut in the middle when long: the message stays one readable line."""
     text = printable(text)

@@ -95,3 +95,12 @@ class Graph:
                 if isinstance(operand, str):
                     readers[operand][node.name] = None
         return {name: list(gates) for name, gates in readers.items()}
+
+
+def graph_argument(graph: object) -> None:
+    """A library function's `graph` argument is a graph, or UsageError (not an AttributeError deep inside)."""
+    if not isinstance(graph, Graph):
+        from .errors import UsageError, shortened
+
+        made = "backprop_cli.load or loads makes one"
+        raise UsageError(f"{shortened(repr(graph))} is not a graph ({made})", parameter="graph")

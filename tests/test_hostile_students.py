@@ -107,6 +107,16 @@ def test_printed_output_is_captured_not_mixed_into_the_document(batch):
     assert files["good"]["stdout"] == ""
 
 
+def test_printed_output_is_escaped_everywhere(batch):
+    """Cursor moves, a carriage return, conceal, OSC title and clipboard, a C1 CSI and a bidi override reach
+    neither the terminal (stderr) nor the JSON document: they are shown as escapes (issue 20)."""
+    result, files, _ = batch
+    printed = files["151_draws_over_the_verdict"]["stdout"]
+    assert "\\x1b[1A" in printed and "\\x1b]52;c;" in printed and "\\u202e" in printed
+    for text in (result.stdout, result.stderr):
+        assert not any(c in text for c in "\x1b\x07\x9b\r\u202e"), repr(text[:300])
+
+
 def test_the_in_place_forward_does_not_change_the_leaf(tmp_path):
     path = _graph(tmp_path, "inplace", (CORPUS / "132_in_place_forward.py").read_text())
     result = _cli("trace", str(path), "--allow-python", "--json")
@@ -207,13 +217,31 @@ def test_the_student_cannot_write_into_backprops_stdout_through_proc(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "value, ok", [("512MiB", True), ("2G", True), ("1.5gib", True), ("3000000", True), ("10", False), ("lots", False)]
+    "value, ok",
+    [("512MiB", True), ("2G", True), ("1.5gib", True), ("3000000", True), ("1024TiB", True)]
+    + [("10", False), ("lots", False), ("8388608TiB", False), ("1025T", False)],
 )
 def test_memory_sizes(run, value, ok):
     result = run("gradcheck", "circuit", "-q", "--memory", value)
     assert result.exit_code == (0 if ok else 2), result.stderr
     if not ok:
-        assert "is not a size of at least 1MiB" in result.stderr and len(result.stderr.splitlines()) == 1
+        words = "more than any machine has" if "T" in value else "is not a size of at least 1MiB"
+        assert "--memory" in result.stderr and words in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+SHAPESHIFTER = "import numpy as np\n\ndef f(x):\n    return x * x if not x.any() else np.ones((5, 4))\n\n"
+SHAPESHIFTER += "def b(g, x):\n    return (2 * x * g,)\n"
+
+
+def test_an_output_of_another_shape_than_at_load_is_one_line(tmp_path):
+    """The forward's shape on zeros (learned at load) was never compared with its shape on the real values:
+    gradcheck exit 4, trace a (5×4) node declared (4,) (issue 20). Now one line naming both, exit 3."""
+    path = _graph(tmp_path, "shape", SHAPESHIFTER)
+    words = "f returned an output of shape (5, 4) for inputs of shapes x (4,), and (4,) for inputs of these shapes"
+    for command in ("trace", "gradcheck"):
+        result = _cli(command, str(path), "--allow-python")
+        assert result.returncode == 3 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_an_empty_ops_block_starts_no_worker(tmp_path):

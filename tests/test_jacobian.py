@@ -184,3 +184,11 @@ def test_on_an_80_column_terminal_the_matrix_fits_and_shows_the_true_corners(run
         cells = [c for c in line.split()[1:] if c != "…"]
         expected = [0.0 if c == "." else float(c) for c in cells]
         np.testing.assert_allclose(expected, matrix[i, columns], rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_an_infinite_entry_is_exit_3_naming_the_node_in_either_mode(run, graph_file, mode):
+    """sqrt at 0: forward mode made an inf entry and PASS with NaN errors while reverse mode was exit 3 (issue 20)."""
+    path = graph_file("inputs: {x: [0.0, 1.0]}\nnodes:\n  y: sqrt(x)\noutput: y\n")
+    result = run("jacobian", str(path), "--mode", mode)
+    assert result.exit_code == 3 and "y = sqrt(x)" in result.stderr and " is inf" in result.stderr, result.stderr

@@ -11,7 +11,6 @@ from ..verify.check import METHODS, MODES
 from .option_slips import refuse_unused
 from .options import (
     EXIT_CODES,
-    Finite,
     explain_error,
     graph_options,
     in_flag_words,
@@ -19,14 +18,13 @@ from .options import (
     output_failed,
     renamed_option,
     reports_errors,
+    rule_type,
     seed_option,
     split_names,
 )
 
 FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
 
-MAX_SAMPLES = 100_000  # two evaluations each: more would run for hours
-MAX_DIRECTIONS = 1_000  # a direction is as big as its leaf: more would fill memory
 MORE = """\b
 With several files: one line per file and a summary; the exit code is the
 largest of the files' (3 > 2 > 1 > 0)."""
@@ -43,10 +41,15 @@ class MemorySize(click.ParamType):
             return value
         import re
 
+        from ..arguments import RULES
+
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value).lower())
-        if not m or float(m.group(1)) * self.UNITS[m.group(2)] < 2**20:
+        if not m or float(m.group(1)) * self.UNITS[m.group(2)] < RULES["memory"].low:
             self.fail(f"{value!r} is not a size of at least 1MiB, like 512MiB or 2GiB", param, ctx)
-        return int(float(m.group(1)) * self.UNITS[m.group(2)])
+        size = int(float(m.group(1)) * self.UNITS[m.group(2)])
+        if not RULES["memory"].accepts(size):  # the worker could not even set it as a limit
+            self.fail(f"{value!r} is more than any machine has (at most 1024TiB); the default is 2GiB", param, ctx)
+        return size
 
 
 @click.command(epilog=EXIT_CODES + "\n\n" + MORE)
@@ -69,27 +72,27 @@ class MemorySize(click.ParamType):
 )
 @click.option(
     "--samples",
-    type=click.IntRange(1, MAX_SAMPLES),
+    type=rule_type("samples"),
     default=20,
     show_default=True,
     help="Elements per leaf in sample mode.",
 )
 @click.option(
     "--directions",
-    type=click.IntRange(0, MAX_DIRECTIONS),
+    type=rule_type("directions"),
     default=2,
     show_default=True,
     help="Random directions per leaf.",
 )
-@click.option("--eps", type=Finite(0, 1, min_open=True), help="Absolute step (default: scaled per element).")
-@click.option("--rtol", type=Finite(0, 1), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
-@click.option("--atol", type=Finite(0), help="Absolute tolerance added to the relative one (default 0).")
+@click.option("--eps", type=rule_type("eps"), help="Absolute step (default: scaled per element).")
+@click.option("--rtol", type=rule_type("rtol"), help="Relative tolerance (default per dtype: 1e-7, float32 2e-3).")
+@click.option("--atol", type=rule_type("atol"), help="Absolute tolerance added to the relative one (default 0).")
 @click.option("--strict", is_flag=True, help="Kinks count as failures.")
 @click.option("--nodes", is_flag=True, help="Check the gradient of every node too, not only the leaves.")
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
 @click.option(
     "--order",
-    type=click.IntRange(1, 2),
+    type=rule_type("order"),
     default=1,
     show_default=True,
     help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
@@ -99,7 +102,7 @@ class MemorySize(click.ParamType):
 @click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @click.option(
     "--timeout",
-    type=Finite(0, 24 * 3600, min_open=True),
+    type=rule_type("timeout"),
     metavar="SECONDS",
     default=30.0,
     show_default=True,

@@ -222,7 +222,7 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
 
 
 # ------------------------------------------------------------ options shared by several commands
-MAX_SEED = 2**63 - 1
+MAX_SEED = 2**63 - 1  # as backprop_cli.arguments.RULES["seed"]
 
 
 class Finite(click.FloatRange):
@@ -237,6 +237,17 @@ class Finite(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number; it takes {self._describe_range()}", param, ctx)
         return number
+
+
+def rule_type(parameter: str) -> click.ParamType:
+    """The option type of an argument the Python API takes too: its range from the shared rules (arguments.py)."""
+    from ..arguments import RULES
+
+    rule = RULES[parameter]
+    if rule.kind is int:
+        return click.IntRange(int(rule.low), int(rule.high), min_open=rule.low_open, max_open=rule.high_open)
+    high = None if rule.high == float("inf") else rule.high
+    return Finite(rule.low, high, min_open=rule.low_open, max_open=rule.high_open and high is not None)
 
 
 def mode_options(command: Callable) -> Callable:
@@ -279,7 +290,7 @@ def graph_options(command: Callable) -> Callable:
 
 def seed_option(help: str) -> Callable:
     """--seed: the seed of what a command samples (gradcheck, train)."""
-    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help=help)
+    return click.option("--seed", type=rule_type("seed"), default=0, show_default=True, help=help)
 
 
 def split_names(wrt: tuple[str, ...], option: str = "--wrt") -> list[str]:
@@ -294,8 +305,10 @@ def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) ->
     """--no-check, --rtol, --atol, --full, --json and -o: the options of a checked matrix (jacobian, hessian)."""
     options = [
         click.option("--no-check", is_flag=True, help=f"Skip the check against {reference}."),
-        click.option("--rtol", type=Finite(0), help=f"Relative tolerance of the check (default {rtol_default})."),
-        click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0)."),
+        click.option(
+            "--rtol", type=rule_type("rtol"), help=f"Relative tolerance of the check (default {rtol_default})."
+        ),
+        click.option("--atol", type=rule_type("atol"), help="Absolute tolerance of the check (default 0)."),
         click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix)."),
         click.option("--json", "as_json", is_flag=True, help=f"One JSON object (schema backprop.{schema}, version 1)."),
         click.option("-o", "--output", "out", metavar="FILE", help=f"A heat map of {noun}: .svg or .png (matplotlib)."),

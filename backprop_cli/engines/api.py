@@ -22,6 +22,8 @@ from dataclasses import replace
 import numpy as np
 
 from .. import graph as data
+from ..arguments import mapping
+from ..arguments import names as name_list
 from ..errors import UsageError
 from .evaluate import evaluate, set_leaf_values
 from .reverse_mode import reverse_mode, upstream_gradient
@@ -43,7 +45,7 @@ class Graph(data.Graph):
 
     def with_values(self, values: dict[str, object]) -> Graph:
         """A copy whose leaves take the given values (same shapes); it remembers no values yet."""
-        return replace(self, leaf_values=set_leaf_values(self, values))
+        return replace(self, leaf_values=set_leaf_values(self, mapping(values, "values")))
 
     def forward(self) -> Result:
         """Every leaf's and node's value (evaluated now, and remembered for backward and jvp)."""
@@ -64,7 +66,7 @@ class Graph(data.Graph):
         """Forward mode: the tangent of every node along the given leaf tangents (a missing leaf: zero)."""
         from .forward_mode import forward_mode, leaf_tangents  # imported when first used
 
-        return _public(forward_mode(self, self._values(), leaf_tangents(self, tangents)))
+        return _public(forward_mode(self, self._values(), leaf_tangents(self, mapping(tangents, "tangents"))))
 
     # ------------------------------------------------------------ remembered values
     def _values(self) -> dict[str, np.ndarray]:
@@ -79,13 +81,14 @@ class Graph(data.Graph):
         return values
 
     def _names(self, wrt: Iterable[str]) -> list[str]:
-        names = [wrt] if isinstance(wrt, str) else list(wrt)
+        names = name_list(wrt, "wrt")
         for name in names:
             if name not in self.nodes:
                 from ..errors import suggest
 
                 raise UsageError(
-                    f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}"
+                    f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}",
+                    parameter="wrt",
                 )
         return names
 

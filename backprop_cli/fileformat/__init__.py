@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import os
 
+from ..arguments import flag
 from ..engines.api import Graph
-from ..errors import GraphFileError, Position
+from ..errors import GraphFileError, Position, UsageError, printable, shortened
 from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 
 
 def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False) -> Graph:
     """Build a graph from the text of a graph file (plugin ops only with allow_python)."""
-    return build(read_yaml(text, source), source, allow_python=allow_python)
+    if not isinstance(text, (str, bytes)):
+        raise UsageError(f"{shortened(repr(text))} is not the text of a graph file (str or bytes)", parameter="text")
+    if not isinstance(source, str):
+        raise UsageError(f"{shortened(repr(source))} is not a file name (text)", parameter="source")
+    return build(read_yaml(text, source), source, allow_python=flag(allow_python, "allow_python"))
 
 
 def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
     """Build a graph from a graph file (or the name of a bundled example, like "circuit")."""
     from ..examples import resolve
 
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise UsageError(f"{shortened(repr(path))} is not a path (str or pathlib.Path)", parameter="path")
+    allow_python = flag(allow_python, "allow_python")
+    if "\0" in os.fspath(path):
+        raise GraphFileError("a path cannot hold the character NUL (\\0)", Position(printable(os.fspath(path))))
     file = resolve(str(path))
     try:
         with file.open("rb") as stream:

@@ -28,9 +28,11 @@ import numpy as np
 
 from ..errors import GraphFileError, PluginError, ShapeError, shortened, suggest
 from ..ops import OPS, GateKind, Op
-from .sandbox import LoadRefused, Worker, start
+from .sandbox import LoadRefused, start
+from .worker import Worker
 from .yaml_source import Located
 
+MAX_AXES = 32  # of an op's output
 KEYS = ("module", "forward", "backward", "jvp", "cache", "labels", "gate")
 # A stopper's output is a constant to every check (Op.stops_gradient): the numerical reference would hold the
 # student's op constant and the backward would never be compared with anything, so a plugin may not be one.
@@ -71,6 +73,18 @@ def load_plugin_ops(section: Located, source: str, allow_python: bool) -> dict[s
         where = entry.where if entry is not None else item.where if item is not None else section.where
         raise GraphFileError(err.message, where) from None
     return {name: _plugin_op(name, section.value[name], worker, specs[name], found[name]) for name in specs}
+
+
+def audit(graph) -> None:
+    """Before a verdict on a graph with plugin ops: each worker's questions asked again in a fresh worker, in
+    another order (replay.py); StudentCodeError naming the op whose code is not a function of its inputs."""
+    workers = {}
+    for node in graph.gates:
+        code = getattr(node.operation.forward, "code", None)
+        if isinstance(code, _StudentCode):
+            workers[id(code.worker)] = code.worker
+    for worker in workers.values():
+        worker.audit()
 
 
 def _refuse_gates(section: Located) -> None:
@@ -123,7 +137,8 @@ def _spec(name: str, item: Located, folder: Path) -> dict:
 
 
 def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict) -> Op:
-    inputs, attrs, names = found["inputs"], found["attrs"], found["names"]
+    inputs, attrs = found["inputs"], found["attrs"]
+    names = {role: shortened(n, 80) for role, n in found["names"].items()}  # a function's __name__ is any text
     labels = item.value["labels"].plain() if "labels" in item.value else []
     if not isinstance(labels, list) or any(label not in inputs for label in labels):
         raise GraphFileError(f"labels must list inputs of {names['forward']} ({', '.join(inputs)})", item.where)
@@ -134,7 +149,7 @@ def _plugin_op(name: str, item: Located, worker: Worker, spec: dict, found: dict
     return Op(
         name=name,
         gate_kind=gate,
-        formula=f"{found['module']}.py: {names['forward']}",
+        formula=f"{Path(spec['module']).name}: {names['forward']}",
         forward=code.forward_rule(),
         vjp=tuple(code.vjp_rule(i) if d else None for i, d in enumerate(differentiable)),
         jvp=tuple((code.jvp_rule(i) if jvp else None) if d else None for i, d in enumerate(differentiable)),
@@ -155,6 +170,7 @@ class _StudentCode:
         self.op, self.worker, self.names, self.inputs = op, worker, names, inputs
         self.labels = [i for i, p in enumerate(inputs) if p in labels]
         self.last: tuple | None = None  # (upstream, inputs, gradients): one backward call serves every input
+        self.learned: dict[tuple, tuple[int, ...]] = {}  # (input shapes, attrs) -> the output shape, from loading
 
     def _same_shapes(self, outs: list[np.ndarray], what: str) -> list[np.ndarray]:
         if len({out.shape for out in outs}) > 1:
@@ -174,33 +190,47 @@ class _StudentCode:
                     "an input that has a gradient is not a label; take it out of labels",
                 )
 
+    def _key(self, xs: tuple, attrs: dict) -> tuple:
+        return tuple(np.shape(x) for x in xs), tuple(sorted(attrs.items()))
+
     def forward_many(self, items: list[tuple], attrs: dict) -> list[np.ndarray]:
+        items = [_plain(xs) for xs in items]
         for xs in items:
             self._check_labels(xs)
-        outs = self.worker.call("forward", self.op, self.names["forward"], [tuple(xs) for xs in items], attrs)
-        return self._same_shapes(outs, f"{self.names['forward']}'s output")
+        shapes = [self.learned.get(self._key(xs, attrs)) for xs in items]
+        expect = None if None in shapes else shapes  # None only while the file loads: the shapes are learned then
+        name = self.names["forward"]
+        outs = self.worker.call("forward", self.op, name, items, attrs, expect, expect=expect)
+        return self._same_shapes(outs, f"{name}'s output")
 
     def forward_rule(self):
         def forward(*xs: np.ndarray, **attrs: object) -> np.ndarray:
             return self.forward_many([xs], attrs)[0]
 
         forward.many = self.forward_many
+        forward.code = self  # for audit()
         return forward
 
     def shape(self, *shapes: tuple[int, ...], **attrs: object) -> tuple[int, ...]:
         """The output shape, from one call on zeros of the input shapes (labels 0 are valid labels)."""
+        zeros = tuple(np.zeros(s) for s in shapes)
         try:
-            (out,) = self.forward_many([tuple(np.zeros(s) for s in shapes)], attrs)
+            (out,) = self.forward_many([zeros], attrs)
         except PluginError as err:
             shown = ", ".join(f"{p} {s}" for p, s in zip(self.inputs, shapes, strict=False))
             raise ShapeError(f"{err.message} on inputs of shapes {shown}") from None
+        if out.ndim > MAX_AXES:  # the checks add a batch axis, and NumPy takes 64 at most
+            raise ShapeError(f"op {self.op}: {self.names['forward']}'s output has {out.ndim} axes; at most {MAX_AXES}")
+        self.learned[self._key(zeros, attrs)] = out.shape
         return out.shape
 
     def gradients(self, g: np.ndarray, xs: tuple, attrs: dict) -> list[np.ndarray]:
         if self.last is not None and self.last[0] is g and all(a is b for a, b in zip(self.last[1], xs, strict=True)):
             return self.last[2]
         name = self.names["backward"]
-        result = self.worker.call("backward", self.op, name, np.asarray(g), tuple(xs), attrs)
+        (g,), plain = _plain((g,)), _plain(xs)
+        expect = [np.shape(x) for x in xs]
+        result = self.worker.call("backward", self.op, name, g, plain, attrs, expect=expect, nullable=True)
         if len(result) != len(self.inputs):  # the worker checks this too; its word is not taken for it
             raise PluginError(self.op, f"{name} returned {len(result)} gradients for {len(self.inputs)} inputs")
         grads = []
@@ -225,10 +255,12 @@ class _StudentCode:
         name = self.names.get("jvp", "jvp")
 
         def many(items: list[tuple], attrs: dict) -> list[np.ndarray]:
-            requests = []
-            for t, _out, *xs in items:
-                requests.append((tuple(t if j == i else np.zeros(np.shape(x)) for j, x in enumerate(xs)), tuple(xs)))
-            results = self.worker.call("jvp", self.op, name, requests, attrs)
+            requests, shapes = [], []
+            for t, out, *xs in items:
+                tangents = tuple(t if j == i else np.zeros(np.shape(x)) for j, x in enumerate(xs))
+                requests.append((_plain(tangents), _plain(xs)))
+                shapes.append(np.shape(out))
+            results = self.worker.call("jvp", self.op, name, requests, attrs, shapes, expect=shapes)
             for (_, out, *_), result in zip(items, results, strict=True):
                 if result.shape != np.shape(out):
                     raise PluginError(self.op, f"{name} returned shape {result.shape}, the output {np.shape(out)}")
@@ -241,3 +273,9 @@ class _StudentCode:
 
         rule.many = many
         return rule
+
+
+def _plain(arrays) -> tuple[np.ndarray, ...]:
+    """What the student's code receives: float64 copies in C order, whatever evaluation they come from (a
+    float32 graph, a batch row, a view), so that nothing but the values and shapes tells two calls apart."""
+    return tuple(np.array(x, dtype=np.float64, order="C") for x in arrays)

@@ -1,41 +1,24 @@
 """Student code in a child process: backprop's own process never imports it, and nothing it does can
 change what backprop computes or reports.
 
-Each graph file with plugin ops gets its own worker, forked when the file loads (so one file's imports
-never meet another's) and killed when its session ends. The worker gets copies of its inputs (an
+Each graph file with plugin ops gets its own worker (worker.py), forked when the file loads (so one file's
+imports never meet another's) and killed when its session ends. The worker gets copies of its inputs (an
 in-place change stays in the worker), writes what it prints into a captured file (never onto the
-`--json` document), runs with an address-space limit, and is timed by the parent: a worker that does
-not answer in time is killed. Replies are a JSON header and raw float64 bytes, never pickles: the
-parent unpickles nothing the student's code made.
-
-A worker that dies (os._exit, a signal, a crash), runs out of memory or time raises StudentCodeError:
-gradcheck's verdict `error`, never a pass.
+`--json` document), runs confined under hard limits (confinement.py), and is timed by the parent: a worker
+that does not answer in time is killed. This module holds the limits and the sessions: which workers a
+run owns, and what their code printed.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import json
-import math
-import os
-import pickle
-import select
-import signal
-import sys
-import tempfile
-import time
-import warnings
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ..errors import PluginError, StudentCodeError
-from .student import HEADER, LENGTH, serve
-
-MAX_HEADER = 2**20  # bytes of a reply's JSON header
+if TYPE_CHECKING:
+    from .worker import Worker
 
 
 @dataclass(frozen=True)
@@ -78,12 +61,13 @@ class Session:
 
     def add(self, worker: Worker) -> None:
         self.workers.append(weakref.ref(worker) if self.weak else worker)
+        worker.printed_to = self.printed  # a worker closed early (its graph was garbage) still reports it
 
     def close(self) -> None:
         for entry in self.workers:
             worker = entry() if self.weak else entry
             if worker is not None:
-                self.printed.append(worker.close())
+                worker.close()
         self.workers = []
 
     @property
@@ -116,243 +100,18 @@ def finish() -> str:
 
 def start(folder: str, specs: dict[str, dict]) -> tuple[Worker, dict[str, dict]]:
     """A worker for one graph file's plugin ops, and what it found: {op: {inputs, attrs, module, names}}."""
+    from .worker import Worker
+
     owner = _SESSIONS[-1] if _SESSIONS else _DEFAULT
     worker = Worker(folder, owner.limits)
     owner.add(worker)
     return worker, worker.load(specs)
 
 
-# ------------------------------------------------------------------ the parent's side
-_LIVE: weakref.WeakSet[Worker] = weakref.WeakSet()
+def __getattr__(name: str) -> object:
+    """Worker and the set of live workers, from worker.py (imported when first used)."""
+    if name in ("Worker", "_LIVE"):
+        from . import worker
 
-
-class Worker:
-    def __init__(self, folder: str, limits: Limits) -> None:
-        self.limits = limits
-        self.spent = 0.0  # seconds waited for the student's code
-        self.failure: StudentCodeError | None = None
-        self.printed: str | None = None
-        for stream in (sys.stdout, sys.stderr):  # nothing of ours may be printed twice by the child
-            with contextlib.suppress(Exception):
-                stream.flush()
-        _keep_to_ourselves()
-        self.capture = tempfile.TemporaryFile()
-        requests_r, self.requests = os.pipe()
-        self.replies, replies_w = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12 warns of threads: the child execs no thread
-            self.pid = os.fork()
-        if self.pid == 0:  # the child: never returns
-            try:
-                serve(requests_r, replies_w, self.capture.fileno(), folder, limits)
-            finally:
-                os._exit(70)
-        os.close(requests_r)
-        os.close(replies_w)
-        os.set_blocking(self.requests, False)
-        self.readable, self.writable = select.poll(), select.poll()
-        self.readable.register(self.replies, select.POLLIN)
-        self.writable.register(self.requests, select.POLLOUT)
-        _LIVE.add(self)
-
-    def load(self, specs: dict[str, dict]) -> dict[str, dict]:
-        header, _ = self._ask(("load", specs), next(iter(specs)), "importing the module")
-        op = next(iter(specs))
-        if not header["ok"]:
-            raise LoadRefused(str(header.get("op", op)), header.get("key"), str(header.get("message")))
-        found = header.get("found")
-        if not isinstance(found, dict) or set(found) != set(specs) or not all(map(_well_formed, found.values())):
-            self._fail(op, "importing the module: the worker sent an unreadable reply")
-        return found
-
-    def call(self, kind: str, op: str, what: str, *args: object) -> list[np.ndarray | None]:
-        """The worker's answer to one request: arrays, or PluginError with what the student's code did."""
-        header, arrays = self._ask((kind, op, *args), op, what)
-        if not header["ok"]:
-            raise PluginError(op, str(header.get("message", "failed")))
-        return arrays
-
-    def _ask(self, request: tuple, op: str, what: str) -> tuple[dict, list[np.ndarray | None]]:
-        if self.failure is not None:
-            raise self.failure
-        limit = self.limits.timeout if self.limits.per_call else self.limits.timeout - self.spent
-        started = time.monotonic()
-        deadline = started + max(limit, 0.0)
-        try:
-            data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-            self._send(LENGTH.pack(len(data)) + data, deadline)
-            header_size, data_size = HEADER.unpack(self._receive(HEADER.size, deadline))
-            if header_size > MAX_HEADER or data_size > self.limits.memory + 2**20:
-                raise _Broken("sent a reply too large to be one")
-            header = json.loads(self._receive(header_size, deadline))
-            if not isinstance(header, dict) or not isinstance(header.get("ok"), bool):
-                raise _Broken("sent an unreadable reply")
-            arrays = _arrays(header, self._receive(data_size, deadline) if data_size else bytearray())
-        except _Timeout:
-            self._fail(op, f"{what} did not finish within {self.limits.timeout:g} s ({self.limits.option('timeout')})")
-        except _Broken as err:
-            self._fail(op, f"{what}: the worker {err}")
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            self._fail(op, f"{what} {self._ended()}")
-        except (ValueError, TypeError, KeyError):
-            self._fail(op, f"{what}: the worker sent an unreadable reply")
-        finally:
-            self.spent += time.monotonic() - started
-        if header.get("fatal") == "memory":
-            allowed = memory_text(self.limits.memory)
-            self._fail(op, f"{what} ran out of memory ({allowed} allowed; {self.limits.option('memory')})")
-        return header, arrays
-
-    def _send(self, data: bytes, deadline: float) -> None:
-        view = memoryview(data)
-        while view:
-            _wait(self.writable, deadline)
-            view = view[os.write(self.requests, view) :]
-
-    def _receive(self, size: int, deadline: float) -> bytearray:
-        buffer = bytearray()
-        while len(buffer) < size:
-            _wait(self.readable, deadline)
-            chunk = os.read(self.replies, min(size - len(buffer), 2**20))
-            if not chunk:
-                raise EOFError
-            buffer += chunk
-        return buffer
-
-    def _ended(self) -> str:
-        """How the child ended (it closed its pipe: it is gone, or about to be)."""
-        status = self._reap(grace=1.0)
-        if status is None:
-            return "closed the connection to backprop"
-        if os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
-            if number == signal.SIGXFSZ:
-                return f"printed (or wrote to a file) more than {memory_text(self.limits.output)}: stopped"
-            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-            return f"crashed: the process was killed by signal {name}"
-        return f"ended the process (exit code {os.WEXITSTATUS(status)}: os._exit or a crash) before returning"
-
-    def _reap(self, grace: float = 0.0) -> int | None:
-        if self.pid is None:
-            return None
-        end = time.monotonic() + grace
-        while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.pid = None
-                return status
-            if time.monotonic() >= end:
-                return None
-            time.sleep(0.005)
-
-    def _fail(self, op: str, message: str) -> None:
-        self.failure = StudentCodeError(op, message)
-        self._kill()
-        raise self.failure
-
-    def _kill(self) -> None:
-        if self.pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)  # the worker and anything it started
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.pid = None
-        for fd in ("requests", "replies"):
-            if getattr(self, fd) is not None:
-                os.close(getattr(self, fd))
-                setattr(self, fd, None)
-
-    def close(self) -> str:
-        """Kill the worker; what the student's code printed (at most limits.output bytes)."""
-        if self.printed is None:
-            self._kill()
-            self.capture.seek(0)
-            self.printed = self.capture.read(self.limits.output).decode("utf-8", "replace")
-            self.capture.close()
-            _LIVE.discard(self)
-        return self.printed
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
-
-
-@atexit.register
-def _kill_all() -> None:
-    for worker in list(_LIVE):
-        worker.close()
-
-
-def _well_formed(found: object) -> bool:
-    """What the worker says it found for one op: the shape StudentOps.load gives it."""
-    if not isinstance(found, dict) or not isinstance(found.get("module"), str):
-        return False
-    inputs, attrs, names = found.get("inputs"), found.get("attrs"), found.get("names")
-    return (
-        isinstance(inputs, list)
-        and bool(inputs)
-        and all(isinstance(i, str) for i in inputs)
-        and isinstance(attrs, dict)
-        and all(isinstance(v, (bool, int, float, str, type(None))) for v in attrs.values())
-        and isinstance(names, dict)
-        and all(isinstance(v, str) for v in names.values())
-        and "forward" in names
-        and "backward" in names
-    )
-
-
-def _keep_to_ourselves() -> None:
-    """Linux: backprop's process becomes non-dumpable, so code running as the same (non-root) user cannot
-    open its /proc entries: no writing into its stdout through /proc/PID/fd/1, no reading its memory."""
-    global _PROTECTED
-    if not _PROTECTED:
-        _PROTECTED = True
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE
-
-
-_PROTECTED = False
-
-
-class _Timeout(Exception):
-    pass
-
-
-class _Broken(Exception):
-    pass
-
-
-def _wait(poll: select.poll, deadline: float) -> None:
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise _Timeout
-        if poll.poll(left * 1000):
-            return  # ready, or the other end is gone (the read or write says which)
-
-
-def _arrays(header: dict, data: bytearray) -> list[np.ndarray | None]:
-    """The reply's arrays: shapes from the header, float64 bytes in order; anything else is refused."""
-    shapes = header.get("arrays", [])
-    if not isinstance(shapes, list):
-        raise _Broken("sent an unreadable reply")
-    arrays, offset = [], 0
-    for shape in shapes:
-        if shape is None:
-            arrays.append(None)
-            continue
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
-            raise _Broken("sent an unreadable reply")
-        if any(d < 0 for d in shape):
-            raise _Broken("sent an unreadable reply")
-        size = math.prod(shape) * 8
-        if offset + size > len(data):
-            raise _Broken("sent a reply shorter than it said")
-        arrays.append(np.frombuffer(data, "<f8", math.prod(shape), offset).reshape(shape).astype(np.float64))
-        offset += size
-    if offset != len(data):
-        raise _Broken("sent a reply longer than it said")
-    return arrays
+        return getattr(worker, name)
+    raise AttributeError(name)

@@ -9,7 +9,6 @@ complex numbers, an `__array__` that raises. Only plain float64 arrays and words
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import inspect
 import io
@@ -24,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+
+from .confinement import limit_resources
 
 HEADER = struct.Struct("<QQ")  # reply: header length, data length (then the JSON header, then the arrays)
 LENGTH = struct.Struct("<Q")  # request: pickle length
@@ -110,9 +111,19 @@ class StudentOps:
     def _name(self, op: str, role: str) -> str:
         return getattr(self.ops[op][role], "__name__", role)
 
-    def forward(self, op: str, items: list[tuple], attrs: dict) -> list[np.ndarray]:
-        """The forward's output for each item (a tuple of inputs); with cache: true the cache is dropped."""
-        return [self._forward(op, xs, attrs)[0] for xs in items]
+    def forward(self, op: str, items: list[tuple], attrs: dict, shapes: list | None = None) -> list[np.ndarray]:
+        """The forward's output for each item (a tuple of inputs); with cache: true the cache is dropped.
+        shapes: the output shape each must have (learned when the file loaded), if known."""
+        outs = [self._forward(op, xs, attrs)[0] for xs in items]
+        for out, xs, shape in zip(outs, items, shapes or [None] * len(outs), strict=True):
+            if shape is not None and out.shape != tuple(shape):
+                given = ", ".join(f"{p} {np.shape(x)}" for p, x in zip(self.ops[op]["inputs"], xs, strict=False))
+                raise Refused(
+                    f"{self._name(op, 'forward')} returned an output of shape {out.shape} for inputs of shapes "
+                    f"{given}, and {tuple(shape)} for inputs of these shapes when the file loaded: the output's "
+                    "shape must follow from the inputs' shapes alone"
+                )
+        return outs
 
     def _forward(self, op: str, xs: tuple, attrs: dict) -> tuple[np.ndarray, object]:
         result = self._call(op, "forward", *xs, **attrs)
@@ -140,15 +151,23 @@ class StudentOps:
         if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
             count = len(result) if isinstance(result, (tuple, list)) else 1
             raise Refused(f"{name} returned {count} gradient{'s' * (count != 1)} for {len(inputs)} inputs ({listed})")
-        return [
-            None if grad is None else real_array(grad, f"{name}'s gradient for {param}")
-            for param, grad in zip(inputs, result, strict=True)
-        ]
+        grads = []
+        for param, x, grad in zip(inputs, xs, result, strict=True):
+            grads.append(None if grad is None else real_array(grad, f"{name}'s gradient for {param}"))
+            if grads[-1] is not None and grads[-1].shape != np.shape(x):  # before any number is sent
+                raise Refused(
+                    f"{name} returned a gradient of shape {grads[-1].shape} for {param} of shape {np.shape(x)}"
+                )
+        return grads
 
-    def jvp(self, op: str, items: list[tuple], attrs: dict) -> list[np.ndarray]:
-        """items: (tangents, xs) pairs -> the output's tangent for each."""
+    def jvp(self, op: str, items: list[tuple], attrs: dict, shapes: list | None = None) -> list[np.ndarray]:
+        """items: (tangents, xs) pairs -> the output's tangent for each (of the output's shape, in shapes)."""
         name = self._name(op, "jvp")
-        return [real_array(self._call(op, "jvp", t, *xs, **attrs), f"{name}'s tangent") for t, xs in items]
+        tangents = [real_array(self._call(op, "jvp", t, *xs, **attrs), f"{name}'s tangent") for t, xs in items]
+        for tangent, shape in zip(tangents, shapes or [None] * len(tangents), strict=True):
+            if shape is not None and tangent.shape != tuple(shape):
+                raise Refused(f"{name} returned shape {tangent.shape}, the output {tuple(shape)}")
+        return tangents
 
 
 def real_array(value: object, what: str) -> np.ndarray:
@@ -204,8 +223,7 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
     """The worker process: requests (pickles from backprop) in, replies (JSON and float64 bytes) out,
     until backprop closes the pipe. Never returns."""
     gc.freeze()  # backprop's own objects: never traversed here, so never copied page by page from backprop
-    os.setpgid(0, 0)
-    _die_with_parent()
+    sys.dont_write_bytecode = True  # no __pycache__ in the student's folder
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # printing past the limit stops the worker (Python ignores it)
     os.dup2(capture, 1)
     os.dup2(capture, 2)
@@ -217,7 +235,7 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
     os.closerange(high + 1, 65536)  # another worker's pipes, the user's files: not the student's to use
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
     sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), errors="replace")
-    _limit_resources(limits)
+    limit_resources(limits)
     warnings.simplefilter("ignore")  # the student's warnings are not ours to show, nor errors here
     ops = StudentOps(folder)
     while True:
@@ -226,8 +244,9 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
         except EOFError:
             os._exit(0)
         arrays: list[np.ndarray | None] = []
+        number = None
         try:
-            kind, *args = pickle.loads(_read(requests, LENGTH.unpack(head)[0]))
+            number, kind, *args = pickle.loads(_read(requests, LENGTH.unpack(head)[0]))
             if kind == "load":
                 header = {"ok": True, "found": _loaded(ops, args[0])}
             else:
@@ -241,10 +260,13 @@ def serve(requests: int, replies: int, capture: int, folder: str, limits) -> Non
             header, arrays = {"ok": False, "message": f"the student's code raised {describe(err)}"}, []
         with contextlib.suppress(Exception):
             sys.stdout.flush()
+        header["id"] = number  # backprop takes no reply for another request (one the student's code wrote)
         header["arrays"] = [None if a is None else list(a.shape) for a in arrays]
-        data = b"".join(np.ascontiguousarray(a, "<f8").tobytes() for a in arrays if a is not None)
+        arrays = [np.ascontiguousarray(a, "<f8") for a in arrays if a is not None]
         text = json.dumps(header).encode()
-        _write(replies, HEADER.pack(len(text), len(data)) + text + data)
+        _write(replies, HEADER.pack(len(text), sum(a.nbytes for a in arrays)) + text)
+        for array in arrays:  # one by one: no copy of them all
+            _write(replies, memoryview(array.reshape(-1).view(np.uint8)))
 
 
 def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
@@ -256,30 +278,6 @@ def _loaded(ops: StudentOps, specs: dict[str, dict]) -> dict[str, dict]:
             err.op = op
             raise
     return found
-
-
-def _limit_resources(limits) -> None:
-    import resource
-
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core files
-    for kind, extra in ((resource.RLIMIT_AS, limits.memory), (resource.RLIMIT_FSIZE, limits.output)):
-        with contextlib.suppress(ValueError, OSError):
-            soft, hard = resource.getrlimit(kind)
-            if kind == resource.RLIMIT_AS:
-                with open("/proc/self/statm") as statm:
-                    extra += int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            wanted = extra if hard == resource.RLIM_INFINITY else min(extra, hard)
-            resource.setrlimit(kind, (wanted, hard))
-
-
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when backprop ends, whatever the student's code is doing."""
-    parent = os.getppid()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(0)
 
 
 def _read(fd: int, size: int) -> bytes:

@@ -64,6 +64,13 @@ def detail_lines(report: Report) -> list[str]:
                 f"  second order {leaf.name}: {WORDS[leaf.status]}, {checked_text(leaf)} checked, "
                 f"max rel error {error_text(leaf.max_rel_error)} (H·v against differences of gradients)"
             )
+    for key, leaf in report.ops.items():
+        if leaf.status == "pass":
+            continue
+        node = key.partition(": ")[0]
+        alone = f"  op at {node} alone (a random upstream gradient): "
+        lines += [alone + finding_line(leaf, f) for f in leaf.findings]
+        lines += [f"{alone}note: {leaf.name}: {n}" for n in leaf.notes]
     lines += [f"  skipped {name}: {why}" for name, why in report.skipped.items()]
     for e in report.expect:
         if e.ok:
@@ -115,6 +122,9 @@ def verdict_line(path: str, report: Report) -> str:
         bits.append(f"second order max rel error {error_text(worst2)}")
         if failing2:
             bits.append(f"second order failing: {', '.join(failing2)}")
+    failing_ops = [key for key, leaf in report.ops.items() if leaf.status == "fail"]
+    if failing_ops:
+        bits.append(f"plugin op alone failing: {', '.join(failing_ops)}")
     wrong = [e for e in report.expect if not e.ok]
     if report.expect:
         bits.append(f"{len(report.expect) - len(wrong)}/{len(report.expect)} expected answers right")
@@ -242,6 +252,7 @@ def report_json(report: Report) -> dict:
         "errors": report.errors,
         "order": report.order,
         "second_order": {name: _leaf_json(leaf) for name, leaf in report.second_order.items()},
+        "ops": {key: _leaf_json(leaf) for key, leaf in report.ops.items()},
     }
 
 

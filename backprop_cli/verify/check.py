@@ -15,14 +15,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..arguments import checked, choice, flag
+from ..arguments import names as name_list
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
-from ..graph import Graph
+from ..fileformat.plugins import audit
+from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
-from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
+from .kinks import check_beside, resolve
+from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
-    Derivative,
     Probe,
     element_batch,
     group_rows,
@@ -33,13 +36,15 @@ from .numerical import (
     steps_for,
     typical_size,
 )
+from .plugin_ops import check_alone
+from .scalars import CHUNK_BYTES
+from .scalars import check_scalars as _check_scalars  # (a test replaces it)
 from .tolerances import POINTS, Tolerance, tolerance_for
 from .verdicts import Judge, LeafCheck, Report
 
 MODES = ("auto", "full", "sample", "direction")
 METHODS = ("auto", "complex", "richardson", "central")
 AUTO_FULL_LIMIT = 2048  # auto mode checks every element of a node up to this size, a sample beyond
-CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class _Context:
     eps: float | None
     tolerance: Tolerance
     rng: np.random.Generator
+    beside: bool = False  # this check is the one beside a leaf's kinks (kinks.check_beside)
 
 
 def gradcheck(
@@ -76,11 +82,12 @@ def gradcheck(
     order: int = 1,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
-    if order not in (1, 2):
-        raise UsageError(f"{order!r} is not 1 or 2", parameter="order")
-    for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
-        if value not in choices:
-            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
+    graph_argument(graph)
+    samples, directions, eps, rtol, atol, seed, order = checked(
+        samples=samples, directions=directions, eps=eps, rtol=rtol, atol=atol, seed=seed, order=order
+    )
+    method, mode = choice(method, "method", METHODS), choice(mode, "mode", MODES)
+    strict, nodes, wrt = flag(strict, "strict"), flag(nodes, "nodes"), name_list(wrt, "wrt")
     if mode == "direction" and directions < 1:
         raise UsageError("checking random directions only, 0 directions would check nothing", parameter="directions")
     values = evaluate(graph)
@@ -88,48 +95,61 @@ def gradcheck(
         graph.name, graph.source, graph.dtype.name, method, mode, tolerance_for(graph.dtype.name, rtol, atol), strict
     )
     names = _names(graph, nodes, wrt, report)
-    reference, base = float64_reference(graph, values)
-    out_shape = np.shape(values[graph.output])
-    rng = np.random.default_rng(seed)
-    weights = np.ones(out_shape) if out_shape == () else rng.standard_normal(out_shape)
     if graph.expect is not None:
         from .check_expect import check_expect
 
         report.expect = check_expect(graph, values)
-    try:
-        gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
-    except PluginError as err:  # the student's backward: every leaf it feeds fails, with the reason
-        for name in names:
-            node = graph.nodes[name]
-            report.leaves[name] = LeafCheck(name, node.kind, node.shape, method, mode, status="fail")
-            report.leaves[name].notes.append(f"reverse mode failed: {err}")
-        return report
-    ctx = _Context(
-        graph,
-        values,
-        reference,
-        base,
-        weights,
-        gradients,
-        method,
-        mode,
-        samples,
-        directions,
-        eps,
-        report.tolerance,
-        rng,
-    )
-    facts = path_facts(reference)
-    scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
-    together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
-    for name in names:
-        report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
+    options = {"method": method, "mode": mode, "samples": samples, "directions": directions, "eps": eps}
+    _check_leaves(graph, values, names, report, options, seed)
     if order == 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
+    if report.passed:  # each plugin op alone, with a random upstream gradient (plugin_ops.py)
+        report.ops = check_alone(graph, values, report.skipped, lambda sub: _alone(sub, report, options, seed))
+    if report.passed:
+        audit(graph)  # a pass on plugin code holds only if it answers as a function of its inputs
     return report
+
+
+def _alone(graph: Graph, like: Report, options: dict, seed: int) -> Report:
+    """A plugin node's graph (plugin_ops.py) checked along random directions, its output on a random upstream
+    (a direction crossing kinks still sends the leaf to its elements)."""
+    report = Report(graph.name, graph.source, graph.dtype.name, like.method, "direction", like.tolerance, like.strict)
+    names = _names(graph, False, None, report)
+    options = {**options, "mode": "direction", "directions": max(2, options["directions"])}
+    _check_leaves(graph, evaluate(graph), names, report, options, seed, random_upstream=True)
+    return report
+
+
+def _check_leaves(
+    graph: Graph, values, names: list[str], report: Report, options: dict, seed: int, random_upstream: bool = False
+) -> None:
+    """report.leaves for names: reverse and forward mode against the reference, the output projected on seeded
+    random weights (ones for a scalar output, unless random_upstream)."""
+    reference, base = float64_reference(graph, values)
+    out_shape = np.shape(values[graph.output])
+    rng = np.random.default_rng(seed)
+    if out_shape == ():
+        weights = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0) if random_upstream else np.ones(())
+    else:
+        weights = rng.standard_normal(out_shape)
+    weights = np.asarray(weights)
+    try:
+        gradients = reverse_mode(graph, values, wrt=set(names), seed=np.asarray(weights, graph.dtype))
+    except PluginError as err:  # the student's backward: every leaf it feeds fails, with the reason
+        for name in names:
+            node = graph.nodes[name]
+            report.leaves[name] = LeafCheck(name, node.kind, node.shape, report.method, report.mode, status="fail")
+            report.leaves[name].notes.append(f"reverse mode failed: {err}")
+        return
+    ctx = _Context(graph, values, reference, base, weights, gradients, tolerance=report.tolerance, rng=rng, **options)
+    facts = path_facts(reference)
+    scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
+    together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
+    for name in names:
+        report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
 
 
 def _check_second_order(graph: Graph, report: Report, mode, samples, directions, rtol, atol, seed) -> None:
@@ -190,8 +210,8 @@ def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Grap
 
 def _choose(ctx: _Context, probe: Probe) -> tuple[str, str]:
     method = ctx.method
-    if method == "auto":
-        method = "complex" if probe.analytic else "richardson"
+    if method == "auto":  # a step of the user's (eps) means differences, which estimate their own truncation error
+        method = "complex" if probe.analytic and ctx.eps is None else "richardson"
     mode = ctx.mode
     if mode == "auto":
         mode = "full" if probe.value.size <= AUTO_FULL_LIMIT else "sample"
@@ -211,7 +231,7 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
-    judge = Judge(ctx.tolerance, scale, leaf)
+    judge = Judge(ctx.tolerance, scale, leaf, untrusted=not path_facts(ctx.graph).builtin[name])
     missing = path_facts(ctx.graph).missing_jvp[name]
     if missing:
         leaf.forward_checked = False
@@ -223,6 +243,10 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     except PluginError as err:  # the student's code failed on a perturbed input: a verdict, with the reason
         leaf.status = "fail"
         leaf.notes.append(str(err))
+    if leaf.unresolved and leaf.status != "fail" and leaf.elements < probe.value.size:
+        return resolve(ctx, name, leaf, probe.value.size, _check_node)
+    if leaf.kinks and not ctx.beside and node.is_leaf and not path_facts(ctx.graph).builtin[name]:
+        check_beside(ctx, name, leaf, _check_node)
     return leaf
 
 
@@ -290,7 +314,7 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     numeric, gate = numeric_derivative(
         probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method)
     )
-    judge.add(None, reverse, forward, numeric, gate)
+    judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1
     judge.leaf.directions += len(u)
 
 
@@ -314,77 +338,3 @@ def _forward_directions(ctx: _Context, name: str, directions: np.ndarray) -> np.
 
 def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(out, np.float64), ctx.weights, axes=ctx.weights.ndim)
-
-
-# ------------------------------------------------------------------ scalar leaves, all at once (see many.py)
-
-
-def _check_scalars(ctx: _Context, names: list[str]) -> dict[str, LeafCheck]:
-    """Scalar leaves checked together: one batched evaluation per stencil for all of them."""
-    facts = path_facts(ctx.reference)
-    leaves, groups = {}, {}
-    for name in names:
-        node = ctx.graph.nodes[name]
-        method = ctx.method if ctx.method != "auto" else ("complex" if facts.analytic[name] else "richardson")
-        leaf = LeafCheck(name, node.kind, node.shape, method, "full" if ctx.mode == "auto" else ctx.mode)
-        if method == "complex" and not facts.analytic[name]:
-            leaf.method = "richardson"
-            leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
-        missing = facts.missing_jvp[name]
-        if missing:
-            leaf.forward_checked = False
-            leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
-        leaves[name] = leaf
-        groups.setdefault(leaf.method, []).append(name)
-    for method, group in groups.items():
-        for start in range(0, len(group), _scalar_chunk(ctx, method)):
-            _check_scalar_group(ctx, group[start : start + _scalar_chunk(ctx, method)], method, leaves)
-    return leaves
-
-
-def _scalar_chunk(ctx: _Context, method: str) -> int:
-    """Leaves per batch: their rows through the largest gate within CHUNK_BYTES (a few held at once)."""
-    largest = max((int(np.prod(n.shape, dtype=np.int64)) for n in ctx.graph.gates), default=1)
-    row = 16 * 4 * len(POINTS[method]) * (1 + ctx.directions) * max(1, largest)
-    return int(max(1, CHUNK_BYTES // row))
-
-
-def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: dict[str, LeafCheck]) -> None:
-    gates = downstream_of(ctx.reference, set(group))
-    own = gates if ctx.reference is ctx.graph else downstream_of(ctx.graph, set(group))
-    x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
-    g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
-    phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
-    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
-    judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
-    typical = np.where(x != 0, np.abs(x), 1.0)
-    checks = []
-    if ctx.mode != "direction":
-        checks.append((Items(group, np.ones(len(group))), np.zeros(len(group), int), 1))
-    if ctx.directions > 0:
-        signs = np.sign(ctx.rng.standard_normal((len(group), ctx.directions)))  # a scalar's direction, normalized
-        checks.append((Items([n for n in group for _ in range(ctx.directions)], signs.reshape(-1)), None, 0))
-    for items, index, per in checks:
-        count = 1 if per else ctx.directions
-        where = np.repeat(np.arange(len(group)), count)
-        steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
-
-        def stencil(rows, s, items=items):
-            picked = Items([items.leaves[r] for r in rows], items.move[rows])
-            return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
-
-        numeric, crossed = numeric_derivative(gates, method, steps, stencil)
-        forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
-        reverse = g[where] * items.move
-        for k, judge in enumerate(judges):
-            part = slice(k * count, (k + 1) * count)
-            fwd = forward[part] if judge.leaf.forward_checked else None
-            judge.add(index if per else None, reverse[part], fwd, _part(numeric, part), crossed[part])
-            if per:
-                judge.leaf.elements += 1
-            else:
-                judge.leaf.directions += count
-
-
-def _part(numeric: Derivative, part: slice) -> Derivative:
-    return Derivative(*(getattr(numeric, f)[part] for f in ("value", "error", "left", "right", "smooth")))

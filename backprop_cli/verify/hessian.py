@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..arguments import checked, choice, flag
+from ..arguments import names as name_list
 from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
-from ..graph import Graph
+from ..graph import Graph, graph_argument
 from .check import float64_reference
+from .many import path_facts
 from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
@@ -185,12 +188,13 @@ def hessian(
     """The Hessian of the (scalar) output with respect to the given leaves; see the module docstring."""
     from .verdicts import Judge, LeafCheck
 
+    graph_argument(graph)
+    method, check = choice(method, "method", ("auto", "complex", "central")), flag(check, "check")
+    wrt, (rtol, atol) = name_list(wrt, "wrt"), checked(rtol=rtol, atol=atol)
     if graph.nodes[graph.output].shape != ():
         raise UsageError(
             f"the Hessian needs a scalar output; {graph.output} has shape {graph.nodes[graph.output].shape}"
         )
-    if method not in ("auto", "complex", "central"):
-        raise UsageError(f"{method!r} is not one of auto, complex, central", parameter="method")
     names = leaf_names(graph, wrt)
     grads = Gradients(graph, names)
     n = grads.size
@@ -220,4 +224,22 @@ def hessian(
         judge.add(entries, result.matrix.T.reshape(-1), None, numeric, np.repeat(gate, n))
         leaf.elements = n * n
         result.check = leaf
+        if leaf.status != "fail" and not all(path_facts(graph).builtin[name] for name in names):
+            _check_gradient(graph, names, result)
+        if leaf.status != "fail":
+            from ..fileformat.plugins import audit
+
+            audit(graph)  # plugin code answered as a function of its inputs (fileformat/replay.py)
     return result
+
+
+def _check_gradient(graph: Graph, names: list[str], result: Hessian) -> None:
+    """The Hessian is checked against differences of the gradient it differentiates: with plugin code on the path,
+    that gradient (the student's backward) is checked against the forward too, or a wrong one passes."""
+    from .check import gradcheck
+
+    report = gradcheck(graph, wrt=names)
+    if report.status == "fail":
+        result.check.status = "fail"
+        wrong = ", ".join(n for n, leaf in report.leaves.items() if leaf.status == "fail") or "the plugin ops"
+        result.notes.append(f"the gradient itself is wrong (backprop gradcheck: {wrong}): its Hessian is of that")

@@ -9,13 +9,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..arguments import checked, choice, flag, name
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import UsageError, suggest
-from ..graph import Graph
+from ..errors import EvaluationError, PluginError, UsageError, suggest
+from ..fileformat.plugins import audit
+from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
 from .check import METHODS, float64_reference
 from .hessian import is_labels
+from .many import path_facts
 from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
@@ -82,9 +85,10 @@ def jacobian(
 ) -> Jacobian:
     """d(of)/d(wrt) as a matrix; of defaults to the output, wrt (a leaf, or a node: d h/d a of h = relu(a))
     to the first param (or input)."""
-    for parameter, value, choices in (("mode", mode, MODES), ("method", method, METHODS)):
-        if value not in choices:
-            raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
+    graph_argument(graph)
+    mode, method = choice(mode, "mode", MODES), choice(method, "method", METHODS)
+    of, wrt, check = name(of, "of"), name(wrt, "wrt"), flag(check, "check")
+    rtol, atol = checked(rtol=rtol, atol=atol)
     sub = focus(graph, of)
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
@@ -121,7 +125,43 @@ def jacobian(
         result.matrix, result.passes = _forward(sub, values, wrt, cols), cols
     if check:
         result.check = _check(sub, values, result, method, rtol, atol)
+        if result.check.kinks and graph.nodes[wrt].is_leaf and not path_facts(sub).builtin[wrt]:
+            _check_beside(sub, result, method, rtol, atol)
+        if result.status != "fail":
+            audit(graph)  # plugin code answered as a function of its inputs (fileformat/replay.py)
     return result
+
+
+def _check_beside(graph: Graph, result: Jacobian, method: str, rtol, atol) -> None:
+    """Kinks on a path through plugin code: the check once more with every element of wrt moved off its kink by
+    about half a step, where the code must be smooth (as gradcheck's check.py _check_beside)."""
+    value = np.asarray(graph.leaf_values[result.wrt])
+    rng = np.random.default_rng(1)
+    steps = steps_for(value, "richardson", None, typical_size(value))
+    moved = value + rng.uniform(0.3, 0.7, value.shape) * rng.choice([-1.0, 1.0], value.shape) * steps
+    graph = replace(graph, leaf_values={**graph.leaf_values, result.wrt: np.asarray(moved, graph.dtype)})
+    where = f"half a step beside its kinks (each element of {result.wrt})"
+    try:
+        values = evaluate(graph)
+        again = replace(result, notes=[])
+        if result.mode == "reverse":
+            again.matrix = _reverse(graph, values, result.wrt, result.matrix.shape[0])
+        else:
+            again.matrix = _forward(graph, values, result.wrt, result.matrix.shape[1])
+        check = _check(graph, values, again, method, rtol, atol)
+    except (EvaluationError, PluginError) as err:
+        result.check.status = "fail"
+        result.notes.append(f"{where}: {err}")
+        return
+    student_kinks = [f for f in check.findings if f.status == "kink" and f.gate is None]
+    if check.status == "fail" or student_kinks:
+        result.check.status = "fail"
+        result.check.failures += check.failures + len(student_kinks)
+        what = f"{check.failures} entries wrong" if check.failures else "the plugin code is not smooth there either"
+        result.notes.append(f"{where}: {what}")
+        if check.worst_reverse is not None and not check.max_rel_error <= result.check.max_rel_error:
+            for part in ("max_rel_error", "max_abs_error", "worst_index", "worst_reverse", "worst_numeric"):
+                setattr(result.check, part, getattr(check, part))
 
 
 def _missing_jvp(graph: Graph, wrt: str) -> bool:
@@ -159,6 +199,14 @@ def _forward(graph: Graph, values: dict[str, np.ndarray], wrt: str, cols: int) -
         batch = Batch(len(ks), np.arange(len(ks)), np.zeros((len(ks), 0), np.intp))
         tangents = run(graph, values, how, batch, seed.reshape((len(ks), *shape)), tangents=True)
         out[ks] = np.reshape(tangents, (len(ks), -1))
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():  # as reverse mode does: the error names the first node whose tangent is NaN or inf
+        from ..engines.forward_mode import forward_mode
+
+        seed = np.zeros(cols, graph.dtype)
+        seed[int(np.argmax(bad))] = 1
+        forward_mode(graph, values, {wrt: seed.reshape(shape)})
+        raise EvaluationError(f"the tangent of {graph.output} along {wrt} is not finite")  # the batch saw it only
     return out.T
 
 
@@ -186,8 +234,9 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
     flat_value = value.reshape(-1)
     out_base = np.reshape(base[result.of], -1)
     analytic = np.asarray(result.matrix, np.float64).reshape(-1)
+    scale = float(np.max(np.abs(analytic), initial=0.0)) or 1.0
     judge = Judge(
-        tolerance_for(graph.dtype.name, rtol, atol), float(np.max(np.abs(analytic), initial=0.0)) or 1.0, leaf
+        tolerance_for(graph.dtype.name, rtol, atol), scale, leaf, untrusted=not path_facts(graph).builtin[result.wrt]
     )
     checked = np.arange(cols)
     if cols > CHECK_FULL_LIMIT:  # a seeded sample of columns, and always the one with the largest entry

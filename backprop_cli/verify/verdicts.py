@@ -7,12 +7,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..numbers import number
 from .numerical import Derivative
 from .tolerances import SAFETY, Tolerance
 
 UNDERFLOW = 1e-290  # gradients this small put the complex step's imaginary parts among the subnormal numbers
 KINK_JUMP = 1e-3  # one-sided slopes this far apart (relative) at every step: a kink, not rounding
 KEPT_FINDINGS = 5  # failures and kinks listed per node (all are counted)
+BUILT_IN_KINKS = (  # said once per leaf where built-in ops alone give a value outside the slopes at a kink
+    "each op's choice at its kink (relu'(0) = 0, a tie's gradient split) is a subgradient of that op, but not "
+    "always of a composition: move the point off the kink (--at) to check the rules themselves"
+)
+RESOLVABLE = 1e-5  # with plugin code on the path, the reference's error estimate widens the tolerance this far at most
 
 
 @dataclass
@@ -50,6 +56,7 @@ class LeafCheck:
     worst_numeric: float | None = None
     failures: int = 0
     kinks: int = 0
+    unresolved: int = 0  # random directions on kinks, outside the one-sided slopes: the elements must decide
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     forward_checked: bool = True
@@ -72,10 +79,11 @@ class Report:
     errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
     order: int = 1  # 2: second derivatives checked too (--order 2)
     second_order: dict[str, LeafCheck] = field(default_factory=dict)  # per leaf: H·v against differences
+    ops: dict[str, LeafCheck] = field(default_factory=dict)  # "node: input": a plugin node checked alone
 
     @property
     def status(self) -> str:
-        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values()]}
+        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values(), *self.ops.values()]}
         if self.errors or "fail" in states or any(not e.ok for e in self.expect):
             return "fail"
         if "kink" in states:
@@ -90,18 +98,27 @@ class Report:
 class Judge:
     """Compares analytic and numerical derivatives and keeps the leaf's statistics."""
 
-    def __init__(self, tolerance: Tolerance, scale: float, leaf: LeafCheck) -> None:
+    def __init__(self, tolerance: Tolerance, scale: float, leaf: LeafCheck, untrusted: bool = False) -> None:
         self.tolerance = tolerance
         self.scale = scale
         self.leaf = leaf
         self.worst = -1.0  # relative error of the element (or direction) shown as the worst
+        self.untrusted = untrusted  # plugin code on the path: its error estimate widens the tolerance only a little
 
-    def add(self, index, reverse, forward, numeric: Derivative, gate: np.ndarray) -> None:
+    def add(
+        self, index, reverse, forward, numeric: Derivative, gate: np.ndarray, along_axis: bool | None = None
+    ) -> None:
+        """Judge rows: elements (index: their flat positions) or random directions (index None). along_axis:
+        whether each row moves one coordinate (default: rows with an index do)."""
         tol, leaf = self.tolerance, self.leaf
         num = numeric.value
         denom = np.maximum.reduce([np.abs(reverse), np.abs(num), np.full(num.shape, tol.floor * self.scale + 1e-300)])
         suspect = (gate != "") | ~numeric.smooth  # across a kink the reference's error estimate means nothing
-        allowed = tol.atol + tol.rtol * denom + np.where(suspect, 0.0, SAFETY * numeric.error)
+        margin = np.where(suspect, 0.0, SAFETY * numeric.error)
+        # A reference too unsure to tell right from wrong passes anything within its error: plugin code makes it
+        # so at will (x·x + 1e15 drowns every difference in rounding), so there it cannot buy a pass.
+        unsure = margin > RESOLVABLE * denom if self.untrusted else np.zeros(num.shape, bool)
+        allowed = tol.atol + tol.rtol * denom + np.where(unsure, RESOLVABLE * denom, margin)
         err = np.abs(reverse - num)
         modes_disagree = np.zeros(num.shape, bool)
         if forward is not None:
@@ -120,8 +137,25 @@ class Judge:
         # so does one whose one-sided slopes still differ at every step, by more than rounding could make them (a
         # plugin op's kink, which no table names; a piecewise-linear path can look unsmooth at rounding level).
         jump = ~numeric.smooth & (np.abs(numeric.left - numeric.right) > np.maximum(allowed, KINK_JUMP * denom))
-        kink = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
-        fail = bad & ~kink
+        crossing = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
+        # At a kink the derivative is any value between the one-sided slopes (a subgradient); a value outside
+        # them is wrong whichever piece it was taken from. That holds along one coordinate (an element, an
+        # entry, a scalar's direction); along a random direction through several kinks it need not (relu(a) -
+        # relu(b) at 0: 0 is right for each element, yet outside the slopes along (1, -1)): there the elements
+        # decide, and the caller checks them one by one (leaf.unresolved).
+        # Where the function jumps there is no derivative at all: a built-in step (sign at 0) is a kink, as the op
+        # table declares it; a jump only the student's code makes is not (it would excuse any backward).
+        jumps = np.zeros(num.shape, bool) if numeric.jumps is None else numeric.jumps
+        inside = self._between(reverse, numeric, denom)
+        if forward is not None:
+            inside &= self._between(forward, numeric, denom)
+        excused = np.where(jumps, gate != "", inside)
+        outside = crossing & ~excused
+        if index is not None if along_axis is None else along_axis:
+            kink, fail = crossing & excused, (bad & ~crossing) | outside
+        else:
+            kink, fail = crossing, bad & ~crossing
+            leaf.unresolved += int(outside.sum())
         leaf.failures += int(fail.sum())
         leaf.kinks += int(kink.sum())
         rel = err / denom
@@ -142,17 +176,43 @@ class Judge:
             if len(leaf.findings) >= KEPT_FINDINGS:
                 break
             leaf.findings.append(
-                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree)
+                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree, outside, unsure)
             )
+        if (outside & ~kink).any() and not self.untrusted and BUILT_IN_KINKS not in leaf.notes:
+            leaf.notes.append(BUILT_IN_KINKS)
         if leaf.failures:
             leaf.status = "fail"
         elif leaf.kinks:
             leaf.status = "kink"
 
-    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree) -> Finding:
+    def _between(self, value: np.ndarray, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
+        """Where value lies between the one-sided slopes, within the tolerance and their rounding error (both
+        slopes must be known: a NaN slope, a step out of an op's domain, confirms nothing)."""
+        tol = self.tolerance
+        slack = tol.atol + tol.rtol * denom + (0.0 if numeric.noise is None else SAFETY * numeric.noise)
+        low, high = np.minimum(numeric.left, numeric.right), np.maximum(numeric.left, numeric.right)
+        return (value >= low - slack) & (value <= high + slack)  # NaN anywhere: False
+
+    def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree, outside, unsure) -> Finding:
         note = ""
         if modes_disagree[k]:
             note = "reverse and forward mode disagree"
+        elif unsure[k] and not is_kink:
+            note = (
+                f"the numerical reference cannot tell (its own error is ±{number(SAFETY * numeric.error[k])}, "
+                "rounding or a kink within the stencil): unconfirmed, so not a pass"
+            )
+        elif outside[k] and not is_kink and numeric.jumps is not None and numeric.jumps[k]:
+            note = "the function jumps here (its change does not shrink with the step): no derivative to check"
+        elif outside[k] and not is_kink:
+            of = f" of gate {gate[k]}" if gate[k] else ""
+            note = (
+                f"at a kink{of}, and not between its one-sided slopes {number(numeric.left[k])} (left) and "
+                f"{number(numeric.right[k])} (right): no subgradient"
+            )
+
+        elif outside[k]:
+            note = "outside the one-sided slopes along this direction, which crosses kinks: the elements decide"
         elif not np.isfinite(numeric.value[k]):
             note = "the numerical reference is NaN: the step leaves an op's domain (try a smaller step, eps)"
         elif is_kink and not gate[k]:

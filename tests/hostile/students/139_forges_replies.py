@@ -1,4 +1,4 @@
-# expect: error: the worker sent an unreadable reply
+# expect: error: the worker sent a reply to another request
 import json
 import os
 import struct

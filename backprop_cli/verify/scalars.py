@@ -1,0 +1,82 @@
+"""gradcheck's scalar leaves, all at once (see many.py): checking them one at a time would walk the graph once
+per leaf; one batched evaluation per stencil takes every scalar leaf downstream of the others along. ctx is
+check.py's context (the graph, its values, the reference, the gradients, the options)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .many import Items, downstream_of, path_facts, stencil_items, tangent_items
+from .numerical import numeric_derivative, steps_for
+from .tolerances import POINTS
+from .verdicts import Judge, LeafCheck
+
+CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
+
+
+def check_scalars(ctx, names: list[str]) -> dict[str, LeafCheck]:
+    """Scalar leaves checked together: one batched evaluation per stencil for all of them."""
+    facts = path_facts(ctx.reference)
+    leaves, groups = {}, {}
+    for name in names:
+        node = ctx.graph.nodes[name]
+        analytic = facts.analytic[name] and ctx.eps is None  # as _choose
+        method = ctx.method if ctx.method != "auto" else ("complex" if analytic else "richardson")
+        leaf = LeafCheck(name, node.kind, node.shape, method, "full" if ctx.mode == "auto" else ctx.mode)
+        if method == "complex" and not facts.analytic[name]:
+            leaf.method = "richardson"
+            leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
+        missing = facts.missing_jvp[name]
+        if missing:
+            leaf.forward_checked = False
+            leaf.notes.append(f"forward mode not checked: op {missing} has no forward rule (jvp)")
+        leaves[name] = leaf
+        groups.setdefault(leaf.method, []).append(name)
+    for method, group in groups.items():
+        for start in range(0, len(group), _scalar_chunk(ctx, method)):
+            _check_scalar_group(ctx, group[start : start + _scalar_chunk(ctx, method)], method, leaves)
+    return leaves
+
+
+def _scalar_chunk(ctx, method: str) -> int:
+    """Leaves per batch: their rows through the largest gate within CHUNK_BYTES (a few held at once)."""
+    largest = max((int(np.prod(n.shape, dtype=np.int64)) for n in ctx.graph.gates), default=1)
+    row = 16 * 4 * len(POINTS[method]) * (1 + ctx.directions) * max(1, largest)
+    return int(max(1, CHUNK_BYTES // row))
+
+
+def _check_scalar_group(ctx, group: list[str], method: str, leaves: dict[str, LeafCheck]) -> None:
+    gates = downstream_of(ctx.reference, set(group))
+    own = gates if ctx.reference is ctx.graph else downstream_of(ctx.graph, set(group))
+    x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
+    g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
+    phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
+    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
+    judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
+    typical = np.where(x != 0, np.abs(x), 1.0)
+    checks = []
+    if ctx.mode != "direction":
+        checks.append((Items(group, np.ones(len(group))), np.zeros(len(group), int), 1))
+    if ctx.directions > 0:
+        signs = np.sign(ctx.rng.standard_normal((len(group), ctx.directions)))  # a scalar's direction, normalized
+        checks.append((Items([n for n in group for _ in range(ctx.directions)], signs.reshape(-1)), None, 0))
+    for items, index, per in checks:
+        count = 1 if per else ctx.directions
+        where = np.repeat(np.arange(len(group)), count)
+        steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
+
+        def stencil(rows, s, items=items):
+            picked = Items([items.leaves[r] for r in rows], items.move[rows])
+            return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
+
+        numeric, crossed = numeric_derivative(gates, method, steps, stencil)
+        forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
+        reverse = g[where] * items.move
+        for k, judge in enumerate(judges):
+            part = slice(k * count, (k + 1) * count)
+            fwd = forward[part] if judge.leaf.forward_checked else None
+            judge.add(index if per else None, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
+            if per:
+                judge.leaf.elements += 1
+            else:
+                judge.leaf.directions += count
