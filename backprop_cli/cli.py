@@ -10,6 +10,7 @@ import click
 # stay importable from here for code that did.
 from .commands.options import (  # noqa: F401
     EXIT_CODES,
+    GIVEN_ARGS,
     fail,
     graph_options,
     interrupted,
@@ -87,6 +88,11 @@ class LazyGroup(click.Group):
                 raise
             fail(f"cannot write the output: {err.strerror or err}", ExitCode.BAD_INPUT)
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        ctx = super().make_context(info_name, list(args), parent, **extra)
+        ctx.meta[GIVEN_ARGS] = list(args)  # the command line as given: a suggestion repeats it with a change
+        return ctx
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # every one is listed: a module missing from the installation is exit 4, not "no such command"

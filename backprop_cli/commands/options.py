@@ -21,6 +21,7 @@ Exit codes:
   130  interrupted (Ctrl-C)"""
 
 
+GIVEN_ARGS = "backprop.args"  # ctx.meta: the command line's arguments as given (cli.LazyGroup)
 FLAGS = {"values": "--at", "direction": "--direction"}  # library argument -> its flag, where the names differ
 
 
@@ -185,6 +186,27 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
     from ..fileformat.option_values import read_direction
 
     return read_direction(direction)
+
+
+def command_line(changes: dict[str, str]) -> str | None:
+    """The command as the user typed it, with each option in changes (`--lr`: its new value) given that value
+    instead of the one typed: a suggestion that runs as printed. None when the arguments are not known."""
+    import shlex
+
+    given = click.get_current_context().meta.get(GIVEN_ARGS)
+    if given is None:
+        return None
+    args, skip = [], False
+    for arg in given:
+        if skip:
+            skip = False
+        elif arg in changes:
+            skip = True  # and its value
+        elif not any(arg.startswith(f"{option}=") for option in changes):
+            args.append(arg)
+    for option, value in changes.items():
+        args += [option, value]
+    return "backprop " + shlex.join(args)
 
 
 # ------------------------------------------------------------ options shared by several commands
