@@ -63,6 +63,7 @@ class LazyGroup(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         args = list(sys.argv[1:] if args is None else args)
+        extra.setdefault("complete_var", "_BACKPROP_COMPLETE")  # also under `python -m backprop_cli` and in tests
         _closed_streams()
         if not _unicode_ok():
             from .outputs.terminal import use_ascii_fallback
@@ -93,6 +94,19 @@ class LazyGroup(click.Group):
         ctx = super().make_context(info_name, list(args), parent, **extra)
         ctx.meta[GIVEN_ARGS] = list(args)  # the command line as given: a suggestion repeats it with a change
         return ctx
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        """A mistyped command gets the nearest one: `backprop trac` -> did you mean 'trace'?"""
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
+            return super().resolve_command(ctx, args)
+        from .errors import suggest
+
+        close = suggest(name, COMMANDS)  # "; did you mean 'trace'?"
+        hint = (
+            f" Did you mean{close.split('did you mean', 1)[1]}" if close else f" The commands: {', '.join(COMMANDS)}."
+        )
+        raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         # every one is listed: a module missing from the installation is exit 4, not "no such command"
@@ -129,7 +143,13 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
         ctx.exit()
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+MAIN_EPILOG = f"""{EXIT_CODES}
+
+Manual: docs/index.md in backprop's repository; `backprop COMMAND --help` shows examples of each command.
+Shell completion (bash, zsh, fish): docs/completion.md."""
+
+
+@click.group(cls=LazyGroup, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -141,5 +161,6 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 def main() -> None:
     """Make backpropagation visible and verifiable.
 
-    GRAPH is a graph file (graphs/circuit.yaml) or the name of a bundled example (circuit).
+    GRAPH is a graph file (graphs/circuit.yaml), the name of a bundled example (circuit), or - to read the graph
+    file from stdin.
     """

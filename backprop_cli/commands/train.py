@@ -8,13 +8,16 @@ from ..errors import UsageError
 from ..fileformat.training_defaults import MAX_STEPS, learning_rate
 from ..training.optimizers import RANGES
 from .options import (
-    EXIT_CODES,
     Finite,
     command_line,
+    complete_file,
+    epilog,
+    graph_argument,
     graph_options,
     load_graph,
     renamed_option,
     reports_errors,
+    say_wrote,
     seed_option,
 )
 
@@ -39,8 +42,8 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("train"))
+@graph_argument
 @graph_options
 @click.option(
     "--optimizer",
@@ -83,7 +86,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
 )
 @seed_option("Seed of the minibatch sampling.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary and no 'wrote FILE' lines.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
 @click.option(
     "--every",
@@ -92,9 +95,26 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     show_default=True,
     help="JSON: the loss of every k-th step.",
 )
-@click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
-@click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
-@click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    metavar="FILE.yaml",
+    shell_complete=complete_file,
+    help="Write the graph with the trained params here.",
+)
+@click.option(
+    "--plot",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.",
+)
+@click.option(
+    "--animate",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="The optimizers' paths step by step (.gif or .html).",
+)
 @click.option("--force", is_flag=True, help="Replace existing files -o writes beside FILE.yaml (large params, .npy).")
 @reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
 def train(graph: str, **options) -> None:
@@ -134,13 +154,16 @@ def train(graph: str, **options) -> None:
         written = trained_files(loaded, runs[0].params, options["out"])
         check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
         write_files(written)
+        say_wrote([options["out"], *[path for path in written if path != options["out"]]], options["quiet"])
     if options["plot"] or options["animate"]:
         from ..training import plots
 
         if options["plot"]:
             plots.plot_runs(loaded, runs, options["plot"])
+            say_wrote(options["plot"], options["quiet"])
         if options["animate"]:
             plots.animate_runs(loaded, runs, options["animate"])
+            say_wrote(options["animate"], options["quiet"])
     if options["as_json"]:
         from ..outputs.json_output import emit_json
 

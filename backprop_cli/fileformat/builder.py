@@ -325,6 +325,8 @@ class _LazyRng:
 
 
 def _stem(source: str) -> str:
+    if source == "<stdin>":  # a graph piped in (`backprop trace -`) without a name
+        return "stdin"
     return source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 

@@ -11,6 +11,7 @@ a piecewise gate changed piece between stencil points, or the stencil does not f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -57,6 +58,7 @@ class _Context:
     eps: float | None
     tolerance: Tolerance
     rng: np.random.Generator
+    progress: Callable[[str, int, int], None] | None = None  # (leaf, elements done, elements in all)
 
 
 def gradcheck(
@@ -74,8 +76,10 @@ def gradcheck(
     wrt: list[str] | None = None,
     seed: int = 0,
     order: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
-    """Check reverse and forward mode against the numerical reference; see the module docstring."""
+    """Check reverse and forward mode against the numerical reference; see the module docstring. progress, if
+    given, is called with (leaf, elements checked, elements to check) as the elements of a leaf are checked."""
     if order not in (1, 2):
         raise UsageError(f"{order!r} is not 1 or 2", parameter="order")
     for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
@@ -118,6 +122,7 @@ def gradcheck(
         eps,
         report.tolerance,
         rng,
+        progress,
     )
     facts = path_facts(reference)
     scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
@@ -274,6 +279,8 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
+        if ctx.progress is not None:
+            ctx.progress(probe.name, start + len(index), len(chosen))
     judge.leaf.elements += len(chosen)
 
 
