@@ -113,16 +113,6 @@ def test_every_first_order_optimizer_trains_every_example_at_the_files_rates():
             assert run.finished and run.final_loss < run.losses[0], (name, optimizer, run.hyper, run.diverged)
 
 
-def test_the_race_the_examples_list_suggests_runs_as_written(run):
-    about = backprop_cli.load("rosenbrock").about
-    assert "train --compare sgd,momentum,adam" in about
-    result = run("train", "rosenbrock", "--compare", "sgd,momentum,adam", "--json")
-    assert result.exit_code == 0, result.stderr
-    runs = json.loads(result.stdout)["runs"]
-    assert [r["optimizer"] for r in runs] == ["sgd", "momentum", "adam"]
-    assert all(r["diverged_at"] is None and r["final_loss"] < r["initial_loss"] for r in runs)
-
-
 # ------------------------------------------------------------ divergence: one line of a race, a suggestion that runs
 def test_a_diverged_optimizer_is_one_line_of_the_race(run):
     result = run("train", "rosenbrock", "--compare", "sgd:lr=0.01,momentum,adam", "--steps", "200")

@@ -35,7 +35,7 @@ EXAMPLES = {  # command -> what its --help shows first (tests/test_help.py runs 
         "backprop render sigmoid_neuron -o sheet.svg --worksheet",
     ),
     "train": (
-        "backprop train rosenbrock",
+        "backprop train perceptron",
         "backprop train rosenbrock --compare sgd,momentum,adam --plot race.svg",
         "backprop train perceptron_data --batch-size 4 -o trained.yaml",
     ),
