@@ -14,7 +14,7 @@ from click.shell_completion import BashComplete, FishComplete, ZshComplete
 
 import backprop_cli
 from backprop_cli.cli import COMMANDS, main
-from backprop_cli.commands.options import EXAMPLES, PAGES
+from backprop_cli.commands.help_examples import EXAMPLES, PAGES
 from backprop_cli.examples import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,3 +297,12 @@ def test_every_command_that_writes_says_wrote_and_quiet_silences_it(run, tmp_pat
 def test_a_loss_cell_names_its_labels_once(run):
     out = run("trace", "mlp_float32", env=PIPED).stdout
     assert "labels: labels:" not in out and "labels: none (class labels are not differentiated)" in out
+
+
+@pytest.mark.parametrize("command", ["jacobian", "hessian"])
+def test_a_png_heat_map_without_matplotlib_stops_before_any_work(run, tmp_path, monkeypatch, command):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = run(command, "zigzag", "-o", str(tmp_path / "m.png"))
+    assert result.exit_code == 2 and result.stdout == "" and not (tmp_path / "m.png").exists()
+    assert "needs matplotlib: pip install 'backprop-cli[plot]', or for a pipx install: pipx inject" in result.stderr
+    assert run(command, "zigzag", "-o", str(tmp_path / "m.svg")).exit_code == 0  # .svg needs nothing

@@ -58,6 +58,10 @@ def hessian(
 
     if out is not None:
         check_output("-o", out, HEATMAPS)
+        if out.lower().endswith(".png"):  # before any work: say how to install matplotlib
+            from ..outputs.optional import require
+
+            require("-o FILE.png (a heat map; .svg needs nothing)", "matplotlib")
     loaded = load_graph(graph, at, allow_python)
     result = compute(loaded, split_names(wrt), method, check=not no_check, **tolerances)
     if out is not None:

@@ -57,6 +57,10 @@ def jacobian(
 
     if out is not None:
         check_output("-o", out, HEATMAPS)
+        if out.lower().endswith(".png"):  # before any work: say how to install matplotlib
+            from ..outputs.optional import require
+
+            require("-o FILE.png (a heat map; .svg needs nothing)", "matplotlib")
     loaded = load_graph(graph, at, allow_python)
     result = compute(loaded, of, wrt, mode, check=not no_check, **tolerances)
     if out is not None:

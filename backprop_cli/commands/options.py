@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shlex
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -11,6 +10,9 @@ from typing import NoReturn
 import click
 
 from ..errors import BackpropError, ExitCode
+from .completion import complete_dir, complete_file, complete_graph, graph_argument  # noqa: F401  (the commands')
+from .help_examples import epilog  # noqa: F401
+from .suggestions import GIVEN_ARGS, command_line  # noqa: F401
 
 EXIT_CODES = """\b
 Exit codes:
@@ -22,40 +24,6 @@ Exit codes:
   130  interrupted (Ctrl-C)"""
 
 
-EXAMPLES = {  # command -> what its --help shows first (tests/test_help.py runs every one of them)
-    "trace": ("backprop trace circuit", "backprop trace circuit --explain", "backprop trace npfl114_relu --json"),
-    "gradcheck": (
-        "backprop gradcheck circuit",
-        "backprop gradcheck relu_layer --nodes",
-        "backprop gradcheck neuron_2d --json",
-    ),
-    "render": (
-        "backprop render circuit -o circuit.svg",
-        "backprop render circuit -o circuit.html",
-        "backprop render sigmoid_neuron -o sheet.svg --worksheet",
-    ),
-    "train": (
-        "backprop train perceptron",
-        "backprop train rosenbrock --compare sgd,momentum,adam --plot race.svg",
-        "backprop train perceptron_data --batch-size 4 -o trained.yaml",
-    ),
-    "jacobian": ("backprop jacobian relu_jacobian --of h --wrt a", "backprop jacobian neuron_2d --wrt w --json"),
-    "hessian": ("backprop hessian zigzag", "backprop hessian rosenbrock --json"),
-    "examples": ("backprop examples", "backprop examples circuit", "backprop examples circuit --copy"),
-    "ops": ("backprop ops", "backprop ops --json"),
-}
-PAGES = {"examples": "docs/commands/examples.md", "ops": "docs/ops.md"}  # else docs/commands/<command>.md
-
-
-def epilog(command: str, more: str = "") -> str:
-    """--help's closing paragraphs: examples to copy, the exit codes (and more), where the manual page is."""
-    examples = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])
-    page = PAGES.get(command, f"docs/commands/{command}.md")
-    codes = "" if command in ("examples", "ops") else f"\n\n{EXIT_CODES}"
-    return f"{examples}{codes}{more}\n\nManual: {page} in backprop's repository."
-
-
-GIVEN_ARGS = "backprop.args"  # ctx.meta: the command line's arguments as given (cli.LazyGroup)
 FLAGS = {"values": "--at", "direction": "--direction"}  # library argument -> its flag, where the names differ
 
 
@@ -189,7 +157,9 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     from ..fileformat.option_values import read_overrides
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
-    _bundled_instead(path)
+    from .suggestions import bundled_instead
+
+    bundled_instead(path)
     graph = load(path, allow_python=allow_python)
     for warning in graph.warnings:
         click.echo(printable(warning), err=True)
@@ -199,32 +169,6 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
 
         choose_blas_threads(graph)  # one BLAS thread for small products, unless the user chose (threads.py)
     return graph
-
-
-def _bundled_instead(path: str) -> None:
-    """A bundled example's path given outside the clone (graphs/circuit.yaml): say its name, in the command
-    (every such path of the command line replaced by its name: a suggestion that runs as printed)."""
-    from ..errors import GraphFileError, Position
-
-    name = _bundled_name(path)
-    if name is None:
-        return
-    ctx = click.get_current_context()
-    args = ctx.meta.get(GIVEN_ARGS) or [ctx.info_name or "", path]
-    again = shlex.join(["backprop", *[_bundled_name(arg) or arg for arg in args]])
-    raise GraphFileError(f"no such file; the bundled example is `{name}`: {again}", Position(path))
-
-
-def _bundled_name(path: str) -> str | None:
-    """The example's name, if path names a missing file whose name is a bundled example's."""
-    from pathlib import Path
-
-    from ..examples import examples_dir
-
-    given = Path(path)
-    if path == "-" or not (given.suffix in (".yaml", ".yml") or "/" in path) or given.exists():
-        return None
-    return given.stem if (examples_dir() / f"{given.stem}.yaml").is_file() else None
 
 
 def chosen_mode(mode: str, direction: str | None) -> str:
@@ -249,25 +193,6 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
     return read_direction(direction)
 
 
-def command_line(changes: dict[str, str]) -> str | None:
-    """The command as the user typed it, with each option in changes (`--lr`: its new value) given that value
-    instead of the one typed: a suggestion that runs as printed. None when the arguments are not known."""
-    given = click.get_current_context().meta.get(GIVEN_ARGS)
-    if given is None:
-        return None
-    args, skip = [], False
-    for arg in given:
-        if skip:
-            skip = False
-        elif arg in changes:
-            skip = True  # and its value
-        elif not any(arg.startswith(f"{option}=") for option in changes):
-            args.append(arg)
-    for option, value in changes.items():
-        args += [option, value]
-    return "backprop " + shlex.join(args)
-
-
 # ------------------------------------------------------------ files written
 def quiet_option(help: str = "No 'wrote FILE' line (nor notes) on stderr.") -> Callable:
     """-q/--quiet of the commands that write files (render, jacobian, hessian, examples --copy)."""
@@ -283,35 +208,6 @@ def say_wrote(what: str | list[str], quiet: bool = False) -> None:
     names = [what] if isinstance(what, str) else list(what)
     text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     click.echo(f"wrote {printable(text)}", err=True)
-
-
-# ------------------------------------------------------------ shell completion
-def complete_graph(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    """GRAPH: the bundled examples whose names start with what is typed; else the shell's own file names."""
-    from click.shell_completion import CompletionItem
-
-    from ..examples import bundled
-
-    names = [CompletionItem(p.stem) for p in bundled() if p.stem.startswith(incomplete)]
-    return [CompletionItem(incomplete, type="file"), *names]  # bash: file names only where no name matches
-
-
-def complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    """-o FILE and the like: the shell's own file-name completion."""
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(incomplete, type="file")]
-
-
-def complete_dir(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(incomplete, type="dir")]
-
-
-def graph_argument(command: Callable) -> Callable:
-    """GRAPH: a graph file, a bundled example's name, or - for stdin."""
-    return click.argument("graph", shell_complete=complete_graph)(command)
 
 
 # ------------------------------------------------------------ options shared by several commands
