@@ -132,22 +132,32 @@ def _loss_view(ax_loss, runs: list[Run]) -> None:
         ax_loss.set_ylim(low - 0.1 * (high - low + 1), high + 0.5 * (high - low + 1))
 
 
-def _diverged_ends(ax_path, ax_loss, runs: list[Run], colors: list[str]) -> None:
-    """A diverged run ends in an ✕ at its last finite point (the view is the finished runs': a point outside it
-    is drawn at the view's edge, in its direction) on the loss chart and the contour."""
-    for axes, points in ((ax_loss, lambda run: [(len(run.losses), run.losses[-1])] if run.losses else []),
-                         (ax_path, lambda run: run.path[-1:])):  # fmt: skip
-        if axes is None:
-            continue
+END = {"marker": "X", "markeredgecolor": "black", "markersize": 11, "clip_on": False, "zorder": 6}  # ✕: diverged
+
+
+def _ends(run: Run, ax_path, ax_loss) -> list[tuple[object, float, float]]:
+    """Where a diverged run's ✕ goes: (axes, x, y) at its last finite loss and its last finite point, each drawn
+    at the edge of the axes' view, in its direction, when it lies outside (the view is the finished runs')."""
+    points = [(ax_loss, len(run.losses), run.losses[-1])] if run.losses else []
+    if ax_path is not None and run.path:
+        points.append((ax_path, *run.path[-1]))
+    out = []
+    for axes, x, y in points:
         (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
-        for run, color in zip(runs, colors, strict=True):
-            if run.finished:
-                continue
-            for x, y in points(run):
-                x, y = min(max(x, x0), x1), min(max(y, y0), y1)
-                axes.plot(x, y, "X", color=color, markeredgecolor="black", markersize=11, clip_on=False, zorder=6)
-        axes.set_xlim(x0, x1)
-        axes.set_ylim(y0, y1)
+        out.append((axes, min(max(x, x0), x1), min(max(y, y0), y1)))
+    return out
+
+
+def _diverged_ends(ax_path, ax_loss, runs: list[Run], colors: list[str]) -> None:
+    """A diverged run ends in an ✕ at its last finite point, on the loss chart and the contour."""
+    for run, color in zip(runs, colors, strict=True):
+        if run.finished:
+            continue
+        for axes, x, y in _ends(run, ax_path, ax_loss):
+            limits = axes.get_xlim(), axes.get_ylim()
+            axes.plot(x, y, color=color, **END)
+            axes.set_xlim(*limits[0])
+            axes.set_ylim(*limits[1])
 
 
 def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
@@ -210,6 +220,12 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         ax_path.set_ylim(*view[1])
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
+    ends = []  # a diverged run's ✕, shown once its curve has stopped (made after the layout: an empty marker that
+    for run, curve in zip(runs, curves, strict=True):  # is not clipped would count as sitting at the corner)
+        if not run.finished:
+            for axes, x, y in _ends(run, ax_path, ax_loss):
+                (marker,) = axes.plot([], [], color=curve.get_color(), **END)
+                ends.append((len(run.losses), marker, x, y))
 
     def draw(t: int):
         for run, curve in zip(runs, curves, strict=True):
@@ -219,7 +235,9 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
             points = np.array(run.path[: t + 1])
             if len(points):
                 track.set_data(points[:, 0], points[:, 1])
-        return curves + tracks
+        for last, marker, x, y in ends:
+            marker.set_data([x] if t >= last else [], [y] if t >= last else [])
+        return curves + tracks + [marker for _, marker, _, _ in ends]
 
     animation = FuncAnimation(fig, draw, frames=frames, blit=False)
     try:
