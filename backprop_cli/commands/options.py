@@ -12,7 +12,7 @@ import click
 from ..errors import BackpropError, ExitCode
 from .completion import complete_dir, complete_file, complete_graph, graph_argument  # noqa: F401  (the commands')
 from .help_examples import epilog  # noqa: F401
-from .suggestions import GIVEN_ARGS, command_line  # noqa: F401
+from .suggestions import GIVEN_ARGS, bundled_instead, command_line  # noqa: F401
 
 EXIT_CODES = """\b
 Exit codes:
@@ -157,9 +157,7 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     from ..fileformat.option_values import read_overrides
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
-    from .suggestions import bundled_instead
-
-    bundled_instead(path)
+    bundled_instead(path)  # graphs/circuit.yaml outside a clone: the command with the name instead
     graph = load(path, allow_python=allow_python)
     for warning in graph.warnings:
         click.echo(printable(warning), err=True)
