@@ -167,6 +167,15 @@ def test_the_plot_marks_a_diverged_runs_end_and_keeps_the_others_scale(run, tmp_
     assert "sgd (lr=0.01, diverged at step 8)" in svg and "adam (lr=0.1)" in svg
 
 
+def test_the_animation_of_a_race_with_a_diverged_run(run, tmp_path):
+    """Its curve is shorter than the others': drawing frame t of it was a ValueError (exit 4)."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "race.html"
+    result = run("train", "rosenbrock", "--compare", "sgd:lr=0.01,adam", "--steps", "12", "--animate", str(out), "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "<script" in out.read_text() and "sgd diverged at step 8" in result.stderr
+
+
 def test_missing_matplotlib_stops_before_any_training_or_file(run, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     out = tmp_path / "trained.yaml"
