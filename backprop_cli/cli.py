@@ -10,6 +10,7 @@ import click
 # stay importable from here for code that did.
 from .commands.options import (  # noqa: F401
     EXIT_CODES,
+    GIVEN_ARGS,
     fail,
     graph_options,
     interrupted,
@@ -133,6 +134,7 @@ class LazyGroup(click.Group):
     def main(self, args=None, prog_name=None, **extra):  # type: ignore[override]
         handlers = _catch_stops()  # first: from here on SIGTERM and SIGHUP end the run as Ctrl-C does
         args = list(sys.argv[1:] if args is None else args)
+        extra.setdefault("complete_var", "_BACKPROP_COMPLETE")  # also under `python -m backprop_cli` and in tests
         try:
             try:
                 _closed_streams()
@@ -163,9 +165,27 @@ class LazyGroup(click.Group):
             _restore(handlers)
         sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        ctx = super().make_context(info_name, list(args), parent, **extra)
+        ctx.meta[GIVEN_ARGS] = list(args)  # the command line as given: a suggestion repeats it with a change
+        return ctx
+
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        """A mistyped command gets the nearest one (`backprop trac` -> did you mean 'trace'?); an option given
+        twice with different values is refused (click would keep the last)."""
+        name = args[0] if args else ""
+        if name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            from .errors import suggest
+
+            close = suggest(name, COMMANDS)  # "; did you mean 'trace'?"
+            hint = (
+                f" Did you mean{close.split('did you mean', 1)[1]}"
+                if close
+                else f" The commands: {', '.join(COMMANDS)}."
+            )
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
         name, command, rest = super().resolve_command(ctx, args)
-        if command is not None:
+        if command is not None and not ctx.resilient_parsing:
             from .commands.option_slips import check_given_once
 
             check_given_once(command, rest)  # click would keep the last of two values
@@ -206,7 +226,13 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
         ctx.exit()
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+MAIN_EPILOG = f"""{EXIT_CODES}
+
+Manual: docs/index.md in backprop's repository; `backprop COMMAND --help` shows examples of each command.
+Shell completion (bash, zsh, fish): docs/completion.md."""
+
+
+@click.group(cls=LazyGroup, epilog=MAIN_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -218,5 +244,6 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 def main() -> None:
     """Make backpropagation visible and verifiable.
 
-    GRAPH is a graph file (graphs/circuit.yaml) or the name of a bundled example (circuit).
+    GRAPH is a graph file (graphs/circuit.yaml), the name of a bundled example (circuit), or - to read the graph
+    file from stdin.
     """

@@ -65,6 +65,7 @@ class Graph:
     definitions: dict[str, object] = field(default_factory=dict)  # each file node as written (plain data)
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
     minima: list[dict[str, float]] = field(default_factory=list)  # the file's `minimum:` points (param -> value)
+    training: dict[str, object] = field(default_factory=dict)  # the file's `train:` defaults (optimizer, steps, lr)
     cache: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)  # see derived()
 
     # ------------------------------------------------------------ structure

@@ -159,7 +159,7 @@ def test_json_error_of_a_bad_graph_file_has_its_position(run, graph_file):
 def test_json_error_of_an_evaluation(run):
     error = _error_document(run("trace", "circuit", "--at", "x=nan", "--json"), "backprop.trace", 3)
     assert error["line"] is not None
-    result = run("train", "rosenbrock", "--lr", "1e5", "--steps", "50", "--json")
+    result = run("train", "rosenbrock", "--optimizer", "sgd", "--lr", "1e5", "--steps", "50", "--json")
     _error_document(result, "backprop.train", 3)
 
 

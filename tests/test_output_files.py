@@ -20,7 +20,15 @@ from backprop_cli.outputs import files
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = Path(__file__).parent / "plugins"
-ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+# PYTHONDONTWRITEBYTECODE: a process under a file-size limit must not write .pyc files (one cut short by the limit
+# breaks every later import of its module, in every test)
+ENV = {
+    **os.environ,
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "PYTHONPATH": str(ROOT),
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 TRAINABLE = "inputs: {x: 2}\nparams: {w: 0.5}\nnodes:\n  loss: (w * x - 1) ** 2\noutput: loss\n"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 

@@ -10,7 +10,8 @@ from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
 from .option_slips import refuse_unused
 from .options import (
-    EXIT_CODES,
+    complete_graph,
+    epilog,
     explain_error,
     graph_options,
     in_flag_words,
@@ -52,8 +53,8 @@ class MemorySize(click.ParamType):
         return size
 
 
-@click.command(epilog=EXIT_CODES + "\n\n" + MORE)
-@click.argument("graphs", nargs=-1, required=True, metavar="GRAPH...")
+@click.command(epilog=epilog("gradcheck", "\n\n" + MORE))
+@click.argument("graphs", nargs=-1, required=True, metavar="GRAPH...", shell_complete=complete_graph)
 @graph_options
 @click.option(
     "--method",
@@ -143,6 +144,8 @@ def gradcheck(
 
     if as_json and quiet:
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
+    if graphs.count("-") > 1:
+        raise UsageError("- reads a graph file from stdin, which holds one: give - once")
     read_overrides("--at", at)  # a bad --at is a usage error once, not an error line per file
     names = split_names(wrt) or None
     if elements in ("full", "direction"):
@@ -198,12 +201,13 @@ def gradcheck(
 def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     """(report, None, printed) or (None, the error, printed): one file, its plugin code in a worker of its own."""
     from ..fileformat.sandbox import session
+    from ..outputs.progress import progress_on_terminal
     from ..verify import gradcheck as run
 
     report = error = None
-    with session(limits) as student:
+    with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
         try:
-            report = run(load_graph(path, at, allow_python), wrt=names, **options)
+            report = run(load_graph(path, at, allow_python), wrt=names, progress=progress, **options)
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
                 raise  # stdout: the run ends (reports_errors)

@@ -6,18 +6,21 @@ import click
 
 from .option_slips import refuse_unused
 from .options import (
-    EXIT_CODES,
+    epilog,
+    graph_argument,
     graph_options,
     load_graph,
     matrix_options,
+    quiet_option,
     reports_errors,
+    say_wrote,
     show_matrix,
     split_names,
 )
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("hessian"))
+@graph_argument
 @click.option(
     "--wrt", multiple=True, metavar="LEAF", help="A leaf (repeatable, or a,b); default every param, else every input."
 )
@@ -30,9 +33,20 @@ from .options import (
     help="H·v by the complex step on reverse mode (exact; needs analytic ops) or central differences of gradients.",
 )
 @matrix_options("hessian", "the Hessian", "differences of gradients", "1e-6")
+@quiet_option()
 @reports_errors
 def hessian(
-    graph: str, wrt, at, allow_python: bool, method: str, no_check: bool, full: bool, as_json: bool, out, **tolerances
+    graph: str,
+    wrt,
+    at,
+    allow_python: bool,
+    method: str,
+    no_check: bool,
+    full: bool,
+    as_json: bool,
+    out,
+    quiet: bool,
+    **tolerances,
 ) -> None:
     """Second derivatives of GRAPH's scalar output with respect to the leaves (row-major, in the order given):
     the matrix, its eigenvalues and its condition number.
@@ -52,6 +66,10 @@ def hessian(
         )
     if out is not None:
         check_output("-o", out, HEATMAPS)
+        if out.lower().endswith(".png"):  # before any work: say how to install matplotlib
+            from ..outputs.optional import require
+
+            require("-o FILE.png (a heat map; .svg needs nothing)", "matplotlib")
     loaded = load_graph(graph, at, allow_python)
     if out is not None:
         check_not_inputs([("-o", out)])  # the graph file, its data files and modules: read, never replaced
@@ -61,7 +79,7 @@ def hessian(
         cond = result.condition_number
         title = f"Hessian of {loaded.output}; condition number " + ("∞" if cond is None else f"{cond:.3g}")
         write_bytes(out, heatmap(out, result.matrix, names, names, title))
-        click.echo(f"wrote {out}", err=True)
+        say_wrote(out, quiet)
     show_matrix(result, loaded, as_json, full, hessian_json, hessian_lines)
 
 

@@ -6,11 +6,21 @@ import click
 
 from ..verify.jacobian import MODES
 from .option_slips import refuse_unused
-from .options import EXIT_CODES, graph_options, load_graph, matrix_options, reports_errors, show_matrix
+from .options import (
+    epilog,
+    graph_argument,
+    graph_options,
+    load_graph,
+    matrix_options,
+    quiet_option,
+    reports_errors,
+    say_wrote,
+    show_matrix,
+)
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("jacobian"))
+@graph_argument
 @click.option("--of", "of", metavar="NODE", help="The node differentiated (default: the output).")
 @click.option("--wrt", metavar="LEAF", help="The leaf (or node) it is differentiated by (default: the first param).")
 @graph_options
@@ -22,9 +32,21 @@ from .options import EXIT_CODES, graph_options, load_graph, matrix_options, repo
     help="Reverse mode (a pass per element of NODE) or forward mode (per element of LEAF); auto: fewer passes.",
 )
 @matrix_options("jacobian", "the matrix", "finite differences", "per dtype")
+@quiet_option()
 @reports_errors
 def jacobian(
-    graph: str, of, wrt, at, allow_python: bool, mode: str, no_check: bool, full: bool, as_json: bool, out, **tolerances
+    graph: str,
+    of,
+    wrt,
+    at,
+    allow_python: bool,
+    mode: str,
+    no_check: bool,
+    full: bool,
+    as_json: bool,
+    out,
+    quiet: bool,
+    **tolerances,
 ) -> None:
     """The Jacobian d NODE / d LEAF of GRAPH: rows are NODE's elements, columns LEAF's (row-major).
 
@@ -43,6 +65,10 @@ def jacobian(
         )
     if out is not None:
         check_output("-o", out, HEATMAPS)
+        if out.lower().endswith(".png"):  # before any work: say how to install matplotlib
+            from ..outputs.optional import require
+
+            require("-o FILE.png (a heat map; .svg needs nothing)", "matplotlib")
     loaded = load_graph(graph, at, allow_python)
     if out is not None:
         check_not_inputs([("-o", out)])  # the graph file, its data files and modules: read, never replaced
@@ -51,7 +77,7 @@ def jacobian(
         rows, cols = labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape)
         title = f"d{result.of}/d{result.wrt}  ({result.nonzeros} nonzero of {result.matrix.size})"
         write_bytes(out, heatmap(out, result.matrix, rows, cols, title))
-        click.echo(f"wrote {out}", err=True)
+        say_wrote(out, quiet)
     show_matrix(result, loaded, as_json, full, jacobian_json, jacobian_lines)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .options import reports_errors
+from .options import epilog, reports_errors
 
 SCHEMA = "backprop.ops"
 
 
-@click.command()
+@click.command(epilog=epilog("ops"))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.ops, version 1): the op table.")
 @reports_errors
 def ops(as_json: bool) -> None:

@@ -10,6 +10,9 @@ from typing import NoReturn
 import click
 
 from ..errors import BackpropError, ExitCode
+from .completion import complete_dir, complete_file, complete_graph, graph_argument  # noqa: F401  (the commands')
+from .help_examples import epilog  # noqa: F401
+from .suggestions import GIVEN_ARGS, bundled_instead, command_line  # noqa: F401
 
 EXIT_CODES = """\b
 Exit codes:
@@ -184,6 +187,7 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     from ..outputs.files import inputs_of, note_inputs
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
+    bundled_instead(path)  # graphs/circuit.yaml outside a clone: the command with the name instead
     graph = load(path, allow_python=allow_python)
     try:
         note_inputs([resolve(path), *inputs_of(graph)])  # no output of the command may replace them
@@ -219,6 +223,23 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
     from ..fileformat.option_values import read_direction
 
     return read_direction(direction)
+
+
+# ------------------------------------------------------------ files written
+def quiet_option(help: str = "No 'wrote FILE' line (nor notes) on stderr.") -> Callable:
+    """-q/--quiet of the commands that write files (render, jacobian, hessian, examples --copy)."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def say_wrote(what: str | list[str], quiet: bool = False) -> None:
+    """`wrote FILE` (or `wrote A, B and C`) on stderr, the same way for every command; --quiet silences it."""
+    if quiet:
+        return
+    from ..errors import printable
+
+    names = [what] if isinstance(what, str) else list(what)
+    text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    click.echo(f"wrote {printable(text)}", err=True)
 
 
 # ------------------------------------------------------------ options shared by several commands
@@ -311,7 +332,14 @@ def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) ->
         click.option("--atol", type=rule_type("atol"), help="Absolute tolerance of the check (default 0)."),
         click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix)."),
         click.option("--json", "as_json", is_flag=True, help=f"One JSON object (schema backprop.{schema}, version 1)."),
-        click.option("-o", "--output", "out", metavar="FILE", help=f"A heat map of {noun}: .svg or .png (matplotlib)."),
+        click.option(
+            "-o",
+            "--output",
+            "out",
+            metavar="FILE",
+            shell_complete=complete_file,
+            help=f"A heat map of {noun}: .svg or .png (matplotlib).",
+        ),
     ]
 
     def decorate(command: Callable) -> Callable:

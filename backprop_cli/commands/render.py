@@ -15,24 +15,30 @@ from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
 from .option_slips import refuse_unused
 from .options import (
-    EXIT_CODES,
     Finite,
     chosen_mode,
+    complete_dir,
+    complete_file,
+    epilog,
+    graph_argument,
     load_graph,
     parse_direction,
+    quiet_option,
     reports_errors,
+    say_wrote,
     trace_options,
 )
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("render"))
+@graph_argument
 @trace_options
 @click.option(
     "-o",
     "--output",
     "out",
     metavar="FILE",
+    shell_complete=complete_file,
     help="The drawing: .svg, .png, .pdf or .dot (- for stdout), or .html: a page stepping through both passes.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="The format, when FILE's name does not say it.")
@@ -56,7 +62,11 @@ from .options import (
     help=f"Draw every gate: no node drawn as one box to fit a slide, nor beyond {AUTO_COLLAPSE} gates (slower).",
 )
 @click.option(
-    "--steps", "steps_dir", metavar="DIR", help="One frame per step of the backward pass, and DIR/index.html."
+    "--steps",
+    "steps_dir",
+    metavar="DIR",
+    shell_complete=complete_dir,
+    help="One frame per step of the backward pass, and DIR/index.html.",
 )
 @click.option("--worksheet", is_flag=True, help="Gradients left blank; the answer key goes to FILE.key.svg beside it.")
 @click.option(
@@ -77,6 +87,7 @@ from .options import (
 @click.option(
     "--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page or frame not ours."
 )
+@quiet_option()
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
     """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
@@ -142,7 +153,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
     collapse = collapse_names(trace.graph, options["collapse"])
     if options["collapse"] is None and not options["expand"]:
         collapse = big_graph_boxes(trace.graph, AUTO_COLLAPSE)
-        if collapse:
+        if collapse and not options["quiet"]:
             click.echo(
                 f"render: {len(trace.graph.gates):,} gates (over {AUTO_COLLAPSE}): each node's gates are drawn as one "
                 f"box ({len(collapse):,} nodes); --expand draws every gate",
@@ -154,7 +165,7 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         look = replace(look, rankdir=options["layout"])
     elif fmt != "dot" or steps_dir is not None:
         chosen = fit_to_slide(trace, look, timeout=timeout, expand=options["expand"] or options["collapse"] is not None)
-        if chosen.collapse != look.collapse:
+        if chosen.collapse != look.collapse and not options["quiet"]:
             boxes = sorted(chosen.collapse - look.collapse)
             named = ", ".join(boxes[:5]) + (f" and {len(boxes) - 5} more" if len(boxes) > 5 else "")
             click.echo(f"render: {named} drawn as one box each, to fit a slide; --expand draws every gate", err=True)
@@ -174,10 +185,12 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
         sys.stdout.flush()
     write_files(files)
     if worksheet:
-        click.echo(f"wrote the worksheet {out} and its answer key {key_path(out)}", err=True)
+        say_wrote(f"the worksheet {out} and its answer key {key_path(out)}", options["quiet"])
+    elif files:
+        say_wrote(out, options["quiet"])
     if steps_dir is not None:
         write_folder(steps_dir, frames, owned)
-        click.echo(f"wrote {len(frames) - 1} frames and index.html to {steps_dir}", err=True)
+        say_wrote(f"{len(frames) - 1} frames and index.html to {steps_dir}", options["quiet"])
 
 
 command = render

@@ -6,8 +6,9 @@ import click
 
 from ..errors import UsageError
 from .options import (
-    EXIT_CODES,
     chosen_mode,
+    epilog,
+    graph_argument,
     load_graph,
     parse_direction,
     reports_errors,
@@ -15,8 +16,8 @@ from .options import (
 )
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("trace"))
+@graph_argument
 @trace_options
 @click.option("--explain", is_flag=True, help="The chain-rule step of every edge, in words and numbers.")
 @click.option("--full", is_flag=True, help="Print tensors in full instead of shape and summary.")

@@ -5,10 +5,23 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from ..fileformat.training_defaults import MAX_STEPS, learning_rate
 from ..training.optimizers import RANGES
-from .options import EXIT_CODES, Finite, graph_options, load_graph, renamed_option, reports_errors, seed_option
+from .options import (
+    Finite,
+    command_line,
+    complete_file,
+    epilog,
+    graph_argument,
+    graph_options,
+    load_graph,
+    renamed_option,
+    reports_errors,
+    say_wrote,
+    seed_option,
+)
 
-MAX_STEPS = 10_000_000  # beyond, a run takes days
+DEFAULT_OPTIMIZER, DEFAULT_STEPS = "sgd", 100  # where the graph file's `train:` names none
 
 
 def _hyper(name: str) -> Finite:
@@ -29,22 +42,29 @@ HYPER_OPTIONS = {  # option -> the hyper-parameter it sets (on the optimizers th
 SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 
 
-@click.command(epilog=EXIT_CODES)
-@click.argument("graph")
+@click.command(epilog=epilog("train"))
+@graph_argument
 @graph_options
 @click.option(
     "--optimizer",
-    default="sgd",
-    show_default=True,
-    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them); newton or lbfgs.",
+    help="sgd, momentum, nesterov, adagrad, rmsprop or adam (as NPFL114 writes them); newton or lbfgs. "
+    "Default: the graph file's train: optimizer, else sgd.",
 )
 @click.option(
     "--compare",
     metavar="LIST",
     help="Several optimizers from the same start, e.g. sgd,momentum,adam or sgd:lr=1e-3,adam:lr=0.1.",
 )
-@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=100, show_default=True, help="Number of updates.")
-@click.option("--lr", type=_hyper("lr"), help="Learning rate α (α0 of a schedule). Default: the optimizer's own.")
+@click.option(
+    "--steps",
+    type=click.IntRange(1, MAX_STEPS),
+    help="Number of updates. Default: the graph file's train: steps, else 100.",
+)
+@click.option(
+    "--lr",
+    type=_hyper("lr"),
+    help="Learning rate α (α0 of a schedule). Default: the graph file's train: lr, else the optimizer's own.",
+)
 @click.option("--momentum", type=_hyper("momentum"), help="β of momentum and nesterov [0.9].")
 @click.option("--rho", type=_hyper("rho"), help="Decay rate β of rmsprop [0.9].")
 @click.option("--beta1", type=_hyper("beta1"), help="β1 of adam [0.9].")
@@ -66,7 +86,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
 )
 @seed_option("Seed of the minibatch sampling.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary and no 'wrote FILE' lines.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
 @click.option(
     "--every",
@@ -75,49 +95,61 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     show_default=True,
     help="JSON: the loss of every k-th step.",
 )
-@click.option("-o", "--output", "out", metavar="FILE.yaml", help="Write the graph with the trained params here.")
-@click.option("--plot", metavar="FILE", help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.")
-@click.option("--animate", metavar="FILE", help="The optimizers' paths step by step (.gif or .html).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    metavar="FILE.yaml",
+    shell_complete=complete_file,
+    help="Write the graph with the trained params here.",
+)
+@click.option(
+    "--plot",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="Loss curves (.svg, .png, .pdf); with two scalar params, the contour too.",
+)
+@click.option(
+    "--animate",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="The optimizers' paths step by step (.gif or .html).",
+)
 @click.option("--force", is_flag=True, help="Replace existing files -o writes beside FILE.yaml (large params, .npy).")
 @reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
 def train(graph: str, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
     from ..outputs.files import check_not_inputs, inputs_of, write_files
-    from ..training.loop import train as run_training
     from ..training.optimizers import make_optimizer
-    from ..training.report import check_outputs, check_paths, json_object, progress, summary_lines, trained_files
+    from ..training.report import check_outputs, check_paths, json_object, summary_lines, trained_files
 
     check_paths(options["out"], options["plot"], options["animate"])
     if options["out"] and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
-    given = click.get_current_context().get_parameter_source
-    if options["compare"] and given("optimizer") is not click.core.ParameterSource.DEFAULT:
+    if options["compare"] and options["optimizer"] is not None:
         raise UsageError("--optimizer and --compare both name the optimizers: give one of them")
+    given = click.get_current_context().get_parameter_source
     if given("every") is not click.core.ParameterSource.DEFAULT and not options["as_json"]:
         raise UsageError("--every thins the losses of --json: add --json, or leave --every out")
+    if options["plot"] or options["animate"]:
+        from ..training.plots import check_can_draw
+
+        check_can_draw(options["plot"], options["animate"])  # before any work: say how to install matplotlib
     loaded = load_graph(graph, options["at"], options["allow_python"])
     paths = {"-o": options["out"], "--plot": options["plot"], "--animate": options["animate"]}
     check_outputs(loaded, paths, options["force"])  # before any training: nothing it reads is overwritten
-    runs_wanted = _runs(options)
-    optimizers = [make_optimizer(name, **hyper) for name, hyper in runs_wanted]
+    steps = options["steps"] or loaded.training.get("steps", DEFAULT_STEPS)
+    optimizers = [make_optimizer(name, **hyper) for name, hyper in _runs(options, loaded.training)]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
     _check_schedule_options(options["schedule"], schedule_params)
+    settings = {
+        "schedule": options["schedule"],
+        "schedule_params": schedule_params,
+        "batch_size": options["batch_size"],
+        "seed": options["seed"],
+    }
 
-    runs = []
-    for optimizer in optimizers:  # an error: with --json, reports_errors writes it as the one JSON document
-        with progress(optimizer, options["steps"], options["quiet"]) as on_step:
-            runs.append(
-                run_training(
-                    loaded,
-                    optimizer,
-                    options["steps"],
-                    options["schedule"],
-                    schedule_params,
-                    options["batch_size"],
-                    options["seed"],
-                    on_step,
-                )
-            )
+    runs, suggested, retries = _race(loaded, optimizers, steps, settings, options)
     for run in runs:
         for note in run.notes:
             click.echo(f"backprop: warning: {note}", err=True)
@@ -125,30 +157,125 @@ def train(graph: str, **options) -> None:
         written = trained_files(loaded, runs[0].params, options["out"])
         check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
         write_files(written)
+        say_wrote([options["out"], *[path for path in written if path != options["out"]]], options["quiet"])
     if options["plot"] or options["animate"]:
         from ..training import plots
 
         if options["plot"]:
             plots.plot_runs(loaded, runs, options["plot"])
+            say_wrote(options["plot"], options["quiet"])
         if options["animate"]:
             plots.animate_runs(loaded, runs, options["animate"])
+            say_wrote(options["animate"], options["quiet"])
     if options["as_json"]:
         from ..outputs.json_output import emit_json
 
         schedule = {"name": options["schedule"], **schedule_params}
-        obj = json_object(loaded, runs, options["every"], schedule, options["batch_size"], options["seed"])
-        emit_json(obj)  # trained params can be millions of numbers: streamed, compact when large
+        emit_json(
+            json_object(loaded, runs, options["every"], schedule, options["batch_size"], options["seed"], suggested)
+        )
     elif not options["quiet"]:
-        click.echo("\n".join(summary_lines(loaded, runs, options["steps"])))
+        click.echo("\n".join(summary_lines(loaded, runs, steps, retries)))
+    if options["as_json"] or options["quiet"]:
+        from ..training.report import diverged_text
+
+        for k, run in enumerate(runs):
+            if not run.finished:
+                retry = f"; with a smaller learning rate it trains: {retries[k]}" if k in retries else ""
+                click.echo(f"backprop: warning: {run.optimizer} {diverged_text(run)}{retry}", err=True)
 
 
-def _runs(options: dict) -> list[tuple[str, dict[str, float]]]:
-    """(optimizer, hyper-parameters) per run: the --compare list or --optimizer, with the shared options."""
+def _race(loaded, optimizers: list, steps: int, settings: dict, options: dict) -> tuple[list, dict, dict]:
+    """Each optimizer's run: a diverged one stops and the race goes on, with the learning rate it trains with
+    (run index -> lr) and the command that runs it (run index -> command line), where one is found. When every
+    run diverged, that is the error (exit 3)."""
+    import time
+
+    from ..training.loop import train as run_training
+    from ..training.report import progress
+
+    runs, seconds = [], []
+    for optimizer in optimizers:  # an error: with --json, reports_errors writes it as the one JSON document
+        with progress(optimizer, steps, options["quiet"]) as bar:
+            started = time.monotonic()
+            run = run_training(loaded, optimizer, steps, **settings, on_step=bar.step, keep_diverged=True)
+            seconds.append((time.monotonic() - started) / max(1, len(run.losses)))
+            bar.done(run)
+        runs.append(run)
+    suggested = {}
+    for k, run in enumerate(runs):
+        if not run.finished:
+            lr = _smaller(loaded, run, steps, settings, seconds[k], options["quiet"])
+            if lr is not None:
+                suggested[k] = lr
+    retries = {}
+    if options["compare"]:
+        items = options["compare"].split(",")
+        for k, lr in suggested.items():
+            retries[k] = command_line({"--compare": ",".join(_with_lr(items, {k: lr}))})
+        together = command_line({"--compare": ",".join(_with_lr(items, suggested))})
+    else:
+        retries = {k: command_line({"--lr": f"{lr:g}"}) for k, lr in suggested.items()}
+        together = retries.get(0)
+    if not any(run.finished for run in runs):
+        _all_diverged(runs, together if len(suggested) == len(runs) else None)
+    return runs, suggested, {k: line for k, line in retries.items() if line is not None}
+
+
+def _with_lr(items: list[str], rates: dict[int, float]) -> list[str]:
+    """--compare's items with the learning rates of rates (item index -> lr) in place of the ones given."""
+    out = list(items)
+    for k, lr in rates.items():
+        name, *given = [part.strip() for part in items[k].split(":")]
+        out[k] = ":".join([name, *[g for g in given if g.partition("=")[0].strip() != "lr"], f"lr={lr:g}"])
+    return out
+
+
+def _all_diverged(runs: list, retry: str | None) -> None:
+    from ..errors import EvaluationError
+    from ..training.report import diverged_text
+
+    hint = f"; it trains with a smaller learning rate: {retry}" if retry else "; try a smaller learning rate"
+    if len(runs) > 1:
+        said = "; ".join(f"{r.optimizer} (lr={r.hyper['lr']:g}) {diverged_text(r)}" for r in runs)
+        hint = f"; they train with smaller learning rates: {retry}" if retry else "; try smaller learning rates"
+        raise EvaluationError(f"training diverged for every optimizer: {said}{hint}")
+    run = runs[0]
+    text = diverged_text(run).replace(f" ({run.diverged})", "")
+    hint = hint if retry else f"{hint} than {run.hyper['lr']:g}"
+    raise EvaluationError(
+        f"training {text} ({run.optimizer}, lr={run.hyper['lr']:g}): {run.diverged}{hint}", run.diverged_where
+    )
+
+
+def _smaller(loaded, run, steps: int, settings: dict, seconds_per_step: float, quiet: bool) -> float | None:
+    """A smaller learning rate with which the run trains (tried, quietly; with a status line on a terminal)."""
+    from rich.console import Console
+
+    from ..training.smaller_rate import smaller_rate
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return smaller_rate(loaded, run.optimizer, run.hyper, steps, seconds_per_step, settings)
+    with console.status(f"{run.optimizer} diverged: trying smaller learning rates") as status:
+
+        def on_try(lr: float) -> None:
+            status.update(f"{run.optimizer} diverged: trying lr={lr:g}")
+
+        return smaller_rate(loaded, run.optimizer, run.hyper, steps, seconds_per_step, settings, on_try)
+
+
+def _runs(options: dict, defaults: dict) -> list[tuple[str, dict[str, float]]]:
+    """(optimizer, hyper-parameters) per run: the --compare list or --optimizer, with the shared options, over
+    the graph file's `train:` defaults (its optimizer; its learning rate for each optimizer)."""
     from ..fileformat.option_values import name_list
     from ..training.optimizers import OPTIMIZERS
 
     shared = {key: options[opt] for opt, key in HYPER_OPTIONS.items() if options[opt] is not None}
-    items = name_list("--compare", options["compare"]) if options["compare"] is not None else [options["optimizer"]]
+    if options["compare"] is not None:
+        items = name_list("--compare", options["compare"])
+    else:
+        items = [options["optimizer"] or str(defaults.get("optimizer", DEFAULT_OPTIMIZER))]
     runs = []
     for item in items:
         name, *settings = [part.strip() for part in item.split(":")]
@@ -166,7 +293,8 @@ def _runs(options: dict) -> list[tuple[str, dict[str, float]]]:
                 raise UsageError(f"--compare: {name} sets {key} twice ({item}); give it once")
             own[key] = number
         takes = OPTIMIZERS[name].defaults if name in OPTIMIZERS else {}
-        runs.append((name, {**{k: v for k, v in shared.items() if k in takes or not takes}, **own}))
+        from_file = {"lr": learning_rate(defaults, name)} if learning_rate(defaults, name) is not None else {}
+        runs.append((name, {**from_file, **{k: v for k, v in shared.items() if k in takes or not takes}, **own}))
     names = [name for name, _ in runs]
     for key in shared:
         if not any(key in OPTIMIZERS[n].defaults for n in names if n in OPTIMIZERS) and all(

@@ -10,6 +10,9 @@ from ..errors import GraphFileError, Position, UsageError, printable, shortened
 from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 
+STDIN = "-"  # the graph file's name that means: read it from stdin
+STDIN_SOURCE = "<stdin>"  # its name in messages; its `file:` and `module:` paths are relative to the current directory
+
 
 def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False) -> Graph:
     """Build a graph from the text of a graph file (plugin ops only with allow_python)."""
@@ -21,7 +24,7 @@ def loads(text: str | bytes, source: str = "<string>", allow_python: bool = Fals
 
 
 def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
-    """Build a graph from a graph file (or the name of a bundled example, like "circuit")."""
+    """Build a graph from a graph file (or the name of a bundled example, like "circuit"; "-" reads stdin)."""
     from ..examples import resolve
 
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
@@ -29,6 +32,8 @@ def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
     allow_python = flag(allow_python, "allow_python")
     if "\0" in os.fspath(path):
         raise GraphFileError("a path cannot hold the character NUL (\\0)", Position(printable(os.fspath(path))))
+    if str(path) == STDIN:
+        return loads(read_stdin(), STDIN_SOURCE, allow_python=allow_python)
     file = resolve(str(path))
     try:
         with file.open("rb") as stream:
@@ -40,6 +45,28 @@ def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
     except OSError as err:
         raise GraphFileError(f"cannot read the file: {err.strerror}", Position(str(path))) from None
     return loads(data, str(path), allow_python=allow_python)
+
+
+def read_stdin() -> bytes:
+    """The graph file piped in (bounded, as a file is). A terminal is refused: it would wait for typing."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    if sys.stdin is None or sys.stdin.closed:
+        raise UsageError("- reads the graph file from stdin, but stdin is closed")
+    if sys.stdin.isatty():
+        raise UsageError("- reads the graph file from stdin, which is a terminal: pipe a file in (< graph.yaml)")
+    try:
+        data = stream.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise GraphFileError(f"cannot read stdin: {err.strerror or err}", Position(STDIN_SOURCE)) from None
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_BYTES:
+        raise GraphFileError(f"stdin holds more than {MAX_BYTES // 2**20} MiB", Position(STDIN_SOURCE))
+    if not data.strip():
+        raise GraphFileError("stdin is empty: pipe a graph file in", Position(STDIN_SOURCE))
+    return data
 
 
 __all__ = ["load", "loads"]

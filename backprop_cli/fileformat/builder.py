@@ -23,7 +23,9 @@ from .leaves import leaf_marks, read_leaf
 from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
-TOP_LEVEL = ("name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum")
+TOP_LEVEL = (
+    "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train"
+)  # fmt: skip
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
 CONSTANTS = {  # names people expect to be defined
@@ -266,6 +268,11 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
         from .minima import read_minima
 
         minima = read_minima(top["minimum"], [n for n in makers if nodes[n].kind == "param"])
+    training = {}
+    if "train" in top and top["train"].value is not None:
+        from .training_defaults import read_training_defaults
+
+        training = read_training_defaults(top["train"])
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
     rng = _LazyRng(seed)
@@ -284,6 +291,7 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
         definitions={name: item.plain() for name, item in section.value.items()},
         plugin_ops=top["ops"].plain() if "ops" in top else {},
         minima=minima,
+        training=training,
     )
     used = {x for n in graph.gates for x in n.inputs if isinstance(x, str)}
     for leaf in leaf_values:
@@ -326,6 +334,8 @@ class _LazyRng:
 
 
 def _stem(source: str) -> str:
+    if source == "<stdin>":  # a graph piped in (`backprop trace -`) without a name
+        return "stdin"
     return source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 

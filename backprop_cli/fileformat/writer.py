@@ -55,6 +55,8 @@ def to_document(graph: Graph, values: dict[str, np.ndarray] | None = None, leaf=
         doc["expect"] = graph.expect
     if graph.minima:
         doc["minimum"] = graph.minima[0] if len(graph.minima) == 1 else list(graph.minima)
+    if graph.training:
+        doc["train"] = dict(graph.training)
     return doc
 
 

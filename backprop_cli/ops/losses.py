@@ -81,7 +81,7 @@ register(
         vjp=(lambda g, out, z, labels: g * _ce_grad(z, labels), None),
         jvp=(lambda t, out, z, labels: np.sum(_ce_grad(z, labels) * t), None),
         shape=shapes.class_scores,
-        local=("(softmax({0}) - onehot({1}))/N", "labels: none"),
+        local=("(softmax({0}) - onehot({1}))/N", "none (class labels are not differentiated)"),
         domain=("real", "labels"),
     )
 )
@@ -94,7 +94,7 @@ register(
         vjp=(lambda g, out, s, labels, margin=1.0: g * _svm_grad(s, labels, margin), None),
         jvp=(lambda t, out, s, labels, margin=1.0: np.sum(_svm_grad(s, labels, margin) * t), None),
         shape=shapes.class_scores,
-        local=("1[margin > 0] - count·onehot({1}), over N", "labels: none"),
+        local=("1[margin > 0] - count·onehot({1}), over N", "none (class labels are not differentiated)"),
         attrs={"margin": 1.0},
         kinks=Kinks(
             piece=lambda s, labels, margin=1.0: _svm_margins(s, labels, margin) > 0,

@@ -205,10 +205,12 @@ def _input_at(path: str | Path) -> str | None:
 def inputs_of(graph) -> list[Path]:
     """The files a graph was read from: the graph file, its data files (`file:`), its plugin modules."""
     source = Path(graph.source)
-    if not source.is_file():
+    stdin = graph.source == "<stdin>"  # read from stdin: its paths are relative to the current directory
+    if not source.is_file() and not stdin:
         return []
-    folder = source.resolve().parent
-    paths = [source] + [folder / str(n.attrs["file"]) for n in graph.leaves if n.attrs.get("file") is not None]
+    folder = Path.cwd() if stdin else source.resolve().parent
+    paths = [] if stdin else [source]
+    paths += [folder / str(n.attrs["file"]) for n in graph.leaves if n.attrs.get("file") is not None]
     for spec in graph.plugin_ops.values():
         if isinstance(spec, dict) and isinstance(spec.get("module"), str):
             paths.append(folder / spec["module"])

@@ -140,12 +140,11 @@ def print_table(
 ) -> None:
     """The table if it fits the terminal, else the first of the `narrower` tables (the same cells stacked
     into fewer columns) that does; else one block per row (`blocks`: a heading and label-value pairs per
-    row). Piped output gets the table at its natural width, never cut."""
-    from rich.measure import Measurement
+    row). Piped output gets plain columns (no box, no padding), never cut."""
+    from rich.text import Text
 
     if not con.is_terminal:
-        con.width = max(con.width, Measurement.get(con, con.options.update(width=10**6), table).maximum)
-        con.print(table)
+        con.print(Text(plain_table(table)), soft_wrap=True)
         return
     for candidate in (table, *narrower):
         if fit_columns(con, candidate, con.width):
@@ -155,6 +154,29 @@ def print_table(
         con.print(table)
     else:
         print_blocks(con, table.title, blocks)
+
+
+def plain_table(table) -> str:
+    """A rich table as plain text for pipes and files: the title, a header line, dashes, one line per row with
+    columns two spaces apart (a cell's lines joined with "; "), the caption; no trailing spaces, nothing cut."""
+
+    def plain(text: object) -> str:
+        return "; ".join(getattr(text, "plain", str(text)).split("\n"))
+
+    header = [plain(column.header) for column in table.columns]
+    rows = [[plain(c) for c in column.cells] for column in table.columns]
+    rows = [list(row) for row in zip(*rows, strict=True)] if rows else []
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    right = [column.justify == "right" for column in table.columns]
+
+    def line(items: list[str]) -> str:
+        return "  ".join(t.rjust(w) if r else t.ljust(w) for t, w, r in zip(items, widths, right, strict=True)).rstrip()
+
+    lines = [plain(table.title)] if table.title else []
+    lines += [line(header), line(["-" * w for w in widths]), *map(line, rows)]
+    if table.caption:
+        lines.append(plain(table.caption))
+    return "\n".join(lines)
 
 
 def print_blocks(con, title: object, blocks: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:

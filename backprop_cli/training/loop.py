@@ -25,9 +25,17 @@ class Run:
     hyper: dict[str, float]
     losses: list[float]
     params: dict[str, np.ndarray]
-    final_loss: float
+    final_loss: float  # nan when the run diverged
     path: list[tuple[float, ...]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. newton met a singular Hessian and did not move
+    steps: int = 0  # the steps asked for
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite (losses stop before it)
+    diverged: str = ""  # why, as the error would say it
+    diverged_where: object = None  # the Position of the node whose value was not finite
+
+    @property
+    def finished(self) -> bool:
+        return self.diverged_at is None
 
 
 def two_scalar_params(graph: Graph) -> bool:
@@ -44,10 +52,12 @@ def train(
     batch_size: int | None = None,
     seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
+    keep_diverged: bool = False,
 ) -> Run:
     """Train graph's params to lower its output. Step t (from 1) reports the loss at the point
     where its gradient was taken; the schedule starts from the optimizer's lr. Raises
-    EvaluationError naming the step if the loss diverges."""
+    EvaluationError naming the step if the loss diverges; with keep_diverged, returns the run up to
+    its last finite point instead (diverged_at, diverged), as one line of a race."""
     params = graph.params
     if not params:
         raise UsageError("the graph has no params to train (declare them under `params:`)")
@@ -74,6 +84,8 @@ def train(
             forward = evaluate(graph, values)
             grads = reverse_mode(graph, forward, wrt=wrt)
         except EvaluationError as err:
+            if keep_diverged and optimizer.t > 0:
+                return _stopped(optimizer, losses, theta, path, t, err, steps)
             raise _diverged(err, t, optimizer) from None
         except (ValueError, IndexError) as err:  # a node whose attributes fix the batch size, e.g. reshape
             raise UsageError(
@@ -89,8 +101,27 @@ def train(
     try:
         final = float(evaluate(graph, {**graph.leaf_values, **theta})[graph.output])  # on all the data
     except EvaluationError as err:
+        if keep_diverged:
+            return _stopped(optimizer, losses, theta, path, steps + 1, err, steps)
         raise _diverged(err, steps, optimizer, after=True) from None
-    return Run(optimizer.name, dict(optimizer.hyper), losses, theta, final, path or [], list(optimizer.notes))
+    return Run(optimizer.name, dict(optimizer.hyper), losses, theta, final, path or [], list(optimizer.notes), steps)
+
+
+def _stopped(
+    optimizer: Optimizer,
+    losses: list[float],
+    theta: dict,
+    path: list | None,
+    t: int,
+    error: EvaluationError,
+    steps: int,
+) -> Run:
+    """A diverged run: its losses and path up to the last point whose loss was finite (the point of step t,
+    whose evaluation failed, is left out: its numbers may be too large to draw)."""
+    path = (path or [])[: len(losses)]  # θ0 … θ(t-2): the points whose losses were reported
+    run = Run(optimizer.name, dict(optimizer.hyper), losses, theta, float("nan"), path, list(optimizer.notes), steps)
+    run.diverged_at, run.diverged, run.diverged_where = t, error.message, error.where  # the node not finite
+    return run
 
 
 def _diverged(err: EvaluationError, t: int, optimizer: Optimizer, after: bool = False) -> EvaluationError:

@@ -14,13 +14,22 @@ from ..engines.evaluate import evaluate
 from ..errors import EvaluationError, UsageError, printable
 from ..graph import Graph
 from ..outputs.files import matplotlib_home, replacing, write_text
+from ..outputs.optional import INSTALL as INSTALL_LINE
+from ..outputs.optional import require
 from .loop import Run, two_scalar_params
 
 GRID = 80  # contour resolution per axis
 LEVELS = 30
 MAX_FRAMES = 40
 ANIMATION_DPI = 60  # small frames: a gif or html page of a few MB
-INSTALL = "plotting needs matplotlib: pip install 'backprop-cli[plot]'"
+INSTALL = f"plotting needs matplotlib: {INSTALL_LINE}"
+
+
+def check_can_draw(plot: str | None, animate: str | None) -> None:
+    """Before any training: --plot and --animate need matplotlib, a .gif needs pillow too (exit 2 if missing)."""
+    if animate is not None and Path(animate).suffix.lower() == ".gif":
+        require("--animate (a .gif)", "matplotlib", "PIL")
+    require("--plot" if plot is not None else "--animate", "matplotlib")
 
 
 def _pyplot():
@@ -41,7 +50,8 @@ def loss_surface(graph: Graph, runs: list[Run]) -> tuple[np.ndarray, np.ndarray,
     """The loss over a grid around every path (all the data, like the final loss)."""
     first, second = graph.params
     marked = [(m[first], m[second]) for m in graph.minima]  # the file's minimum: inside the picture too
-    points = np.array([p for run in runs for p in run.path] + marked)
+    shown = [run for run in runs if run.finished] or runs  # a diverged path may reach 1e100: the view is the race's
+    points = np.array([p for run in shown for p in run.path] + marked)
     low, high = points.min(axis=0), points.max(axis=0)
     pad = np.maximum((high - low) * 0.15, 0.25)
     xs = np.linspace(low[0] - pad[0], high[0] + pad[0], GRID)
@@ -89,7 +99,7 @@ def _axes(plt, graph: Graph, runs: list[Run]):
     else:
         fig, ax_loss = plt.subplots(figsize=(7, 5))
         ax_path = None
-    positive = all(min(run.losses + [run.final_loss]) > 0 for run in runs)
+    positive = all(min(run.losses + [run.final_loss if run.finished else np.inf]) > 0 for run in runs if run.losses)
     ax_loss.set_yscale("log" if positive else "linear")
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel(graph.output)
@@ -106,19 +116,72 @@ def _legends(ax_path, ax_loss, runs: int) -> None:
 
 
 def _label(run: Run) -> str:
-    return f"{run.optimizer} (lr={run.hyper['lr']:g})"
+    diverged = "" if run.finished else f", diverged at step {run.diverged_at}"
+    return f"{run.optimizer} (lr={run.hyper['lr']:g}{diverged})"
+
+
+def _loss_view(ax_loss, runs: list[Run]) -> None:
+    """With a diverged run, the loss chart's scale is the finished runs' (a diverged loss climbs to 1e300); set
+    before anything is plotted, so that matplotlib never scales to those numbers."""
+    values = [v for run in runs if run.finished for v in [*run.losses, run.final_loss]]
+    if all(run.finished for run in runs) or not values:
+        return
+    low, high = min(values), max(values)
+    if ax_loss.get_yscale() == "log":
+        ax_loss.set_ylim(low / 2, high * 10)
+    else:
+        ax_loss.set_ylim(low - 0.1 * (high - low + 1), high + 0.5 * (high - low + 1))
+
+
+END = {"marker": "X", "markeredgecolor": "black", "markersize": 11, "clip_on": False, "zorder": 6}  # ✕: diverged
+
+
+def _ends(run: Run, ax_path, ax_loss) -> list[tuple[object, float, float]]:
+    """Where a diverged run's ✕ goes: (axes, x, y) at its last finite loss and its last finite point, each drawn
+    at the edge of the axes' view, in its direction, when it lies outside (the view is the finished runs')."""
+    points = [(ax_loss, len(run.losses), run.losses[-1])] if run.losses else []
+    if ax_path is not None and run.path:
+        points.append((ax_path, *run.path[-1]))
+    out = []
+    for axes, x, y in points:
+        (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
+        out.append((axes, min(max(x, x0), x1), min(max(y, y0), y1)))
+    return out
+
+
+def _diverged_ends(ax_path, ax_loss, runs: list[Run], colors: list[str]) -> None:
+    """A diverged run ends in an ✕ at its last finite point, on the loss chart and the contour."""
+    for run, color in zip(runs, colors, strict=True):
+        if run.finished:
+            continue
+        for axes, x, y in _ends(run, ax_path, ax_loss):
+            limits = axes.get_xlim(), axes.get_ylim()
+            axes.plot(x, y, color=color, **END)
+            axes.set_xlim(*limits[0])
+            axes.set_ylim(*limits[1])
 
 
 def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
     """Loss curves on one chart; with two scalar params, the contour and the paths beside it."""
     plt = _pyplot()
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
+    if ax_path is not None:
+        view = ax_path.get_xlim(), ax_path.get_ylim()  # the contour's: a diverged path must not widen it
+    _loss_view(ax_loss, runs)
+    colors = []
     for run in runs:
         (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run))
-        if ax_path is not None:
+        colors.append(line.get_color())
+        if ax_path is not None and run.path:
             track = np.array(run.path)
             ax_path.plot(track[:, 0], track[:, 1], ".-", color=line.get_color(), markersize=2, linewidth=1)
-            ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
+            if run.finished:
+                ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
+    if ax_path is not None:
+        ax_path.set_xlim(*view[0])
+        ax_path.set_ylim(*view[1])
+    if not all(run.finished for run in runs):
+        _diverged_ends(ax_path, ax_loss, runs, colors)
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
     _save(fig, path, bbox_inches="tight")
@@ -135,14 +198,15 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         try:
             import PIL  # noqa: F401  (matplotlib's PillowWriter)
         except ImportError:
-            raise UsageError(
-                "a .gif animation needs pillow: pip install 'backprop-cli[plot]' (or write .html)"
-            ) from None
-    steps = len(runs[0].losses)
+            raise UsageError(f"a .gif animation needs pillow: {INSTALL_LINE} (or write .html)") from None
+    steps = max(len(run.losses) for run in runs)
     frames = np.unique(np.linspace(1, steps, min(steps, MAX_FRAMES)).astype(int))
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
+    if ax_path is not None:
+        view = ax_path.get_xlim(), ax_path.get_ylim()
     ax_loss.set_xlim(0, steps + 1)
-    finite = [v for run in runs for v in run.losses if np.isfinite(v)]
+    finite = [v for run in runs if run.finished for v in run.losses if np.isfinite(v)]
+    finite = finite or [v for run in runs for v in run.losses if np.isfinite(v)]
     low, high = min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5
     ax_loss.set_ylim(*((low, high) if high > low else (low - 1, high + 1)))  # a constant loss of 0: a flat line
     curves, tracks = [], []
@@ -152,16 +216,29 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
         if ax_path is not None:
             (track,) = ax_path.plot([], [], ".-", color=curve.get_color(), markersize=2, linewidth=1)
             tracks.append(track)
+    if ax_path is not None:
+        ax_path.set_xlim(*view[0])
+        ax_path.set_ylim(*view[1])
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
+    ends = []  # a diverged run's ✕, shown once its curve has stopped (made after the layout: an empty marker that
+    for run, curve in zip(runs, curves, strict=True):  # is not clipped would count as sitting at the corner)
+        if not run.finished:
+            for axes, x, y in _ends(run, ax_path, ax_loss):
+                (marker,) = axes.plot([], [], color=curve.get_color(), **END)
+                ends.append((len(run.losses), marker, x, y))
 
     def draw(t: int):
         for run, curve in zip(runs, curves, strict=True):
-            curve.set_data(range(1, t + 1), run.losses[:t])
+            shown = run.losses[:t]  # a diverged run's curve stops at its last finite loss
+            curve.set_data(range(1, len(shown) + 1), shown)
         for run, track in zip(runs, tracks, strict=False):
             points = np.array(run.path[: t + 1])
-            track.set_data(points[:, 0], points[:, 1])
-        return curves + tracks
+            if len(points):
+                track.set_data(points[:, 0], points[:, 1])
+        for last, marker, x, y in ends:
+            marker.set_data([x] if t >= last else [], [y] if t >= last else [])
+        return curves + tracks + [marker for _, marker, _, _ in ends]
 
     animation = FuncAnimation(fig, draw, frames=frames, blit=False)
     try:

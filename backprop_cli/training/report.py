@@ -94,14 +94,34 @@ def trained_files(graph: Graph, params: dict[str, np.ndarray], out: str) -> dict
 
 
 # ------------------------------------------------------------ terminal
+class Bar:
+    """The progress of one run: `step` for the loop (None: nothing to show), `done` with the run's end."""
+
+    def __init__(self, bar=None, task=None) -> None:
+        self.bar, self.task = bar, task
+        self.step: Callable[[int, float], None] | None = None if bar is None else self._step
+
+    def _step(self, t: int, loss: float) -> None:
+        self.bar.update(self.task, completed=t, loss=number(loss))
+
+    def done(self, run: Run) -> None:
+        """The bar ends at the loss the summary gives: the one after the last update (not the one before it)."""
+        if self.bar is None:
+            return
+        if run.finished:
+            self.bar.update(self.task, loss=number(run.final_loss))
+        else:
+            self.bar.update(self.task, loss=f"diverged at step {run.diverged_at}")
+
+
 @contextlib.contextmanager
-def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Callable[[int, float], None] | None]:
+def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Bar]:
     """A rich progress bar on stderr with the live loss (none when quiet or not a terminal)."""
     from rich.console import Console
 
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
-        yield None
+        yield Bar()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -113,26 +133,32 @@ def progress(optimizer: Optimizer, steps: int, quiet: bool) -> Iterator[Callable
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("train", total=steps, loss="-")
-
-        def on_step(t: int, loss: float) -> None:
-            bar.update(task, completed=t, loss=number(loss))
-
-        yield on_step
+        yield Bar(bar, bar.add_task("train", total=steps, loss="-"))
 
 
 def hyper_text(hyper: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in hyper.items())
 
 
-def summary_lines(graph: Graph, runs: list[Run], steps: int) -> list[str]:
-    """One line per run: the loss before and after, and the trained params when they are small."""
+def diverged_text(run: Run) -> str:
+    """`diverged at step 8 (node loss.pow3 = ... is inf: ...)`: when and why a run stopped."""
+    when = f"at step {run.diverged_at}" if run.diverged_at <= run.steps else f"after step {run.steps}"
+    return f"diverged {when} ({run.diverged})"
+
+
+def summary_lines(graph: Graph, runs: list[Run], steps: int, retries: dict[int, str] | None = None) -> list[str]:
+    """One line per run: the loss before and after, and the trained params when they are small; a diverged run
+    says where, from which loss, and (retries: run index -> a command line) what trains instead."""
     lines = []
-    for run in runs:
-        lines.append(
-            f"{run.optimizer} ({hyper_text(run.hyper)}): {steps} steps, "
-            f"{graph.output} {number(run.losses[0])} → {number(run.final_loss)}"
-        )
+    for k, run in enumerate(runs):
+        head = f"{run.optimizer} ({hyper_text(run.hyper)}): "
+        if not run.finished:
+            last = f"{graph.output} {number(run.losses[0])} → {number(run.losses[-1])}, then " if run.losses else ""
+            lines.append(head + last + diverged_text(run))
+            if retries and k in retries:
+                lines.append(f"  with a smaller learning rate it trains: {retries[k]}")
+            continue
+        lines.append(head + f"{steps} steps, {graph.output} {number(run.losses[0])} → {number(run.final_loss)}")
         small = {p: v for p, v in run.params.items() if np.size(v) <= 4}
         if small:
             lines.append("  " + ", ".join(f"{p} = {summary(v)}" for p, v in small.items()))
@@ -140,11 +166,23 @@ def summary_lines(graph: Graph, runs: list[Run], steps: int) -> list[str]:
 
 
 def json_object(
-    graph: Graph, runs: list[Run], every: int, schedule: dict[str, object], batch_size: int | None, seed: int
+    graph: Graph,
+    runs: list[Run],
+    every: int,
+    schedule: dict[str, object],
+    batch_size: int | None,
+    seed: int,
+    suggested: dict[int, float] | None = None,
 ) -> dict:
-    """Schema backprop.train, version 1: the losses of steps every, 2·every, … and the last."""
-    steps = len(runs[0].losses)
-    shown = [t for t in range(1, steps + 1) if t % every == 0 or t == steps]
+    """Schema backprop.train, version 1: the losses of steps every, 2·every, … and the last. A diverged run
+    (only in a race: alone it is an error) has its losses up to the last finite one, final_loss null, where it
+    diverged and why, and the learning rate with which it trains (suggested: run index -> lr), if one was found."""
+    steps = max(len(run.losses) for run in runs if run.finished)
+
+    def shown(run: Run) -> list[int]:
+        last = len(run.losses)
+        return [t for t in range(1, last + 1) if t % every == 0 or t == last]
+
     return {
         "schema": "backprop.train",
         "version": 1,
@@ -160,13 +198,16 @@ def json_object(
             {
                 "optimizer": run.optimizer,
                 "hyper": run.hyper,
-                "initial_loss": run.losses[0],
-                "final_loss": run.final_loss,
-                "step": shown,
-                "loss": [run.losses[t - 1] for t in shown],
+                "initial_loss": run.losses[0] if run.losses else None,
+                "final_loss": run.final_loss if run.finished else None,
+                "step": shown(run),
+                "loss": [run.losses[t - 1] for t in shown(run)],
                 "params": dict(run.params),  # arrays: written by outputs/json_output.emit_json
                 "notes": run.notes,
+                "diverged_at": run.diverged_at,  # null: the run finished
+                "diverged": run.diverged or None,
+                "suggested_lr": (suggested or {}).get(k),
             }
-            for run in runs
+            for k, run in enumerate(runs)
         ],
     }

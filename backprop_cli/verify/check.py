@@ -11,6 +11,7 @@ a piecewise gate changed piece between stencil points, or the stencil does not f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -63,6 +64,7 @@ class _Context:
     tolerance: Tolerance
     rng: np.random.Generator
     beside: bool = False  # this check is the one beside a leaf's kinks (kinks.check_beside)
+    progress: Callable[[str, int, int], None] | None = None  # (leaf, elements done, elements in all)
 
 
 def gradcheck(
@@ -80,8 +82,10 @@ def gradcheck(
     wrt: list[str] | None = None,
     seed: int = 0,
     order: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
-    """Check reverse and forward mode against the numerical reference; see the module docstring."""
+    """Check reverse and forward mode against the numerical reference; see the module docstring. progress, if
+    given, is called with (leaf, elements checked, elements to check) as the elements of a leaf are checked."""
     graph_argument(graph)
     samples, directions, eps, rtol, atol, seed, order = checked(
         samples=samples, directions=directions, eps=eps, rtol=rtol, atol=atol, seed=seed, order=order
@@ -100,7 +104,7 @@ def gradcheck(
 
         report.expect = check_expect(graph, values)
     options = {"method": method, "mode": mode, "samples": samples, "directions": directions, "eps": eps}
-    _check_leaves(graph, values, names, report, options, seed)
+    _check_leaves(graph, values, names, report, {**options, "progress": progress}, seed)
     if order == 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
@@ -298,6 +302,8 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
+        if ctx.progress is not None:
+            ctx.progress(probe.name, start + len(index), len(chosen))
     judge.leaf.elements += len(chosen)
 
 
