@@ -157,12 +157,12 @@ def test_steps_write_a_frame_per_gate_and_a_page(run, tmp_path):
     first, middle, last = parse(frames[0]), parse(frames[2]), parse(frames[3])
     # frame 0: values, and only the output's gradient
     assert first.wire("x2", "a1")["texts"][0] == "3" and first.wire("x2", "a1")["texts"][1].startswith("∂ ?")
-    assert first.wire("a3", "output")["texts"] == ["6.14112", "∂ 1"]
+    assert first.wire("a3", "output")["texts"] == ["6.1", "∂ 1"]
     # frame 2: a2 = x1 * x2 ran; the fork at x2 has one of its two gradients
-    assert "current" in middle.classes["a2"] and middle.boxes["a2"][0] == "▶ this step"
-    assert middle.box("x2")[-1] == "fork: Σ∂ = ? + 2 = ?"
+    assert "current" in middle.classes["a2"] and middle.boxes["a2"][0] == "▶ step"
+    assert middle.box("x2")[-1] == "Σ∂ = ? + 2 = ?"
     assert middle.wire("x2", "a2")["texts"] == ["3", "∂ 2"] and "current" in middle.wire("x2", "a2")["class"]
-    assert last.box("x2")[-1] == "fork: Σ∂ = (-0.989992) + 2 = 1.01001"
+    assert last.box("x2")[-1] == "Σ∂ = (-0.99) + 2 = 1.0"
     assert "Step 3 of 3: a1 = sin(x2) (scaler) sends ∂ -0.989992 to x2" in last.text
     sizes = {ET.fromstring(frame).get("width") for frame in frames}
     assert len(sizes) == 1  # one layout for every frame
@@ -199,7 +199,8 @@ def test_worksheet_and_its_answer_key(run, tmp_path):
     sheet, key = parse(out.read_bytes()), parse((tmp_path / "sheet.key.svg").read_bytes())
     assert sheet.wire("x", "q")["texts"] == ["-2", "∂ [" + "\u00a0" * 8 + "]"]
     assert sheet.wire("f", "output")["texts"] == ["-12", "∂ 1"]  # where the student starts
-    assert sheet.box("f") == ["×", "f", "switcher"]  # the factors would give the answers away
+    assert sheet.box("f") == ["×", "f"] and sheet.tips["f"] == "f = q * z\nswitcher"  # no factors: the answers
+    assert "worksheet: fill in each" in sheet.text and "dashed" not in sheet.text  # a worksheet dashes nothing
     assert "-4" not in "".join(w["texts"][1] for ws in sheet.wires.values() for w in ws)
     assert key.wire("x", "q")["texts"] == ["-2", "∂ -4"] and "answer key" in key.text
 

@@ -18,11 +18,12 @@ import numpy as np
 
 from ..engines.trace import Trace
 from ..numbers import number, summary
-from .diagram import Diagram, Look, build_dot
+from .diagram import Look, build_dot
 from .diagram_style import SMALL_TENSOR
 from .explain import explain_steps
 from .graphviz_program import TIMEOUT, run_dot
 from .groups import OUTPUT_ID
+from .network import drawing_of
 from .routes import Routes, trace_routes
 from .stepper import nav_html, nav_script
 
@@ -30,7 +31,7 @@ from .stepper import nav_html, nav_script
 def draw_page(trace: Trace, look: Look, routes: Routes | None = None, timeout: float = TIMEOUT) -> bytes:
     """The page of a trace, as UTF-8 bytes (its diagram drawn by dot)."""
     routes = routes or trace_routes(trace)
-    place = Diagram(trace, routes, look, None).place
+    place = drawing_of(trace, routes, look).place
     ids = {name: place.shown_id(name) for name in trace.graph.nodes}
     svg = run_dot(build_dot(trace, look, routes=routes), "svg", timeout)
     graph = trace.graph

@@ -23,6 +23,7 @@ from ..engines.trace import Row, Trace
 from ..errors import UsageError
 from ..numbers import number
 from .diagram import Look, Moment, build_dot
+from .diagram_style import CAPTION_CHARS
 from .dot_text import wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .routes import trace_routes
@@ -87,7 +88,7 @@ def draw_steps(
         extremes = [Moment(done, None, forward=frames[0].forward, sizing=True) for done in (frozenset(), everything)]
         measured = list(pool.map(lambda m: box_sizes(build_dot(trace, look, m, routes), timeout), extremes))
         sizes = {box: (max(s[box][0] for s in measured), max(s[box][1] for s in measured)) for box in measured[0]}
-        lines = max(len(wrapped(m.caption)) for m in frames)
+        lines = max(len(wrapped(m.caption, CAPTION_CHARS)) for m in frames)
         frames = [replace(m, sizes=sizes, caption_lines=lines) for m in frames]
         texts = [build_dot(trace, look, moment, routes) for moment in frames]
         drawings = list(pool.map(lambda text: run_dot(text, fmt, timeout, dpi), texts))
