@@ -268,7 +268,7 @@ class Diagram(Boxes):
                 fontcolor=f'"{colours.text}"',
                 labelloc="t",
                 labeljust="l",
-                label=quoted(title, justify="l") if title else None,
+                label=quoted(title, justify="l") if title else '""',  # else it would take the legend
             ),
         ]
 

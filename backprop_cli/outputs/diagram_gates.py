@@ -66,7 +66,9 @@ class Boxes:
         if node.shape:
             lines.append(fmt(node.shape))
         fork = self.fork_line(name) if copy <= 1 else f"copy {copy} of {self.place.copied[name]}"
+        backward = []
         if fork:
+            backward = [len(lines)] if copy <= 1 else []
             lines.append(fork)
         if not self.routes.out.get(name):
             lines.append("unused: no gate reads it")
@@ -79,10 +81,19 @@ class Boxes:
         box = f"{self.ids[name]}x{copy}" if copy else self.ids[name]
         fill = colours.param_fill if node.kind == "param" else colours.leaf_fill
         rows = [(line, colours.text if i == 0 else colours.muted, style.FONT_SIZE) for i, line in enumerate(lines)]
-        return self._box(box, rows, f"leaf {node.kind}", fill, border, width)
+        return self._box(box, rows, f"leaf {node.kind}{self.readers(name)}", fill, border, width, backward=backward)
 
-    def gate_rows(self: Diagram, name: str) -> list[tuple[str, str, int]]:
-        """(text, colour, size) rows: the symbol, the name, a short note, the shape, a fork's sum."""
+    def readers(self: Diagram, name: str) -> str:
+        """Classes naming the boxes (to-n3) and the gates (by-o.mul1) that read a node: the page knows its
+        gradient once they ran."""
+        leaving = self.routes.out.get(name, [])
+        boxes = sorted({self.place.shown_id(w.head) for w in leaving})
+        gates = sorted({w.head for w in leaving if w.head is not None})  # inside a unit too: by-o.mul1
+        return "".join(f" to-{box}" for box in boxes) + "".join(f" by-{gate}" for gate in gates)
+
+    def gate_rows(self: Diagram, name: str) -> tuple[list[tuple[str, str, int]], list[int]]:
+        """(text, colour, size) rows: the symbol, the name, a short note, the shape, a fork's sum; and which
+        of them say something about the backward pass (the note, the sum: a page hides them until then)."""
         node, colours = self.graph.nodes[name], self.colours
         mark = symbol(node)
         big = style.SYMBOL_FONT_SIZE if len(mark) <= 2 else style.WORD_SYMBOL_FONT_SIZE
@@ -93,23 +104,27 @@ class Boxes:
         if self.moment is not None and self.moment.forward and not self.moment.sizing:
             hidden = hidden or name not in self.moment.done  # forward frames: not computed yet
         note = "" if hidden else self.short_notes.get(name, "")
+        backward = []
         if note:
+            backward.append(len(rows))
             rows.append((self.words.unnamed(note), colours.muted, style.FONT_SIZE))
         if node.shape and not small_tensor(self.trace.values[name]):  # a small one's numbers are on its wire
             rows.append((fmt(node.shape), colours.muted, style.FONT_SIZE))
         fork = self.fork_line(name)
         if fork:
+            backward.append(len(rows))
             rows.append((fork, colours.muted, style.FONT_SIZE))
-        return rows
+        return rows, backward
 
     def gate_statement(self: Diagram, name: str) -> str:
         node = self.graph.nodes[name]
-        rows = self.gate_rows(name)
+        rows, backward = self.gate_rows(name)
         round_mark = len(rows[0][0]) <= style.CIRCLE_SYMBOL and len(rows) <= 3
         round_mark = round_mark and all(len(text) <= style.CIRCLE_LINE for text, _, _ in rows[1:])
         current = self.is_current([name])
         if current or (self.moment is not None and self.moment.sizing):
             rows.insert(0, (CURRENT_MARK, self.colours.current if current else self.colours.muted, style.FONT_SIZE))
+            backward = [i + 1 for i in backward]
         role = node.operation.gate_kind.role
         note = self.long_notes.get(name, "")
         hidden = bool(self.look.blank) or (self.moment is not None and self.moment.forward)
@@ -117,11 +132,12 @@ class Boxes:
         return self._box(
             self.ids[name],
             rows,
-            f"gate {role}",
+            f"gate {role}{self.readers(name)}",
             style.gate_fill(self.colours, role),
             current=current,
             tooltip=quoted([tooltip[0], self.words.unnamed(tooltip[1])]),
             shape="circle" if round_mark else "box",
+            backward=backward,
         )
 
     def box_statement(self: Diagram, key: str) -> str:
@@ -189,8 +205,11 @@ class Boxes:
         shape: str = "box",
         current: bool = False,
         tooltip: str | None = None,
+        backward: list[int] | None = None,
     ) -> str:
-        """One box's statement; in frames every box keeps the size measured on the fullest drawing."""
+        """One box's statement; in frames every box keeps the size measured on the fullest drawing. backward:
+        the rows (counted from 0) that tell about the backward pass, as classes b0, b1, ... for the page."""
+        classes += "".join(f" b{i}" for i in backward or [])
         border = border or self.colours.wire
         if current:  # the gate of this --steps frame: in colour too
             fill, border, width, classes = self.colours.current_fill, self.colours.current, 2.5, f"{classes} current"

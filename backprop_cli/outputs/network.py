@@ -167,12 +167,13 @@ class Network(Diagram):
         head = [(name, self.colours.text, style.FONT_SIZE), (mark, self.colours.muted, style.FONT_SIZE)]
         rows, known = self.unit_rows(name, head)
         role = SUM_ROLE if weighted else node.operation.gate_kind.role
-        current = self.is_current(gates)
+        current, first = self.is_current(gates), len(head)
         if current:
             rows.insert(0, (CURRENT_MARK, self.colours.current, style.FONT_SIZE))
-            known += 1
+            known, first = known + 1, first + 1
         tooltip = quoted([f"{name} = {formula}", f"{len(gates)} gate{'s' * (len(gates) > 1)}"])
-        return self._unit_box(box_id, rows, known, f"unit {role}", style.gate_fill(self.colours, role), name, tooltip)
+        classes = f"unit {role}" + "".join(f" f{i}" for i in range(first, known))  # the page: its value, after its step
+        return self._unit_box(box_id, rows, known, classes, style.gate_fill(self.colours, role), name, tooltip)
 
     def leaf_unit(self, name: str) -> str:
         node = self.graph.nodes[name]
@@ -181,11 +182,12 @@ class Network(Diagram):
         return self._unit_box(self.ids[name], rows, known, f"leaf {node.kind}", fill, name, None)
 
     def _unit_box(self, box_id, rows, known, classes, fill, name, tooltip) -> str:
-        """kN: the first N rows are always known; the gradient rows are known once every reader has run."""
-        readers = sorted({self.place.shown_id(w.head) for w in self.routes.out.get(name, [])})
-        extra = " ".join([f"k{known}", f"from-{box_id}", *(f"to-{r}" for r in readers)])
+        """The rows from `known` on are the gradient: the page shows them once every reader has run."""
         shape = "circle" if len(rows) <= 4 and all(len(text) <= 6 for text, _, _ in rows) else "box"
-        return self._box(box_id, rows, f"{classes} {extra}", fill, shape=shape, tooltip=tooltip)
+        backward = list(range(known, len(rows)))
+        return self._box(
+            box_id, rows, f"{classes}{self.readers(name)}", fill, shape=shape, tooltip=tooltip, backward=backward
+        )
 
     # ---------------------------------------------------------------- wires: the weights on them
     def weight_statements(self, shown: Shown, index: int) -> tuple[str | None, list[str]]:
@@ -219,6 +221,7 @@ class Network(Diagram):
             )
         label_id = f"l{index}"
         params = " ".join(f"from-{self.ids[w.param]}" for w in on[:1])
+        params += "".join(f" by-{r.head}" for w in on for r in self.routes.out.get(w.param, []))  # its gate
         sizes = self.moment.sizes if self.moment is not None and self.moment.sizes else {}
         size = {"width": 0, "height": 0}
         if label_id in sizes:  # frames: the size measured on the fullest drawing
