@@ -176,29 +176,37 @@ class Network(Diagram):
         return self._unit_box(box_id, rows, known, classes, style.gate_fill(self.colours, role), name, tooltip)
 
     def leaf_unit(self, name: str) -> str:
-        node = self.graph.nodes[name]
-        rows, known = self.unit_rows(name, [(name, self.colours.text, style.FONT_SIZE)])
-        fill = self.colours.param_fill if node.kind == "param" else self.colours.leaf_fill
-        return self._unit_box(self.ids[name], rows, known, f"leaf {node.kind}", fill, name, None)
+        node, colours = self.graph.nodes[name], self.colours
+        rows, known = self.unit_rows(name, [(name, colours.text, style.FONT_SIZE)])
+        fill = colours.param_fill if node.kind == "param" else colours.leaf_fill
+        verdict = (self.look.verdicts or {}).get(name)
+        border = None
+        if verdict is not None:  # render --check: gradcheck's verdict, and the border in its colour
+            rows.append((f"gradcheck: {verdict}", colours.muted, style.FONT_SIZE))
+            kind = style.VERDICT.get(str(verdict).split(" ")[0].lower())
+            border = getattr(colours, kind) if kind else colours.muted
+        return self._unit_box(self.ids[name], rows, known, f"leaf {node.kind}", fill, name, None, border)
 
-    def _unit_box(self, box_id, rows, known, classes, fill, name, tooltip) -> str:
+    def _unit_box(self, box_id, rows, known, classes, fill, name, tooltip, border=None) -> str:
         """The rows from `known` on are the gradient: the page shows them once every reader has run."""
         shape = "circle" if len(rows) <= 4 and all(len(text) <= 6 for text, _, _ in rows) else "box"
-        backward = list(range(known, len(rows)))
+        backward = [i for i in range(known, len(rows)) if not rows[i][0].startswith("gradcheck")]
         return self._box(
-            box_id, rows, f"{classes}{self.readers(name)}", fill, shape=shape, tooltip=tooltip, backward=backward
-        )
+            box_id, rows, f"{classes}{self.readers(name)}", fill, border, 2.0 if border else 1.0, shape=shape,
+            tooltip=tooltip, backward=backward,
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- wires: the weights on them
     def weight_statements(self, shown: Shown, index: int) -> tuple[str | None, list[str]]:
         colours = self.colours
         wire = merge_wires(shown.parts, "gradient")
         on = self.on_wire.get((shown.tail_id, shown.head_id), [])
-        zero = wire.gradient is not None and not np.any(wire.gradient)
+        told = "gradients" not in self.look.blank and all(self.flow_known(w) for w in shown.parts)  # else: plain
+        zero = told and wire.gradient is not None and not np.any(wire.gradient)
         look = {
             "color": f'"{colours.zero if zero else colours.wire}"',
             "style": "dashed" if zero else "solid",
-            "penwidth": f"{self.pen(wire):.2f}",
+            "penwidth": f"{self.pen(wire) if told else style.PEN_WIDTH[0] + 0.3:.2f}",
             "class": f'"wire to-{shown.head_id} from-{shown.tail_id}{" zero" if zero else ""}"',
         }
         if zero:
@@ -216,9 +224,12 @@ class Network(Diagram):
             text = f"∂ {style.BLANK}" if "gradients" in self.look.blank else f"∂ {', '.join(self.numbers(gradient))}"
             readers = self.routes.out.get(weight.param, [])
             known = self.moment is None or self.moment.sizing or all(w.head in self.moment.done for w in readers)
-            rows.append(
-                (text if known else padded(text, "∂ ?"), colours.zero if not np.any(gradient) else colours.gradient)
-            )
+            if not known:  # a frame before the gate that reads it ran: a "?", in no colour that would tell
+                rows.append((padded(text, "∂ ?"), colours.muted))
+            elif "gradients" in self.look.blank or np.any(gradient):
+                rows.append((text, colours.gradient))
+            else:
+                rows.append((text, colours.zero))
         label_id = f"l{index}"
         params = " ".join(f"from-{self.ids[w.param]}" for w in on[:1])
         params += "".join(f" by-{r.head}" for w in on for r in self.routes.out.get(w.param, []))  # its gate

@@ -108,16 +108,38 @@ def _label(run: Run) -> str:
     return f"{run.optimizer} (lr={run.hyper['lr']:g})"
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
+
+
+def _style(k: int, runs: int) -> dict:
+    """Run k's look on the race: its own marker and dash, a little transparent, and drawn over the runs after
+    it (the first optimizer, often SGD with the shortest path, is on top, not hidden under the others)."""
+    return {
+        "marker": MARKERS[k % len(MARKERS)],
+        "linestyle": DASHES[k % len(DASHES)],
+        "alpha": 0.8,
+        "zorder": 3 + runs - k,
+    }
+
+
+def _path(ax, track: np.ndarray, colour: str, k: int, runs: int) -> None:
+    """A path, with a marker every few steps, and its end as a big star outlined in black, on top of all."""
+    style = _style(k, runs)
+    every = max(1, len(track) // 12)
+    ax.plot(track[:, 0], track[:, 1], color=colour, markersize=5, linewidth=1.4, markevery=every, **style)
+    ax.plot(*track[-1], "*", color=colour, markersize=15, markeredgecolor="black", zorder=20 + runs - k)
+
+
 def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
     """Loss curves on one chart; with two scalar params, the contour and the paths beside it."""
     plt = _pyplot()
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
-    for run in runs:
-        (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run))
+    for k, run in enumerate(runs):
+        style = {key: value for key, value in _style(k, len(runs)).items() if key != "marker"}
+        (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run), linewidth=1.6, **style)
         if ax_path is not None:
-            track = np.array(run.path)
-            ax_path.plot(track[:, 0], track[:, 1], ".-", color=line.get_color(), markersize=2, linewidth=1)
-            ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
+            _path(ax_path, np.array(run.path), line.get_color(), k, len(runs))
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
     _save(fig, path, bbox_inches="tight")
@@ -145,11 +167,12 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
     low, high = min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5
     ax_loss.set_ylim(*((low, high) if high > low else (low - 1, high + 1)))  # a constant loss of 0: a flat line
     curves, tracks = [], []
-    for run in runs:
-        (curve,) = ax_loss.plot([], [], label=_label(run))
+    for k, run in enumerate(runs):
+        style = _style(k, len(runs))
+        (curve,) = ax_loss.plot([], [], label=_label(run), linestyle=style["linestyle"], zorder=style["zorder"])
         curves.append(curve)
         if ax_path is not None:
-            (track,) = ax_path.plot([], [], ".-", color=curve.get_color(), markersize=2, linewidth=1)
+            (track,) = ax_path.plot([], [], color=curve.get_color(), markersize=4, linewidth=1.4, **style)
             tracks.append(track)
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
