@@ -14,6 +14,7 @@ from test_render import parse  # the SVG reader (tests/ is on sys.path: pytest's
 GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+SVG = "{http://www.w3.org/2000/svg}"
 EXAMPLES = sorted(p.stem for p in GRAPHS.glob("*.yaml"))
 
 
@@ -251,3 +252,78 @@ def test_check_writes_each_leafs_verdict(run, graph_file):
     kink = graph_file("inputs: {x: [0.0, 2.0]}\nnodes:\n  L: sum(relu(x) * 3)\noutput: L\n")
     result = run("render", str(kink), "--check", "--format", "dot", "-o", "-")
     assert result.exit_code == 0 and "gradcheck: kink (rel" in result.stdout
+
+
+# ------------------------------------------------------------ for a slide: digits, title, background, size, view
+@needs_dot
+def test_digits_title_and_background(run, tmp_path):
+    default = run("render", "sigmoid_neuron", "-o", str(tmp_path / "a.svg"), "--collapse", "f")
+    assert default.exit_code == 0, default.stderr
+    d = parse((tmp_path / "a.svg").read_bytes())
+    assert d.wire("w0", "f")["texts"] == ["2", "∂ -0.20"] and "sigmoid_neuron: The cs231n" in d.text
+    exact = run("render", "sigmoid_neuron", "-o", str(tmp_path / "b.svg"), "--collapse", "f", "--digits", "4")
+    assert exact.exit_code == 0 and parse((tmp_path / "b.svg").read_bytes()).wire("w0", "f")["texts"][1] == "∂ -0.1966"
+    plain = run("render", "circuit", "-o", str(tmp_path / "c.svg"), "--no-title", "--no-legend")
+    assert plain.exit_code == 0 and "cs231n" not in parse((tmp_path / "c.svg").read_bytes()).text
+    texts = parse((tmp_path / "c.svg").read_bytes()).text.splitlines()
+    assert texts[0] == "x" and "each wire" not in texts  # nothing but the drawing
+    for background in ("transparent", "dark"):
+        assert (
+            run("render", "circuit", "-o", str(tmp_path / f"{background}.svg"), "--background", background).exit_code
+            == 0
+        )
+    ground = ET.fromstring((tmp_path / "dark.svg").read_bytes()).find(f"{SVG}g/{SVG}polygon")
+    assert ground.get("fill") == "#1e1e1e"  # the first thing drawn: the ground
+    assert 'fill="white"' not in (tmp_path / "transparent.svg").read_text()  # no ground: the slide's shows
+    dark = (tmp_path / "dark.svg").read_text()
+    assert 'fill="#56b4e9"' in dark and 'fill="#0072b2"' not in dark  # values in a blue that reads on it
+    bad = run("render", "circuit", "-o", str(tmp_path / "d.svg"), "--digits", "0")
+    one_line_error(bad, 2, "--digits")
+
+
+@needs_dot
+@pytest.mark.parametrize(("slide", "size"), [("16:9", (1280, 720)), ("4:3", (960, 720))])
+def test_slide_sizes_the_drawing_to_the_slide(run, tmp_path, slide, size):
+    """--slide: the picture has the slide's shape (padded, the drawing whole and centred), 1280 × 720 pixels at
+    --dpi 96 for 16:9, whatever the graph's own shape."""
+    for example in ("circuit", "two_layer", "npfl114_relu"):
+        out = tmp_path / f"{example}.png"
+        result = run("render", example, "-o", str(out), "--slide", slide, "--dpi", "96")
+        assert result.exit_code == 0, result.stderr
+        width, height = (int.from_bytes(out.read_bytes()[k : k + 4], "big") for k in (16, 20))
+        assert abs(width - size[0]) <= 2 and abs(height - size[1]) <= 2, (example, width, height)
+        svg = tmp_path / f"{example}.svg"
+        assert run("render", example, "-o", str(svg), "--slide", slide).exit_code == 0
+        root = ET.fromstring(svg.read_bytes())
+        w, h = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+        assert abs(w / h - size[0] / size[1]) < 0.01 and abs(w - size[0] * 0.75) <= 2, (example, w, h)
+
+
+@needs_dot
+def test_view_circuit_or_network(run, tmp_path):
+    net = run("render", "npfl114_relu", "-o", str(tmp_path / "n.dot"))
+    assert net.exit_code == 0 and 'class="LR network"' in (tmp_path / "n.dot").read_text()  # .dot too: as drawn
+    gates = run("render", "npfl114_relu", "-o", str(tmp_path / "g.dot"), "--view", "circuit")
+    assert gates.exit_code == 0 and 'class="LR"' in (tmp_path / "g.dot").read_text()
+    units = run("render", "circuit", "-o", str(tmp_path / "u.svg"), "--view", "network")
+    assert units.exit_code == 0 and parse((tmp_path / "u.svg").read_bytes()).box("q") == ["q", "+", "3", "∂ -4"]
+    forward = run("render", "npfl114_relu", "-o", str(tmp_path / "f.svg"), "--view", "network", "--direction", "x1")
+    one_line_error(forward, 2, "--view network")
+
+
+@needs_dot
+def test_a_network_worksheet_and_its_frames_tell_no_gradient(run, tmp_path):
+    """Blank or not yet computed, a gradient is never told by a wire's dash or a number's colour."""
+    out = tmp_path / "sheet.svg"
+    assert run("render", "npfl114_relu", "-o", str(out), "--worksheet").exit_code == 0
+    sheet = out.read_text()
+    assert "stroke-dasharray" not in sheet and "dashed" not in sheet and 'fill="#8c8c8c"' not in sheet
+    assert "∂ 18" not in sheet and "∂ 0" not in sheet and "∂ 1" in sheet  # only the output's own 1
+    assert run("render", "npfl114_relu", "--steps", str(tmp_path / "f")).exit_code == 0
+    first = (tmp_path / "f" / "step-00.svg").read_text()
+    assert "stroke-dasharray" not in first and 'fill="#8c8c8c"' not in first  # nothing is known to be 0 yet
+    key = parse((tmp_path / "sheet.key.svg").read_bytes())
+    assert "∂ 18" in key.box("x2") and "∂ 0 · killed" in key.box("i2")
+    check = tmp_path / "check.svg"
+    assert run("render", "npfl114_relu", "-o", str(check), "--check").exit_code == 0
+    assert parse(check.read_bytes()).box("x2")[-1].startswith("gradcheck: pass")
