@@ -48,7 +48,7 @@ from .options import (
     type=click.Choice(["auto", "LR", "TB"]),
     default="auto",
     show_default=True,
-    help="Left to right, top to bottom, or whichever fits a 16:9 slide (long chains wrap into rows).",
+    help="Left to right, top to bottom, or whichever reads best placed on a 16:9 slide (--slide: that shape).",
 )
 @click.option(
     "--expand",
@@ -106,7 +106,7 @@ from .options import (
 @click.option("--force", is_flag=True, help="Replace a worksheet's existing answer key, or a --steps page not ours.")
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
-    """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    """Draw GRAPH as a circuit (or a network): each wire's value on top, its gradient under it, each gate's role."""
     from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
     from ..outputs.diagram_fit import fit_to_slide, network_choice, on_slide
