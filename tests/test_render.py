@@ -363,4 +363,4 @@ def test_a_graph_of_300_gates_renders():
     assert d.box("w0")[-1] == "copy 21 of 21"  # once per wire, not with wires through every column
     assert len(d.boxes) == len(graph.nodes) + 1  # by name: every node, and the output
     wires = sum(len(trace_routes(trace).out[p]) for p in graph.params)
-    assert svg.count(b'class="node leaf param"') == wires
+    assert svg.count(b'class="node leaf param') == wires

@@ -115,7 +115,8 @@ class Network(Diagram):
                 out.append(("Σ", "Σ", "weighted sum: ∂ × weight to each input, ∂ × input to each weight"))
             else:
                 kind = node.operation.gate_kind
-                out.append((symbol(node), kind.role, f"{kind.role}: {kind.legend}"))
+                mark = symbol(node)
+                out.append((node.op if mark == "Σ" else mark, kind.role, f"{kind.role}: {kind.legend}"))
         return out
 
     def drawn(self, name: str) -> bool:
@@ -164,6 +165,8 @@ class Network(Diagram):
         formula = file_expression(self.graph, name)
         weighted = self.weighted_sum(name)
         mark = "Σ" if weighted else (formula if len(formula) <= UNIT_TEXT and len(gates) > 1 else symbol(node))
+        if mark == "Σ" and not weighted:
+            mark = node.op or mark  # Σ is the weighted sums' mark here: a plain sum is "sum"
         head = [(name, self.colours.text, style.FONT_SIZE), (mark, self.colours.muted, style.FONT_SIZE)]
         rows, known = self.unit_rows(name, head)
         role = SUM_ROLE if weighted else node.operation.gate_kind.role
