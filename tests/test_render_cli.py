@@ -15,7 +15,6 @@ GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
-EXAMPLES = sorted(p.stem for p in GRAPHS.glob("*.yaml"))
 
 
 def one_line_error(result, code: int, *words: str) -> None:
@@ -27,16 +26,6 @@ def one_line_error(result, code: int, *words: str) -> None:
 
 
 # ------------------------------------------------------------ formats
-@needs_dot
-@pytest.mark.parametrize("example", EXAMPLES)
-def test_every_example_renders(run, tmp_path, example):
-    out = tmp_path / f"{example}.svg"
-    result = run("render", example, "-o", str(out))
-    assert result.exit_code == 0, result.stderr
-    ET.fromstring(out.read_bytes())
-    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # exactly the path given
-
-
 @needs_dot
 @pytest.mark.parametrize(("name", "magic"), [("c.png", b"\x89PNG"), ("c.pdf", b"%PDF"), ("c.svg", b"<?xml")])
 def test_format_from_the_suffix(run, tmp_path, name, magic):
@@ -282,21 +271,23 @@ def test_digits_title_and_background(run, tmp_path):
 
 
 @needs_dot
-@pytest.mark.parametrize(("slide", "size"), [("16:9", (1280, 720)), ("4:3", (960, 720))])
-def test_slide_sizes_the_drawing_to_the_slide(run, tmp_path, slide, size):
+def test_slide_sizes_the_drawing_to_the_slide(run, tmp_path):
     """--slide: the picture has the slide's shape (padded, the drawing whole and centred), 1280 × 720 pixels at
-    --dpi 96 for 16:9, whatever the graph's own shape."""
-    for example in ("circuit", "two_layer", "npfl114_relu"):
-        out = tmp_path / f"{example}.png"
+    --dpi 96 for 16:9, whatever the graph's own shape (a wide chain, a tall network)."""
+    for example, slide, fmt, size in (
+        ("two_layer", "16:9", "png", (1280, 720)),
+        ("npfl114_relu", "16:9", "svg", (960, 540)),
+        ("circuit", "4:3", "svg", (720, 540)),
+    ):
+        out = tmp_path / f"{example}.{fmt}"
         result = run("render", example, "-o", str(out), "--slide", slide, "--dpi", "96")
         assert result.exit_code == 0, result.stderr
-        width, height = (int.from_bytes(out.read_bytes()[k : k + 4], "big") for k in (16, 20))
+        if fmt == "png":
+            width, height = (int.from_bytes(out.read_bytes()[k : k + 4], "big") for k in (16, 20))
+        else:
+            root = ET.fromstring(out.read_bytes())
+            width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
         assert abs(width - size[0]) <= 2 and abs(height - size[1]) <= 2, (example, width, height)
-        svg = tmp_path / f"{example}.svg"
-        assert run("render", example, "-o", str(svg), "--slide", slide).exit_code == 0
-        root = ET.fromstring(svg.read_bytes())
-        w, h = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
-        assert abs(w / h - size[0] / size[1]) < 0.01 and abs(w - size[0] * 0.75) <= 2, (example, w, h)
 
 
 @needs_dot

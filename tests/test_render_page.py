@@ -147,6 +147,12 @@ def test_chromium_opens_the_step_in_the_url(page, tmp_path, step):
     assert title == expected["title"] and lines == "\n".join(expected["lines"])
     assert f"step {min(step, len(steps) - 1)} of {len(steps) - 1}" in done.stdout.decode()
     assert_what_is_known(done.stdout.decode(), steps, min(step, len(steps) - 1))
+    if steps[min(step, len(steps) - 1)]["pass"] == "forward":  # no gradient told: lines dimmed, wires plain
+        dom = done.stdout.decode()
+        assert re.search(r'<body[^>]*class="[^"]*forward', dom)
+        for body in re.findall(r'<g id="[nbl]\d+" class="node[^"]*">(.*?)</g>', dom, re.S):
+            for attrs, words in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
+                assert "∂" not in words or "pending" in attrs, words
     if step == 25:  # a backward step: the chain rule in numbers, and its gate marked on the diagram
         assert title.startswith("Backward pass") and " = 6 · 1 = 6" in lines
         box = expected["box"]
@@ -165,6 +171,7 @@ def test_chromium_draws_the_page(page, tmp_path):
     assert colours is not None and len(colours) > 50  # text, wires and boxes in colour: not a blank page
     orange = sum(n for n, (r, g, b) in colours if r > 200 and 130 < g < 180 and b < 60)
     assert orange > 50  # the current step's gate and wires, marked in orange (#E69F00)
+    assert image.getpixel((5, image.height - 5)) == (255, 255, 255)  # a light system: the white page
 
 
 @needs_dot
@@ -249,23 +256,16 @@ def test_chromium_shows_the_highlighted_gate_readable_and_zooms_the_diagram(page
 
 
 @needs_dot
-def test_forward_steps_give_no_gradient_away(page, tmp_path):
-    """Neither the forward steps' text, nor the tooltips (what a gate does to the gradient), nor any line of
-    a box or a wire about the backward pass while the forward pass runs, nor the wires' styles."""
+def test_forward_steps_give_no_gradient_away(page):
+    """Neither the forward steps' text nor the tooltips (what a gate does to the gradient); in the browser
+    (test_chromium_opens_the_step_in_the_url) no line of a box or a wire about the backward pass while the
+    forward pass runs, nor the wires' styles."""
     steps = page_steps(page)
     text = page.read_text()
     assert "&#10;" not in re.sub(r"<script>.*", "", text, flags=re.S)  # tooltips: the expression only
     for s in steps:
         if s["pass"] == "forward":
             assert not any("∂" in line or "×" in line for line in s["lines"]), s
-    forward = next(k for k, s in enumerate(steps) if s["pass"] == "forward" and s["box"])
-    done = headless(page, tmp_path / "profile", "--dump-dom", step=forward)
-    dom = done.stdout.decode()
-    assert re.search(r'<body[^>]*class="[^"]*forward', dom)  # wires drawn plain: no dashes, no widths
-    for body in re.findall(r'<g id="[nbl]\d+" class="node[^"]*">(.*?)</g>', dom, re.S):
-        for attrs, words in re.findall(r"<text([^>]*)>([^<]*)</text>", body):
-            if "∂" in words:
-                assert "pending" in attrs, words
 
 
 @needs_dot
@@ -287,7 +287,7 @@ document.body.insertAdjacentHTML("beforeend", "<pre id='measure'>" + JSON.string
 @needs_dot
 def test_chromium_follows_a_dark_system(page, tmp_path):
     """Set to dark, the system gets a dark page and the diagram's dark palette (its white ground dark, its
-    values in sky blue); set to light, the white palette as drawn."""
+    values in sky blue); light is the white palette as drawn (test_chromium_draws_the_page)."""
     script = """<script>
 const value = Array.from(document.querySelectorAll("svg text")).find((t) => t.getAttribute("fill") === "#0072b2");
 const ground = document.querySelector("svg polygon[fill='white']");
@@ -297,5 +297,3 @@ document.body.insertAdjacentHTML("beforeend", "<pre id='measure'>" + JSON.string
 </script></body>"""
     dark = measured(page, tmp_path, script, 30, "--blink-settings=preferredColorScheme=0")
     assert dark == {"page": "rgb(30, 30, 30)", "value": "rgb(86, 180, 233)", "ground": "rgb(30, 30, 30)"}, dark
-    light = measured(page, tmp_path, script, 30, "--blink-settings=preferredColorScheme=1")
-    assert light == {"page": "rgb(255, 255, 255)", "value": "rgb(0, 114, 178)", "ground": "rgb(255, 255, 255)"}, light
