@@ -72,6 +72,7 @@ class Diagram(Boxes):
         self.short_notes = {row.node.name: short_note(trace, row, self.number) for row in gates}
         self.long_notes = {row.node.name: gate_note(trace, row, self.number) for row in gates}
         self.styles_used: set[str] = set()  # "zero", "vanishing", "width": what the legend explains
+        self.reader_classes: dict[str, str] = {}  # node -> its readers as classes (Boxes.readers)
 
     # ---------------------------------------------------------------- what is known in this frame
     def value_known(self, wire: Wire) -> bool:

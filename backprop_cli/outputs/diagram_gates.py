@@ -81,15 +81,18 @@ class Boxes:
         box = f"{self.ids[name]}x{copy}" if copy else self.ids[name]
         fill = colours.param_fill if node.kind == "param" else colours.leaf_fill
         rows = [(line, colours.text if i == 0 else colours.muted, style.FONT_SIZE) for i, line in enumerate(lines)]
-        return self._box(box, rows, f"leaf {node.kind}{self.readers(name)}", fill, border, width, backward=backward)
+        readers = self.readers(name) if copy <= 1 else ""  # a copy of a leaf read all along: one wire each
+        return self._box(box, rows, f"leaf {node.kind}{readers}", fill, border, width, backward=backward)
 
     def readers(self: Diagram, name: str) -> str:
         """Classes naming the boxes (to-n3) and the gates (by-o.mul1) that read a node: the page knows its
         gradient once they ran."""
-        leaving = self.routes.out.get(name, [])
-        boxes = sorted({self.place.shown_id(w.head) for w in leaving})
-        gates = sorted({w.head for w in leaving if w.head is not None})  # inside a unit too: by-o.mul1
-        return "".join(f" to-{box}" for box in boxes) + "".join(f" by-{gate}" for gate in gates)
+        if name not in self.reader_classes:
+            leaving = self.routes.out.get(name, [])
+            boxes = sorted({self.place.shown_id(w.head) for w in leaving})
+            gates = sorted({w.head for w in leaving if w.head is not None})  # inside a unit too: by-o.mul1
+            self.reader_classes[name] = "".join(f" to-{b}" for b in boxes) + "".join(f" by-{g}" for g in gates)
+        return self.reader_classes[name]
 
     def gate_rows(self: Diagram, name: str) -> tuple[list[tuple[str, str, int]], list[int]]:
         """(text, colour, size) rows: the symbol, the name, a short note, the shape, a fork's sum; and which
