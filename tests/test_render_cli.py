@@ -153,7 +153,7 @@ def test_steps_write_a_frame_per_gate_and_a_page(run, tmp_path):
     assert middle.box("x2")[-1] == "Σ∂ = ? + 2 = ?"
     assert middle.wire("x2", "a2")["texts"] == ["3", "∂ 2"] and "current" in middle.wire("x2", "a2")["class"]
     assert last.box("x2")[-1] == "Σ∂ = (-0.99) + 2 = 1.0"
-    assert "Step 3 of 3: a1 = sin(x2) (scaler) sends ∂ -0.989992 to x2" in last.text
+    assert "Step 3 of 3: a1 = sin(x2) (scaler) sends ∂ -0.99 to x2" in last.text  # as on the wires
     sizes = {ET.fromstring(frame).get("width") for frame in frames}
     assert len(sizes) == 1  # one layout for every frame
     page = (folder / "index.html").read_text()
