@@ -164,6 +164,13 @@ def test_user_text_only_in_quoted_labels_under_generated_ids():
         ("inputs: {x: [-1, 2]}\nnodes: {h: 'elu(x)', f: sum(h)}", "h", "×0.367879 for 50% (input ≤ 0)"),
         ("inputs: {x: [1, 2, 3]}\nnodes: {h: 1 - x, f: sum(h)}", "h", "×-1"),
         ("inputs: {x: [1, 2, 3]}\nnodes: {f: mean(x)}", "f", "÷3"),
+        ("inputs: {x: [1, 2]}\nnodes: {h: leaky_relu(x), f: sum(h)}", "h", "passes everywhere (input > 0)"),
+        (  # prelu's x broadcast against its slope: the note reads the broadcast input (an IndexError once)
+            "inputs: {x: [[-1, 2]]}\nparams: {a: [[0.1, 0.2], [0.3, 0.4]]}\n"
+            "nodes: {h: 'prelu(x, a, broadcast=true)', f: sum(h)}",
+            "h",
+            "×0.1…0.3 for 50% (input ≤ 0)",
+        ),
         ("inputs: {x: 0.5}\nnodes: {f: tanh(x)}", "f", "slope 0.786448"),
         ("inputs: {a: 3, b: 4}\nnodes: {f: a / b}", "f", "×0.25 to a, ×-0.1875 to b"),
         ("inputs: {a: 3, b: 4}\nnodes: {f: a - b}", "f", "×-1 to b"),

@@ -343,3 +343,38 @@ def test_the_lectures_constants_and_indices_on_their_gates():
     neuron = parse(run_dot(build_dot(run_trace(backprop_cli.load("neuron_2d"))), "svg"))
     picks = sorted(box[0] for name, box in neuron.boxes.items() if name.startswith("dot.index"))
     assert picks == ["w[0]", "w[1]", "w[2]", "x[0]", "x[1]"]
+
+
+# ------------------------------------------------------------ generated graphs, every way they can be drawn
+@needs_dot
+def test_generated_graphs_draw_in_every_view():
+    """Graphs over the whole op table (tests/generated_graphs.py) draw as a circuit, as a network, as a
+    worksheet and as a --steps frame without an error, and dot reads every one; each gate's mark and the
+    notes on it come from the op table and the local derivatives, whatever the op."""
+    from dataclasses import replace
+
+    from generated_graphs import graphs, hypothesis_run
+    from hypothesis import given
+
+    from backprop_cli.errors import EvaluationError
+    from backprop_cli.outputs.diagram import Moment
+    from backprop_cli.outputs.routes import trace_routes
+
+    @hypothesis_run(12)
+    @given(graphs())
+    def draw(generated):
+        try:
+            trace = run_trace(backprop_cli.loads(generated.text))
+        except EvaluationError:
+            return  # a value out of an op's domain: nothing to draw
+        routes = trace_routes(trace)
+        gates = frozenset(row.node.name for row in trace.rows[: len(trace.rows) // 2])
+        looks = [Look(), Look(network=True), Look(blank=frozenset({"gradients"})), Look(network=True, digits=6)]
+        texts = [build_dot(trace, look, routes=routes) for look in looks]
+        texts.append(build_dot(trace, Look(), Moment(gates, next(iter(gates), None), "a frame"), routes))
+        svg = run_dot(texts[len(generated.text) % len(texts)], "svg")  # dot reads them (one, for the time)
+        ET.fromstring(svg)
+        assert all(text.startswith("digraph backprop {") for text in texts)
+        assert replace(looks[1], network=False) == Look()
+
+    draw()

@@ -219,8 +219,10 @@ def gate_note(trace: Trace, row: Row, show=number) -> str:
             return f"×{show(local)}: {name} = {show(x)} ≤ 0"
         if not np.size(x):
             return ""
-        below = x <= 0
-        if gate is GateKind.KILLER or not np.any(below):
+        below = np.broadcast_to(x, np.shape(local)) <= 0  # prelu's x broadcast against its slope
+        if not np.any(below):
+            return "passes everywhere (input > 0)"
+        if gate is GateKind.KILLER:
             return f"dead for {_share(float(np.mean(below)))} (input ≤ 0)"
         return f"{_span(local[below], show)} for {_share(float(np.mean(below)))} (input ≤ 0)"
     if gate is GateKind.SQUASHER and xs:
@@ -256,7 +258,7 @@ def short_note(trace: Trace, row: Row, show=number) -> str:
         return ", ".join(f for f, _ in shown)
     if gate in (GateKind.KILLER, GateKind.LEAKY) and xs:
         x, local = np.asarray(xs[0]), _local(row, 0, xs)
-        below = x <= 0
+        below = np.broadcast_to(x, np.shape(local)) <= 0 if np.ndim(local) else x <= 0
         if not np.any(below):
             return ""
         if gate is GateKind.KILLER:
