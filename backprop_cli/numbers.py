@@ -8,7 +8,7 @@ import numpy as np
 
 from .ops.shapes import fmt
 
-__all__ = ["base_60", "fits", "fmt", "is_number", "number", "numbers_text", "summary", "to_json"]
+__all__ = ["base_60", "fits", "fmt", "is_number", "number", "numbers_text", "rounded", "summary", "to_json"]
 
 # YAML 1.1 reads 1:30 as 90 (base 60, for times); nobody writing a graph means that
 BASE_60 = re.compile(r"(?<![\w.:])[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?(?![\w.:])")
@@ -28,6 +28,9 @@ def base_60(text: str) -> str | None:
         f"{written} is a YAML 1.1 base-60 number (it would read as {number(sign * value)}): write the number you "
         "mean, or quote it if it is text"
     )
+
+
+TEACHER_DIGITS = 2  # significant digits a lecture writes on a figure: 0.20, -0.39, 0.73
 
 
 def is_number(text: str) -> bool:
@@ -55,6 +58,32 @@ def number(x: float) -> str:
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.6g}"
+
+
+def rounded(x: float, digits: int = TEACHER_DIGITS) -> str:
+    """A number as a teacher writes it on a figure: `digits` significant digits, with the zeros that say it
+    was rounded (0.20, -0.39, 1.4, 0.0042) and without the ones that say nothing (0.5, 0.25: exact); an
+    exact integer stays an integer (2, -12, 30074), and a number that is not one never looks like one
+    (0.999 is 1.00, 9.96 is 10.0, 1.37 to 1 digit is 1.4) until it has `digits` digits before the point
+    (146.2 is 146). Below 0.001 and from 100,000 on (integers from 1,000,000 on) in scientific notation:
+    4.5e-5, 3.0e5."""
+    x = float(x)
+    if x == 0 or not np.isfinite(x):
+        return "0" if x == 0 else str(x)
+    if x.is_integer() and abs(x) < 1e6:
+        return str(int(x))
+    exponent = int(np.floor(np.log10(abs(x))))
+    if -3 <= exponent < 5:
+        decimals = max(0, digits - 1 - exponent, 1 if exponent < digits else 0)  # 1.37 is never written 1
+        text = f"{x:.{decimals}f}"
+    else:
+        mantissa, power = f"{x:.{max(0, digits - 1)}e}".split("e")
+        text = f"{mantissa}e{int(power)}"
+    mantissa, _, power = text.partition("e")
+    if "." in mantissa:  # exact in fewer digits (0.5, 0.25, 1e7): the zeros after it say nothing
+        trimmed = mantissa.rstrip("0").rstrip(".") + (f"e{power}" if power else "")
+        return trimmed if float(trimmed) == x else text
+    return text
 
 
 def summary(value: np.ndarray, full: bool = False, small: int = 4) -> str:

@@ -1,5 +1,6 @@
-"""Diagrams read back from the SVG dot draws: the lecture numbers on the right wires, roles, zero and
-vanishing gradients, forks, tangents, tensors, groups, verdicts, and user text that stays text."""
+"""Diagrams read back from the SVG dot draws: the lecture numbers on the right wires (as the lectures write
+them: 0.20, -0.39), roles, zero and vanishing gradients, forks, tangents, tensors, groups, verdicts, and user
+text that stays text."""
 
 from __future__ import annotations
 
@@ -42,13 +43,14 @@ class Drawing:
 
     boxes: dict[str, list[str]] = field(default_factory=dict)  # name -> all lines
     classes: dict[str, str] = field(default_factory=dict)  # name -> class attribute
+    tips: dict[str, str] = field(default_factory=dict)  # name -> tooltip (a gate's expression and what it does)
     wires: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     clusters: list[str] = field(default_factory=list)  # their labels
     text: str = ""  # every text of the drawing, joined by newlines
 
     def box(self, name: str) -> list[str]:
         """A box's lines, without the current step's marker."""
-        return [line for line in self.boxes[name] if line != "▶ this step"]
+        return [line for line in self.boxes[name] if line != "▶ step"]
 
     def wire(self, tail: str, head: str, index: int = 0) -> dict:
         return self.wires[(tail, head)][index]
@@ -66,7 +68,7 @@ def box_name(g: ET.Element, lines: list[str]) -> str:
     link = next((a for a in g.iter(f"{SVG}a") if a.get(f"{XLINK}title")), None)
     if link is not None:
         return link.get(f"{XLINK}title").split(" = ")[0]
-    first = next(line for line in lines if line != "▶ this step")
+    first = next(line for line in lines if line != "▶ step")
     return first.split(" (")[0]
 
 
@@ -86,6 +88,8 @@ def parse(svg: bytes) -> Drawing:
             names[title] = box_name(g, lines)
             drawing.boxes[names[title]] = lines
             drawing.classes[names[title]] = kind
+            link = next((a for a in g.iter(f"{SVG}a") if a.get(f"{XLINK}title")), None)
+            drawing.tips[names[title]] = link.get(f"{XLINK}title") if link is not None else ""
         elif kind == "cluster" and title != "cluster_diagram":
             drawing.clusters.append(" ".join(texts(g)))
     legs: dict[str, str] = {}  # label id -> the tail of its wire
@@ -141,7 +145,7 @@ def test_user_text_only_in_quoted_labels_under_generated_ids():
     ), statements
     outside_quotes = re.sub(r'"(\\.|[^"\\])*"', '""', dot)
     assert "URL" not in outside_quotes and "<b>" not in outside_quotes and "cluster_x" not in outside_quotes
-    assert set(re.findall(r"<(\w+)", outside_quotes)) <= {"TABLE", "TR", "TD", "FONT", "HR"}  # the HTML labels
+    assert set(re.findall(r"<(\w+)", outside_quotes)) <= {"TABLE", "TR", "TD", "FONT", "HR", "BR"}  # HTML labels
     assert "\\\\G \\\\N \\\\l" in dot and 'evil\\"]; n0' in dot
 
 
@@ -155,7 +159,18 @@ def test_user_text_only_in_quoted_labels_under_generated_ids():
         ),
         ("inputs: {a: [[1, 5, 3], [4, 2, 0]]}\nnodes: {m: 'max(a, axis=1)', f: sum(m)}", "m", "to 2 of 6"),
         ("inputs: {x: [-1, 2, -3, 4]}\nnodes: {h: relu(x), f: sum(h)}", "h", "dead for 50% (input ≤ 0)"),
-        ("inputs: {x: -2}\nnodes: {f: 'leaky_relu(x, alpha=0.1)'}", "f", "leaks ×0.1: x ≤ 0"),
+        ("inputs: {x: -2}\nnodes: {f: 'leaky_relu(x, alpha=0.1)'}", "f", "×0.1: x = -2 ≤ 0"),
+        ("inputs: {x: [-1, 2, -3, 4]}\nnodes: {h: 'leaky_relu(x)', f: sum(h)}", "h", "×0.01 for 50% (input ≤ 0)"),
+        ("inputs: {x: [-1, 2]}\nnodes: {h: 'elu(x)', f: sum(h)}", "h", "×0.367879 for 50% (input ≤ 0)"),
+        ("inputs: {x: [1, 2, 3]}\nnodes: {h: 1 - x, f: sum(h)}", "h", "×-1"),
+        ("inputs: {x: [1, 2, 3]}\nnodes: {f: mean(x)}", "f", "÷3"),
+        ("inputs: {x: [1, 2]}\nnodes: {h: leaky_relu(x), f: sum(h)}", "h", "passes everywhere (input > 0)"),
+        (  # prelu's x broadcast against its slope: the note reads the broadcast input (an IndexError once)
+            "inputs: {x: [[-1, 2]]}\nparams: {a: [[0.1, 0.2], [0.3, 0.4]]}\n"
+            "nodes: {h: 'prelu(x, a, broadcast=true)', f: sum(h)}",
+            "h",
+            "×0.1…0.3 for 50% (input ≤ 0)",
+        ),
         ("inputs: {x: 0.5}\nnodes: {f: tanh(x)}", "f", "slope 0.786448"),
         ("inputs: {a: 3, b: 4}\nnodes: {f: a / b}", "f", "×0.25 to a, ×-0.1875 to b"),
         ("inputs: {a: 3, b: 4}\nnodes: {f: a - b}", "f", "×-1 to b"),
@@ -178,7 +193,7 @@ def test_injection_attempts_come_out_as_text():
     root = ET.fromstring(svg)  # well-formed XML
     assert not [e for e in root.iter() if e.tag.endswith("}b") or e.tag.endswith("}i")]
     links = [e for e in root.iter() if e.tag.endswith("}a")]  # the gates' tooltips: a name and its expression
-    assert [e.get(f"{XLINK}title") for e in links] == ["y = x * 2"]
+    assert [e.get(f"{XLINK}title") for e in links] == ["y = x * 2\nswitcher: ×2"]
     assert not [e for e in root.iter() if any("href" in key for key in e.attrib)]
     drawing = parse(svg)
     assert 'second line: <b>bold</b> \\G \\N \\l ]; URL=javascript:alert(1) " quote' in drawing.text
@@ -194,16 +209,20 @@ def test_circuit_carries_the_cs231n_numbers():
                 ("q", "f"): ("3", "∂ -4"), ("f", "output"): ("-12", "∂ 1")}  # fmt: skip
     for (tail, head), numbers in expected.items():
         assert tuple(d.wire(tail, head)["texts"]) == numbers, (tail, head)
-    assert d.box("q") == ["+", "q", "distributor"]  # the op's symbol, the name, the role
-    assert d.says("f") == "× f switcher: ×-4 to q, ×3 to z"
+    assert d.box("q") == ["+", "q"] and "gate distributor" in d.classes["q"]  # the symbol, the name; the role
+    assert d.box("f") == ["×", "f"] and d.tips["f"] == "f = q * z\nswitcher: ×-4 to q, ×3 to z"  # the fill
     assert d.box("x") == ["x"]
+    legend = d.text.split("\n")
+    assert "distributor: ∂ to every input (×-1 where subtracted)" in legend and "+" in legend  # its swatch
+    assert not any(word in d.text for word in ("dashed", "dotted", "router", "param"))  # what is not drawn
 
 
 @needs_dot
 def test_roles_and_zero_gradients_dashed_with_the_reason():
     d = draw("gates")
-    assert d.says("n") == "max n router: z won"
-    assert d.says("m") == "× m switcher: ×-4 to x, ×3 to y"
+    assert d.box("n") == ["max", "n"] and d.tips["n"].endswith("router: z won")
+    assert d.tips["m"].endswith("switcher: ×-4 to x, ×3 to y")
+    assert "dashed grey: exactly 0, with the reason" in d.text
     lost = d.wire("w", "n")
     assert lost["texts"] == ["-1", "∂ 0 · routed away"] and lost["dash"] and "zero" in lost["class"]
     won = d.wire("z", "n")
@@ -213,8 +232,8 @@ def test_roles_and_zero_gradients_dashed_with_the_reason():
 @needs_dot
 def test_dead_relu_kills_its_gradient_and_everything_behind_it():
     d = draw("npfl114_relu")
-    assert d.says("h2") == "relu h2 killer: dead: i2 = -3 ≤ 0"
-    assert d.says("h1") == "relu h1 killer: passes: i1 = 4 > 0"
+    assert d.box("h2") == ["relu", "h2", "dead"] and d.tips["h2"] == "h2 = relu(i2)\nkiller: dead: i2 = -3 ≤ 0"
+    assert d.box("h1") == ["relu", "h1"] and d.tips["h1"].endswith("killer: passes: i1 = 4 > 0")
     killed = d.wire("i2", "h2")
     assert killed["texts"] == ["-3", "∂ 0 · killed"] and killed["dash"]
     for tail in ("i2.mul1", "i2.mul2"):  # behind the dead ReLU: zero for the same reason
@@ -222,14 +241,14 @@ def test_dead_relu_kills_its_gradient_and_everything_behind_it():
     assert d.wire("w8", "o.mul2")["texts"] == ["3", "∂ 0 · × 0"]  # h2 = 0 switches w8's gradient off
     assert d.wire("h2", "o.mul2")["texts"] == ["0", "∂ 18"]  # the dead unit itself still gets 18
     assert d.wire("o", "L.sub1")["texts"] == ["6", "∂ 6"]
-    assert d.box("x2")[-1] == "fork: Σ∂ = (-6) + 0 + 24 = 18"
+    assert d.box("x2")[-1] == "Σ∂ = (-6) + 0 + 24 = 18"
 
 
 @needs_dot
 def test_no_gradient_off_the_output_path_nor_into_labels():
     d = draw("inputs: {x: 2}\nnodes:\n  a: x * 3\n  f: x + 1\noutput: f\n")
     assert d.wire("x", "a")["texts"] == ["2", "∂ 0 · does not reach the output"] and d.wire("x", "a")["dash"]
-    assert d.box("x")[-1] == "fork: Σ∂ = 0 + 1 = 1"
+    assert d.box("x")[-1] == "Σ∂ = 0 + 1 = 1"
     labels = draw("inputs: {z: [[1.0, 2.0, 0.5]], y: [2]}\nnodes:\n  f: cross_entropy(z, y)\noutput: f\n")
     assert labels.wire("y", "f")["texts"] == ["[2]", "∂ none: not differentiable"] and labels.wire("y", "f")["dash"]
 
@@ -243,31 +262,37 @@ def test_line_width_grows_with_the_gradient():
 @needs_dot
 def test_fork_sums_the_gradients_arriving():
     d = draw("sin_fork")
-    assert d.box("x2") == ["x2", "fork: Σ∂ = (-0.989992) + 2 = 1.01001"]
-    assert d.wire("x2", "a1")["texts"] == ["3", "∂ -0.989992"]
+    assert d.box("x2") == ["x2", "Σ∂ = (-0.99) + 2 = 1.0"]  # as the lecture writes them: 1.0, not 1
+    assert d.wire("x2", "a1")["texts"] == ["3", "∂ -0.99"]
     assert d.wire("x2", "a2")["texts"] == ["3", "∂ 2"]
+    exact = draw("sin_fork", look=Look(digits=6))
+    assert (
+        exact.box("x2") == ["x2", "Σ∂ = (-0.989992) + 2 = 1.01001"]
+        and exact.wire("x2", "a1")["texts"][1] == "∂ -0.989992"
+    )
 
 
 @needs_dot
 def test_squashing_gate_saturated_and_a_vanishing_gradient_dotted():
     d = draw("inputs: {x: 10}\nnodes: {s: sigmoid(x)}\noutput: s\n")
-    assert d.says("s") == "σ s squashing: saturated: slope 4.53958e-05"
+    assert d.box("s") == ["σ", "s", "saturated"] and d.tips["s"].endswith("squashing: saturated: slope 4.5e-5")
     wire = d.wire("x", "s")
-    assert wire["texts"] == ["10", "∂ 4.53958e-05 · vanishing"] and "vanishing" in wire["class"]
+    assert wire["texts"] == ["10", "∂ 4.5e-5 · vanishing"] and "vanishing" in wire["class"]
     assert wire["dash"] == "1,5"  # dotted, not dashed
-    assert "saturated for 67%" in draw("sigmoid_saturation").says("s")
+    assert "dotted: vanishing" in d.text and "dashed" not in d.text
+    assert "saturated 67%" in draw("sigmoid_saturation").box("s")
 
 
 @needs_dot
 def test_forward_mode_draws_tangents():
     d = draw("sin_fork", "forward", "x2")
     assert d.wire("x2", "a1")["texts"] == ["3", "ṫ 1"]
-    assert d.wire("a1", "a3")["texts"] == ["0.14112", "ṫ -0.989992"]
-    assert d.wire("a3", "output")["texts"] == ["6.14112", "ṫ 1.01001"]
+    assert d.wire("a1", "a3")["texts"] == ["0.14", "ṫ -0.99"]
+    assert d.wire("a3", "output")["texts"] == ["6.1", "ṫ 1.0"]
     constant = d.wire("x1", "a2")
     assert constant["texts"] == ["2", "ṫ 0 · held constant"] and constant["dash"]
-    assert "∂" not in d.text and "forward mode along x2" in d.text
-    assert d.says("a2") == "× a2 switcher: ×3 from x1, ×2 from x2"  # tangents come in
+    assert "∂" not in d.text and "each wire: value above, ṫ = d(wire)/dx2 below" in d.text
+    assert d.tips["a2"] == "a2 = x1 * x2\nswitcher: ×3 from x1, ×2 from x2"  # tangents come in
     both = draw("circuit", "both", "x")
     assert both.wire("x", "q")["texts"] == ["-2", "∂ -4", "ṫ 1"]
 
@@ -276,12 +301,12 @@ def test_forward_mode_draws_tangents():
 def test_tensor_nodes_show_shape_and_summary():
     d = draw("two_layer")
     assert d.box("x") == ["x", "(64×1000)"]
-    assert d.box("w1") == ["w1 (param)", "(1000×100)"]
-    assert d.says("h").startswith("σ h squashing: saturated for")
-    value_norm, value_range, grad_norm, grad_range = d.wire("x", "h.matmul1")["texts"]
-    assert value_norm.startswith("‖·‖=") and value_range.startswith("∈[")
-    assert grad_norm.startswith("∂ ‖·‖=") and "∈[" in grad_range
-    assert d.wire("loss", "output")["texts"] == ["30074.6", "∂ 1"]
+    assert d.box("w1") == ["w1", "(1000×100)"] and "leaf param" in d.classes["w1"]
+    assert d.box("h")[:3] == ["σ", "h", "saturated 88%"] and d.tips["h"].startswith("h = sigmoid(h.matmul1)\nsquashing")
+    value, gradient = d.wire("x", "h.matmul1")["texts"]  # one line each: the range, never wide
+    assert value == "-4.5…4.7" and gradient == "∂ -146…132"
+    assert d.wire("h.matmul1", "h")["texts"][-1].strip() == "12% zero"  # which entries are 0, where some are
+    assert d.wire("loss", "output")["texts"] == ["30075", "∂ 1"]
 
 
 @needs_dot
@@ -302,9 +327,10 @@ def test_groups_become_clusters_and_collapse_into_boxes():
 def test_collapsing_an_expanded_node_sums_the_wires_into_it():
     graph = backprop_cli.load("sigmoid_neuron")
     d = draw("sigmoid_neuron", look=Look(collapse=collapse_names(graph, "f")))
-    assert d.box("f")[:2] == ["f (collapsed)", "8 gates: add, div, exp, mul, neg"]
-    assert d.wire("w0", "f")["texts"] == ["2", "∂ -0.196612"]
-    assert d.wire("f", "output")["texts"] == ["0.731059", "∂ 1"]
+    assert " ".join(d.box("f")) == "f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2))) 8 gates (collapsed)"  # as written
+    assert d.wire("w0", "f")["texts"] == ["2", "∂ -0.20"]  # cs231n's dw0 = -0.20
+    assert d.wire("x0", "f")["texts"] == ["-1", "∂ 0.39"]
+    assert d.wire("f", "output")["texts"] == ["0.73", "∂ 1"]
 
 
 def test_collapse_names_are_checked():
@@ -325,8 +351,9 @@ def test_verdicts_are_drawn_on_the_leaves():
 
 @needs_dot
 def test_no_legend():
-    assert "dashed grey" in draw("circuit").text
-    assert "dashed grey" not in draw("circuit", look=Look(legend=False)).text
+    assert "dashed grey" in draw("gates").text and "each wire" in draw("gates").text
+    quiet = draw("gates", look=Look(legend=False)).text
+    assert "dashed grey" not in quiet and "each wire" not in quiet and "router" not in quiet
 
 
 @needs_dot
@@ -339,8 +366,8 @@ def test_a_graph_of_300_gates_renders():
     trace = run_trace(graph)
     svg = run_dot(build_dot(trace), "svg")
     d = parse(svg)
-    assert "fork: Σ∂ of 21 = " in d.text  # on the first of w0's boxes: a param read all along is drawn
+    assert "Σ∂ of 21 = " in d.text  # on the first of w0's boxes: a param read all along is drawn
     assert d.box("w0")[-1] == "copy 21 of 21"  # once per wire, not with wires through every column
     assert len(d.boxes) == len(graph.nodes) + 1  # by name: every node, and the output
     wires = sum(len(trace_routes(trace).out[p]) for p in graph.params)
-    assert svg.count(b'class="node leaf param"') == wires
+    assert svg.count(b'class="node leaf param') == wires

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..outputs.diagram_style import AUTO_COLLAPSE
+from ..numbers import TEACHER_DIGITS
+from ..outputs.diagram_style import AUTO_COLLAPSE, BACKGROUNDS, SLIDES
 from ..outputs.files import STEPS_FILES
 from ..outputs.graphviz_program import FORMATS, TIMEOUT
 from ..outputs.groups import ALL_GROUPS
@@ -54,7 +55,7 @@ from .options import (
     type=click.Choice(["auto", "LR", "TB"]),
     default="auto",
     show_default=True,
-    help="Left to right, top to bottom, or whichever fits a 16:9 slide (long chains wrap into rows).",
+    help="Left to right, top to bottom, or whichever reads best placed on a 16:9 slide (--slide: that shape).",
 )
 @click.option(
     "--expand",
@@ -76,6 +77,35 @@ from .options import (
 )
 @click.option("--check", is_flag=True, help="Run gradcheck and write its verdict on each leaf (pass, fail, kink).")
 @click.option("--legend/--no-legend", default=True, show_default=True, help="The key to styles under the diagram.")
+@click.option(
+    "--title/--no-title", default=True, show_default=True, help="The graph's name and about over the diagram."
+)
+@click.option(
+    "--digits",
+    type=click.IntRange(1, 15),
+    default=TEACHER_DIGITS,
+    show_default=True,
+    help="Significant digits of the numbers on the wires (exact integers stay integers).",
+)
+@click.option(
+    "--background",
+    type=click.Choice(BACKGROUNDS),
+    default="white",
+    show_default=True,
+    help="The drawing's background (and colours that read on it).",
+)
+@click.option(
+    "--slide",
+    type=click.Choice(sorted(SLIDES)),
+    help="Size the drawing to a slide of this shape (1280×720 px at --dpi 96 for 16:9) and pad it to it.",
+)
+@click.option(
+    "--view",
+    type=click.Choice(["auto", "circuit", "network"]),
+    default="auto",
+    show_default=True,
+    help="A gate per operation (circuit), a unit per node with weights on the wires (network), or the best.",
+)
 @click.option("--dpi", type=click.IntRange(24, 1200), default=144, show_default=True, help="Resolution of PNG output.")
 @click.option(
     "--timeout",
@@ -90,10 +120,10 @@ from .options import (
 @quiet_option()
 @reports_errors
 def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: str | None, **options) -> None:
-    """Draw GRAPH as a circuit: each wire's value on top, its gradient under it, each gate's role."""
+    """Draw GRAPH as a circuit (or a network): each wire's value on top, its gradient under it, each gate's role."""
     from ..engines.trace import run_trace
     from ..outputs.diagram import Look, build_dot
-    from ..outputs.diagram_fit import fit_to_slide
+    from ..outputs.diagram_fit import fit_to_slide, network_choice, on_slide
     from ..outputs.files import (
         check_distinct,
         check_folder,
@@ -159,25 +189,55 @@ def render(graph: str, out: str | None, fmt: str | None, mode: str, direction: s
                 f"box ({len(collapse):,} nodes); --expand draws every gate",
                 err=True,
             )
-    look = Look(collapse=collapse, legend=options["legend"], verdicts=verdicts)
-    timeout, dpi = options["timeout"], options["dpi"]
-    if options["layout"] != "auto":
-        look = replace(look, rankdir=options["layout"])
-    elif fmt != "dot" or steps_dir is not None:
-        chosen = fit_to_slide(trace, look, timeout=timeout, expand=options["expand"] or options["collapse"] is not None)
+    look = Look(
+        collapse=collapse,
+        legend=options["legend"],
+        verdicts=verdicts,
+        digits=options["digits"],
+        title=options["title"],
+        background=options["background"],
+    )
+    timeout, dpi, view = options["timeout"], options["dpi"], options["view"]
+    if options["expand"] and view == "auto":
+        view = "circuit"  # every gate drawn: no units
+    network = network_choice(trace, look, view)
+    if options["layout"] != "auto" or (fmt == "dot" and steps_dir is None):  # .dot: drawn by no dot, not fitted
+        look = replace(look, rankdir="LR" if options["layout"] == "auto" else options["layout"])
+        look = replace(look, network=network in ("only", "first"))
+    else:
+        chosen = fit_to_slide(
+            trace,
+            look,
+            timeout=timeout,
+            expand=options["expand"] or options["collapse"] is not None,
+            slide=options["slide"] or "16:9",
+            view=view,
+        )
         if chosen.collapse != look.collapse and not options["quiet"]:
             boxes = sorted(chosen.collapse - look.collapse)
             named = ", ".join(boxes[:5]) + (f" and {len(boxes) - 5} more" if len(boxes) > 5 else "")
             click.echo(f"render: {named} drawn as one box each, to fit a slide; --expand draws every gate", err=True)
+        if chosen.network and view == "auto" and not options["quiet"]:
+            click.echo(
+                "render: drawn as a network (a unit per node, weights on the wires); --view circuit draws every gate",
+                err=True,
+            )
         look = chosen
     files: dict[str, bytes] = {}  # every drawing is made before anything is written
+    slide = options["slide"]
+
+    def drawing(text: str) -> bytes:
+        if slide is not None and fmt != "dot":
+            text = on_slide(text, slide, timeout)
+        return run_dot(text, fmt, timeout, dpi)
+
     if worksheet:
         sheet, key = worksheet_dots(trace, look, blank or "gradients")
-        files = {out: run_dot(sheet, fmt, timeout, dpi), key_path(out): run_dot(key, fmt, timeout, dpi)}
+        files = {out: drawing(sheet), key_path(out): drawing(key)}
     elif fmt == "html":
         files = {out: draw_page(trace, look, timeout=timeout)}
     elif out is not None:
-        files = {out: run_dot(build_dot(trace, look), fmt, timeout, dpi)}
+        files = {out: drawing(build_dot(trace, look))}
     frames = draw_steps(trace, look, "png" if fmt == "png" else "svg", timeout, dpi) if steps_dir is not None else {}
 
     if out == "-":

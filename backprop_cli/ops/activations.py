@@ -1,4 +1,4 @@
-"""Activation functions: squashing gates and the gates that kill."""
+"""Activation functions: squashing gates, the gate that kills (relu) and the ones that leak."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ elementwise(
     (lambda out, x: out * (1 - out),),
     ("σ({0})(1 - σ({0}))",),
     slope_from_output=True,
+    symbol="σ",
 )
 elementwise(
     "tanh",
@@ -51,7 +52,7 @@ elementwise(
 )
 elementwise(
     "leaky_relu",
-    GateKind.KILLER,
+    GateKind.LEAKY,
     "x if x > 0 else α·x",
     lambda x, alpha=0.01: np.where(x > 0, x, alpha * x),
     (lambda out, x, alpha=0.01: np.where(x > 0, 1.0, alpha),),
@@ -61,7 +62,7 @@ elementwise(
 )
 elementwise(
     "prelu",
-    GateKind.KILLER,
+    GateKind.LEAKY,
     "x if x > 0 else a·x (a learned)",
     lambda x, a, **_: np.where(x > 0, x, a * x),
     (lambda out, x, a, **_: np.where(x > 0, 1.0, a), lambda out, x, a, **_: np.where(x > 0, 0.0, x)),
@@ -80,7 +81,7 @@ def _elu_distance(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
 
 elementwise(
     "elu",
-    GateKind.KILLER,
+    GateKind.LEAKY,
     "x if x > 0 else α(e^x - 1)",
     lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
     (lambda out, x, alpha=1.0: np.where(x > 0, 1.0, out + alpha),),

@@ -20,6 +20,7 @@ register(
         jvp=(lambda t, out, x: t,),
         shape=shapes.same,
         local=("1",),
+        symbol="=",
     )
 )
 register(
@@ -33,6 +34,7 @@ register(
         shape=shapes.broadcast,
         local=("1", "1"),
         attrs={"broadcast": False},
+        symbol="+",
     )
 )
 register(
@@ -46,6 +48,7 @@ register(
         shape=shapes.broadcast,
         local=("1", "-1"),
         attrs={"broadcast": False},
+        symbol="−",
     )
 )
 register(
@@ -58,6 +61,7 @@ register(
         jvp=(lambda t, out, a: -t,),
         shape=shapes.same,
         local=("-1",),
+        symbol="−x",
     )
 )
 elementwise(
@@ -67,6 +71,7 @@ elementwise(
     lambda a, b, **_: a * b,
     (lambda out, a, b, **_: b, lambda out, a, b, **_: a),
     local=("{1}", "{0}"),
+    symbol="×",
 )
 elementwise(
     "div",
@@ -77,6 +82,7 @@ elementwise(
     local=("1/{1}", "-{0}/{1}²"),
     fault="divided by zero",
     domain=("real", "nonzero"),
+    symbol="÷",
 )
 
 
@@ -115,8 +121,9 @@ elementwise(
     local_words=lambda operands, i: _power_words(*operands) if i == 0 else None,
     fault="overflowed or took a fractional power of a negative number",
     domain=("positive", "real"),
+    symbol="xⁿ",
 )
-elementwise("square", GateKind.SCALER, "x²", np.square, (lambda out, x: 2 * x,), local=("2·{0}",))
+elementwise("square", GateKind.SCALER, "x²", np.square, (lambda out, x: 2 * x,), local=("2·{0}",), symbol="x²")
 
 # ---------------------------------------------------------------- exponentials and logarithms
 
@@ -184,6 +191,7 @@ elementwise(
     ("1/(2√{0})",),
     fault="took the square root of a negative number (or its slope at 0)",
     domain=("positive",),
+    symbol="√",
 )
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
@@ -268,6 +276,7 @@ elementwise(
     (lambda out, x: np.sign(x),),
     ("sign({0})",),
     kinks=AT_ZERO,
+    symbol="|x|",
 )
 elementwise(
     "sign",
@@ -302,6 +311,7 @@ elementwise(
     (lambda out, a, b, **_: _first_wins(a, b), lambda out, a, b, **_: ~_first_wins(a, b)),
     local=("1[{0} ≥ {1}]", "1[{1} > {0}]"),
     kinks=Kinks(piece=_first_wins, distance=_gap),
+    symbol="max",
 )
 elementwise(
     "minimum",
@@ -311,6 +321,7 @@ elementwise(
     (lambda out, a, b, **_: _first_lower(a, b), lambda out, a, b, **_: ~_first_lower(a, b)),
     local=("1[{0} ≤ {1}]", "1[{1} < {0}]"),
     kinks=Kinks(piece=_first_lower, distance=_gap),
+    symbol="min",
 )
 
 

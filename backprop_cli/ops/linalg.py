@@ -109,5 +109,6 @@ register(
         local=("{1}ᵀ", "{0}ᵀ"),
         tensor_rule=("{g} · {x1_T}", "{x0_T} · {g}"),
         independent=shapes.matmul_slices,
+        symbol="@",
     )
 )

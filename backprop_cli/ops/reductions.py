@@ -46,6 +46,7 @@ register(
         local=("1",),
         attrs=REDUCE_ATTRS,
         independent=shapes.reduction_slices,
+        symbol="Σ",
     )
 )
 register(
@@ -172,6 +173,7 @@ register(
         local=("transpose back",),
         attrs={"axes": None},
         independent=shapes.transpose_slices,
+        symbol="ᵀ",
     )
 )
 register(

@@ -24,22 +24,47 @@ from . import shapes
 
 
 class GateKind(Enum):
-    """What a gate does to the gradient flowing back through it (the lectures' words)."""
+    """What a gate does to the gradient flowing back through it (the lectures' words): its role, what that
+    means, and the same in a few words for a diagram's legend. tests/test_roles.py holds every kind's words
+    against the local derivatives of every op of that kind."""
 
-    WIRE = ("wire", "passes the gradient through, only rearranged")
-    DISTRIBUTOR = ("distributor", "hands the upstream gradient unchanged to every input")
-    SWITCHER = ("switcher", "multiplies the upstream gradient by the other input's value")
-    ROUTER = ("router", "sends the whole gradient to the input (or the elements) that won or were picked, 0 elsewhere")
-    KILLER = ("killer", "passes the gradient where its input is positive, kills it elsewhere")
-    SQUASHER = ("squashing", "scales the gradient by a slope that vanishes when saturated")
-    SCALER = ("scaler", "scales the gradient by the local derivative")
-    NORMALIZER = ("normalizer", "mixes the gradient across the normalized axis")
-    LOSS = ("loss", "starts the gradient: its local derivative compares prediction and target")
-    STOPPER = ("stopper", "stops the gradient: its input is treated as a constant and gets 0")
+    WIRE = ("wire", "passes the gradient through, only rearranged", "∂ passed on, rearranged")
+    DISTRIBUTOR = (
+        "distributor",
+        "hands the upstream gradient to every input, times a fixed factor: 1 (-1 where subtracted, 1/n in a mean)",
+        "∂ to every input (×-1 where subtracted)",
+    )
+    SWITCHER = ("switcher", "multiplies the upstream gradient by the other input's value", "∂ × the other input")
+    ROUTER = (
+        "router",
+        "sends the whole gradient to the input (or the elements) that won or were picked, 0 elsewhere",
+        "∂ to the winner, 0 to the rest",
+    )
+    KILLER = (
+        "killer",
+        "passes the gradient where its input is positive, kills it (0) elsewhere",
+        "∂ where input > 0, else 0",
+    )
+    LEAKY = (
+        "leaky",
+        "passes the gradient where its input is positive, scales it by a small slope (α; elu: α·eˣ) elsewhere: "
+        "never kills it",
+        "∂ where input > 0, else ×α (never 0)",
+    )
+    SQUASHER = (
+        "squashing",
+        "scales the gradient by a slope that vanishes when saturated",
+        "∂ × slope, ≈ 0 if saturated",
+    )
+    SCALER = ("scaler", "scales the gradient by the local derivative", "∂ × local derivative")
+    NORMALIZER = ("normalizer", "mixes the gradient across the normalized axis", "∂ mixed across the axis")
+    LOSS = ("loss", "starts the gradient: its local derivative compares prediction and target", "∂ starts here")
+    STOPPER = ("stopper", "stops the gradient: its input is treated as a constant and gets 0", "0: a constant")
 
-    def __init__(self, role: str, meaning: str) -> None:
+    def __init__(self, role: str, meaning: str, legend: str) -> None:
         self.role = role
         self.meaning = meaning
+        self.legend = legend
 
 
 Rule = Callable[..., np.ndarray]
@@ -100,6 +125,11 @@ class Op:
     #   gradient, {x0}, {x1} the operands, {x0_T}, {x1_T} transposed; () means g ⊙ local, summed back to the shape
     slope_from_output: bool = False  # the local derivative is written with the output (σ(1 - σ)): a student
     #   who takes it from the input instead makes a known slip
+    symbol: str = ""  # how a diagram marks the gate, the lectures' way ("+", "×", "σ"); "": the op's name
+
+    @property
+    def mark(self) -> str:
+        return self.symbol or self.name
 
     @property
     def arity(self) -> int:

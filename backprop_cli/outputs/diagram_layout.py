@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import BackpropError
@@ -27,35 +27,26 @@ def _constant(value: float) -> str:
 
 
 def symbol(node: Node) -> str:
-    """The op's symbol, the cs231n way: +, ×, σ, max; with a constant operand written in (×0.5, +1, x²)."""
+    """The op's symbol from the op table, the cs231n way (+, ×, σ, max), with a constant operand written in
+    (×0.5, +1, 1−, x², max(0,·)) and an index said (w[0])."""
     op, inputs = node.op or "", node.inputs
     if op == "pow" and len(inputs) == 2 and isinstance(inputs[1], Const):
         return style.POWERS.get(inputs[1].value, f"x^{_constant(inputs[1].value)}")
     if op == "div" and inputs and isinstance(inputs[0], Const) and inputs[0].value == 1:
         return "1/x"
-    if op in ("max", "min"):
-        return op
-    mark = style.SYMBOLS.get(op, op)
-    if op in ("add", "sub", "mul", "div") and len(inputs) == 2:
+    if op == "index" and node.expr and len(node.expr) <= 8:
+        return node.expr  # w[0]: which element it picks
+    mark = node.operation.mark if node.operation is not None else op
+    if len(inputs) == 2 and any(isinstance(x, Const) for x in inputs):
         first, second = inputs
-        if isinstance(second, Const):
-            return f"{mark}{_constant(second.value)}"
-        if isinstance(first, Const):
+        const = first if isinstance(first, Const) else second
+        if op in ("maximum", "minimum"):
+            return f"{mark}({_constant(const.value)},·)"
+        if op in ("add", "sub", "mul", "div"):
+            if isinstance(second, Const):
+                return f"{mark}{_constant(second.value)}"
             return f"{_constant(first.value)}{mark}" if op in ("sub", "div") else f"{mark}{_constant(first.value)}"
     return mark
-
-
-def note_lines(text: str) -> list[str]:
-    """A role and its note on as many short lines as it takes, broken after a comma or the colon."""
-    if len(text) <= style.NOTE_CHARS:
-        return [text]
-    lines: list[str] = []
-    for part in text.replace(": ", ":\n", 1).replace(", ", ",\n").split("\n"):
-        if lines and len(lines[-1]) + 1 + len(part) <= style.NOTE_CHARS:
-            lines[-1] += " " + part
-        else:
-            lines.append(part)
-    return lines
 
 
 # ------------------------------------------------------------ columns
@@ -64,7 +55,7 @@ class Columns:
     params those gates also read, so weights never sit among the inputs), and the units of one
     layer (file nodes alike in depth, op and size, like h1, h2, h3) in one column."""
 
-    def __init__(self, graph: Graph, place: Placement, rows: int = 1) -> None:
+    def __init__(self, graph: Graph, place: Placement) -> None:
         clustered = {name for names in place.clusters().values() for name in names}
         free = {name for name in graph.nodes if name not in clustered and place.collapse_key(name) is None}
         first = [g for g in graph.gates if all(isinstance(x, Const) or graph.nodes[x].is_leaf for x in g.inputs)]
@@ -88,24 +79,10 @@ class Columns:
             if not gate.generated and gate.name in free:
                 alike.setdefault((depth[gate.name], gate.op, size[gate.origin]), []).append(place.ids[gate.name])
         self.columns = [ids for ids in alike.values() if len(ids) > 1]
-        # rows > 1: a long chain wrapped into rows; wires crossing from one row to the next do not push
-        # the next row right (constraint=false), so it starts again at the left, under the row before
-        deepest = max(depth.values(), default=0)
-        cuts = [round(k * deepest / rows) for k in range(1, rows)]
-        row_of = {name: sum(d >= c for c in cuts) for name, d in depth.items()}
-        consumers = graph.consumers()
-        for leaf in graph.leaves:
-            readers = consumers[leaf.name]
-            placed = place.ids[leaf.name] in self.sources or not readers
-            row_of[leaf.name] = 0 if placed else min(row_of[r] for r in readers)
-        self.row = {place.shown_id(name): r for name, r in row_of.items()}
 
     def first_leg(self, shown: Shown) -> dict[str, object]:
         """An input read with a param: its wire spans one more column, where the params go."""
-        extra: dict[str, object] = {"minlen": 2} if shown.tail_id in self.before_params else {}
-        if self.row.get(shown.tail_id, 0) != self.row.get(shown.head_id, self.row.get(shown.tail_id, 0)):
-            extra["constraint"] = "false"
-        return extra
+        return {"minlen": 2} if shown.tail_id in self.before_params else {}
 
     def statements(self) -> list[str]:
         lines = []
@@ -125,40 +102,85 @@ def plain_size(plain: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def slide_scale(width: float, height: float) -> float:
-    """How much of its size a drawing keeps on a 16:9 slide (1 or more: it fits at full size)."""
-    return min(style.SLIDE[0] / max(width, 1.0), style.SLIDE[1] / max(height, 1.0))
+def slide_scale(width: float, height: float, slide: str = "16:9") -> float:
+    """How many pixels a point of the drawing takes when it is placed whole on the slide (scaled to fit,
+    keeping its aspect): a font of f pt reads at f times this many pixels."""
+    slide_w, slide_h = style.SLIDES[slide]
+    return min(slide_w / max(width, 1.0), slide_h / max(height, 1.0))
+
+
+@dataclass(frozen=True)
+class Laid:
+    """A candidate look and what dot made of it."""
+
+    look: Look
+    scale: float  # slide_scale of the drawing
+    backward: int  # wires running against the layout's direction
+    crossings: int
+    boxes: bool  # long nodes drawn as boxes (their gates hidden)
+
+
+def measure(look: Look, plain: str, base: Look, slide: str) -> Laid:
+    width, height = (side + 2 * style.PAD * 72 for side in plain_size(plain))  # the margin is on the slide too
+    return Laid(look, slide_scale(width, height, slide), backward(plain, look.rankdir), crossings(plain),
+                look.collapse != base.collapse)  # fmt: skip
 
 
 def choose_layout(
-    look: Look, build: Callable[[Look], str], plain: Callable[[str], str], long_nodes: frozenset[str] = frozenset()
+    look: Look,
+    build: Callable[[Look], str],
+    plain: Callable[[str], str],
+    long_nodes: frozenset[str] = frozenset(),
+    network: str = "never",
+    slide: str = "16:9",
 ) -> Look:
-    """Left to right when it fits a slide. Otherwise, of top to bottom, a long chain wrapped into 2 or 3
-    rows, and (left to right, top to bottom) with the long nodes' gates drawn as one box each, the one
-    that fits with the fewest crossing wires (boxes hiding gates count as BOX_COST crossings; the first
-    on a tie); when none fits, the one that keeps the most of its size."""
-    candidates = [replace(look, rankdir="TB"), replace(look, rows=2), replace(look, rows=3)]
-    if long_nodes:
+    """The look whose smallest text reads best on the slide. The first choice (left to right; for a layered
+    network, network="first", its network view) when its smallest text reads at READABLE_PX or more; else the
+    candidates (top to bottom; the network view, network="also"; the long nodes' gates drawn as one box each)
+    are laid out by dot, those with a wire running against the layout's direction set aside, and of the ones
+    whose text reads at READABLE_PX the one with the fewest crossing wires is taken (boxes hiding gates count as
+    BOX_COST crossings; the first on a tie); when none reads that well, the one whose text is largest."""
+    circuit = replace(look, rankdir="LR", network=False)
+    net = replace(look, rankdir="LR", network=True)
+    order = [net, circuit] if network == "first" else [net] if network == "only" else [circuit]
+    if network == "also":
+        order.append(net)
+    laid = [measure(order[0], plain(build(order[0])), look, slide)]
+    if laid[0].scale * style.FONT_SIZE >= style.READABLE_PX and not laid[0].backward:
+        return order[0]
+    candidates = order[1:] + [replace(c, rankdir="TB") for c in order]
+    if long_nodes and network != "only":
         collapsed = look.collapse | long_nodes
-        candidates += [replace(look, collapse=collapsed), replace(look, rankdir="TB", collapse=collapsed)]
-    first = replace(look, rankdir="LR", rows=1)
-    laid = plain(build(first))
-    if slide_scale(*plain_size(laid)) >= 1:
-        return first
-    scored = [(first, laid)]
+        candidates += [replace(circuit, collapse=collapsed), replace(circuit, rankdir="TB", collapse=collapsed)]
     for candidate in candidates:
         try:
-            scored.append((candidate, plain(build(candidate))))
+            laid.append(measure(candidate, plain(build(candidate)), look, slide))
         except BackpropError:  # dot failed or took too long on this one: the others still count
             continue
-    fitting = [
-        (crossings(text) + style.BOX_COST * (c.collapse != look.collapse), k, c)
-        for k, (c, text) in enumerate(scored)
-        if slide_scale(*plain_size(text)) >= 1
-    ]
-    if fitting:
-        return min(fitting, key=lambda item: item[:2])[2]
-    return max(scored, key=lambda item: slide_scale(*plain_size(item[1])))[0]
+    forward = [c for c in laid if not c.backward] or laid
+    readable = [c for c in forward if c.scale * style.FONT_SIZE >= style.READABLE_PX]
+    if readable:  # the network view, when not the first choice, hides gates as boxes do
+        return min(
+            readable, key=lambda c: c.crossings + style.BOX_COST * (c.boxes or c.look.network != order[0].network)
+        ).look
+    return max(forward, key=lambda c: c.scale).look
+
+
+def _ends(parts: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    n = int(parts[3])
+    return (float(parts[4]), float(parts[5])), (float(parts[4 + 2 * (n - 1)]), float(parts[5 + 2 * (n - 1)]))
+
+
+def backward(plain: str, rankdir: str = "LR") -> int:
+    """How many wires run against the layout's direction in a laid-out drawing (`dot -Tplain`): right to left
+    in a left-to-right layout, upwards in a top-to-bottom one (beyond a tolerance of a tenth of an inch)."""
+    count = 0
+    for line in plain.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "edge":
+            (x0, y0), (x1, y1) = _ends(parts)
+            count += (x1 < x0 - 0.1) if rankdir == "LR" else (y1 > y0 + 0.1)  # plain's y grows upwards
+    return count
 
 
 def _bezier(points: list[tuple[float, float]], steps: int = 12) -> list[tuple[float, float]]:

@@ -1,9 +1,9 @@
 """Text that goes into DOT: user text escaped into quoted labels, numbers into wire labels.
 
-User text (names, expressions, `about`, group names, attribute values, verdicts) only ever goes
-through quoted(). html_rows() makes the HTML-like wire labels (two colours in one label) and is
-given text generated here (numbers, fixed words) and names, all escaped with html.escape: an HTML
-label can then hold nothing but text.
+User text (names, expressions, `about`, group names, attribute values, verdicts) goes through quoted()
+into quoted labels, or through html_text() into the HTML-like labels of wires, gates, leaves and the
+legend (several colours and sizes in one label): escaped as HTML, backslashes doubled, so an HTML label
+can hold nothing but text, and a backslash-N or backslash-G stays literal.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 
 from ..errors import printable
-from ..numbers import summary
+from ..numbers import TEACHER_DIGITS, rounded
 from . import diagram_style as style
 
 
@@ -36,26 +36,35 @@ def attributes(**attrs: object) -> str:
     return "[" + ", ".join(f"{key}={value}" for key, value in attrs.items() if value is not None) + "]"
 
 
+def html_text(text: str) -> str:
+    """Text for an HTML-like label: escaped as HTML, and its backslashes doubled (dot reads \\N, \\G in
+    HTML labels too), shown as written (printable())."""
+    shown = "\u00a0".join(printable(part) for part in str(text).split("\u00a0"))  # a blank's spaces stay
+    return html.escape(shown).replace("\\", "\\\\")
+
+
 def html_rows(rows: list[tuple[str, str]], rule_after: int | None = None, rule: str = "", size: int = 0) -> str:
     """Rows of coloured text; rule_after=k draws a line of colour `rule` under row k (the wire, between
     the value above it and the gradient under it); size: the font size (0: the edge's or node's own)."""
     cells = []
     for i, (text, colour) in enumerate(rows):
         font = f' POINT-SIZE="{size}"' if size else ""
-        cells.append(f'<TR><TD><FONT COLOR="{colour}"{font}>{html.escape(text)}</FONT></TD></TR>')
+        cells.append(f'<TR><TD><FONT COLOR="{colour}"{font}>{html_text(text)}</FONT></TD></TR>')
         if i == rule_after and i < len(rows) - 1:
             cells.append("<HR/>")
     colour = f' COLOR="{rule}"' if rule else ""
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"{colour}>{"".join(cells)}</TABLE>>'
 
 
-def html_sized(rows: list[tuple[str, str, int]]) -> str:
-    """Rows of (text, colour, font size): a gate's big symbol over its small name and role."""
-    cells = "".join(
-        f'<TR><TD><FONT COLOR="{colour}" POINT-SIZE="{size}">{html.escape(text)}</FONT></TD></TR>'
-        for text, colour, size in rows
+def html_lines(rows: list[tuple[str, str, int]]) -> str:
+    """Lines of (text, colour, font size), centred: a gate's big symbol over its name and note."""
+    return (
+        "<"
+        + "<BR/>".join(
+            f'<FONT COLOR="{colour}" POINT-SIZE="{size}">{html_text(text)}</FONT>' for text, colour, size in rows
+        )
+        + ">"
     )
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{cells}</TABLE>>'
 
 
 # ------------------------------------------------------------ text of numbers
@@ -65,25 +74,44 @@ def small_tensor(value: np.ndarray) -> bool:
     return value.size <= style.SMALL_TENSOR or (value.ndim == 2 and max(value.shape) <= style.ROW_NUMBERS)
 
 
-def tensor_lines(value: np.ndarray) -> list[str]:
-    """A number; a small tensor in full (rows of a matrix on their own lines, a vector 3 numbers a
-    line); a big one as its norm and its range on a second line, to 3 digits (its shape is on the box)."""
+def tensor_lines(value: np.ndarray, digits: int = TEACHER_DIGITS, zeros: bool = True) -> list[str]:
+    """A number as a teacher writes it (`digits` significant digits); a small tensor in full, a row of a
+    matrix (or 3 numbers of a vector) a line; a big one as its range, and how many of its entries are exactly
+    0 when some are (zeros=False: not for class labels; its shape is on the box): short lines, so a label never
+    makes its wire wide."""
     value = np.asarray(value)
-    if value.ndim == 0 or value.size == 0:
-        return [summary(value)]
+    if value.size == 0:
+        return ["empty"]
+    if value.ndim == 0:
+        return [rounded(value, digits)]
     if small_tensor(value):
-        rows = value.reshape(-1, value.shape[-1]) if value.ndim >= 2 else value.reshape(1, -1)
-        texts = [[f"{float(v) + 0.0:.{style.TENSOR_DIGITS}g}" for v in row] for row in rows]  # + 0.0: no -0
+        rows = value.reshape(-1, value.shape[-1]) if value.ndim >= 2 and value.shape[-1] > 1 else value.reshape(1, -1)
         lines = []
-        for row in texts:  # a row on one line if it is short, else in lines of equal length
-            per = len(row) if len(", ".join(row)) <= style.TENSOR_LINE else math.ceil(len(row) / 2)
-            per = min(per, style.ROW_NUMBERS) if len(row) > 4 else per
-            lines += [", ".join(row[k : k + per]) for k in range(0, len(row), per)]
+        for row in rows:  # a row on one line if it is short, else in lines of equal length
+            texts = [rounded(v, digits) for v in row]
+            per = len(texts) if len(texts) <= style.ROW_NUMBERS + 1 else style.ROW_NUMBERS
+            while (
+                per > 1
+                and max(len(", ".join(texts[k : k + per])) for k in range(0, len(texts), per)) > style.TENSOR_LINE
+            ):
+                per = math.ceil(len(texts) / (math.ceil(len(texts) / per) + 1))
+            lines += [", ".join(texts[k : k + per]) for k in range(0, len(texts), per)]
         if len(lines) == 1:
             return [f"[{lines[0]}]"]
         return ["[" + lines[0] + ","] + [f" {line}," for line in lines[1:-1]] + [f" {lines[-1]}]"]
-    norm, low, high = (f"{float(x) + 0.0:.3g}" for x in (np.linalg.norm(value), value.min(), value.max()))  # no -0
-    return [f"‖·‖={norm}", f"∈[{low}, {high}]"]
+    finite = value[np.isfinite(value)] if np.issubdtype(value.dtype, np.floating) else value
+    if finite.size == 0:
+        return ["not finite"]
+    low, high = (rounded(x, digits) for x in (finite.min(), finite.max()))
+    lines = [f"{low}…{high}" if low != high else f"all {low}"]
+    count = int(np.count_nonzero(value == 0))
+    if zeros and 0 < count < value.size and low != high:
+        lines.append(f"{_share(count / value.size)} zero")
+    return lines
+
+
+def _share(fraction: float) -> str:
+    return "<1%" if fraction < 0.005 else ">99%" if fraction > 0.995 else f"{fraction:.0%}"
 
 
 def padded(known: str, marker: str = "?") -> str:

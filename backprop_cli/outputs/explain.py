@@ -26,6 +26,7 @@ ROLE_NOTE = {
     GateKind.SWITCHER: "{op} switches: the local gradient is the other input's value",
     GateKind.ROUTER: "{op} routes: only what won (or was picked) gets the gradient, 0 goes to the rest",
     GateKind.KILLER: "{op} kills the gradient where its input is ≤ 0",
+    GateKind.LEAKY: "{op} leaks: the gradient passes where its input is > 0, scaled by its small slope elsewhere",
     GateKind.SQUASHER: "{op} squashes: its slope shrinks the gradient",
     GateKind.STOPPER: "{op} stops the gradient: its input is treated as a constant and gets 0",
 }
@@ -76,9 +77,15 @@ def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
     return f"d{out}/d{edge.operand} {fork} {words} = {values} = {shown(edge.sent)}"
 
 
+def _all_ones(local: object) -> bool:
+    return local is not None and bool(np.all(np.asarray(local) == 1))
+
+
 def _gate_lines(trace: Trace, row: Row, full: bool) -> list[str]:
     node = row.node
     note = ROLE_NOTE.get(node.operation.gate_kind)
+    if node.operation.gate_kind is GateKind.DISTRIBUTOR and not all(_all_ones(e.local) for e in row.edges if e.is_node):
+        note = "{op} distributes: the gradient passes on, times a fixed factor (-1 where subtracted, 1/n in a mean)"
     lines = [f"# {node.name} = {node.expr}" + (f": {note.format(op=node.op)}" if note else "")]
     scalar = np.ndim(row.value) == 0
     for i, edge in enumerate(row.edges):

@@ -1,19 +1,14 @@
 """What `backprop jacobian` and `backprop hessian` show: a matrix with index labels, a JSON object
-(schemas backprop.jacobian and backprop.hessian, version 1), and a heat map of the matrix's structure."""
+(schemas backprop.jacobian and backprop.hessian, version 1); the heat map is drawn in heatmaps.py."""
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
-from html import escape
-
 import numpy as np
 
-from ..errors import UsageError
 from ..numbers import number
 from ..verify.hessian import Hessian
 from ..verify.jacobian import Jacobian
+from .heatmaps import HEATMAPS, heatmap, heatmap_png, heatmap_svg  # noqa: F401  (where the commands find them)
 
 JACOBIAN_SCHEMA = {"schema": "backprop.jacobian", "version": 1}
 HESSIAN_SCHEMA = {"schema": "backprop.hessian", "version": 1}
@@ -189,113 +184,5 @@ def hessian_json(result: Hessian, graph) -> dict:
     }
 
 
-# ------------------------------------------------------------ the heat map
-
-CELL = 14  # px per entry, shrunk for big matrices
-RASTER_ENTRIES = 40_000  # beyond, the SVG embeds the matrix as an image, a pixel per entry
-MAX_SIDE = 720
-
-
-HEATMAPS = (".svg", ".png")  # the files a heat map is written as
-
-
-def heatmap(path: str, matrix: np.ndarray, rows: list[str], cols: list[str], title: str) -> bytes:
-    """The heat map for a file named path: PNG for .png, else SVG."""
-    draw = heatmap_png if path.lower().endswith(".png") else heatmap_svg
-    return draw(matrix, rows, cols, title)
-
-
-def heatmap_svg(matrix: np.ndarray, rows: list[str], cols: list[str], title: str) -> bytes:
-    """Each entry a square, blue negative, red positive, white zero (so a diagonal or blocks show), written
-    directly: no plotting library needed. Big matrices are drawn with smaller cells."""
-    m, n = matrix.shape
-    cell = max(1.0, min(CELL, MAX_SIDE / max(m, n, 1)))
-    labelled = cell >= 10
-    left = 8 + (7 * max((len(r) for r in rows), default=0) if labelled else 0)
-    top = 30 + (7 * max((len(c) for c in cols), default=0) if labelled else 0)
-    width, height = left + n * cell + 20, top + m * cell + 40
-    scale = float(np.max(np.abs(matrix), initial=0.0)) or 1.0
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
-        f'<rect width="100%" height="100%" fill="white"/><text x="8" y="16" font-size="13">{escape(title)}</text>',
-    ]
-    if m * n > RASTER_ENTRIES:  # one pixel per entry, embedded: a square each would make a file of megabytes
-        picture = base64.b64encode(_png(_colours(matrix / scale))).decode()
-        out.append(
-            f'<image x="{left}" y="{top}" width="{n * cell:.2f}" height="{m * cell:.2f}" preserveAspectRatio="none" '
-            f'style="image-rendering:pixelated" href="data:image/png;base64,{picture}"/>'
-        )
-    else:
-        for i, j in zip(*np.nonzero(matrix), strict=True):
-            out.append(
-                f'<rect x="{left + j * cell:.2f}" y="{top + i * cell:.2f}" width="{cell:.2f}" height="{cell:.2f}" '
-                f'fill="{_colour(matrix[i, j] / scale)}"><title>{escape(rows[i])}, {escape(cols[j])}: '
-                f"{number(matrix[i, j])}</title></rect>"
-            )
-    out.append(f'<rect x="{left}" y="{top}" width="{n * cell:.2f}" height="{m * cell:.2f}" fill="none" stroke="#999"/>')
-    if labelled:
-        for i, r in enumerate(rows):
-            out.append(f'<text x="{left - 3}" y="{top + (i + 0.75) * cell:.1f}" text-anchor="end">{escape(r)}</text>')
-        for j, c in enumerate(cols):
-            x, y = left + (j + 0.7) * cell, top - 3
-            out.append(f'<text transform="translate({x:.1f},{y}) rotate(-90)">{escape(c)}</text>')
-    out.append(
-        f'<text x="{left}" y="{top + m * cell + 20:.0f}">red: positive, blue: negative, white: zero; '
-        f"largest |entry| {escape(number(scale))}</text></svg>"
-    )
-    return "\n".join(out).encode()
-
-
-def _colour(x: float) -> str:
-    r, g, b = _colours(np.array([[x]]))[0, 0]
-    return f"rgb({r},{g},{b})"
-
-
-def _colours(x: np.ndarray) -> np.ndarray:
-    """(m, n, 3) bytes: -1 blue, 0 white, 1 red; a small nonzero entry is still visibly tinted."""
-    strength = np.where(x != 0, 0.15 + 0.85 * np.minimum(1.0, np.abs(x)), 0.0)
-    fade = np.round(255 * (1 - strength)).astype(np.uint8)
-    full = np.full(x.shape, 255, np.uint8)
-    red, blue = np.stack([full, fade, fade], -1), np.stack([fade, fade, full], -1)
-    return np.where((x > 0)[..., None], red, blue)
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    """An (h, w, 3) byte image as a PNG file (zlib and the chunk layout: no imaging library)."""
-    height, width, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(height))  # filter type 0 per row
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def heatmap_png(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, dpi: int = 144) -> bytes:
-    """The same picture through matplotlib (an optional dependency, as for train's plots)."""
-    import io
-
-    from .files import matplotlib_home
-
-    matplotlib_home()  # its font cache: never in the user's home
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError("a PNG heat map needs matplotlib: pip install 'backprop-cli[plot]' (or write .svg)") from None
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
-
-    scale = float(np.max(np.abs(matrix), initial=0.0)) or 1.0
-    fig, ax = plt.subplots(figsize=(min(12, 2 + 0.3 * matrix.shape[1]), min(12, 2 + 0.3 * matrix.shape[0])))
-    image = ax.imshow(matrix, cmap="bwr", vmin=-scale, vmax=scale, interpolation="nearest")
-    if len(rows) <= 40 and len(cols) <= 40:
-        ax.set_yticks(range(len(rows)), rows, fontsize=7)
-        ax.set_xticks(range(len(cols)), cols, fontsize=7, rotation=90)
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+# ------------------------------------------------------------ the heat map (outputs/heatmaps.py)
+__all__ = ["HEATMAPS", "heatmap", "heatmap_png", "heatmap_svg"]

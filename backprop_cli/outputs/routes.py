@@ -155,7 +155,26 @@ def _share(fraction: float) -> str:
     return "<1%" if 0 < fraction < 0.005 else f"{fraction:.0%}"
 
 
-def gate_note(trace: Trace, row: Row) -> str:
+def _local(row: Row, i: int, xs: list) -> np.ndarray:
+    """The gate's local derivative along its i-th operand, elementwise (the reverse rule given g = 1)."""
+    rule = row.node.operation.vjp[i]
+    with np.errstate(all="ignore"):
+        return np.asarray(rule(np.ones_like(row.value), row.value, *xs, **row.node.attrs))
+
+
+def _factor(value: np.ndarray, show) -> str | None:
+    """One factor for every element (×-1, ÷3 for a mean), or None when they differ."""
+    flat = np.ravel(value)
+    if flat.size == 0 or not np.all(flat == flat[0]):
+        return None
+    f = float(flat[0])
+    if 0 < abs(f) < 1 and float(round(1 / f)) == 1 / f and abs(round(1 / f)) > 1:
+        return f"÷{round(1 / f)}" if f > 0 else f"÷-{round(-1 / f)}"
+    return f"×{show(f)}"
+
+
+def gate_note(trace: Trace, row: Row, show=number) -> str:
+    """What the gate does here, in full (a tooltip, the page): "×-4 to q, ×3 to z", "dead: i2 = -3 ≤ 0"."""
     node = row.node
     gate = node.operation.gate_kind
     edges = [e for e in row.edges if e.is_node]
@@ -169,40 +188,89 @@ def gate_note(trace: Trace, row: Row) -> str:
 
     if gate is GateKind.STOPPER:
         return "gradient stopped (0)"
+    xs = operands(node, trace.values, trace.graph.dtype)
     if gate is GateKind.DISTRIBUTOR:
-        return ", ".join(f"×{number(e.local)}{to(e)}" for e in edges if scalar and float(e.local) != 1)
+        factors = [(_factor(_local(row, i, xs), show), e) for i, e in enumerate(row.edges) if e.is_node]
+        return ", ".join(f"{f}{to(e)}" for f, e in factors if f is not None and f != "×1")
     if gate in (GateKind.SWITCHER, GateKind.SCALER):
         if scalar:
-            return ", ".join(f"×{number(e.local)}{to(e)}" for e in edges)
+            return ", ".join(f"×{show(e.local)}{to(e)}" for e in edges)
         return ", ".join(f"{e.local_text}{to(e)}" for e in edges) if gate is GateKind.SWITCHER else ""
-    xs = operands(node, trace.values, trace.graph.dtype)
     if gate is GateKind.ROUTER:
         if scalar:
             winners = [e.operand for e in edges if float(e.local) != 0]
             return f"{' and '.join(winners)} won" if winners else ""
         won = []  # how many elements of each input the gradient goes to
         for i, operand in enumerate(node.inputs):
-            rule = node.operation.vjp[i]
-            if isinstance(operand, str) and rule is not None:
-                with np.errstate(all="ignore"):
-                    mask = np.asarray(rule(np.ones_like(row.value), row.value, *xs, **node.attrs))
+            if isinstance(operand, str) and node.operation.vjp[i] is not None:
+                mask = _local(row, i, xs)
                 won.append(
                     f"{np.count_nonzero(mask):,} of {mask.size:,}" + (f" to {operand}" if len(edges) > 1 else "")
                 )
         return ("to " if len(edges) == 1 else "") + ", ".join(won)
-    if gate is GateKind.KILLER and xs:
-        x = xs[0]
+    if gate in (GateKind.KILLER, GateKind.LEAKY) and xs:
+        x, local = np.asarray(xs[0]), _local(row, 0, xs)
+        name = str(node.inputs[0])
         if scalar:
-            name, local = str(node.inputs[0]), float(row.edges[0].local)
             if float(x) > 0:
-                return f"passes: {name} = {number(x)} > 0"
-            return f"dead: {name} = {number(x)} ≤ 0" if local == 0 else f"leaks ×{number(local)}: {name} ≤ 0"
-        return f"dead for {_share(float(np.mean(x <= 0)))} (input ≤ 0)" if np.size(x) else ""
+                return f"passes: {name} = {show(x)} > 0"
+            if float(local) == 0:
+                return f"dead: {name} = {show(x)} ≤ 0"
+            return f"×{show(local)}: {name} = {show(x)} ≤ 0"
+        if not np.size(x):
+            return ""
+        below = np.broadcast_to(x, np.shape(local)) <= 0  # prelu's x broadcast against its slope
+        if not np.any(below):
+            return "passes everywhere (input > 0)"
+        if gate is GateKind.KILLER:
+            return f"dead for {_share(float(np.mean(below)))} (input ≤ 0)"
+        return f"{_span(local[below], show)} for {_share(float(np.mean(below)))} (input ≤ 0)"
     if gate is GateKind.SQUASHER and xs:
-        with np.errstate(all="ignore"):
-            slope = np.asarray(node.operation.vjp[0](np.ones_like(row.value), row.value, *xs, **node.attrs))
+        slope = _local(row, 0, xs)
         if scalar:
-            return f"{'saturated: ' if float(slope) < SATURATED_SLOPE else ''}slope {number(slope)}"
+            return f"{'saturated: ' if float(slope) < SATURATED_SLOPE else ''}slope {show(slope)}"
         saturated = float(np.mean(np.abs(slope) < SATURATED_SLOPE)) if slope.size else 0.0
-        return f"saturated for {_share(saturated)}" if saturated else f"slope ≤ {number(np.max(np.abs(slope)))}"
+        return f"saturated for {_share(saturated)}" if saturated else f"slope ≤ {show(np.max(np.abs(slope)))}"
+    return ""
+
+
+def _span(values: np.ndarray, show) -> str:
+    low, high = float(np.min(values)), float(np.max(values))
+    return f"×{show(low)}" if low == high else f"×{show(low)}…{show(high)}"
+
+
+def short_note(trace: Trace, row: Row, show=number) -> str:
+    """What the gate does here in a word or two, for the gate itself, where the numbers on its wires do not
+    already say it: a factor other than 1 (1 − y: ×-1), dead or leaking, saturated, stopped, a router's share.
+    Derived from the local derivative, as the wires' numbers are, so the two never disagree."""
+    node, gate = row.node, row.node.operation.gate_kind
+    edges = [e for e in row.edges if e.is_node]
+    if not edges:
+        return ""
+    if gate is GateKind.STOPPER:
+        return "stops ∂"
+    xs = operands(node, trace.values, trace.graph.dtype)
+    if gate is GateKind.DISTRIBUTOR:
+        factors = [(_factor(_local(row, i, xs), show), e) for i, e in enumerate(row.edges) if e.is_node]
+        shown = [(f, e) for f, e in factors if f is not None and f != "×1"]
+        if len(shown) == 1 and len(edges) > 1:
+            return f"{shown[0][0]} to {shown[0][1].operand}"
+        return ", ".join(f for f, _ in shown)
+    if gate in (GateKind.KILLER, GateKind.LEAKY) and xs:
+        x, local = np.asarray(xs[0]), _local(row, 0, xs)
+        below = np.broadcast_to(x, np.shape(local)) <= 0 if np.ndim(local) else x <= 0
+        if not np.any(below):
+            return ""
+        if gate is GateKind.KILLER:
+            return "dead" if np.ndim(x) == 0 else f"dead {_share(float(np.mean(below)))}"
+        return _span(local[below], show) + ("" if np.ndim(x) == 0 else f" at {_share(float(np.mean(below)))}")
+    if gate is GateKind.SQUASHER and xs:
+        slope = _local(row, 0, xs)
+        saturated = np.abs(slope) < SATURATED_SLOPE
+        if np.ndim(slope) == 0:
+            return "saturated" if saturated else ""
+        return f"saturated {_share(float(np.mean(saturated)))}" if np.any(saturated) else ""
+    if gate is GateKind.ROUTER and np.ndim(row.value) != 0 and len(edges) == 1:
+        mask = _local(row, 0, xs)
+        return f"to {np.count_nonzero(mask):,} of {mask.size:,}"
     return ""

@@ -24,8 +24,9 @@ import numpy as np
 
 from ..engines.trace import Row, Trace
 from ..errors import UsageError
-from ..numbers import number
+from ..numbers import number, rounded
 from .diagram import Look, Moment, build_dot
+from .diagram_style import CAPTION_CHARS
 from .dot_text import wrapped
 from .graphviz_program import TIMEOUT, box_sizes, run_dot
 from .routes import trace_routes
@@ -35,16 +36,18 @@ GENERATOR = ('<meta name="generator" content="backprop render --steps">', "const
 MAX_FRAMES = 201  # one dot run each: a step-through of more gates teaches nothing and takes minutes
 
 
-def _sends(row: Row) -> str:
+def _sends(row: Row, show=number) -> str:
     sent = [(e.operand, e.sent) for e in row.edges if e.is_node and e.sent is not None]
     if not sent:
         return "sends nothing back (it does not reach the output)"
     if all(np.ndim(g) == 0 for _, g in sent):
-        return "sends " + ", ".join(f"∂ {number(g)} to {name}" for name, g in sent)
+        return "sends " + ", ".join(f"∂ {show(g)} to {name}" for name, g in sent)
     return "sends gradients to " + ", ".join(name for name, _ in sent)
 
 
-def moments(trace: Trace) -> list[Moment]:
+def moments(trace: Trace, digits: int | None = None) -> list[Moment]:
+    """The frames' moments; numbers in the captions as on the diagram (digits), or in full (None)."""
+    show = number if digits is None else (lambda x: rounded(x, digits))
     gates = [row for row in trace.rows if not row.node.is_leaf]
     forward = trace.mode == "forward"
     out = trace.graph.output
@@ -62,11 +65,11 @@ def moments(trace: Trace) -> list[Moment]:
         done.add(node.name)
         head = f"Step {k} of {len(order)}: {node.name} = {node.expr} ({node.operation.gate_kind.role})"
         if forward:
-            text = f"{head} gets value {number(row.value)}" if np.ndim(row.value) == 0 else f"{head} is computed"
+            text = f"{head} gets value {show(row.value)}" if np.ndim(row.value) == 0 else f"{head} is computed"
             if np.ndim(row.tangent) == 0:
-                text += f" and tangent ṫ {number(row.tangent)}"
+                text += f" and tangent ṫ {show(row.tangent)}"
         else:
-            text = f"{head} {_sends(row)}"
+            text = f"{head} {_sends(row, show)}"
         frames.append(Moment(frozenset(done), node.name, text, forward))
     return frames
 
@@ -75,7 +78,7 @@ def draw_steps(
     trace: Trace, look: Look, fmt: str = "svg", timeout: float = TIMEOUT, dpi: int | None = None
 ) -> dict[str, bytes]:
     """The frames step-0.svg … (numbers padded to one width) and index.html, by file name."""
-    frames = moments(trace)
+    frames = moments(trace, look.digits)
     if len(frames) > MAX_FRAMES:
         raise UsageError(
             f"--steps draws one frame per gate: {len(frames) - 1:,} gates are more than {MAX_FRAMES - 1}; "
@@ -89,7 +92,7 @@ def draw_steps(
         extremes = [Moment(done, None, forward=frames[0].forward, sizing=True) for done in (frozenset(), everything)]
         measured = list(pool.map(lambda m: box_sizes(build_dot(trace, look, m, routes), timeout), extremes))
         sizes = {box: (max(s[box][0] for s in measured), max(s[box][1] for s in measured)) for box in measured[0]}
-        lines = max(len(wrapped(m.caption)) for m in frames)
+        lines = max(len(wrapped(m.caption, CAPTION_CHARS)) for m in frames)
         frames = [replace(m, sizes=sizes, caption_lines=lines) for m in frames]
         texts = [build_dot(trace, look, moment, routes) for moment in frames]
         drawings = list(pool.map(lambda text: run_dot(text, fmt, timeout, dpi), texts))

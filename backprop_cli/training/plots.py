@@ -161,6 +161,31 @@ def _diverged_ends(ax_path, ax_loss, runs: list[Run], colors: list[str]) -> None
             axes.set_ylim(*limits[1])
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
+
+
+def _style(k: int, runs: int) -> dict:
+    """Run k's look on the race: its own marker and dash, a little transparent, and drawn over the runs after
+    it (the first optimizer, often SGD with the shortest path, is on top, not hidden under the others)."""
+    return {
+        "marker": MARKERS[k % len(MARKERS)],
+        "linestyle": DASHES[k % len(DASHES)],
+        "alpha": 0.8,
+        "zorder": 3 + runs - k,
+    }
+
+
+def _path(ax, track: np.ndarray, colour: str, k: int, runs: int, star: bool = True) -> None:
+    """A path, with a marker every few steps, and its end as a big star outlined in black, on top of all (a
+    diverged run's end is its ✕ instead: _diverged_ends)."""
+    style = _style(k, runs)
+    every = max(1, len(track) // 12)
+    ax.plot(track[:, 0], track[:, 1], color=colour, markersize=5, linewidth=1.4, markevery=every, **style)
+    if star:
+        ax.plot(*track[-1], "*", color=colour, markersize=15, markeredgecolor="black", zorder=20 + runs - k)
+
+
 def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
     """Loss curves on one chart; with two scalar params, the contour and the paths beside it."""
     plt = _pyplot()
@@ -169,14 +194,12 @@ def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
         view = ax_path.get_xlim(), ax_path.get_ylim()  # the contour's: a diverged path must not widen it
     _loss_view(ax_loss, runs)
     colors = []
-    for run in runs:
-        (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run))
+    for k, run in enumerate(runs):
+        style = {key: value for key, value in _style(k, len(runs)).items() if key != "marker"}
+        (line,) = ax_loss.plot(range(1, len(run.losses) + 1), run.losses, label=_label(run), linewidth=1.6, **style)
         colors.append(line.get_color())
         if ax_path is not None and run.path:
-            track = np.array(run.path)
-            ax_path.plot(track[:, 0], track[:, 1], ".-", color=line.get_color(), markersize=2, linewidth=1)
-            if run.finished:
-                ax_path.plot(*track[-1], "*", color=line.get_color(), markersize=10)
+            _path(ax_path, np.array(run.path), line.get_color(), k, len(runs), star=run.finished)
     if ax_path is not None:
         ax_path.set_xlim(*view[0])
         ax_path.set_ylim(*view[1])
@@ -210,11 +233,12 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
     low, high = min(finite) * (0.5 if min(finite) > 0 else 1.1), max(finite) * 1.5
     ax_loss.set_ylim(*((low, high) if high > low else (low - 1, high + 1)))  # a constant loss of 0: a flat line
     curves, tracks = [], []
-    for run in runs:
-        (curve,) = ax_loss.plot([], [], label=_label(run))
+    for k, run in enumerate(runs):
+        style = _style(k, len(runs))
+        (curve,) = ax_loss.plot([], [], label=_label(run), linestyle=style["linestyle"], zorder=style["zorder"])
         curves.append(curve)
         if ax_path is not None:
-            (track,) = ax_path.plot([], [], ".-", color=curve.get_color(), markersize=2, linewidth=1)
+            (track,) = ax_path.plot([], [], color=curve.get_color(), markersize=4, linewidth=1.4, **style)
             tracks.append(track)
     if ax_path is not None:
         ax_path.set_xlim(*view[0])
