@@ -65,12 +65,8 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
     if op.shape in AXIS_RULES and fn is op.forward and all(batched):
         moved = dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))
         return np.asarray(fn(*args, **moved))
-    if op.shape is shapes.matmul and fn is op.forward and _matmul_broadcasts(args, batched):
-        return np.asarray(fn(*args, **attrs))
-    if op.shape is shapes.matmul:
-        product = _matmul_batched(op, fn, args, batched)
-        if product is not None:
-            return product
+    if op.shape is shapes.matmul and fn is op.forward:
+        return _matmul_batched(fn, *args, *batched)
     if op.shape is shapes.conv2d and fn in (op.forward, op.jvp[0]) and batched[0] and not any(batched[1:]):
         x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
         out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
@@ -90,33 +86,27 @@ def _shift_axis(axis: object, ndim: int) -> object:
     return moved if isinstance(axis, (list, tuple)) else moved[0]
 
 
-def _matmul_batched(op, fn: Callable, args: Sequence[object], batched: Sequence[bool]) -> np.ndarray | None:
-    """One product for the batches @ cannot broadcast as they are: a batch of right-hand vectors (B, k),
-    which @ would read as one matrix, is multiplied as (a @ bᵀ)ᵀ; and forward mode's tangent products
-    (t @ b, a @ t) take the same paths as the forward's. None: run item by item."""
-    if fn is op.forward:
-        (a, b), (a_batched, b_batched) = args, batched
-    elif len(args) == 4 and batched[0] and not any(batched[1:]) and fn in op.jvp:
-        a, b = (args[0], args[3]) if fn is op.jvp[0] else (args[2], args[0])
-        a_batched, b_batched = fn is op.jvp[0], fn is op.jvp[1]
-    else:
-        return None
-    if a_batched and not b_batched:
-        return np.asarray(op.forward(a, b))  # @ broadcasts a leading batch axis of a
-    if b_batched and not a_batched and np.ndim(b) == 2 and np.ndim(a) in (1, 2):
-        return np.asarray(op.forward(a, np.swapaxes(b, 0, 1))).T
-    if b_batched and not a_batched and np.ndim(b) >= 3:
-        return np.asarray(op.forward(a, b))
-    return None
+def _matmul_batched(product: Callable, a: np.ndarray, b: np.ndarray, a_batched: bool, b_batched: bool) -> np.ndarray:
+    """a @ b for every batch item at once, a batched operand carrying a leading batch axis B. Vectors are
+    promoted as @ promotes them, (k,) to (1, k) on the left and to (k, 1) on the right, and the batch axis goes
+    in front of all of the product's own batch axes, so that @ pairs item k of one operand with item k of the
+    other and broadcasts every axis the way a single product would. A batch of left vectors against at most a
+    matrix is one product of (B, k) rows; a batch of right vectors against a matrix is (a @ bᵀ)ᵀ."""
+    own_a, own_b = np.ndim(a) - a_batched, np.ndim(b) - b_batched
+    if a_batched and not b_batched and own_a == 1 and own_b <= 2:
+        return np.asarray(product(a, b))  # (B, k) @ (k, m): each row times b
+    if b_batched and not a_batched and own_b == 1 and own_a == 2:
+        return np.asarray(product(a, np.swapaxes(b, 0, 1))).T
+    a2 = np.expand_dims(a, -2) if own_a == 1 else a
+    b2 = np.expand_dims(b, -1) if own_b == 1 else b
+    lead = max(own_a, own_b, 2) - 2  # the product's own batch axes
 
+    def batch_first(x: np.ndarray, batched: bool, own: int) -> np.ndarray:
+        return np.reshape(x, (x.shape[0],) + (1,) * (lead - (max(own, 2) - 2)) + x.shape[1:]) if batched else x
 
-def _matmul_broadcasts(args: Sequence[object], batched: Sequence[bool]) -> bool:
-    """@ treats the leading axis as a batch dimension where each batched operand is a matrix (or a is a
-    batched vector and b is not batched)."""
-    (a, b), (a_batched, b_batched) = args, batched
-    if b_batched and np.ndim(b) < 3:
-        return False
-    return not a_batched or np.ndim(a) >= 3 or not b_batched
+    out = np.asarray(product(batch_first(a2, a_batched, own_a), batch_first(b2, b_batched, own_b)))
+    dropped = ([out.ndim - 1] if own_b == 1 else []) + ([out.ndim - 2] if own_a == 1 else [])
+    return np.squeeze(out, axis=tuple(dropped)) if dropped else out
 
 
 # ------------------------------------------------------------------ which gates keep perturbed elements apart
@@ -288,5 +278,5 @@ def _branch_changed(node: Node, args: list, xs: list, moved: dict, size: int) ->
     batched = [isinstance(x, str) and x in moved for x in node.inputs]
     there = call(node, branch, [np.real(a) for a in args], batched, size)
     if np.ndim(there) == np.ndim(here):  # the branch does not read the perturbed operand (prelu's slope)
-        return np.zeros((size, *np.shape(here)), bool)
+        return np.zeros((size, *node.shape), bool)
     return there != here

@@ -33,6 +33,7 @@ from .numerical import (
     steps_for,
     typical_size,
 )
+from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, Tolerance, tolerance_for
 from .verdicts import Judge, LeafCheck, Report
 
@@ -207,7 +208,8 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         leaf.method = method = "richardson"
         leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
     gradient = np.asarray(ctx.gradients[name], np.float64)
-    scale = float(np.max(np.abs(gradient), initial=0.0))
+    terms = term_sizes(ctx.graph, ctx.values, ctx.weights).get(name, 0.0)  # where they cancel, their rounding stays
+    scale = judged_scale(float(np.max(np.abs(gradient), initial=0.0)), terms, ctx.tolerance, ctx.graph.dtype)
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
@@ -355,7 +357,12 @@ def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: di
     x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
     g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
     phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
-    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
+    terms = term_sizes(ctx.graph, ctx.values, ctx.weights)
+    scale = [
+        judged_scale(abs(float(v)), terms.get(n, 0.0), ctx.tolerance, ctx.graph.dtype)
+        for n, v in zip(group, g, strict=True)
+    ]
+    scale = np.where(np.asarray(scale) != 0, scale, phi0 / np.maximum(1.0, np.abs(x)))
     judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
     typical = np.where(x != 0, np.abs(x), 1.0)
     checks = []

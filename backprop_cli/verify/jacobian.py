@@ -17,6 +17,7 @@ from .batched import Batch, plan, run
 from .check import METHODS, float64_reference
 from .hessian import is_labels
 from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
+from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
 
@@ -186,9 +187,10 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
     flat_value = value.reshape(-1)
     out_base = np.reshape(base[result.of], -1)
     analytic = np.asarray(result.matrix, np.float64).reshape(-1)
-    judge = Judge(
-        tolerance_for(graph.dtype.name, rtol, atol), float(np.max(np.abs(analytic), initial=0.0)) or 1.0, leaf
-    )
+    tolerance = tolerance_for(graph.dtype.name, rtol, atol)
+    terms = term_sizes(graph, values, np.ones(np.shape(values[graph.output])))  # every row's at once (rounding.py)
+    largest = float(np.max(np.abs(analytic), initial=0.0))
+    judge = Judge(tolerance, judged_scale(largest, terms.get(result.wrt, 0.0), tolerance, graph.dtype) or 1.0, leaf)
     checked = np.arange(cols)
     if cols > CHECK_FULL_LIMIT:  # a seeded sample of columns, and always the one with the largest entry
         rng = np.random.default_rng(0)

@@ -156,7 +156,7 @@ def run_rows(
     dtype = graph.dtype
     with np.errstate(all="ignore"):
         for i, node in enumerate(gates):
-            names = [x for x in node.inputs if isinstance(x, str) and x in live]
+            names = list(dict.fromkeys(x for x in node.inputs if isinstance(x, str) and x in live))  # s * s: once
             if not names:  # only leaves not moved this time (a retry of a few) feed it: its value is the base
                 continue
             rows, places = _union([live[x][0] for x in names], total)

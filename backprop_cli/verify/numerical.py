@@ -81,6 +81,7 @@ class Stencil:
     steps: np.ndarray  # (k,)
     crossed: dict[str, np.ndarray]  # gate -> (points, k): the stencil crossed a kink of this gate
     depth: int = 1  # gates on the path from the perturbed node to the output
+    terms: np.ndarray | float = 0.0  # the size of the terms each value is summed from, where they cancel
 
 
 def stencil_elements(probe: Probe, flat: np.ndarray, steps: np.ndarray, method: str) -> Stencil:
@@ -125,7 +126,7 @@ class Derivative:
 
 def derivative(stencil: Stencil, method: str) -> Derivative:
     phi, phi0, h = stencil.phi, stencil.phi0, stencil.steps
-    rounding = 8 * EPS64 * (abs(phi0) + np.max(np.abs(np.real(phi)), axis=0, initial=0.0))
+    rounding = 8 * EPS64 * (abs(phi0) + np.max(np.abs(np.real(phi)), axis=0, initial=0.0) + stencil.terms)
     if method == "complex":
         value = np.imag(phi[0]) / h
         nan = np.full_like(value, np.nan)

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import UsageError
 from ..graph import Graph
 from .hessian import Gradients, hvp_differences, hvp_exact, second_order_tolerance
+from .rounding import judged_scale
 from .verdicts import Judge, LeafCheck
 
 AUTO_FULL_LIMIT = 2048  # as gradcheck's: every column up to this many elements in all
@@ -58,7 +59,8 @@ def check_second_order(
     exact = hvp_exact(grads, vs, method)
     numeric, gate = hvp_differences(grads, vs)  # flat: row k, entry j at k·n + j
     tolerance = second_order_tolerance(graph.dtype.name, rtol, atol)
-    scale = float(np.max(np.abs(exact), initial=0.0)) or 1.0
+    largest = float(np.max(np.abs(exact), initial=0.0))
+    scale = judged_scale(largest, grads.second_terms, tolerance, np.dtype(np.float64)) or 1.0  # see rounding.py
     owner = np.repeat(np.arange(len(names)), grads.sizes)
     checks = {}
     for leaf_index, (name, shape) in enumerate(zip(names, grads.shapes, strict=True)):
