@@ -26,7 +26,8 @@ from ..graph import Const, Graph, Node
 from ..ops import OPS, shapes
 
 ELEMENTWISE = (shapes.same, shapes.broadcast)
-AXIS_RULES = (shapes.reduction, shapes.along_axis)
+AXIS_RULES = (shapes.reduction, shapes.selection, shapes.along_axis)
+IMAGES = (shapes.conv2d, shapes.pool2d)
 
 
 def downstream(graph: Graph, start: str) -> list[Node]:
@@ -62,19 +63,60 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
             for a, b in zip(args, batched, strict=True)
         ]
         return np.asarray(fn(*padded, **attrs))
-    if op.shape in AXIS_RULES and fn is op.forward and all(batched):
-        moved = dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))
-        return np.asarray(fn(*args, **moved))
+    builtin = OPS.get(node.op) is op
+    if op.shape in AXIS_RULES and builtin and batched[0]:  # forward, rules, pieces: slice by slice along kept axes
+        every = [a if b else np.broadcast_to(a, (size, *np.shape(a))) for a, b in zip(args, batched, strict=True)]
+        return np.asarray(fn(*every, **dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))))
     if op.shape is shapes.matmul and fn is op.forward:
         return _matmul_batched(fn, *args, *batched)
-    if op.shape is shapes.conv2d and fn in (op.forward, op.jvp[0]) and batched[0] and not any(batched[1:]):
-        x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
-        out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
-        return np.reshape(out, (size, *node.shape))
+    image = fn is op.forward or fn is op.jvp[0] or (op.kinks is not None and fn is op.kinks.piece)
+    if op.shape in IMAGES and builtin and image and batched[0] and not any(batched[1:]):
+        return _images_batched(node, fn, args, size)
+    if op.shape is shapes.conv2d and builtin and _filters_moved(op, fn, batched):
+        return _filters_batched(node, fn, args, batched, size)
     each = [tuple(a[k] if b else a for a, b in zip(args, batched, strict=True)) for k in range(size)]
     many = getattr(fn, "many", None)  # a plugin op: the whole batch in one round trip to its worker
     items = many(each, attrs) if many is not None else [fn(*xs, **attrs) for xs in each]
     return np.stack([np.asarray(item) for item in items])
+
+
+def _images_batched(node: Node, fn: Callable, args: Sequence[object], size: int) -> np.ndarray:
+    """conv2d or max_pool2d (the forward, the forward rule of the image, max_pool2d's pieces) with a batch of
+    images or of their tangents: the batch joins the op's own image axis N. A rule's unmoved output and image
+    (its arguments 1 and 2) are repeated to match, so that the rule sees every item as an image of its own."""
+
+    def joined(a: np.ndarray) -> np.ndarray:
+        return np.reshape(a, (-1, *np.shape(a)[-3:]))
+
+    rule = fn is not node.operation.forward and len(args) > 1
+    rest = [joined(np.broadcast_to(a, (size, *np.shape(a)))) if rule and i in (1, 2) else a for i, a in enumerate(args)]
+    out = np.asarray(fn(joined(args[0]), *rest[1:], **node.attrs))
+    if fn is node.operation.forward or fn in node.operation.jvp:
+        return np.reshape(out, (size, *node.shape))
+    return np.reshape(out, (size, out.shape[0] // size, *out.shape[1:]))  # a piece: (N or 1, ...) per item
+
+
+def _filters_moved(op, fn: Callable, batched: Sequence[bool]) -> bool:
+    """conv2d's filters or bias moved and its image not, or the forward rule of its filters."""
+    return (fn is op.forward and not batched[0] and any(batched[1:])) or (fn is op.jvp[1] and not any(batched[1:]))
+
+
+def _filters_batched(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[bool], size: int):
+    """conv2d with a batch of filters or biases (the image unmoved), or the forward rule of its filters with a
+    batch of tangents: the batch joins the filter axis F, and the output (N, B·F, OH, OW) regroups to
+    (B, N, F, OH, OW)."""
+
+    def joined(a: np.ndarray, moved: bool) -> np.ndarray:
+        return np.reshape(a, (-1, *np.shape(a)[2:])) if moved else np.tile(a, (size,) + (1,) * (np.ndim(a) - 1))
+
+    if fn is node.operation.forward:
+        x, *rest = args
+        out = fn(x, *(a if a is None else joined(a, b) for a, b in zip(rest, batched[1:], strict=True)), **node.attrs)
+    else:
+        out = fn(joined(args[0], True), *args[1:], **node.attrs)
+    images = np.asarray(out) if np.ndim(out) == 4 else np.asarray(out)[None]
+    images = images.reshape(images.shape[0], size, -1, *images.shape[2:])
+    return np.reshape(np.moveaxis(images, 1, 0), (size, *node.shape))
 
 
 def _shift_axis(axis: object, ndim: int) -> object:

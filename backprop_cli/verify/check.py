@@ -208,7 +208,7 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
         leaf.method = method = "richardson"
         leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
     gradient = np.asarray(ctx.gradients[name], np.float64)
-    terms = term_sizes(ctx.graph, ctx.values, ctx.weights).get(name, 0.0)  # where they cancel, their rounding stays
+    terms = term_sizes(ctx.graph, ctx.values, ctx.weights, (ctx.reference, ctx.base)).get(name, 0.0)  # rounding.py
     scale = judged_scale(float(np.max(np.abs(gradient), initial=0.0)), terms, ctx.tolerance, ctx.graph.dtype)
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
@@ -357,7 +357,7 @@ def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: di
     x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
     g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
     phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
-    terms = term_sizes(ctx.graph, ctx.values, ctx.weights)
+    terms = term_sizes(ctx.graph, ctx.values, ctx.weights, (ctx.reference, ctx.base))
     scale = [
         judged_scale(abs(float(v)), terms.get(n, 0.0), ctx.tolerance, ctx.graph.dtype)
         for n, v in zip(group, g, strict=True)

@@ -188,7 +188,7 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
     out_base = np.reshape(base[result.of], -1)
     analytic = np.asarray(result.matrix, np.float64).reshape(-1)
     tolerance = tolerance_for(graph.dtype.name, rtol, atol)
-    terms = term_sizes(graph, values, np.ones(np.shape(values[graph.output])))  # every row's at once (rounding.py)
+    terms = term_sizes(graph, values, np.ones(np.shape(values[graph.output])), (reference, base))  # every row's
     largest = float(np.max(np.abs(analytic), initial=0.0))
     judge = Judge(tolerance, judged_scale(largest, terms.get(result.wrt, 0.0), tolerance, graph.dtype) or 1.0, leaf)
     checked = np.arange(cols)

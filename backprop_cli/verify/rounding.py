@@ -1,16 +1,22 @@
-"""How large the terms are that a derivative is summed from: the size of its rounding.
+"""How large the rounding of a derivative can be: the size of the terms it is summed from.
 
-A derivative can be far smaller than the terms it is made of. Σ softmax(z) = 1 makes d/dz zero, yet reverse
+A derivative can be far smaller than what it is computed from. Σ softmax(z) = 1 makes d/dz zero, yet reverse
 mode computes it as s·(g - Σ g·s), terms of the size of g, and keeps their rounding: 1e-17 where 0 is exact,
-and forward mode rounds to another 1e-17. Judged against itself, that rounding would be a failure (the element
-"disagrees" by 100%). So a derivative is judged at least at ROUNDING_SLACK roundings of its terms: one that
-large is checked to rtol as always; one that cancels below it is checked to within its terms' rounding, which
-still catches every rule that is wrong by more than rounding. A gradient that is small without cancelling
-(a long chain of saturating gates) has terms as small as itself, and is judged to rtol as ever.
+and forward mode rounds to another 1e-17. tanh's derivative 1 - out² at out ≈ 1 is rounding of 1 and out².
+Judged against itself, such rounding would be a failure (the element "disagrees" by 100%). So a derivative
+is judged at least at ROUNDING_SLACK roundings of what it is computed from: one that large is checked to rtol
+as always; one that cancels below it is checked to within that rounding, which still catches every rule that
+is wrong by more than rounding. A gradient that is small without cancelling (a long chain of gates that each
+scale it down) has terms as small as itself, and is judged to rtol as ever.
 
-The size of the terms is a second backward pass in which nothing cancels: each gate's reverse rule takes the
-magnitude of its upstream terms with random signs (a rule sums what it is given: with signs that do not line
-up, a sum of 1 - 1 stays about 1 in size), and the magnitudes of what it sends add up at forks and broadcasts.
+Both come from a second backward pass in which nothing cancels, one number per element and node:
+- the size of the terms: each gate's reverse rule takes the size of its upstream terms times seeded random
+  weights ±(0.8 to 1.2) (a rule sums what it is given: with such weights 1 - 1 stays about 1 in size, and two
+  terms cancel only by chance, which the larger of two passes makes rare; weights of 1 on average keep a
+  chain of a thousand gates at its scale), and the sizes of what it sends add up at forks and broadcasts;
+- the rounding a rule adds, in units of ε, carried down the same way: measured by moving the gate's output
+  and operands by their own rounding (one ε) and rerunning the rule, or for a float32 graph by rerunning it
+  on the float64 values (the float32 rounding of the values and of the rule's arithmetic).
 Rules of the table only: a plugin op's code is not run again, and what lies behind it keeps its own scale.
 """
 
@@ -19,44 +25,92 @@ from __future__ import annotations
 import numpy as np
 
 from ..engines.reverse_mode import backward_plan, unbroadcast
-from ..graph import Graph
+from ..graph import Graph, Node
 from ..ops import OPS
 from .tolerances import ROUNDING_SLACK, Tolerance
 
-DRAWS = 2  # random sign patterns per gate: an accidental cancellation in both is unlikely
+DRAWS = 2  # passes with their own weights, the larger kept: a chance cancellation in both is rare
 
 
-def term_sizes(graph: Graph, values: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
-    """Per node on a path to the output, the largest size of the terms its gradient (of Σ weights·output) is
-    summed from; computed once per graph and weights."""
+def term_sizes(
+    graph: Graph,
+    values: dict[str, np.ndarray],
+    weights: np.ndarray,
+    reference: tuple[Graph, dict[str, np.ndarray]] | None = None,
+) -> dict[str, float]:
+    """Per node on a path to the output, the largest size of what its gradient (of Σ weights·output) is
+    computed from, rounding included (see the module docstring); once per graph and weights. reference:
+    gradcheck's float64 graph and values (for a float32 graph, the rounding is measured against them)."""
     cached = graph.cache.get("term sizes")
     if cached is None or cached[0] is not weights:
-        cached = graph.cache["term sizes"] = (weights, _magnitudes(graph, values, weights))
+        rng = np.random.default_rng(0)
+        exact = None if reference is None or reference[0] is graph else reference[1]
+        passes = [_sizes(graph, values, weights, rng, exact if k == 0 else None, k == 0) for k in range(DRAWS)]
+        cached = graph.cache["term sizes"] = (weights, {n: max(p[n] for p in passes) for n in passes[0]})
     return cached[1]
 
 
-def _magnitudes(graph: Graph, values: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
-    rng = np.random.default_rng(0)
-    pending = {graph.output: np.abs(np.broadcast_to(weights, np.shape(values[graph.output])))}
+def _sizes(
+    graph: Graph,
+    values: dict[str, np.ndarray],
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    exact: dict[str, np.ndarray] | None,
+    rounding: bool,
+) -> dict[str, float]:
+    """One pass: per node, the largest of (size of its gradient's terms + their rounding in units of ε)."""
+    eps = float(np.finfo(graph.dtype).eps)
+    terms = {graph.output: np.abs(np.broadcast_to(weights, np.shape(values[graph.output]))).astype(np.float64)}
+    errors: dict[str, np.ndarray] = {}  # the rounding the rules added on the way, in units of ε
     sizes: dict[str, float] = {}
     with np.errstate(all="ignore"):
         for node, inputs, slots in backward_plan(graph, None, graph.dtype):
-            upstream = pending.pop(node.name, None)
+            upstream, error = terms.pop(node.name, None), errors.pop(node.name, None)
             if upstream is None:
                 continue
-            sizes[node.name] = _largest(upstream)
+            sizes[node.name] = _largest(upstream if error is None else upstream + error)
             if node.operation.stops_gradient or OPS.get(node.op) is not node.operation:
                 continue
             xs = [values[x] if isinstance(x, str) else x for x in inputs]
             out = values[node.name]
-            draws = [upstream * rng.choice((-1.0, 1.0), np.shape(upstream)) for _ in range(DRAWS)]
+            r = rng.random(np.shape(upstream))  # one draw: the sign, and a size from 0.8 to 1.2
+            signs = np.where(r < 0.5, -0.8 - 0.8 * r, 0.4 + 0.8 * r)
+            weighted = upstream * signs
+            moved = _moved(node, out, xs, values, exact, rng, eps) if rounding else None
             for i, operand, rule in slots:
-                sent = np.maximum.reduce([np.abs(rule(g, out, *xs, **node.attrs)) for g in draws])
-                sent = unbroadcast(np.where(np.isfinite(sent), sent, 0.0), np.shape(xs[i]))
-                pending[operand] = sent if operand not in pending else pending[operand] + sent
-    for name, upstream in pending.items():  # the leaves
-        sizes[name] = _largest(upstream)
+                sent = np.asarray(rule(weighted.astype(graph.dtype, copy=False), out, *xs, **node.attrs))
+                added = None if error is None else np.abs(rule(error * signs, out, *xs, **node.attrs))
+                if moved is not None:  # what rounding does to this rule: moved values, or float64 ones
+                    again = np.abs(rule(weighted, *moved, **node.attrs) - np.asarray(sent, np.float64)) / eps
+                    added = again if added is None else added + again
+                _add(terms, operand, np.abs(sent), np.shape(xs[i]))
+                if added is not None:
+                    _add(errors, operand, added, np.shape(xs[i]))
+    for name, upstream in terms.items():  # the leaves
+        error = errors.get(name)
+        sizes[name] = _largest(upstream if error is None else upstream + error)
     return sizes
+
+
+def _moved(node: Node, out, xs, values, exact, rng: np.random.Generator, eps: float) -> list[np.ndarray] | None:
+    """The output and operands of a smooth gate as rounding may have left them: their float64 values (a float32
+    graph), or each moved by ±ε of itself. Not at a piecewise gate: there a rule jumps where rounding moves a
+    value across a kink (a tie of max), and the jump is no rounding."""
+    if node.operation.kinks is not None:
+        return None
+    if exact is not None:
+        operands = [exact[x] if isinstance(x, str) else np.asarray(x.value, np.float64) for x in node.inputs]
+        return [exact[node.name], *operands]
+    differentiable = [True, *(rule is not None for rule in node.operation.vjp[: len(xs)])]  # labels stay whole
+    return [
+        v * (1 + eps * rng.choice((-1.0, 1.0), np.shape(v))) if move else v
+        for v, move in zip((out, *xs), differentiable, strict=True)
+    ]
+
+
+def _add(into: dict[str, np.ndarray], name: str, sent: np.ndarray, shape: tuple[int, ...]) -> None:
+    sent = unbroadcast(np.where(np.isfinite(sent), sent, 0.0), shape)
+    into[name] = sent if name not in into else into[name] + sent
 
 
 def _largest(array: np.ndarray) -> float:
