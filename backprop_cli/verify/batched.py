@@ -65,8 +65,10 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
         return np.asarray(fn(*padded, **attrs))
     builtin = OPS.get(node.op) is op
     if op.shape in AXIS_RULES and builtin and batched[0]:  # forward, rules, pieces: slice by slice along kept axes
+        x = 2 if fn in op.vjp or fn in op.jvp else 0  # the operand: (g or t, out, x) for a rule
+        ndim = np.ndim(args[x]) - batched[x]
         every = [a if b else np.broadcast_to(a, (size, *np.shape(a))) for a, b in zip(args, batched, strict=True)]
-        return np.asarray(fn(*every, **dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))))
+        return np.asarray(fn(*every, **dict(attrs, axis=_shift_axis(attrs.get("axis"), ndim))))
     if op.shape is shapes.matmul and fn is op.forward:
         return _matmul_batched(fn, *args, *batched)
     image = fn is op.forward or fn is op.jvp[0] or (op.kinks is not None and fn is op.kinks.piece)

@@ -17,8 +17,7 @@ from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
-from .check import float64_reference
-from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
+from .numerical import EPS64, Derivative, Stencil, derivative, float64_reference, typical_size
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 

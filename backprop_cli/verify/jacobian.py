@@ -14,9 +14,9 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .check import METHODS, float64_reference
+from .check import METHODS
 from .hessian import is_labels
-from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
+from .numerical import Probe, Stencil, float64_reference, group_rows, numeric_derivative, steps_for, typical_size
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck

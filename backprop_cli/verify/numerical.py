@@ -7,10 +7,11 @@ also estimates the reference's own error). Plain central differences on request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..engines.evaluate import evaluate
 from ..graph import Graph, Node
 from .batched import Batch, Plan, plan, run
 from .tolerances import POINTS, STEPS
@@ -42,6 +43,15 @@ class Probe:
     def phi(self, output: np.ndarray) -> np.ndarray:
         """(rows, *output shape) -> (rows,)"""
         return np.tensordot(output, self.weights, axes=self.weights.ndim)
+
+
+def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
+    """The graph in float64: float32 gradients are judged against a float64 reference at the same point."""
+    if graph.dtype == np.float64:
+        return graph, values
+    leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
+    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values)
+    return reference, evaluate(reference)
 
 
 def make_probe(graph: Graph, base: dict[str, np.ndarray], name: str, weights: np.ndarray) -> Probe:

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engines.reverse_mode import backward_plan, unbroadcast
+from ..engines.reverse_mode import backward_plan
 from ..graph import Graph, Node
-from ..ops import OPS
+from ..ops import OPS, GateKind
 from .tolerances import ROUNDING_SLACK, Tolerance
 
-DRAWS = 2  # passes with their own weights, the larger kept: a chance cancellation in both is rare
+DRAWS = 2  # weights drawn per gate, the larger size kept: a chance cancellation in both is rare
 
 
 def term_sizes(
@@ -43,24 +43,20 @@ def term_sizes(
     gradcheck's float64 graph and values (for a float32 graph, the rounding is measured against them)."""
     cached = graph.cache.get("term sizes")
     if cached is None or cached[0] is not weights:
-        rng = np.random.default_rng(0)
         exact = None if reference is None or reference[0] is graph else reference[1]
-        passes = [_sizes(graph, values, weights, rng, exact if k == 0 else None, k == 0) for k in range(DRAWS)]
-        cached = graph.cache["term sizes"] = (weights, {n: max(p[n] for p in passes) for n in passes[0]})
+        cached = graph.cache["term sizes"] = (weights, _sizes(graph, values, weights, exact))
     return cached[1]
 
 
 def _sizes(
-    graph: Graph,
-    values: dict[str, np.ndarray],
-    weights: np.ndarray,
-    rng: np.random.Generator,
-    exact: dict[str, np.ndarray] | None,
-    rounding: bool,
+    graph: Graph, values: dict[str, np.ndarray], weights: np.ndarray, exact: dict[str, np.ndarray] | None
 ) -> dict[str, float]:
-    """One pass: per node, the largest of (size of its gradient's terms + their rounding in units of ε)."""
+    """One pass, the draws side by side (a leading axis): per node, the largest size of its gradient's terms
+    plus their rounding in units of ε."""
+    rng = np.random.default_rng(0)
     eps = float(np.finfo(graph.dtype).eps)
-    terms = {graph.output: np.abs(np.broadcast_to(weights, np.shape(values[graph.output]))).astype(np.float64)}
+    start = np.abs(np.broadcast_to(weights, np.shape(values[graph.output])))
+    terms = {graph.output: np.broadcast_to(start, (DRAWS, *start.shape)).astype(np.float64)}
     errors: dict[str, np.ndarray] = {}  # the rounding the rules added on the way, in units of ε
     sizes: dict[str, float] = {}
     with np.errstate(all="ignore"):
@@ -73,30 +69,37 @@ def _sizes(
                 continue
             xs = [values[x] if isinstance(x, str) else x for x in inputs]
             out = values[node.name]
-            r = rng.random(np.shape(upstream))  # one draw: the sign, and a size from 0.8 to 1.2
+            r = rng.random(upstream.shape)  # one draw per element: the sign, and a size from 0.8 to 1.2
             signs = np.where(r < 0.5, -0.8 - 0.8 * r, 0.4 + 0.8 * r)
-            weighted = upstream * signs
-            moved = _moved(node, out, xs, values, exact, rng, eps) if rounding else None
+            weighted = (upstream * signs).astype(graph.dtype, copy=False)
+            moved = _moved(node, out, xs, exact, rng, eps)
             for i, operand, rule in slots:
-                sent = np.asarray(rule(weighted.astype(graph.dtype, copy=False), out, *xs, **node.attrs))
-                added = None if error is None else np.abs(rule(error * signs, out, *xs, **node.attrs))
+                shape = np.shape(xs[i])
+                sent = np.asarray(_each(node, rule, weighted, [out, *xs]), np.float64)
+                added = None if error is None else np.abs(_each(node, rule, error * signs, [out, *xs]))
                 if moved is not None:  # what rounding does to this rule: moved values, or float64 ones
-                    again = np.abs(rule(weighted, *moved, **node.attrs) - np.asarray(sent, np.float64)) / eps
+                    again = np.abs(_each(node, rule, upstream * signs, moved) - sent) / eps
                     added = again if added is None else added + again
-                _add(terms, operand, np.abs(sent), np.shape(xs[i]))
+                _add(terms, operand, np.abs(sent), shape)
                 if added is not None:
-                    _add(errors, operand, added, np.shape(xs[i]))
+                    _add(errors, operand, added, shape)
     for name, upstream in terms.items():  # the leaves
         error = errors.get(name)
         sizes[name] = _largest(upstream if error is None else upstream + error)
     return sizes
 
 
-def _moved(node: Node, out, xs, values, exact, rng: np.random.Generator, eps: float) -> list[np.ndarray] | None:
-    """The output and operands of a smooth gate as rounding may have left them: their float64 values (a float32
-    graph), or each moved by ±ε of itself. Not at a piecewise gate: there a rule jumps where rounding moves a
-    value across a kink (a tie of max), and the jump is no rounding."""
-    if node.operation.kinks is not None:
+def _each(node: Node, rule, upstream: np.ndarray, rest: list) -> np.ndarray:
+    """rule(g, out, *xs) for each draw's g, stacked (called as reverse mode calls it: a rule may sum g back to
+    its operand's shape, so the draws cannot share one call)."""
+    return np.stack([np.asarray(rule(g, *rest, **node.attrs)) for g in upstream])
+
+
+def _moved(node: Node, out, xs, exact, rng: np.random.Generator, eps: float) -> list[np.ndarray] | None:
+    """The output and operands of a gate as rounding may have left them: their float64 values (a float32
+    graph), or each moved by ±ε of itself. None where a rule does not read them (a wire, a distributor) or
+    jumps (a piecewise gate: rounding that moves a value across a kink, a tie of max, is no rounding)."""
+    if node.operation.kinks is not None or node.operation.gate_kind in (GateKind.WIRE, GateKind.DISTRIBUTOR):
         return None
     if exact is not None:
         operands = [exact[x] if isinstance(x, str) else np.asarray(x.value, np.float64) for x in node.inputs]
@@ -109,7 +112,15 @@ def _moved(node: Node, out, xs, values, exact, rng: np.random.Generator, eps: fl
 
 
 def _add(into: dict[str, np.ndarray], name: str, sent: np.ndarray, shape: tuple[int, ...]) -> None:
-    sent = unbroadcast(np.where(np.isfinite(sent), sent, 0.0), shape)
+    """Sizes per draw (leading axis), summed back to the operand's shape as reverse mode sums a broadcast."""
+    sent = np.where(np.isfinite(sent), sent, 0.0)
+    extra = sent.ndim - 1 - len(shape)
+    if extra > 0:
+        sent = sent.sum(axis=tuple(range(1, 1 + extra)))
+    ones = tuple(1 + i for i, n in enumerate(shape) if n == 1 and sent.shape[1 + i] != 1)
+    if ones:
+        sent = sent.sum(axis=ones, keepdims=True)
+    sent = np.broadcast_to(sent, (len(sent), *shape))
     into[name] = sent if name not in into else into[name] + sent
 
 
