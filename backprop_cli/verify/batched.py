@@ -224,6 +224,8 @@ class Batch:
 
 def expand(rows: np.ndarray, fill: np.ndarray | float, node_map: dict[int, int], batch: Batch) -> np.ndarray:
     """From one row per group to one row per element: each element keeps its own slice, `fill` elsewhere."""
+    if not node_map and len(rows) == len(batch.group_of) and _in_order(batch.group_of):
+        return rows  # a row per element already (random directions, a Jacobian's columns): no copy
     picked = rows[batch.group_of]
     if not node_map:
         return picked
@@ -233,7 +235,12 @@ def expand(rows: np.ndarray, fill: np.ndarray | float, node_map: dict[int, int],
         size = picked.shape[axis + 1]
         along = np.arange(size).reshape((1,) + tuple(size if d == axis else 1 for d in range(ndim)))
         mask = mask & (along == batch.coords[:, a].reshape((-1,) + (1,) * ndim))
-    return np.where(mask, picked, fill)
+    np.copyto(picked, fill, where=~mask)  # in place: rows of a large node are not copied twice
+    return picked
+
+
+def _in_order(group_of: np.ndarray) -> bool:
+    return bool(np.array_equal(group_of, np.arange(len(group_of))))
 
 
 def run(
@@ -254,6 +261,7 @@ def run(
     grouped = {how.start: seed}
     rows: dict[str, np.ndarray] = {}
     dtype = graph.dtype
+    last = {x: i for i, node in enumerate(how.gates) for x in node.inputs if isinstance(x, str)}
 
     def element_rows(name: str) -> np.ndarray:
         if name not in rows:
@@ -261,7 +269,7 @@ def run(
         return rows[name]
 
     with np.errstate(all="ignore"):
-        for node in how.gates:
+        for i, node in enumerate(how.gates):
             together = node.name in how.maps
             size = batch.groups if together else len(batch.group_of)
             moved = {}
@@ -274,6 +282,8 @@ def run(
                     changed = expand(np.broadcast_to(changed, (size, *node.shape)), False, how.maps[node.name], batch)
                 kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
             (grouped if together else rows)[node.name] = out
+            for x in {x for x in node.inputs if isinstance(x, str) and last[x] == i and x != graph.output}:
+                grouped.pop(x, None), rows.pop(x, None)  # read for the last time: its rows are not kept
     if graph.output not in grouped and graph.output not in rows:  # every path is stopped (stop_gradient)
         unchanged = np.zeros(np.shape(base[graph.output])) if tangents else base[graph.output]
         return np.broadcast_to(unchanged, (len(batch.group_of), *np.shape(unchanged)))

@@ -22,7 +22,6 @@ from ..graph import Graph
 from .batched import Batch, plan, run
 from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
 from .numerical import (
-    Derivative,
     Probe,
     element_batch,
     float64_reference,
@@ -32,6 +31,7 @@ from .numerical import (
     stencil_directions,
     stencil_elements,
     steps_for,
+    subnormal_paths,
     typical_size,
 )
 from .rounding import judged_scale, term_sizes
@@ -107,9 +107,11 @@ def gradcheck(
             report.leaves[name].notes.append(f"reverse mode failed: {err}")
         return report
     settings = (method, mode, samples, directions, eps, report.tolerance, rng)
+    gradients = {n: gradients[n] for n in names}  # the checked ones: a large graph's others would be memory
     ctx = _Context(graph, values, reference, base, weights, gradients, *settings)
     facts = path_facts(reference)
     scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
+    scalars = [n for n in scalars if n not in subnormal_paths(reference, base)]  # these take a wider reference
     together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
     for name in names:
         report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
@@ -187,6 +189,8 @@ def _check_node(ctx: _Context, name: str, raised: float | None = None) -> LeafCh
     if method == "complex" and not probe.analytic:
         leaf.method = method = "richardson"
         leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
+    if probe.graph.dtype != ctx.reference.dtype:  # (numerical.widened)
+        leaf.notes.append("values on its path are subnormal in float64: the numerical reference in extended precision")
     gradient = np.asarray(ctx.gradients[name], np.float64)
     scale = raised or float(np.max(np.abs(gradient), initial=0.0))
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
@@ -213,8 +217,7 @@ def _check_node(ctx: _Context, name: str, raised: float | None = None) -> LeafCh
 
 
 def _rounding_scale(ctx: _Context, names: list[str], scales: list[float], failed: list) -> list[float]:
-    """The scales of failed checks raised to the rounding of what their gradients are computed from (terms that
-    cancel, tanh's 1 - out², float32: verify/rounding.py), found only where a check failed at its own scale."""
+    """Scales of failed checks raised to the rounding of what their gradients come from (cancelling terms, rounding.py)."""
     if not any(failed):
         return scales
     terms = term_sizes(ctx.graph, ctx.values, ctx.weights, (ctx.reference, ctx.base))
@@ -268,7 +271,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
             probe.plan.gates,
             method,
             steps,
-            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method),
+            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method, CHUNK_BYTES),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
@@ -280,13 +283,14 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     if ctx.directions <= 0:
         return
     u = ctx.rng.standard_normal((ctx.directions, *probe.value.shape))
-    u /= np.max(np.abs(u), axis=tuple(range(1, u.ndim)), keepdims=True, initial=1e-300)
+    axes = tuple(range(1, u.ndim))  # each direction scaled to a largest element of 1 (no |u| copy: leaves are large)
+    u /= np.maximum(np.maximum(u.max(axis=axes, keepdims=True), -u.min(axis=axes, keepdims=True)), 1e-300)
     reverse = np.tensordot(u, gradient, axes=gradient.ndim)
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
     numeric, gate = numeric_derivative(
-        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method)
+        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES)
     )
     judge.add(None, reverse, forward, numeric, gate)
     judge.leaf.directions += len(u)
@@ -303,11 +307,15 @@ def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:
 
 
 def _forward_directions(ctx: _Context, name: str, directions: np.ndarray) -> np.ndarray:
-    graph = ctx.graph
-    count = len(directions)
-    batch = Batch(count, np.arange(count), np.zeros((count, 0), np.intp))
-    seed = directions.astype(graph.dtype)
-    return _project(ctx, run(graph, ctx.values, plan(graph, name, grouped=False), batch, seed, tangents=True))
+    """Forward-mode derivative along each direction, as many at once as CHUNK_BYTES holds."""
+    graph, how = ctx.graph, plan(ctx.graph, name, grouped=False)
+    per = max(1, CHUNK_BYTES // (8 * (directions[0].size + sum(int(np.prod(n.shape)) for n in how.gates))))
+    parts = []
+    for start in range(0, len(directions), per):
+        seed = directions[start : start + per].astype(graph.dtype)
+        batch = Batch(len(seed), np.arange(len(seed)), np.zeros((len(seed), 0), np.intp))
+        parts.append(_project(ctx, run(graph, ctx.values, how, batch, seed, tangents=True)))
+    return np.concatenate(parts)
 
 
 def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:
@@ -380,7 +388,7 @@ def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: di
         parts += [(slice(first + element, first + element + count), None)] if count else []
         for part, index in parts:
             fwd = forward[part] if leaf.forward_checked else None
-            judge.add(index, reverse[part], fwd, _part(numeric, part), crossed[part])
+            judge.add(index, reverse[part], fwd, numeric[part], crossed[part])
         leaf.elements += element
         leaf.directions += count
         return leaf
@@ -389,7 +397,3 @@ def _check_scalar_group(ctx: _Context, group: list[str], method: str, leaves: di
     for k, larger in enumerate(_rounding_scale(ctx, group, scale, failed)):
         if larger > scale[k]:
             leaves[group[k]] = judge(k, blank[group[k]], larger)
-
-
-def _part(numeric: Derivative, part: slice) -> Derivative:
-    return Derivative(*(getattr(numeric, f)[part] for f in ("value", "error", "left", "right", "smooth")))

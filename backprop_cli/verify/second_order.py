@@ -79,19 +79,13 @@ def check_second_order(
         if len(mine):
             entries = (mine[:, None] * n + np.arange(n)[None, :]).reshape(-1)
             index = np.repeat(columns[mine] - start, n)  # findings name the element whose column it is
-            judge.add(index, exact[mine].reshape(-1), None, _pick(numeric, entries), np.repeat(gate[mine], n))
+            judge.add(index, exact[mine].reshape(-1), None, numeric[entries], np.repeat(gate[mine], n))
             leaf.elements = len(mine)
         if count:
             rows = np.arange(len(columns), len(vs))
             entries = (rows[:, None] * n + np.arange(start, start + grads.sizes[leaf_index])[None, :]).reshape(-1)
             flat = exact.reshape(-1)[entries]
-            judge.add(None, flat, None, _pick(numeric, entries), np.repeat(gate[rows], grads.sizes[leaf_index]))
+            judge.add(None, flat, None, numeric[entries], np.repeat(gate[rows], grads.sizes[leaf_index]))
             leaf.directions = count
         checks[name] = leaf
     return checks
-
-
-def _pick(numeric, entries: np.ndarray):
-    from .numerical import Derivative
-
-    return Derivative(*(getattr(numeric, part)[entries] for part in ("value", "error", "left", "right", "smooth")))
