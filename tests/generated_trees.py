@@ -45,18 +45,20 @@ class Tree:
     number: float = 0.0
     attrs: tuple[tuple[str, object], ...] = ()
 
-    def text(self) -> str:
+    def text(self, shared: dict[int, str] | None = None) -> str:
+        """The expression; a subtree in shared (by identity) is written as its node's name."""
         if self.op == "name":
             return self.name
         if self.op == "num":
             return f"({self.number!r})" if self.number < 0 else repr(self.number)
+        args = [shared[id(a)] if shared and id(a) in shared else a.text(shared) for a in self.args]
         if self.op in SYMBOL and not self.attrs:
-            return f"({self.args[0].text()} {SYMBOL[self.op]} {self.args[1].text()})"
+            return f"({args[0]} {SYMBOL[self.op]} {args[1]})"
         if self.op == "neg":
-            return f"(-{self.args[0].text()})"
+            return f"(-{args[0]})"
         if self.op == "index":  # NumPy's brackets: x[1, 0:3:2]
-            return f"{self.args[0].text()}[{subscript_text(dict(self.attrs)['at'])}]"
-        words = [a.text() for a in self.args] + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
+            return f"{args[0]}[{subscript_text(dict(self.attrs)['at'])}]"
+        words = args + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
         return f"{self.op}({', '.join(words)})"
 
     def ops(self) -> set[str]:

@@ -37,27 +37,6 @@ def oracle():
     return torch_oracle
 
 
-def torch_hessian(oracle, generated) -> np.ndarray:
-    import torch
-
-    names = generated.differentiable
-    fixed = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
-
-    def f(*xs):
-        env = dict(fixed)
-        env.update(zip(names, xs, strict=True))
-        for n, tree in generated.trees.items():
-            env[n] = oracle.evaluate_tree(tree, env, [])
-        return env["f"]
-
-    inputs = tuple(fixed[n] for n in names)
-    blocks = torch.autograd.functional.hessian(f, inputs)
-    sizes = [int(x.numel()) for x in inputs]
-    return np.block(
-        [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
-    )
-
-
 def test_hessian_equals_torch_on_analytic_graphs(oracle):
     compared = 0
 
@@ -73,7 +52,7 @@ def test_hessian_equals_torch_on_analytic_graphs(oracle):
             ours = hessian(graph, names, check=False)
         except EvaluationError:
             reject()
-        theirs = torch_hessian(oracle, generated)
+        theirs = oracle.hessian(generated)
         np.testing.assert_allclose(ours.matrix, theirs, RTOL, ATOL, err_msg=f"({seed_note()})\n{generated.text}")
         assert ours.method == "complex"
         compared += 1
@@ -102,7 +81,7 @@ def test_hessian_by_differences_is_close_to_torch_on_piecewise_graphs(oracle):
         except EvaluationError:
             reject()
         try:
-            theirs = torch_hessian(oracle, generated)
+            theirs = oracle.hessian(generated)
         except RuntimeError as err:  # torch has no double backward for some ops (multi_margin_loss)
             assert "not implemented" in str(err)
             reject()

@@ -150,3 +150,36 @@ def values_and_gradients(
     names = [*generated.differentiable, *generated.trees]
     grads = {n: np.zeros(env[n].shape) if env[n].grad is None else env[n].grad.numpy() for n in names}
     return {n: env[n].detach().numpy() for n in generated.trees}, grads
+
+
+def _function(generated: Generated, names: list[str], of: str = "f"):
+    """node `of` as a function of the leaves `names` (the others held at their values), and those values."""
+    fixed = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
+
+    def f(*xs: torch.Tensor) -> torch.Tensor:
+        env = dict(fixed)
+        env.update(zip(names, xs, strict=True))
+        for n, tree in generated.trees.items():
+            env[n] = evaluate_tree(tree, env, [])
+            if n == of:
+                break
+        return env[of]
+
+    return f, tuple(fixed[n] for n in names)
+
+
+def hessian(generated: Generated) -> np.ndarray:
+    """d²f over the differentiable leaves, their elements flattened in order (torch's double backward)."""
+    names = generated.differentiable
+    f, inputs = _function(generated, names)
+    blocks = torch.autograd.functional.hessian(f, inputs)
+    sizes = [int(x.numel()) for x in inputs]
+    return np.block(
+        [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
+    )
+
+
+def jacobian(generated: Generated, of: str, wrt: str) -> np.ndarray:
+    """d(of)/d(wrt), shaped of's shape + wrt's shape (torch.autograd.functional.jacobian)."""
+    f, inputs = _function(generated, [wrt], of)
+    return torch.autograd.functional.jacobian(f, inputs)[0].numpy()

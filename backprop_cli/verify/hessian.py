@@ -19,9 +19,9 @@ from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph, graph_argument
-from .check import float64_reference
 from .many import path_facts
-from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
+from .numerical import EPS64, Derivative, Stencil, derivative, float64_reference, typical_size
+from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
 DIFFERENCE_NOISE = 1e-6  # relative to the largest |eigenvalue|: below it, central differences cannot tell 0
@@ -52,6 +52,10 @@ class Gradients:
         self.plan = [step for step in gate_plan(self.graph, self.graph.dtype) if step[0].name in down]
         self.wrt = set(names)
         self.base = self(np.zeros(len(self.point)))
+        # what each gradient is summed from (verify/rounding.py): their rounding stays where they cancel
+        terms = term_sizes(self.graph, self.values, np.ones(np.shape(self.values[self.graph.output])))
+        self.terms = np.repeat([terms.get(n, 0.0) for n in names], self.sizes) if names else np.zeros(0)
+        self.second_terms = max((terms.get(n, 0.0) / typical_size(self.values[n]) for n in names), default=0.0)
 
     @property
     def size(self) -> int:
@@ -119,6 +123,7 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
             phi[p, i] = grads(point * h * v, crossed)
         gate[i] = crossed[0] if crossed else ""
     stencil = Stencil(phi.reshape(len(points), k * n), np.tile(grads.base, k), np.repeat(steps, n), {})
+    stencil.terms = np.tile(grads.terms, k)
     return derivative(stencil, "richardson"), gate
 
 
@@ -217,8 +222,10 @@ def hessian(
         result.notes.append(f"computed in float64 (the graph is {graph.dtype.name}), as gradcheck's reference")
     if check and n:
         leaf = LeafCheck("hessian", "hessian", (n, n), "richardson", "full")
-        scale = float(np.max(np.abs(result.matrix), initial=0.0)) or 1.0
-        judge = Judge(second_order_tolerance(graph.dtype.name, rtol, atol), scale, leaf)
+        tolerance = second_order_tolerance(graph.dtype.name, rtol, atol)
+        largest = float(np.max(np.abs(result.matrix), initial=0.0))
+        scale = judged_scale(largest, grads.second_terms, tolerance, np.dtype(np.float64)) or 1.0
+        judge = Judge(tolerance, scale, leaf)
         numeric, gate = hvp_differences(grads, eye)  # row i: column i of H
         entries = np.arange(n * n).reshape(n, n).T.reshape(-1)  # (column i, row j) -> flat index j·n + i
         judge.add(entries, result.matrix.T.reshape(-1), None, numeric, np.repeat(gate, n))
