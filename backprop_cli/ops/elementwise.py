@@ -20,6 +20,7 @@ register(
         jvp=(lambda t, out, x: t,),
         shape=shapes.same,
         local=("1",),
+        masks="passes",
     )
 )
 register(
@@ -351,5 +352,6 @@ register(
         jvp=(lambda t, out, x: np.zeros(np.shape(out), np.result_type(t, out)),),
         shape=shapes.same,
         local=("0 (stopped)",),
+        masks="passes",
     )
 )

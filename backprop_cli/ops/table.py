@@ -36,6 +36,7 @@ class GateKind(Enum):
     NORMALIZER = ("normalizer", "mixes the gradient across the normalized axis")
     LOSS = ("loss", "starts the gradient: its local derivative compares prediction and target")
     STOPPER = ("stopper", "stops the gradient: its input is treated as a constant and gets 0")
+    COMPARATOR = ("comparator", "gives a mask of 0s and 1s, flat between ties: no gradient flows back through it")
 
     def __init__(self, role: str, meaning: str) -> None:
         self.role = role
@@ -57,6 +58,8 @@ DOMAINS = {
     "labels": "class labels 0 to C-1, no derivative",
     "sign": "±1",
     "binary": "0 or 1",
+    "mask": "a mask: 0 or 1 (from a comparison), no derivative",
+    "indices": "whole numbers indexing an axis, or a mask; no derivative",
 }
 VARIADIC = 64  # the most operands a variadic op (concat, stack) takes
 
@@ -100,6 +103,8 @@ class Op:
     #   gradient, {x0}, {x1} the operands, {x0_T}, {x1_T} transposed; () means g ⊙ local, summed back to the shape
     slope_from_output: bool = False  # the local derivative is written with the output (σ(1 - σ)): a student
     #   who takes it from the input instead makes a known slip
+    masks: str = ""  # "always": its output is a boolean mask (comparisons), which x[m] reads as NumPy reads a bool
+    #   array; "passes": a mask when its first operand is one (identity, reshape, x[...]); "": a number
 
     @property
     def arity(self) -> int:

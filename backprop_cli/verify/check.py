@@ -168,7 +168,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
         elif name not in on_path:
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
         elif all(g.operation.vjp[i] is None for g, i in slots):
-            report.skipped[name] = "not differentiable (labels)"
+            report.skipped[name] = "not differentiable (labels, index arrays, or only compared)"
         elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
         else:

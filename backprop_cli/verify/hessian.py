@@ -120,7 +120,8 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
 
 
 def is_labels(graph: Graph, name: str) -> bool:
-    """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
+    """Read only where no derivative is taken (cross_entropy's integer labels, index arrays, what a comparison
+    reads): no derivative to vary."""
     slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
     return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
 
@@ -136,7 +137,11 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
         if name not in graph.leaf_values:
             raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
         if is_labels(graph, name):
-            raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
+            raise UsageError(
+                f"{name} is read only where no derivative is taken (labels, index arrays, comparisons): "
+                "its derivatives are 0",
+                parameter="wrt",
+            )
         if name not in names:
             names.append(name)
     return names
