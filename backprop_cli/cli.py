@@ -20,7 +20,7 @@ from .commands.options import (  # noqa: F401
 )
 from .errors import ExitCode
 
-COMMANDS = ("trace", "gradcheck", "render", "train", "jacobian", "hessian", "examples", "ops")
+COMMANDS = ("trace", "gradcheck", "render", "train", "jacobian", "hessian", "derivatives", "examples", "ops")
 
 
 def _json_schema(args: list[str]) -> str | None:

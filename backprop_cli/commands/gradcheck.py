@@ -8,6 +8,7 @@ import click
 
 from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
+from ..verify.derivatives import MAX_ORDER
 from .options import (
     EXIT_CODES,
     Finite,
@@ -88,10 +89,11 @@ class MemorySize(click.ParamType):
 @click.option("--wrt", multiple=True, metavar="NAMES", help="Check only these leaves or nodes (comma-separated).")
 @click.option(
     "--order",
-    type=click.IntRange(1, 2),
+    type=click.IntRange(1, MAX_ORDER),
     default=1,
     show_default=True,
-    help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
+    help="2: check second derivatives too (Hessian-vector products against differences of gradients); "
+    "N ≥ 3: and derivatives 3 to N of a scalar output along a random direction per leaf.",
 )
 @seed_option("Seed of the sampled elements and directions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")

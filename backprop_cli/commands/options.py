@@ -154,10 +154,9 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
     from ..fileformat.option_values import read_overrides
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
-    graph = load(path, allow_python=allow_python)
+    graph = load(path, allow_python=allow_python, values=overrides or None)  # the values masks are counted at
     for warning in graph.warnings:
         click.echo(printable(warning), err=True)
-    graph = graph.with_values(overrides) if overrides else graph
     if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
         from .threads import choose_blas_threads
 

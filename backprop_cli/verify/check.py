@@ -76,8 +76,10 @@ def gradcheck(
     order: int = 1,
 ) -> Report:
     """Check reverse and forward mode against the numerical reference; see the module docstring."""
-    if order not in (1, 2):
-        raise UsageError(f"{order!r} is not 1 or 2", parameter="order")
+    from .derivatives import MAX_ORDER
+
+    if isinstance(order, bool) or order not in range(1, MAX_ORDER + 1):
+        raise UsageError(f"{order!r} is not a whole number from 1 to {MAX_ORDER}", parameter="order")
     for parameter, value, choices in (("method", method, METHODS), ("mode", mode, MODES)):
         if value not in choices:
             raise UsageError(f"{value!r} is not one of {', '.join(choices)}", parameter=parameter)
@@ -124,8 +126,10 @@ def gradcheck(
     together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
     for name in names:
         report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
-    if order == 2:
+    if order >= 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
+    if order >= 3:
+        _check_higher_orders(graph, report, order, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
@@ -144,6 +148,45 @@ def _check_second_order(graph: Graph, report: Report, mode, samples, directions,
         )
     except PluginError as err:
         report.errors.append(f"second order: {err}")
+
+
+def _check_higher_orders(graph: Graph, report: Report, order: int, rtol, atol, seed: int) -> None:
+    """gradcheck --order N, N ≥ 3: per checked leaf, derivatives 3 to N of the output along one seeded direction
+    (the leaf itself when scalar), Cauchy's formula on reverse mode against differences of matching order."""
+    from .derivatives import derivatives
+
+    report.order = order
+    rng = np.random.default_rng(seed + 3)  # apart from the first and second orders' directions
+    for name, leaf in report.leaves.items():
+        if leaf.kind == "gate":
+            continue
+        u = rng.standard_normal(graph.nodes[name].shape)
+        u = u / np.max(np.abs(u), initial=1e-300) if u.ndim else np.ones(())
+        try:
+            found = derivatives(graph, name, order, u, rtol=rtol, atol=atol)
+        except PluginError as err:
+            report.errors.append(f"order {order}: {err}")
+            continue
+        check = LeafCheck(name, leaf.kind, leaf.shape, found.method, "direction" if u.ndim else "full")
+        check.directions = 1 if u.ndim else 0
+        check.elements = 0 if u.ndim else 1
+        check.notes = list(found.notes)
+        if found.kink is not None:
+            check.status, check.kinks = "kink", 1
+        else:
+            higher = [f for f in found.check.findings if f.index[0] + 1 >= 3]  # index (k - 1,): order k
+            check.findings = [replace(f, index=None if u.ndim else ()) for f in higher]
+            check.failures = sum(f.status == "fail" for f in higher)
+            check.kinks = sum(f.status == "kink" for f in higher)
+            check.status = "fail" if check.failures else "kink" if check.kinks else "pass"
+            errors = [
+                abs(found.values[k] - found.reference[k]) / (max(abs(found.values[k]), abs(found.reference[k])) or 1.0)
+                for k in range(3, order + 1)
+            ]
+            check.max_rel_error = max(errors)
+            check.max_abs_error = max(abs(found.values[k] - found.reference[k]) for k in range(3, order + 1))
+            check.worst_reverse, check.worst_numeric = found.values[order], found.reference[order]
+        report.higher_order[name] = check
 
 
 def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> list[str]:

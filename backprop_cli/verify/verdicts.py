@@ -70,12 +70,14 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why it was not checked
     expect: list = field(default_factory=list)  # ExpectResult items, for the file's `expect:` block
     errors: list[str] = field(default_factory=list)  # plugin code that failed before any element was checked
-    order: int = 1  # 2: second derivatives checked too (--order 2)
+    order: int = 1  # 2: second derivatives checked too (--order 2); N ≥ 3: derivatives 3 to N along a direction
     second_order: dict[str, LeafCheck] = field(default_factory=dict)  # per leaf: H·v against differences
+    higher_order: dict[str, LeafCheck] = field(default_factory=dict)  # per leaf: orders 3..N against differences
 
     @property
     def status(self) -> str:
-        states = {leaf.status for leaf in [*self.leaves.values(), *self.second_order.values()]}
+        checks = [*self.leaves.values(), *self.second_order.values(), *self.higher_order.values()]
+        states = {leaf.status for leaf in checks}
         if self.errors or "fail" in states or any(not e.ok for e in self.expect):
             return "fail"
         if "kink" in states:
