@@ -22,8 +22,8 @@ LONG_NODE = 3  # gates: when nothing else fits a slide, a node of the file this 
 
 
 # ------------------------------------------------------------ a gate's look
-def _constant(value: float) -> str:
-    return f"{value:g}"
+def _constant(value: float | tuple) -> str:
+    return f"{value:g}" if not isinstance(value, tuple) else str(Const(value))  # a tensor literal: as written
 
 
 def symbol(node: Node) -> str:
@@ -36,12 +36,13 @@ def symbol(node: Node) -> str:
     if op in ("max", "min"):
         return op
     mark = style.SYMBOLS.get(op, op)
-    if op in ("add", "sub", "mul", "div") and len(inputs) == 2:
+    ordered = ("sub", "div", "greater", "less", "greater_equal", "less_equal")  # 1 - x is not -1 x; 0 < x not < 0
+    if op in ("add", "mul", "equal", "not_equal", *ordered) and len(inputs) == 2:
         first, second = inputs
         if isinstance(second, Const):
             return f"{mark}{_constant(second.value)}"
         if isinstance(first, Const):
-            return f"{_constant(first.value)}{mark}" if op in ("sub", "div") else f"{mark}{_constant(first.value)}"
+            return f"{_constant(first.value)}{mark}" if op in ordered else f"{mark}{_constant(first.value)}"
     return mark
 
 

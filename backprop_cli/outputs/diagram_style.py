@@ -47,6 +47,8 @@ SYMBOLS = {  # an op not listed here (a plugin, a new op) shows its name
     "add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "matmul": "@", "pow": "xⁿ",
     "sigmoid": "σ", "maximum": "max", "minimum": "min", "sum": "Σ", "mean": "mean",
     "identity": "=", "transpose": "ᵀ", "sqrt": "√", "abs": "|x|",
+    "greater": ">", "less": "<", "greater_equal": "≥", "less_equal": "≤", "equal": "==", "not_equal": "≠",
+    "logical_and": "&", "logical_or": "|", "logical_not": "~",
 }  # fmt: skip
 POWERS = {2: "x²", 3: "x³", 4: "x⁴", -1: "1/x", 0.5: "√"}
 
