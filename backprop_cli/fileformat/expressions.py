@@ -286,12 +286,15 @@ class _Parser:
 
     def subscript_item(self) -> object:
         kind, value, at = self.peek()
-        if self.at_word("range") and self.peek(1)[1] == "(":
+        listed = self.at_word("list") and self.peek(1)[1] == "(" and self.peek(2)[1] == "range"  # d2l's list(range(n))
+        if listed or self.at_word("range") and self.peek(1)[1] == "(":
+            self.i += 2 if listed else 0
             try:
                 found, self.i = read_range(self.tokens, self.i)
             except ValueError as err:
-                message, offset = err.args
-                raise ExpressionSyntaxError(message, offset) from None
+                raise ExpressionSyntaxError(*err.args) from None
+            if listed:
+                self.expect(")", at + 4)
             return found
         whole_next = kind == "num" or (value == "-" and self.peek(1)[0] == "num")
         ends = self.peek(2 if value == "-" else 1)[1] in (":", ",", "]") or self.peek(1)[0] == "end"

@@ -50,12 +50,12 @@ def _comparison(name: str, symbol: str, test) -> None:
             name,
             GateKind.COMPARATOR,
             f"a {symbol} b: 1 where it holds, else 0",
-            forward=lambda a, b, broadcast=False: _mask(holds(a, b), a, b),
+            forward=lambda a, b, broadcast=True: _mask(holds(a, b), a, b),
             vjp=(None, None),  # flat: the mask does not change as a and b move (off the ties)
             jvp=(None, None),
             shape=shapes.broadcast,
             local=("0 (a mask is flat)", "0 (a mask is flat)"),
-            attrs={"broadcast": False},
+            attrs={"broadcast": True},  # a row against a column is how masks are made: range(n) < lengths
             kinks=Kinks(piece=holds, distance=_gap),
             masks="always",
         )

@@ -20,7 +20,16 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import PluginError, UsageError
 from ..graph import Graph
 from .batched import Batch, plan, run
-from .many import Items, downstream_of, path_facts, stencil_items, tangent_items, unchecked_plugin_ops, unstopped
+from .many import (
+    Items,
+    differentiable,
+    downstream_of,
+    path_facts,
+    stencil_items,
+    tangent_items,
+    unchecked_plugin_ops,
+    unstopped,
+)
 from .numerical import (
     Derivative,
     Probe,
@@ -200,20 +209,18 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
                 raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
         candidates = [n for n in graph.nodes if n in wrt]
     on_path = relevant(graph, None)
-    readers = graph.consumers()
     chosen = []
     for name in candidates:
-        slots = [(graph.nodes[g], i) for g in readers[name] for i, x in enumerate(graph.nodes[g].inputs) if x == name]
         if name == graph.output:
             report.skipped[name] = f"the output itself (d{name}/d{name} = 1)"
         elif 0 in graph.nodes[name].shape:
             report.skipped[name] = "empty: it has no elements"
         elif name not in on_path:
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
-        elif all(g.operation.vjp[i] is None for g, i in slots):
-            report.skipped[name] = "not differentiable (labels, index arrays, or only compared)"
         elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
+        elif name not in differentiable(graph):
+            report.skipped[name] = "not differentiable (labels, index arrays, or only compared)"
         else:
             chosen.append(name)
     if wrt and not chosen:

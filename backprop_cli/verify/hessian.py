@@ -122,8 +122,9 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
 def is_labels(graph: Graph, name: str) -> bool:
     """Read only where no derivative is taken (cross_entropy's integer labels, index arrays, what a comparison
     reads): no derivative to vary."""
-    slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
-    return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
+    from .many import differentiable, unstopped
+
+    return name in relevant(graph, None) and name in unstopped(graph) and name not in differentiable(graph)
 
 
 def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:

@@ -92,6 +92,21 @@ def unstopped(graph: Graph) -> set[str]:
     return graph.derived("unstopped", compute)
 
 
+def differentiable(graph: Graph) -> set[str]:
+    """The nodes with a path to the output along which a derivative is taken: through no stopper and no slot
+    without a reverse rule (labels, index arrays, what a comparison reads). One pass."""
+
+    def compute() -> set[str]:
+        found = {graph.output}
+        for node in reversed(graph.gates):
+            if node.name in found and not node.operation.stops_gradient:
+                rules = node.operation.vjp
+                found.update(x for x, rule in zip(node.inputs, rules, strict=False) if isinstance(x, str) and rule)
+        return found
+
+    return graph.derived("differentiable", compute)
+
+
 def unchecked_plugin_ops(graph: Graph) -> dict[str, str]:
     """Nodes of plugin ops (student code) whose backward no check exercises: their output's gradient is stopped
     on every path to the output (stop_gradient around them), or they do not reach the output at all."""
@@ -156,7 +171,7 @@ def run_rows(
     dtype = graph.dtype
     with np.errstate(all="ignore"):
         for i, node in enumerate(gates):
-            names = [x for x in node.inputs if isinstance(x, str) and x in live]
+            names = list(dict.fromkeys(x for x in node.inputs if isinstance(x, str) and x in live))  # c + c: once
             if not names:  # only leaves not moved this time (a retry of a few) feed it: its value is the base
                 continue
             rows, places = _union([live[x][0] for x in names], total)
