@@ -9,7 +9,7 @@ from ..graph import Const, Node
 from ..ops import Op
 from .expression_text import SYMBOLS, range_text, subscript_text, value_text
 from .expressions import SUBSCRIPT, Call, Name, Num
-from .literals import Lit, Range, range_values
+from .literals import Lit, Range, check_range, range_values
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
@@ -80,7 +80,12 @@ class LengthRange:
     where: Position
 
     def resolve(self, lengths: dict[str, int]) -> Const:
-        return Const(range_values(tuple(lengths.get(b, b) if isinstance(b, str) else b for b in self.bounds)))
+        bounds = tuple(lengths.get(b, b) if isinstance(b, str) else b for b in self.bounds)
+        try:
+            check_range(bounds, self.where)
+        except ValueError as err:
+            raise GraphFileError(*err.args) from None
+        return Const(range_values(bounds))
 
     def __str__(self) -> str:
         return range_text(self.bounds)

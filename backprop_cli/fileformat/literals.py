@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..ops.shapes import MAX_DIMS
 
 MAX_ELEMENTS = 4096  # written inline; bigger tensors belong in inputs: (or a data file)
+MAX_RANGE = 2**20  # range(n) in an index: held as a constant of n numbers
 BOOLEANS = {"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0}
 
 
@@ -128,7 +129,7 @@ def _tensor(root: _Row) -> Lit:
             if len(row.items) != size:
                 raise ValueError(
                     f"a tensor literal must be rectangular: this row has {_entries(len(row.items))}, the first "
-                    f"one at its depth {_entries(size)}",
+                    f"row at its depth has {size}",
                     row.at,
                 )
         shape.append(size)
@@ -252,7 +253,15 @@ def read_range(tokens: list[tuple[str, str, int]], i: int) -> tuple[Range, int]:
         bounds.append(1)
     if bounds[2] == 0:
         raise ValueError("range() step cannot be zero", at)
+    if all(isinstance(b, int) for b in bounds):
+        check_range(bounds, at)
     return Range(tuple(bounds), at), i
+
+
+def check_range(bounds: tuple, at: object) -> None:
+    """Raises ValueError(message, at) for a range longer than an index array may be."""
+    if len(range(*bounds)) > MAX_RANGE:
+        raise ValueError(f"range() in an index gives at most {MAX_RANGE:,} numbers, not {len(range(*bounds)):,}", at)
 
 
 def range_values(bounds: tuple[int, int, int]) -> tuple[float, ...]:

@@ -30,7 +30,6 @@ from ..engines.forward_mode import direction as parse_direction
 from ..engines.forward_mode import leaf_tangents
 from ..errors import UsageError
 from ..graph import Graph
-from .batched import Batch, plan, run
 from .hessian import Gradients, is_labels
 from .many import path_facts
 from .numerical import EPS64, Derivative, typical_size
@@ -41,7 +40,7 @@ MAX_ORDER = 10  # beyond it the real-arithmetic reference loses every digit (rou
 POINTS = 64  # on the circle: exact for Taylor coefficients up to ~30; half of them give the error estimate
 HALVINGS = 12  # radii tried: the point's scale, then halved (a kink closer than 2^-12 of it: no circle fits)
 STEPS = 6  # base steps tried for each order of the reference, each half the one before
-CHUNK_ROWS = 4096  # reference evaluations per batch
+CONVERGED = 1e-10  # a circle whose error estimate is this small against the Taylor terms: smaller ones only round
 
 
 @dataclass
@@ -158,19 +157,13 @@ class _Line:
         return complex(np.dot(self.grads(t * self.v, kinks), self.v))
 
     def values(self, ts: np.ndarray) -> tuple[np.ndarray, set[str]]:
-        """f at x + t·v for every t (real), batched; and the piecewise gates any of them moved off their piece."""
-        graph, leaf = self.grads.graph, self.grads.names[0]
-        how = plan(graph, leaf, grouped=False)
-        out, crossed = np.empty(len(ts)), set()
-        base = self.grads.values[leaf]
-        for start in range(0, len(ts), CHUNK_ROWS):
-            part = ts[start : start + CHUNK_ROWS]
-            seed = base + part.reshape((-1,) + (1,) * base.ndim) * self.v.reshape(base.shape)
-            kinks: dict[str, np.ndarray] = {}
-            batch = Batch(len(part), np.arange(len(part)), np.zeros((len(part), 0), np.intp))
-            out[start : start + len(part)] = np.real(run(graph, self.grads.values, how, batch, seed, kinks=kinks))
-            crossed.update(name for name, moved in kinks.items() if moved.any())
-        return out, crossed
+        """f at x + t·v for every t (real); and the piecewise gates any of them moved off their piece."""
+        out, crossed = np.empty(len(ts)), []
+        with np.errstate(all="ignore"):
+            for i, t in enumerate(ts):
+                moved = self.grads.forward(t * self.v, crossed)
+                out[i] = float(np.real(moved[self.grads.graph.output]))
+        return out, set(crossed)
 
 
 def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] | None:
@@ -199,12 +192,14 @@ def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] 
         # crossed, shows as negative frequencies (and would shift every coefficient by its residue).
         inside = float(np.max(np.abs(spectrum[-(POINTS // 4) :])))
         error = np.abs(fine - coarse) + np.abs(fine.imag) + rounding + inside / radius**k
-        weight = float(np.max(error * line.scale**k))  # every coefficient at the point's own scale
-        if best is None or weight < best[0]:
-            best, worse = (weight, radius, fine.real, error), 0
-        else:
+        # every coefficient at the point's own scale, the errors against the largest of them
+        terms = float(np.max(np.abs(fine.real) * line.scale**k))
+        quality = float(np.max(error * line.scale**k)) / (terms + EPS64 * float(np.max(np.abs(samples))) + 1e-300)
+        if best is None or quality < best[0]:
+            best, worse = (quality, radius, fine.real, error), 0
+        elif best[0] < CONVERGED:  # past the best radius once converged: rounding grows from here on
             worse += 1
-            if worse >= 2:  # past the best radius: rounding grows from here on
+            if worse >= 2:
                 break
     if best is None:
         return None

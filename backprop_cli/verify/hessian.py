@@ -61,6 +61,11 @@ class Gradients:
 
     def __call__(self, shift: np.ndarray, kinks: list[str] | None = None) -> np.ndarray:
         """∇f at point + shift (shift may be complex); kinks, if given, receives the first gate whose piece changed."""
+        grads = reverse_mode(self.graph, self.forward(shift, kinks), wrt=self.wrt)
+        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+
+    def forward(self, shift: np.ndarray, kinks: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Every value at point + shift: the gates downstream of the leaves run again, the others keep theirs."""
         values = dict(self.values)
         for name, start, size, shape in zip(self.names, self.offsets, self.sizes, self.shapes, strict=False):
             values[name] = self.values[name] + shift[start : start + size].reshape(shape)
@@ -78,8 +83,7 @@ class Gradients:
                     there = piecewise.piece(*(np.real(x) for x in xs), **node.attrs)
                     if np.any(np.asarray(there) != np.asarray(here)):
                         kinks.append(node.name)
-        grads = reverse_mode(self.graph, values, wrt=self.wrt)
-        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+        return values
 
     def steps(self, directions: np.ndarray, method: str) -> np.ndarray:
         """A step per direction, scaled to the size of the values it moves (as gradcheck's steps)."""
