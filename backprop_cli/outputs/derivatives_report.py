@@ -36,6 +36,13 @@ def words(k: int) -> str:
     return "change of curvature" if k == 3 else f"change of {_name(k - 1)}"
 
 
+def _digits(value: float, error: float | None) -> str:
+    """value with the digits its error estimate vouches for (15 at most): -155, not -154.999999999999."""
+    if not error or not value:
+        return f"{value:.15g}"
+    return f"{value:.{min(15, max(1, int(np.log10(abs(value) / error))))}g}"
+
+
 def taylor_text(result: Derivatives, terms: int = 6) -> str:
     """g(t) ≈ c0 + c1·t + c2·t² + … with the coefficients g⁽ᵏ⁾(0)/k!."""
     parts = []
@@ -58,15 +65,16 @@ def derivatives_lines(result: Derivatives, source: str, width: int | None = None
         if " along " in where or np.size(result.point) > 1 and where == result.wrt
         else f"{where} + t"
     )
-    lines = [f"derivatives of {result.output} along {where}, at {result.wrt} = {summary(result.point)} ({source})"]
-    rows = [("k", f"{result.output}⁽ᵏ⁾", "± error", "reference", "what it is")]
+    named = "f" if result.output == "f" else f"f = {result.output}"
+    lines = [f"derivatives of {named} along {where}, at {result.wrt} = {summary(result.point)} ({source})"]
+    rows = [("k", "f⁽ᵏ⁾", "± error", "reference", "what it is")]
     for k in range(result.order + 1):
         value, error = result.values[k], result.errors[k]
         reference = result.reference[k] if 0 < k < len(result.reference) else None
         rows.append(
             (
                 str(k),
-                "-" if value is None else f"{value:.15g}",
+                "-" if value is None else _digits(value, error),
                 "" if not error or value is None else f"{error:.0e}",
                 "" if reference is None else f"{reference:.10g}",
                 words(k),
@@ -77,7 +85,7 @@ def derivatives_lines(result: Derivatives, source: str, width: int | None = None
         lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
     prose = []
     if result.kink is None and result.order:
-        prose.append(f"Taylor: {result.output}({moved}) ≈ {taylor_text(result)}")
+        prose.append(f"Taylor: f({moved}) ≈ {taylor_text(result)}")
         prose.append(
             "f′ is the slope, f″ the curvature (how fast the slope changes), f‴ how fast the curvature changes; "
             "f⁽ᵏ⁾/k! are the Taylor coefficients, which hold for |t| below the distance to the nearest kink or "
