@@ -58,7 +58,7 @@ DOMAINS = {
     "labels": "class labels 0 to C-1, no derivative",
     "sign": "±1",
     "binary": "0 or 1",
-    "mask": "a mask: 0 or 1 (from a comparison), no derivative",
+    "mask": "a mask, 0 or 1 as a comparison gives, no derivative",
     "indices": "whole numbers indexing an axis, or a mask; no derivative",
 }
 VARIADIC = 64  # the most operands a variadic op (concat, stack) takes

@@ -18,6 +18,7 @@ from .groups import Placement, Shown
 if TYPE_CHECKING:
     from .diagram import Look
 
+SHORT_INDEX = 16  # characters: an index this short is the gate's symbol, [[0, 1], k]; a longer one says index
 LONG_NODE = 3  # gates: when nothing else fits a slide, a node of the file this long may be drawn as one box
 
 
@@ -35,6 +36,9 @@ def symbol(node: Node) -> str:
         return "1/x"
     if op in ("max", "min"):
         return op
+    base = str(inputs[0]) if inputs else ""
+    if op == "index" and node.expr.startswith(base + "[") and len(node.expr) - len(base) <= SHORT_INDEX:
+        return node.expr[len(base) :]  # what is picked, constants written out: [[0, 1], k], [1:3]
     mark = style.SYMBOLS.get(op, op)
     ordered = ("sub", "div", "greater", "less", "greater_equal", "less_equal")  # 1 - x is not -1 x; 0 < x not < 0
     if op in ("add", "mul", "equal", "not_equal", *ordered) and len(inputs) == 2:
