@@ -92,6 +92,14 @@ TORCH = {
         -T.log(L["y_hat"][list(range(len(L["y_hat"]))), L["y"].long()]).mean() + L["y_hat"][[0, 1], L["y"].long()].sum()
     ),
     "jax_logistic_regression": _logistic,
+    "jax_logistic_regression_data": lambda T, L: (
+        -T.sum(
+            T.log(
+                (p := 0.5 * (T.tanh((L["inputs"] @ L["W"] + L["b"]) / 2) + 1)) * L["targets"].bool()
+                + (1 - p) * (1 - L["targets"])
+            )
+        )
+    ),
     "jax_polynomial_derivatives": lambda T, L: L["x"] ** 3 + 2 * L["x"] ** 2 - 3 * L["x"] + 1,
     "jax_safe_log_where": lambda T, L: T.log(T.where(L["x"] > 0.0, L["x"], 1.0)).sum(),
     "jax_tanh_derivatives": lambda T, L: T.tanh(L["x"]),

@@ -240,3 +240,30 @@ def test_rendering_gives_the_same_tree_back(text):
     tree = parse_expression(text)
     again = parse_expression(render(tree))
     assert render(again) == render(tree)
+
+
+def test_a_leaf_written_true_false_is_a_mask_with_no_derivative():
+    """JAX's targets = jnp.array([True, True, False, True]) as an input: x[t] picks, x * t multiplies by 0/1."""
+    from backprop_cli.fileformat.writer import dumps
+
+    text = "inputs: {t: [true, true, false, true]}\nparams: {x: [1.0, 2.0, 3.0, 4.0]}\nnodes:\n  f: sum(x[t] ** 2) + sum(x * t)\noutput: f\n"
+    graph = backprop_cli.loads(text)
+    assert graph.forward()["f"] == 1 + 4 + 16 + 1 + 2 + 4
+    np.testing.assert_array_equal(graph.backward()["x"], [3, 5, 0, 9])
+    report = gradcheck(graph)
+    assert report.status == "pass" and "masks" in report.skipped["t"]
+    again = backprop_cli.loads(dumps(graph))
+    assert again.nodes["t"].attrs == {"mask": True} and again.forward()["f"] == graph.forward()["f"]
+
+
+@pytest.mark.parametrize(
+    "leaves, words",
+    [
+        ("inputs: {t: [true, 1]}", "a list holds numbers or true/false (a mask), not both"),
+        ("params: {t: [true, false]}", "'t' is a mask (true/false), which has no derivative: put it in inputs"),
+        ("inputs: {t: yes}", "must be a number, not true/false"),  # YAML 1.1's yes stays refused
+    ],
+)
+def test_mask_leaves_that_are_refused(leaves, words):
+    with pytest.raises(GraphFileError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        backprop_cli.loads(f"{leaves}\nnodes:\n  f: sum(t * 2)\noutput: f\n")

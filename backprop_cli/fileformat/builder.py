@@ -203,7 +203,12 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
             if leaf in nodes:
                 raise GraphFileError(f"{leaf!r} is defined twice (inputs and params)", where)
             shape, makers[leaf] = read_leaf(item, leaf, dtype, base)
-            nodes[leaf] = Node(name=leaf, kind=kind, shape=shape, where=where, attrs=leaf_marks(item, leaf, kind))
+            marks = leaf_marks(item, leaf, kind)
+            if marks.get("mask") and kind == "param":
+                raise GraphFileError(
+                    f"{leaf!r} is a mask (true/false), which has no derivative: put it in inputs", where
+                )
+            nodes[leaf] = Node(name=leaf, kind=kind, shape=shape, where=where, attrs=marks)
 
     # ------------------------------------------------ ops: the built-in table plus the file's plugin ops
     ops: dict[str, Op] = dict(OPS)
@@ -363,6 +368,8 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype, positions: Positions,
     masks: set[str] = set()
     count = mask_counter(out, leaves, dtype)
     for name, node in nodes.items():
+        if node.attrs.get("mask"):  # a leaf written [true, false, ...]
+            masks.add(name)
         if not node.is_leaf:
             where = positions.get(name, ())
             node = resolve_ranges(node, out, nodes)

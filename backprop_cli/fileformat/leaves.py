@@ -90,16 +90,34 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
         else:
             if level_sizes and depth != len(level_sizes):
                 raise GraphFileError("a nested list must be rectangular (uneven depth)", node.where)
-            flat.append(_number(node.value, node.where, "a value"))
+            mask = _mask_list(item)  # [true, false]: a mask, 1 and 0; a lone true (YAML 1.1's yes) is refused
+            flat.append(float(node.value) if mask else _number(node.value, node.where, "a value"))
     shape = [level_sizes[d] for d in range(len(level_sizes))]
     return np.array(flat, dtype=dtype).reshape(shape)
 
 
+def _mask_list(item: Located) -> bool:
+    """A list whose elements are all true/false: a mask leaf (indexing reads it as NumPy reads a bool array).
+    One that mixes them with numbers is refused."""
+    if not isinstance(item.value, list):
+        return False
+    kinds, stack = set(), [item]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.value, list):
+            stack.extend(node.value)
+        else:
+            kinds.add(isinstance(node.value, bool))
+    if kinds == {True, False}:
+        raise GraphFileError("a list holds numbers or true/false (a mask), not both", item.where)
+    return kinds == {True}
+
+
 def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
-    """What a leaf mapping says besides its value: `data: true` (an input sampled in minibatches
-    along its first axis by `backprop train`) and `file:` (where the value was read from)."""
+    """What a leaf says besides its value: `data: true` (an input sampled in minibatches along its first axis
+    by `backprop train`), `file:` (where the value was read from), and a mask (written [true, false, ...])."""
     if not isinstance(item.value, dict):
-        return {}
+        return {"mask": True} if _mask_list(item) else {}
     marks: dict[str, object] = {}
     if "data" in item.value:
         data = item.value["data"]
@@ -111,6 +129,8 @@ def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
             marks["data"] = True
     if "file" in item.value:
         marks["file"] = item.value["file"].value
+    if "value" in item.value and _mask_list(item.value["value"]):
+        marks["mask"] = True
     return marks
 
 

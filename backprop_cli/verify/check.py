@@ -220,7 +220,7 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
         elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
         elif name not in differentiable(graph):
-            report.skipped[name] = "not differentiable (labels, index arrays, or only compared)"
+            report.skipped[name] = "not differentiable (labels, masks, index arrays, or only compared)"
         else:
             chosen.append(name)
     if wrt and not chosen:

@@ -94,7 +94,7 @@ def unstopped(graph: Graph) -> set[str]:
 
 def differentiable(graph: Graph) -> set[str]:
     """The nodes with a path to the output along which a derivative is taken: through no stopper and no slot
-    without a reverse rule (labels, index arrays, what a comparison reads). One pass."""
+    without a reverse rule (labels, index arrays, what a comparison reads); never a mask leaf. One pass."""
 
     def compute() -> set[str]:
         found = {graph.output}
@@ -102,7 +102,7 @@ def differentiable(graph: Graph) -> set[str]:
             if node.name in found and not node.operation.stops_gradient:
                 rules = node.operation.vjp
                 found.update(x for x, rule in zip(node.inputs, rules, strict=False) if isinstance(x, str) and rule)
-        return found
+        return {name for name in found if not graph.nodes[name].attrs.get("mask")}  # true/false: no derivative
 
     return graph.derived("differentiable", compute)
 
