@@ -43,6 +43,9 @@ CASES = {
         ((6,), {"at": [[None, None, 2]]}),
         ((5,), {"at": [[-1, None, -2]]}),
         ((2, 3, 4), {"at": [-1, [0, 2, None]]}),
+        ((3, 4), (5,), {"at": ["array"]}),  # index arrays (repeats likely: their gradients add up)
+        ((3, 4), (2, 2), (2,), {"at": ["array", "array"]}),
+        ((2, 3, 4), (3,), {"at": ["array", [None, None, None], 1]}),  # apart: their axis goes first
     ],
     shapes.concat: [
         ((2,), (3,), {}),
