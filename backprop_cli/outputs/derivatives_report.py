@@ -148,6 +148,9 @@ def derivatives_json(result: Derivatives, graph) -> dict:
                 "taylor": _finite(result.taylor[k]),
                 "reference": _finite(result.reference[k]) if k < len(result.reference) else None,
                 "reference_error": _finite(result.reference_errors[k]) if k < len(result.reference_errors) else None,
+                "relative_error": _finite(result.relative_errors[k - 1])
+                if 0 < k <= len(result.relative_errors)
+                else None,
                 "meaning": words(k),
             }
             for k in range(result.order + 1)

@@ -59,6 +59,7 @@ class Derivatives:
     points: int = 0
     reference: list[float | None] = field(default_factory=list)  # central differences of f, order k
     reference_errors: list[float | None] = field(default_factory=list)
+    relative_errors: list[float] = field(default_factory=list)  # per order 1..N: against the reference, as judged
     kink: str | None = None  # the point sits on a kink of this gate: no derivative of order ≥ 1
     check: LeafCheck | None = None
     notes: list[str] = field(default_factory=list)
@@ -277,5 +278,7 @@ def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, a
         )
         for finding in check.findings[before:]:
             finding.note = f"order {k}" + (": the reference stencil crossed a kink" if crossed else "")
+        gap = abs(result.values[k] - reference)
+        result.relative_errors.append(gap / max(abs(result.values[k]), abs(reference), tolerance.floor * scale))
     check.elements = result.order
     result.check = check
