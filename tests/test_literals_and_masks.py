@@ -101,6 +101,7 @@ def test_repeated_picks_add_up():
         ("x * (x == x)", lambda x: x * (x == x)),
         ("sum(x * [1, 2, 3, 4], axis=2)", lambda x: np.sum(x * [1, 2, 3, 4], axis=2)),
         ("x[1, range(3), [0, 1, 2]]", lambda x: x[1, range(3), [0, 1, 2]]),
+        ("x[arange(2), 0, [3, 1]]", lambda x: x[np.arange(2), 0, [3, 1]]),  # NumPy's name, without np.
     ],
 )
 def test_masks_and_where_are_numpys(expr, numpy):

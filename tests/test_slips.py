@@ -35,6 +35,7 @@ EXPRESSIONS = [
     ("x < y < 1", 12, "comparisons do not chain"),
     ("2 * x if x > 0", 20, "a conditional needs 'else'"),
     ("x[(x > 0) * (y > 0)]", 7, "a product of masks is a number here"),
+    ("np.exp(x)", 6, "'np.' is not needed: ops are called without their module"),
     ("x = y", 8, "`name: expression`"),
     ("x % 2", 8, "'%' (remainder) is not an op"),
     ("x // 2", 8, "'//' (floor division)"),

@@ -56,6 +56,7 @@ COMPARE = {">": "greater", "<": "less", ">=": "greater_equal", "<=": "less_equal
 LOGICAL = {"&": "logical_and", "|": "logical_or"}
 BINDING = {**dict.fromkeys(COMPARE, 1), "|": 2, "&": 3, "+": 4, "-": 4, "*": 5, "/": 5, "@": 5}  # Python's order
 SUBSCRIPT = "index"  # x[0, 1:3] is index(x, at=[0, [1, 3, none]]): per axis a whole number or [start, stop, step]
+MODULES = ("np", "numpy", "jnp", "torch", "tf")  # np.exp(x) is exp(x) here
 ARRAY = "array"  # x[y] is index(x, y, at=[array]): an index operand (whole numbers, or a mask the builder names)
 
 _TOKEN = re.compile(
@@ -108,6 +109,12 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
             and text[m.end()] == "."
             and not text[m.end() + 1 : m.end() + 2].isdigit()
         ):
+            if value in MODULES:  # np.exp(x), torch.arange(n): the names are the same here, without the module
+                raise ExpressionSyntaxError(
+                    f"'{value}.' is not needed: ops are called without their module, as in exp(x), where(m, a, b), "
+                    "and arange(n) or range(n) inside an index",
+                    start,
+                )
             raise ExpressionSyntaxError(explain_character("."), m.end())
         tokens.append((kind, value, start))
         pos = m.end()
@@ -287,7 +294,7 @@ class _Parser:
     def subscript_item(self) -> object:
         kind, value, at = self.peek()
         listed = self.at_word("list") and self.peek(1)[1] == "(" and self.peek(2)[1] == "range"  # d2l's list(range(n))
-        if listed or self.at_word("range") and self.peek(1)[1] == "(":
+        if listed or (self.at_word("range") or self.at_word("arange")) and self.peek(1)[1] == "(":
             self.i += 2 if listed else 0
             try:
                 found, self.i = read_range(self.tokens, self.i)

@@ -215,8 +215,8 @@ def read_value(tokens: list[tuple[str, str, int]], i: int) -> tuple[object, int]
 
 
 def read_range(tokens: list[tuple[str, str, int]], i: int) -> tuple[Range, int]:
-    """range(stop), range(start, stop) or range(start, stop, step) at tokens[i]; a bound is a whole number
-    or len(name). Raises ValueError(message, offset)."""
+    """range(stop), range(start, stop) or range(start, stop, step) at tokens[i] (or NumPy's arange); a bound is
+    a whole number or len(name). Raises ValueError(message, offset)."""
     at = tokens[i][2]
     i += 2  # 'range' '('
     bounds: list[int | str] = []
