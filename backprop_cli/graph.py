@@ -25,7 +25,7 @@ class Const:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self.value)
+        return np.shape(self.value) if isinstance(self.value, tuple) else ()
 
     def __str__(self) -> str:
         if not isinstance(self.value, tuple):

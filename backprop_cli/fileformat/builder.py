@@ -22,15 +22,7 @@ from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
 from .leaves import leaf_marks, read_leaf
 from .literals import numbers_only
-from .masks import (
-    Positions,
-    check_constant_indices,
-    check_masks,
-    gives_mask,
-    index_operands,
-    mask_counter,
-    resolve_ranges,
-)
+from .masks import Positions, mask_counter, settle_operands, settle_result
 from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
@@ -368,13 +360,10 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype, positions: Positions,
     masks: set[str] = set()
     count = mask_counter(out, leaves, dtype)
     for name, node in nodes.items():
-        if node.attrs.get("mask"):  # a leaf written [true, false, ...]
+        if node.is_leaf and node.attrs.get("mask"):  # a leaf written [true, false, ...]
             masks.add(name)
         if not node.is_leaf:
-            where = positions.get(name, ())
-            node = resolve_ranges(node, out, nodes)
-            check_masks(node, masks, where)
-            node = index_operands(node, out, masks, count, where)
+            node = settle_operands(node, out, nodes, masks, count, positions)
             shapes = [x.shape if isinstance(x, Const) else out[x].shape for x in node.inputs]
             try:
                 shape = tuple(node.operation.shape(*shapes, **node.attrs))
@@ -383,9 +372,7 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype, positions: Positions,
             except (TypeError, ValueError) as err:
                 raise GraphFileError(f"node {name} = {node.expr}: bad argument ({err})", node.where) from None
             node = replace(node, shape=shape)  # made by the expander with a placeholder shape
-            check_constant_indices(node, out, where)
-            if gives_mask(node, masks):
-                masks.add(name)
+            settle_result(node, out, masks, positions)
         total += math.prod(node.shape) * dtype.itemsize * 2
         if total > MAX_GRAPH_BYTES:
             raise GraphFileError(

@@ -9,7 +9,7 @@ from ..graph import Const, Node
 from ..ops import Op
 from .expression_text import SYMBOLS, range_text, subscript_text, value_text
 from .expressions import SUBSCRIPT, Call, Name, Num
-from .literals import Lit, Range, check_range, range_values
+from .literals import Lit, check_range, range_values
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
@@ -167,24 +167,24 @@ class Expander:
                 attrs[key] = value
             operands: list[str | Const] = []
             operand_at: list[Position | None] = []
-            for arg in call.args:
-                if isinstance(arg, Num):
+            for arg in call.args:  # the most common first: a name, a gate's result, a number
+                if isinstance(arg, Name):
+                    operands.append(arg.id)
+                    operand_at.append(offset_position(self.where, arg.at))
+                elif isinstance(arg, Call):
+                    operands.append(results.pop(id(arg)))
+                    operand_at.append(None)
+                elif isinstance(arg, Num):
                     operands.append(Const(arg.value))
                     operand_at.append(None)
                 elif isinstance(arg, Lit):
                     operands.append(Const(arg.value, arg.mask))
                     operand_at.append(offset_position(self.where, arg.at))
-                elif isinstance(arg, Range):
+                else:  # range(...) inside an index: numbers now, or len(name) once name's shape is known
                     at = offset_position(self.where, arg.at)
                     known = all(isinstance(b, int) for b in arg.bounds)
                     operands.append(Const(range_values(arg.bounds)) if known else LengthRange(arg.bounds, at))
                     operand_at.append(at)
-                elif isinstance(arg, Name):
-                    operands.append(arg.id)
-                    operand_at.append(offset_position(self.where, arg.at))
-                else:
-                    operands.append(results.pop(id(arg)))
-                    operand_at.append(None)
             name = self._name_for(op_name, call is tree)
             results[id(call)] = name
             shown = gate_text(call.func, [str(o) for o in operands], call.kwargs)

@@ -130,7 +130,8 @@ class _Parser:
 
     # -- token helpers
     def peek(self, ahead: int = 0) -> tuple[str, str, int]:
-        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+        i = self.i + ahead
+        return self.tokens[i] if i < len(self.tokens) else self.tokens[-1]
 
     def take(self) -> tuple[str, str, int]:
         tok = self.tokens[self.i]

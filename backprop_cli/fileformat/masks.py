@@ -18,6 +18,30 @@ from ..ops.shapes import ARRAY, MASK
 from .expansion import LengthRange
 
 Positions = dict[str, tuple[Position | None, ...]]  # gate -> where each operand is written (None: not known)
+INDEX = OPS["index"]
+
+
+def settle_operands(
+    node: Node, out: dict[str, Node], nodes: dict[str, Node], masks: set[str], count, positions: Positions
+) -> Node:
+    """A gate before its shape is inferred: len() ranges as numbers, masks where masks go, what each mask of an
+    index picks (the common gate, neither an index with operands nor a mask op, passes untouched)."""
+    op = node.operation
+    if op is INDEX and len(node.inputs) > 1:
+        where = positions.get(node.name, ())
+        return index_operands(resolve_ranges(node, out, nodes), out, masks, count, where)
+    if op.masks == "always":
+        check_masks(node, masks, positions.get(node.name, ()))
+    return node
+
+
+def settle_result(node: Node, out: dict[str, Node], masks: set[str], positions: Positions) -> None:
+    """A gate with its shape: constant indices in bounds; its name among the masks when it gives one."""
+    op = node.operation
+    if op is INDEX and len(node.inputs) > 1:
+        check_constant_indices(node, out, positions.get(node.name, ()))
+    if op.masks and gives_mask(node, masks):
+        masks.add(node.name)
 
 
 def is_mask(operand: object, masks: set[str]) -> bool:
@@ -59,8 +83,6 @@ def resolve_ranges(node: Node, out: dict[str, Node], nodes: dict[str, Node]) -> 
 def check_masks(node: Node, masks: set[str], where: tuple[Position | None, ...]) -> None:
     """& | ~ combine masks: a number there is a slip (x & y for x * y, or a comparison left out)."""
     op = node.operation
-    if op.masks != "always":
-        return
     for i, x in enumerate(node.inputs):
         if op.domain_of(i) == "mask" and not is_mask(x, masks):
             symbol = {"logical_and": "&", "logical_or": "|", "logical_not": "~"}.get(op.name, op.name)
@@ -75,8 +97,6 @@ def index_operands(
     node: Node, out: dict[str, Node], masks: set[str], count: Callable[[str], int], where: tuple
 ) -> Node:
     """x[...] with index operands: at= says which are masks, picks= how many elements each mask picks."""
-    if node.operation is not OPS["index"] or len(node.inputs) < 2:
-        return node
     arrays = iter(enumerate(node.inputs[1:], 1))
     at, picks = [], []
     for item in node.attrs.get("at") or []:
@@ -111,8 +131,6 @@ def _no_mask_arithmetic(made: Node, masks: set[str], where: Position | None) -> 
 
 def check_constant_indices(node: Node, out: dict[str, Node], where: tuple) -> None:
     """Index arrays written as literals or ranges: whole numbers inside the axis they index, checked at load."""
-    if node.operation is not OPS["index"] or len(node.inputs) < 2:
-        return
     x = out[node.inputs[0]].shape if isinstance(node.inputs[0], str) else node.inputs[0].shape
     axis, slot = 0, 1
     for item in node.attrs["at"]:
