@@ -160,7 +160,7 @@ def independent(graph: Graph, node: Node, slot: int) -> dict[int, int]:
     """{operand axis: output axis} of one operand slot (see Op.independent); elementwise ops keep every axis
     that is not broadcast."""
     op = node.operation
-    operand_shapes = [() if isinstance(x, Const) else graph.nodes[x].shape for x in node.inputs]
+    operand_shapes = [x.shape if isinstance(x, Const) else graph.nodes[x].shape for x in node.inputs]
     if op.shape in ELEMENTWISE:
         shape, out = operand_shapes[slot], node.shape
         offset = len(out) - len(shape)

@@ -108,8 +108,12 @@ def gradcheck(
         report.expect = check_expect(graph, values)
     options = {"method": method, "mode": mode, "samples": samples, "directions": directions, "eps": eps}
     _check_leaves(graph, values, names, report, {**options, "progress": progress}, seed)
-    if order == 2:
+    if order >= 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
+    if order >= 3:
+        from .derivatives import check_higher_orders
+
+        check_higher_orders(graph, report, order, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
@@ -185,21 +189,21 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             if name not in graph.nodes:
                 raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
         candidates = [n for n in graph.nodes if n in wrt]
+    from .many import differentiable
+
     on_path = relevant(graph, None)
-    readers = graph.consumers()
     chosen = []
     for name in candidates:
-        slots = [(graph.nodes[g], i) for g in readers[name] for i, x in enumerate(graph.nodes[g].inputs) if x == name]
         if name == graph.output:
             report.skipped[name] = f"the output itself (d{name}/d{name} = 1)"
         elif 0 in graph.nodes[name].shape:
             report.skipped[name] = "empty: it has no elements"
         elif name not in on_path:
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
-        elif all(g.operation.vjp[i] is None for g, i in slots):
-            report.skipped[name] = "not differentiable (labels)"
         elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
+        elif name not in differentiable(graph):
+            report.skipped[name] = "not differentiable (labels, masks, index arrays, or only compared)"
         else:
             chosen.append(name)
     if wrt and not chosen:

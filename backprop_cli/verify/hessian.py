@@ -68,6 +68,11 @@ class Gradients:
 
     def __call__(self, shift: np.ndarray, kinks: list[str] | None = None) -> np.ndarray:
         """∇f at point + shift (shift may be complex); kinks, if given, receives the first gate whose piece changed."""
+        grads = reverse_mode(self.graph, self.forward(shift, kinks), wrt=self.wrt)
+        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+
+    def forward(self, shift: np.ndarray, kinks: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Every value at point + shift: the gates downstream of the leaves run again, the others keep theirs."""
         values = dict(self.values)
         for name, start, size, shape in zip(self.names, self.offsets, self.sizes, self.shapes, strict=False):
             values[name] = self.values[name] + shift[start : start + size].reshape(shape)
@@ -85,8 +90,7 @@ class Gradients:
                     there = piecewise.piece(*(np.real(x) for x in xs), **node.attrs)
                     if np.any(np.asarray(there) != np.asarray(here)):
                         kinks.append(node.name)
-        grads = reverse_mode(self.graph, values, wrt=self.wrt)
-        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+        return values
 
     def steps(self, directions: np.ndarray, method: str) -> np.ndarray:
         """A step per direction, scaled to the size of the values it moves (as gradcheck's steps)."""
@@ -128,9 +132,11 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
 
 
 def is_labels(graph: Graph, name: str) -> bool:
-    """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
-    slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
-    return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
+    """Read only where no derivative is taken (cross_entropy's integer labels, index arrays, what a comparison
+    reads): no derivative to vary."""
+    from .many import differentiable, unstopped
+
+    return name in relevant(graph, None) and name in unstopped(graph) and name not in differentiable(graph)
 
 
 def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
@@ -144,7 +150,11 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
         if name not in graph.leaf_values:
             raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
         if is_labels(graph, name):
-            raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
+            raise UsageError(
+                f"{name} is read only where no derivative is taken (labels, index arrays, comparisons): "
+                "its derivatives are 0",
+                parameter="wrt",
+            )
         if name not in names:
             names.append(name)
     return names

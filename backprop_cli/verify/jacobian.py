@@ -94,7 +94,10 @@ def jacobian(
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
     if is_labels(graph, wrt):
-        raise UsageError(f"{wrt} holds labels (read only where no derivative is taken): no derivative", parameter="wrt")
+        raise UsageError(
+            f"{wrt} is read only where no derivative is taken (labels, index arrays, comparisons): no derivative",
+            parameter="wrt",
+        )
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
     if rows * cols > MAX_ENTRIES:

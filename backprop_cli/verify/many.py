@@ -92,6 +92,21 @@ def unstopped(graph: Graph) -> set[str]:
     return graph.derived("unstopped", compute)
 
 
+def differentiable(graph: Graph) -> set[str]:
+    """The nodes with a path to the output along which a derivative is taken: through no stopper and no slot
+    without a reverse rule (labels, index arrays, what a comparison reads); never a mask leaf. One pass."""
+
+    def compute() -> set[str]:
+        found = {graph.output}
+        for node in reversed(graph.gates):
+            if node.name in found and not node.operation.stops_gradient:
+                rules = node.operation.vjp
+                found.update(x for x, rule in zip(node.inputs, rules, strict=False) if isinstance(x, str) and rule)
+        return {name for name in found if not graph.nodes[name].attrs.get("mask")}  # true/false: no derivative
+
+    return graph.derived("differentiable", compute)
+
+
 def unchecked_plugin_ops(graph: Graph) -> dict[str, str]:
     """Nodes of plugin ops (student code) whose backward no check exercises: their output's gradient is stopped
     on every path to the output (stop_gradient around them), or they do not reach the output at all."""
