@@ -63,7 +63,7 @@ def _value(param: click.Parameter, ctx: click.Context) -> str:
     if isinstance(kind, click.Choice):
         text = " | ".join(f"`{choice}`" for choice in kind.choices)
     else:
-        text = kind.name.upper() if kind.name else "VALUE"
+        text = param.metavar or (kind.name.upper() if kind.name else "VALUE")  # as --help writes it
         if isinstance(kind, click.IntRange | click.FloatRange):
             text = f"{text.replace(' RANGE', '')} {_bounds(kind)}".strip()
     if param.multiple:
