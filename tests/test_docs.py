@@ -45,6 +45,23 @@ def test_every_console_example_prints_what_its_page_shows(page, tmp_path):
     assert not problems, "\n\n".join(problems) + "\n(python tools/docs_examples.py --update PAGE writes the output)"
 
 
+def test_every_listed_command_line_parses():
+    """The ```sh command lists (install lines, long runs) are not run, but each `backprop` line in them is parsed
+    against the commands: a renamed option or a choice that no longer exists fails here."""
+    problems = [
+        f"{page.relative_to(ROOT)}:{number}: `{line}`: {problem}"
+        for page in PAGES
+        for number, line in examples.command_lines(page.read_text())
+        if (problem := examples.parse_problem(line))
+    ]
+    assert not problems, "\n".join(problems)
+    assert examples.parse_problem("backprop render circuit --slide 5:4") == (
+        "Invalid value for '--slide': '5:4' is not one of '16:9', '4:3'."
+    )
+    assert "Did you mean 'trace'" in examples.parse_problem("backprop trac circuit")
+    assert examples.parse_problem("backprop trace circuit --no-such").startswith("No such option '--no-such'.")
+
+
 def test_the_example_checker_can_fail(tmp_path):
     """A changed number, a missing or extra line, an unexplained failure: each is reported; `...` elides."""
     assert examples.matches(["a", "...", "z"], ["a", "b", "c", "z"]) and examples.matches(["..."], [])

@@ -177,6 +177,40 @@ def _run_block(block: Block) -> list[Outcome]:
     return outcomes
 
 
+# ------------------------------------------------------------------ command lists
+def command_lines(text: str) -> list[tuple[int, str]]:
+    """The `backprop ...` lines of a page's ```sh blocks (command lists, not run), with their line numbers."""
+    found = []
+    for block in blocks(text):
+        if block.language in ("sh", "bash", "shell"):
+            for offset, line in enumerate(block.text.splitlines()):
+                words = line.split("|")[0].strip()
+                if words.startswith("backprop "):
+                    found.append((block.line + 1 + offset, words))
+    return found
+
+
+def parse_problem(line: str) -> str | None:
+    """Why click refuses a command line (no such command, option or choice; a value out of range), else None.
+    Nothing runs: only the options are parsed."""
+    import click
+
+    from backprop_cli.cli import main
+
+    words = shlex.split(line, comments=True)
+    for stop in (">", ";", "&&", "2>"):
+        words = words[: words.index(stop)] if stop in words else words
+    try:
+        with click.Context(main, info_name="backprop", **main.context_settings) as ctx:
+            name, command, rest = main.resolve_command(ctx, words[1:])
+            command.make_context(name, rest, parent=ctx).close()
+    except click.exceptions.Exit:  # --help, --version
+        return None
+    except click.ClickException as err:
+        return err.format_message()
+    return None
+
+
 def report(name: str, outcomes: list[Outcome]) -> list[str]:
     """One paragraph per example that differs: where, the command, what it printed, what the page shows."""
     return [
@@ -218,5 +252,10 @@ if __name__ == "__main__":
                 path.write_text(new)
                 print(f"wrote {path.relative_to(ROOT)}")
         problems += report(str(path.relative_to(ROOT)), outcomes)
+        problems += [
+            f"{path.relative_to(ROOT)}:{number}: `{line}`: {problem}"
+            for number, line in command_lines(path.read_text())
+            if (problem := parse_problem(line))
+        ]
     print("\n\n".join(problems) or "every example prints what its page shows")
     sys.exit(1 if problems and not update else 0)
