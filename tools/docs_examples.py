@@ -83,10 +83,26 @@ def steps(block: Block) -> list[Step]:
 
 
 # ------------------------------------------------------------------ running a command
-def run_step(command: str, last_code: int) -> tuple[str, int]:
-    """What a shell would print for one documented command line (in the current folder), and its exit code."""
+def _runner():
+    """click's CliRunner, its stdout and stderr written through at once, so that their lines interleave as a
+    terminal shows them (a buffered stdout would come after the stderr lines written later)."""
+    import contextlib
+
     from click.testing import CliRunner
 
+    class Runner(CliRunner):
+        @contextlib.contextmanager
+        def isolation(self, *args, **kwargs):
+            with super().isolation(*args, **kwargs) as streams:
+                for stream in (sys.stdout, sys.stderr):
+                    stream.reconfigure(write_through=True)
+                yield streams
+
+    return Runner(env=PIPED)
+
+
+def run_step(command: str, last_code: int) -> tuple[str, int]:
+    """What a shell would print for one documented command line (in the current folder), and its exit code."""
     from backprop_cli.cli import main
 
     words = shlex.split(command, comments=True)
@@ -106,7 +122,7 @@ def run_step(command: str, last_code: int) -> tuple[str, int]:
     if words[:1] != ["backprop"]:
         raise ValueError(f"a console block runs backprop, cat and `echo $?`, not: {command}")
     args = [found for word in words[1:] for found in (sorted(glob.glob(word)) if "*" in word else []) or [word]]
-    result = CliRunner(env=PIPED).invoke(main, args, catch_exceptions=False)
+    result = _runner().invoke(main, args, catch_exceptions=False)
     output = result.output
     if target:
         Path(target).write_text(result.stdout)
