@@ -65,6 +65,8 @@ def test_every_listed_command_line_parses():
 def test_the_example_checker_can_fail(tmp_path):
     """A changed number, a missing or extra line, an unexplained failure: each is reported; `...` elides."""
     assert examples.matches(["a", "...", "z"], ["a", "b", "c", "z"]) and examples.matches(["..."], [])
+    piped = examples.run_step("backprop examples perceptron | backprop trace - --json | head -n 2", 0)
+    assert piped == ('{\n  "schema": "backprop.trace",\n', 0)
     assert not examples.matches(["a", "z"], ["a", "b", "z"]) and not examples.matches(["a", "..."], ["b"])
     page = """
 ```console

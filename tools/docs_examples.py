@@ -10,8 +10,8 @@ pipe (plain tables; on a terminal they are drawn with box lines). A line `...` s
 `$ echo $?` prints the exit code of the command before it, and a command that fails must be followed by one.
 `<!-- file: NAME -->` on the line above a fenced block (```yaml) writes the block into NAME before the examples
 after it run. A page's blocks run in order in one temporary folder holding a link to graphs/, as a clone does.
-Besides backprop, a console block may run `cat FILE` and `echo $?`, and backprop's output may go
-`> FILE` or `| head -n N`. The commands run in-process (click's CliRunner): a page costs milliseconds per example.
+Besides backprop, a console block may run `cat FILE` and `echo $?`; backprop may read `< FILE` and write
+`> FILE`, and its output may go `| backprop ... -` or `| head -n N`. The commands run in-process (click's CliRunner): a page costs milliseconds per example.
 """
 
 from __future__ import annotations
@@ -102,34 +102,57 @@ def _runner():
 
 
 def run_step(command: str, last_code: int) -> tuple[str, int]:
-    """What a shell would print for one documented command line (in the current folder), and its exit code."""
-    from backprop_cli.cli import main
-
+    """What a shell would print for one documented command line (in the current folder), and its exit code:
+    `backprop ...`, with `< FILE`, `> FILE`, `| backprop ... -` (stdout into the next one's stdin) and a last
+    `| head -n N`; or `cat FILE`, or `echo $?`."""
     words = shlex.split(command, comments=True)
-    target = head = None
-    if "|" in words:  # backprop ... | head -n N
-        at = words.index("|")
-        if words[at + 1 : at + 3] != ["head", "-n"] or len(words) != at + 4:
-            raise ValueError(f"only `| head -n N` can follow a command here: {command}")
-        words, head = words[:at], int(words[at + 3])
-    if ">" in words:  # backprop ... > FILE
-        at = words.index(">")
-        words, target = words[:at], words[at + 1]
     if words == ["echo", "$?"]:
         return f"{last_code}\n", 0
     if words[:1] == ["cat"]:
         return "".join(Path(name).read_text() for name in words[1:]), 0
-    if words[:1] != ["backprop"]:
-        raise ValueError(f"a console block runs backprop, cat and `echo $?`, not: {command}")
-    args = [found for word in words[1:] for found in (sorted(glob.glob(word)) if "*" in word else []) or [word]]
-    result = _runner().invoke(main, args, catch_exceptions=False)
-    output = result.output
-    if target:
-        Path(target).write_text(result.stdout)
-        output = result.stderr
-    if head is not None:
-        output = "".join(output.splitlines(keepends=True)[:head])
-    return output, result.exit_code
+    stages = [[]]
+    for word in words:
+        stages[-1].append(word) if word != "|" else stages.append([])
+    head = None
+    if stages[-1][:2] == ["head", "-n"] and len(stages[-1]) == 3 and len(stages) > 1:
+        head = int(stages.pop()[2])
+    shown, piped, code = "", None, 0
+    for number, stage in enumerate(stages):
+        stage, source, target = _redirected(stage)
+        if stage[:1] != ["backprop"]:
+            raise ValueError(
+                f"a console block runs backprop (piped into backprop or head -n N), cat and `echo $?`, not: {command}"
+            )
+        result = _backprop(stage[1:], Path(source).read_text() if source else piped)
+        last = number == len(stages) - 1
+        if target:
+            Path(target).write_text(result.stdout)
+        if not last or target:
+            shown += result.stderr
+        elif head is not None:
+            shown += result.stderr + "".join(result.stdout.splitlines(keepends=True)[:head])
+        else:
+            shown += result.output  # stdout and stderr as they interleave
+        piped, code = result.stdout, result.exit_code
+    return shown, code
+
+
+def _redirected(words: list[str]) -> tuple[list[str], str | None, str | None]:
+    """A command's words without `< FILE` and `> FILE`, and the two files."""
+    source = target = None
+    for sign in ("<", ">"):
+        if sign in words:
+            at = words.index(sign)
+            source, target = (words[at + 1], target) if sign == "<" else (source, words[at + 1])
+            words = words[:at] + words[at + 2 :]
+    return words, source, target
+
+
+def _backprop(args: list[str], stdin: str | None):
+    from backprop_cli.cli import main
+
+    args = [found for word in args for found in (sorted(glob.glob(word)) if "*" in word else []) or [word]]
+    return _runner().invoke(main, args, input=stdin, catch_exceptions=False)
 
 
 def matches(expected: list[str], shown: list[str]) -> bool:
