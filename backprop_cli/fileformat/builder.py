@@ -27,7 +27,8 @@ from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
 TOP_LEVEL = (
-    "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train"
+    "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train",
+    "require", "kink_margin",
 )  # fmt: skip
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -317,6 +318,10 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
             f"{'do' if len(idle) > 1 else 'does'} not reach the output {output!r}: what {'they compute' if len(idle) > 1 else 'it computes'} "
             f"does not change {output}"
         )
+    if any(hasattr(make, "spec") for make in makers.values()) or "require" in top or "kink_margin" in top:
+        from .variants import attach_variants  # drawn leaves: the version of the file's seed, --at over it
+
+        graph = attach_variants(graph, top, {n: m.spec for n, m in makers.items() if hasattr(m, "spec")}, values)
     return graph
 
 

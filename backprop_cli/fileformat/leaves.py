@@ -187,6 +187,11 @@ def read_leaf(
     read now (their size is the file's); a `{shape, init}` value is only drawn when the returned function
     is called, so the builder can check every shape and the graph's size first. Raises GraphFileError
     naming the file position."""
+    from .ranges import DrawnLeaf, is_range, read_range_leaf
+
+    if is_range(item):  # {int: [-5, 5]} and the like: drawn per version (variants.py)
+        drawn = read_range_leaf(item, name)
+        return drawn.shape, DrawnLeaf(drawn, dtype)
     if not isinstance(item.value, dict):
         value = _literal(item, dtype)
         return value.shape, lambda rng: value
