@@ -75,7 +75,7 @@ def test_a_student_always_gets_the_same_version_and_seeds_are_an_hmac():
     low=st.integers(-20, 10),
     width=st.integers(0, 15),
     ulow=st.floats(-5, 5, allow_nan=False).map(lambda v: round(v, 2)),
-    uwidth=st.floats(0.5, 10),
+    uwidth=st.floats(1, 10),
     digits=st.integers(0, 3),
     choices=st.lists(st.sampled_from([-2.5, -1, 0.5, 1, 3, 7]), min_size=1, max_size=4),
     bound=st.integers(-3, 3),
@@ -252,3 +252,90 @@ def test_a_bad_roster_is_refused_at_its_line(run, graph_file, tmp_path, text, wo
     result = run(*args, "-o", str(tmp_path / "out"))
     assert result.exit_code == 2 and words in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------ grading a student's answers against their version
+def answers_yaml(row: dict, change: dict | None = None, drop: tuple = ()) -> str:
+    numbers = {c[5:-1]: float(v) for c, v in row.items() if c.startswith("grad(") and c[5:-1] not in drop}
+    numbers.update(change or {})
+    return "gradients:\n" + "".join(f"  {name}: {value!r}\n" for name, value in numbers.items())
+
+
+@pytest.fixture
+def a_class(run, graph_file, tmp_path):
+    """A class of 12 with their sheets, and the graph file."""
+    graph, out = str(graph_file(CIRCUIT)), tmp_path / "sheets"
+    result = run("worksheet", graph, "--variants", "12", "--secret", "k", "-o", str(out), "--format", "md", "-q")
+    assert result.exit_code == 0, result.stderr
+    return graph, out, list(csv.DictReader(io.StringIO((out / "answers.csv").read_text())))
+
+
+def test_right_answers_get_full_marks_and_another_students_do_not(run, a_class, tmp_path):
+    graph, out, rows = a_class
+    batch = run("gradcheck", graph, "--secret", "k", "--answers", str(out / "answers.csv"))
+    assert batch.exit_code == 0, batch.stderr  # the key of each version, graded against that version
+    graded = list(csv.DictReader(io.StringIO(batch.stdout)))
+    assert [(g["id"], g["points"], g["max_points"], g["slips"]) for g in graded] == [
+        (str(i), "6", "6", "") for i in range(1, 13)
+    ]
+    for row, other in zip(rows, rows[1:] + rows[:1], strict=True):
+        (tmp_path / "a.yaml").write_text(answers_yaml(row))
+        own = run("gradcheck", graph, "--student", row["id"], "--secret", "k", "--answers", str(tmp_path / "a.yaml"))
+        assert own.exit_code == 0 and "6/6 points" in own.stdout, own.stdout
+        copied = run(
+            "gradcheck", graph, "--student", other["id"], "--secret", "k", "--answers", str(tmp_path / "a.yaml")
+        )
+        assert copied.exit_code == 1 and "6/6 points" not in copied.stdout  # the answers of another version
+        wrong_secret = run(
+            "gradcheck", graph, "--student", row["id"], "--secret", "x", "--answers", str(tmp_path / "a.yaml")
+        )
+        assert wrong_secret.exit_code == 1
+
+
+def test_a_slip_is_named_and_a_step_right_from_a_wrong_one_is_carried_forward(run, a_class, tmp_path):
+    graph, _, rows = a_class
+    row = rows[0]
+    truth = {c[5:-1]: float(v) for c, v in row.items() if c != "id"}
+    z = float(json.loads((a_class[1] / "manifest.json").read_text())["versions"][0]["values"]["z"])
+    # dL/dh wrong (5 instead of z); dL/dq is dL/dh · 1 from it: carried forward; dL/dy's sign flipped; x left out
+    change = {"h": 5.0, "q": 5.0, "y": -truth["y"]}
+    (tmp_path / "a.yaml").write_text(answers_yaml(row, change, drop=("x",)))
+    result = run("gradcheck", graph, "--student", "1", "--secret", "k", "--answers", str(tmp_path / "a.yaml"), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    status = {a["column"]: (a["status"], a["slip"], a["points"]) for a in report["answers"]}
+    assert status["grad(h)"] == ("wrong", None, 0.0) and z != 5.0
+    assert status["grad(q)"][0] == "carried" and status["grad(q)"][2] == 1.0
+    assert status["grad(x)"] == ("missing", None, 0.0)
+    if truth["y"] != 0:
+        assert status["grad(y)"] == ("wrong", "sign", 0.0)
+    assert report["points"] == sum(p for _, _, p in status.values()) and report["max_points"] == 6
+    text = run("gradcheck", graph, "--student", "1", "--secret", "k", "--answers", str(tmp_path / "a.yaml"))
+    assert "carried forward: right from your own grad(h)" in text.stdout and "not answered" in text.stdout
+
+
+def test_a_class_folder_with_a_bad_file_grades_the_others(run, a_class, tmp_path):
+    graph, _, rows = a_class
+    folder = tmp_path / "submitted"
+    folder.mkdir()
+    (folder / "1.yaml").write_text(answers_yaml(rows[0]))
+    (folder / "2.yaml").write_text("gradients: {x: [1, 2\n")
+    (folder / "3.yaml").write_text(answers_yaml(rows[2], {"z": 1e6}))
+    result = run("gradcheck", graph, "--secret", "k", "--answers", str(folder))
+    assert result.exit_code == 1
+    graded = {g["id"]: g for g in csv.DictReader(io.StringIO(result.stdout))}
+    assert graded["1"]["points"] == "6" and graded["1"]["error"] == ""
+    assert graded["2"]["points"] == "" and "2.yaml:1:" in graded["2"]["error"]  # ungradable, not zero
+    assert graded["3"]["points"] == "5" and graded["3"]["slips"] == "grad(z): wrong"
+
+
+def test_grading_needs_the_secret_and_says_whose_answers(run, a_class, tmp_path):
+    graph, out, rows = a_class
+    (tmp_path / "a.yaml").write_text(answers_yaml(rows[0]))
+    no_secret = run("gradcheck", graph, "--student", "1", "--answers", str(tmp_path / "a.yaml"))
+    assert no_secret.exit_code == 2 and "--secret" in no_secret.stderr
+    nobody = run("gradcheck", graph, "--secret", "k", "--answers", str(tmp_path / "a.yaml"))
+    assert nobody.exit_code == 2 and "--student" in nobody.stderr
+    (tmp_path / "b.yaml").write_text("gradients: {qq: 1}\n")
+    typo = run("gradcheck", graph, "--student", "1", "--secret", "k", "--answers", str(tmp_path / "b.yaml"))
+    assert typo.exit_code == 2 and "b.yaml:1:13" in typo.stderr and "did you mean 'q'" in typo.stderr

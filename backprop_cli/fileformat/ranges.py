@@ -39,7 +39,7 @@ class Draw:
         if self.kind == "uniform":  # rounded onto the grid of digits decimals inside [low, high]
             scale = 10.0**self.digits
             steps = np.round(rng.uniform(self.low, self.high, size=count) * scale)
-            steps = np.clip(steps, math.ceil(self.low * scale), math.floor(self.high * scale))
+            steps = np.clip(steps, *_grid(self.low, self.high, self.digits))
             return np.round(steps / scale, self.digits)
         return np.asarray(self.choices, float)[rng.integers(0, len(self.choices), size=count)]
 
@@ -223,13 +223,20 @@ def read_draw(item: Located, name: str, allowed: set[str]) -> Draw:
                 f"leaf {name!r}: digits is a whole number of decimals from 0 to {MAX_DIGITS}", spec["digits"].where
             )
         digits = raw
-    if kind == "uniform" and math.floor(high * 10**digits) < math.ceil(low * 10**digits):
+    if kind == "uniform" and _grid(low, high, digits)[1] < _grid(low, high, digits)[0]:
         raise GraphFileError(
             f"leaf {name!r}: no number with {digits} decimals lies in [{_number_text(low)}, {_number_text(high)}]: "
             "give more digits",
             given.where,
         )
     return Draw(kind, low, high, digits, where=given.where)
+
+
+def _grid(low: float, high: float, digits: int) -> tuple[int, int]:
+    """The first and last multiples of 10**-digits in [low, high], in those units (0.29 · 100 is 29, not
+    28.999999999999996)."""
+    scale = 10.0**digits
+    return math.ceil(round(low * scale, 6)), math.floor(round(high * scale, 6))
 
 
 def _finite(node: Located, name: str) -> float:
