@@ -339,3 +339,46 @@ def test_grading_needs_the_secret_and_says_whose_answers(run, a_class, tmp_path)
     (tmp_path / "b.yaml").write_text("gradients: {qq: 1}\n")
     typo = run("gradcheck", graph, "--student", "1", "--secret", "k", "--answers", str(tmp_path / "b.yaml"))
     assert typo.exit_code == 2 and "b.yaml:1:13" in typo.stderr and "did you mean 'q'" in typo.stderr
+
+
+# ------------------------------------------------------------ PrairieLearn
+def test_a_prairielearn_question_serves_the_drawn_versions_with_their_keys(run, tmp_path):
+    import random
+
+    out = tmp_path / "question"
+    result = run(
+        "worksheet", "relu_versions", "--variants", "6", "--secret", "k", "-o", str(out), "--format", "prairielearn"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "answers.csv",
+        "info.json",
+        "manifest.json",
+        "question.html",
+        "server.py",
+    ]
+    info = json.loads((out / "info.json").read_text())
+    assert {"uuid", "type", "title", "topic"} <= set(info) and info["type"] == "v3"  # PrairieLearn's required keys
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", info["uuid"])
+    page = (out / "question.html").read_text()
+    inputs = re.findall(r'<pl-number-input answers-name="(\w+)"[^>]* rtol="0.02" atol="1e-09">', page)
+    manifest = json.loads((out / "manifest.json").read_text())
+    rows = list(csv.DictReader(io.StringIO((out / "answers.csv").read_text())))
+    namespace: dict = {}
+    exec(compile((out / "server.py").read_text(), "server.py", "exec"), namespace)  # the generated generator
+    served = set()
+    for variant_seed in range(40):
+        random.seed(variant_seed)  # as PrairieLearn seeds it per variant
+        data = {"params": {}, "correct_answers": {}}
+        namespace["generate"](data)
+        index = next(i for i, v in enumerate(manifest["versions"]) if all(
+            float(data["params"][leaf]) == value for leaf, value in v["values"].items()
+        ))  # fmt: skip
+        served.add(index)
+        assert set(data["correct_answers"]) == set(inputs) and set(re.findall(r"params\.(\w+)", page)) == set(
+            data["params"]
+        )
+        for column, text in rows[index].items():
+            if column != "id":
+                assert data["correct_answers"][column.replace("(", "_").rstrip(")")] == float(text)
+    assert len(served) > 3  # the bank's versions are all served

@@ -10,6 +10,8 @@ from ..outputs.variant_sheets import FORMATS
 from .options import complete_dir, epilog, graph_argument, load_graph, quiet_option, reports_errors, say_wrote
 
 SCHEMA = {"schema": "backprop.worksheet", "version": 1}
+PRAIRIELEARN = "prairielearn"
+QUESTION_FILES = ("info.json", "question.html", "server.py")  # a PrairieLearn question folder's
 
 
 @click.command(epilog=epilog("worksheet"))
@@ -27,10 +29,10 @@ SCHEMA = {"schema": "backprop.worksheet", "version": 1}
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice([*FORMATS, PRAIRIELEARN]),
     default="svg",
     show_default=True,
-    help="Drawn (svg, png, pdf, dot) or as tables (md, tex, html: no Graphviz needed).",
+    help="Drawn (svg, png, pdf, dot), as tables (md, tex, html), or a PrairieLearn question holding the versions.",
 )
 @click.option(
     "--blank",
@@ -70,8 +72,10 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
             "{int: [-5, 5]}, {uniform: [-2, 2], digits: 1} or {choice: [0.5, 1, 2]} (docs/worksheets.md)",
             loaded.nodes[next(iter(loaded.nodes))].where or None,
         )
-    names = {i: (f"{i}{SUFFIX[fmt]}", f"{i}.key{SUFFIX[fmt]}") for i in ids}
+    bank = fmt == PRAIRIELEARN  # a question folder: the versions are data of server.py, no sheets
+    names = {} if bank else {i: (f"{i}{SUFFIX[fmt]}", f"{i}.key{SUFFIX[fmt]}") for i in ids}
     targets = [name for pair in names.values() for name in pair] + ["answers.csv", "manifest.json"]
+    targets += list(QUESTION_FILES) if bank else []
     owned = _owned(out, targets, options["force"])
     from pathlib import Path
 
@@ -82,29 +86,36 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
         find_dot()  # before any work: say how to install it
 
     questions = asked(loaded, blank)
-    rows, versions, sheets = [], [], {}
+    rows, versions, sheets, entries = [], [], {}, []
     seen: dict[tuple, str] = {}
     for student in ids:
         drawn = version(loaded, student, secret)
         trace = run_trace(drawn, "reverse")
         values = {leaf: drawn.leaf_values[leaf] for leaf in loaded.variants.ranges}
-        rows.append([student, *(cell(answer(trace, kind, name)) for _, kind, name in questions)])
-        versions.append({"id": student, "values": {k: v.tolist() for k, v in values.items()}})
+        answers = {column: answer(trace, kind, name) for column, kind, name in questions}
+        rows.append([student, *(cell(a) for a in answers.values())])
+        versions.append({"id": student, "values": {k: v.tolist() for k, v in values.items()}, "files": {}})
         seen.setdefault(tuple(float(x) for v in values.values() for x in v.reshape(-1)), student)
-        sheets[student] = _sheets(drawn, trace, values, fmt, blank, student)
-    files = _drawn(sheets, names, fmt)
+        if bank:
+            from ..outputs.prairielearn_question import version_entry
+
+            entries.append(version_entry({n.name: drawn.leaf_values[n.name] for n in drawn.leaves}, answers))
+        else:
+            sheets[student] = _sheets(drawn, trace, values, fmt, blank, student)
+    files = _question(loaded, questions, entries, secret, answers) if bank else _drawn(sheets, names, fmt)
     files["answers.csv"] = answers_csv([c for c, _, _ in questions], rows)
     for entry in versions:
-        sheet, key = names[entry["id"]]
-        entry["files"] = {name: _digest(files[name]) for name in (sheet, key)}
+        entry["files"] = {name: _digest(files[name]) for name in names.get(entry["id"], ())}
     head = {**SCHEMA, "graph": loaded.name, "source": graph, "format": fmt, "blank": blank}
     head["columns"] = [c for c, _, _ in questions]
     head["answers_csv"] = _digest(files["answers.csv"])
+    head["files"] = {name: _digest(files[name]) for name in QUESTION_FILES if name in files}
     files["manifest.json"] = manifest_json(head, versions)
     from ..outputs.files import write_folder
 
     write_folder(out, files, owned)
-    say_wrote(f"{len(ids)} worksheets, their keys, answers.csv and manifest.json to {out}", options["quiet"])
+    what = f"a PrairieLearn question ({len(ids)} versions)" if bank else f"{len(ids)} worksheets, their keys"
+    say_wrote(f"{what}, answers.csv and manifest.json to {out}", options["quiet"])
     if len(seen) < len(ids) and not options["quiet"]:
         click.echo(
             f"worksheet: note: {len(ids) - len(seen)} of {len(ids)} students share their numbers with another "
@@ -127,6 +138,19 @@ def _sheets(graph, trace, values, fmt: str, blank: str, student: str) -> tuple:
 
     named = replace(trace, graph=replace(trace.graph, name=title))
     return worksheet_dots(named, Look(digits=digits_shown(values)), blank)
+
+
+def _question(graph, questions: list, bank: list[dict], secret: str, answers: dict) -> dict[str, bytes]:
+    """info.json, question.html and server.py of a PrairieLearn question holding the versions drawn."""
+    from ..outputs.prairielearn_question import question_files, question_uuid
+    from ..outputs.variant_sheets import definition
+
+    nodes = [(n.name, definition(graph.definitions.get(n.name))) for n in graph.gates if not n.generated]
+    shapes = {column: answers[column].shape for column, _, _ in questions}
+    leaves = [n.name for n in graph.leaves]
+    return question_files(
+        graph.name, graph.about, leaves, nodes, questions, shapes, bank, question_uuid(secret, graph.name), graph.output
+    )
 
 
 def _drawn(sheets: dict, names: dict, fmt: str) -> dict[str, bytes]:
@@ -169,6 +193,7 @@ def _owned(folder: str, targets: list[str], force: bool) -> dict[str, str]:
                 listed = {name: digest for v in old["versions"] for name, digest in v["files"].items()}
                 listed["answers.csv"] = old["answers_csv"]
                 listed["manifest.json"] = _digest(manifest.read_bytes())
+                listed.update(old.get("files", {}))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             listed = {}
     for name in targets:

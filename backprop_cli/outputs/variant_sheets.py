@@ -69,7 +69,7 @@ def _shown(value: np.ndarray, digits: int | None = None) -> str:
 def text_sheet(graph: Graph, trace: Trace, blank: str, fmt: str, title: str, key: bool) -> bytes:
     """The sheet (key: with the answers, to 4 significant digits) as tables in fmt."""
     given = [(n.name, _shown(np.asarray(graph.leaf_values[n.name], float))) for n in graph.leaves]
-    nodes = [(n.name, _definition(graph.definitions.get(n.name))) for n in graph.nodes.values() if n.origin == n.name]
+    nodes = [(n.name, definition(graph.definitions.get(n.name))) for n in graph.nodes.values() if n.origin == n.name]
     nodes = [(name, text) for name, text in nodes if not graph.nodes[name].is_leaf]
     rows = []
     for _, kind, name in asked(graph, blank):
@@ -85,7 +85,7 @@ def text_sheet(graph: Graph, trace: Trace, blank: str, fmt: str, title: str, key
     return write(heading, graph.about, tables).encode("utf-8")
 
 
-def _definition(text: object) -> str:
+def definition(text: object) -> str:
     if isinstance(text, dict):
         return str(text.get("expr") or f"{text.get('op')}({', '.join(map(str, text.get('inputs', [])))})")
     return str(text)
