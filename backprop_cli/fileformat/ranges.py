@@ -198,6 +198,11 @@ def read_draw(item: Located, name: str, allowed: set[str]) -> Draw:
             raise GraphFileError(f"leaf {name!r}: choice is a list of numbers, like [0.5, 1, 2]", given.where)
         choices = tuple(_finite(c, name) for c in given.value)
         return Draw("choice", choices=choices, where=given.where)
+    if kind == "int" and isinstance(given.value, str):  # {shape: [3], int: normal}: init, mistyped
+        raise GraphFileError(
+            f"leaf {name!r}: unknown key 'int'{suggest('int', ['init'])} (int: [low, high] draws whole numbers)",
+            item.key_where["int"],
+        )
     if not isinstance(given.value, list) or len(given.value) != 2:
         raise GraphFileError(f"leaf {name!r}: {kind} takes [low, high], like [-5, 5]", given.where)
     low, high = (_finite(c, name) for c in given.value)
