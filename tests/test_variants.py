@@ -206,9 +206,11 @@ def test_two_hundred_students_get_two_hundred_versions_and_their_keys(run, graph
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     again = run("worksheet", graph, "--students", students, "--secret", "k", "-o", str(out), "--format", "md")
     assert again.exit_code == 0 and {p.name: p.read_bytes() for p in out.iterdir()} == first  # deterministic
-    other = tmp_path / "other"
-    run("worksheet", graph, "--students", students, "--secret", "k2", "-o", str(other), "--format", "md")
-    assert (other / "answers.csv").read_bytes() != first["answers.csv"]  # another secret, other versions
+    other, few = tmp_path / "other", tmp_path / "few.csv"
+    few.write_text("".join(f"s{i:03d}\n" for i in range(20)))
+    run("worksheet", graph, "--students", str(few), "--secret", "k2", "-o", str(other), "--format", "md")
+    others = list(csv.DictReader(io.StringIO((other / "answers.csv").read_text())))
+    assert sum(a != b for a, b in zip(others, rows[:20], strict=False)) >= 18  # another secret, other versions
 
 
 def test_worksheet_drawings_show_the_drawn_numbers(run, tmp_path):
