@@ -20,7 +20,7 @@ from ..graph import Const, Node
 from ..ops import OPS, Op
 from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
-from .leaves import leaf_marks, read_leaf
+from .leaves import LazyRng, leaf_marks, read_leaf
 from .literals import numbers_only
 from .masks import Positions, mask_counter, settle_operands, settle_result
 from .slips import misplaced_section, top_level_hint
@@ -347,7 +347,7 @@ class _Leaves:
 
     def __call__(self) -> dict[str, np.ndarray]:
         if self.drawn is None:
-            rng = _LazyRng(self.seed)
+            rng = LazyRng(self.seed)
             self.drawn = {leaf: make(rng) for leaf, make in self.makers.items()}
             if self.values:
                 from ..engines.evaluate import set_leaf_values
@@ -355,19 +355,6 @@ class _Leaves:
                 leaves_only = Graph(nodes=self.nodes, leaf_values=self.drawn, output="", dtype=self.dtype)
                 self.drawn = set_leaf_values(leaves_only, self.values)
         return self.drawn
-
-
-class _LazyRng:
-    """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
-
-    def __init__(self, seed: int | None) -> None:
-        self.seed = seed
-        self.rng = None
-
-    def __getattr__(self, name: str) -> object:
-        if self.rng is None:
-            self.rng = np.random.default_rng(self.seed)
-        return getattr(self.rng, name)
 
 
 def _stem(source: str) -> str:

@@ -244,3 +244,16 @@ def _initial(shape: tuple[int, ...], init: str, scale: float, rng: np.random.Gen
     else:  # he: N(0, 1)·√(2/fan_in)
         value = rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))
     return (value * scale).astype(dtype, copy=False)
+
+
+class LazyRng:
+    """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self.rng = None
+
+    def __getattr__(self, name: str) -> object:
+        if self.rng is None:
+            self.rng = np.random.default_rng(self.seed)
+        return getattr(self.rng, name)
