@@ -10,6 +10,7 @@ from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
 from .option_slips import refuse_unused
 from .options import (
+    complete_file,
     complete_graph,
     epilog,
     explain_error,
@@ -117,7 +118,12 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="Memory plugin code may allocate per file (e.g. 512MiB, 4GiB); more is the verdict error.",
 )
-@click.option("--answers", metavar="FILE|DIR", help="Grade a student's answers (expect: form) instead; see --student.")
+@click.option(
+    "--answers",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="Grade a student's answers (expect: form; a folder or a CSV file: a class's) instead; see --student.",
+)
 @click.option("--student", metavar="ID", help="Whose answers --answers FILE holds: graded against their own version.")
 @click.option(
     "--secret", envvar="BACKPROP_SECRET", show_envvar=True, metavar="TEXT", help="The course secret of the versions."

@@ -7,7 +7,16 @@ import click
 
 from ..errors import GraphFileError, UsageError
 from ..outputs.variant_sheets import FORMATS
-from .options import complete_dir, epilog, graph_argument, load_graph, quiet_option, reports_errors, say_wrote
+from .options import (
+    complete_dir,
+    complete_file,
+    epilog,
+    graph_argument,
+    load_graph,
+    quiet_option,
+    reports_errors,
+    say_wrote,
+)
 
 SCHEMA = {"schema": "backprop.worksheet", "version": 1}
 PRAIRIELEARN = "prairielearn"
@@ -16,7 +25,13 @@ QUESTION_FILES = ("info.json", "question.html", "server.py")  # a PrairieLearn q
 
 @click.command(epilog=epilog("worksheet"))
 @graph_argument
-@click.option("--students", "roster", metavar="ROSTER.csv", help="The class: student ids in the first column.")
+@click.option(
+    "--students",
+    "roster",
+    metavar="ROSTER.csv",
+    shell_complete=complete_file,
+    help="The class: student ids in the first column.",
+)
 @click.option("--variants", type=click.IntRange(1, 10_000), help="N numbered versions (1 … N) instead of a roster.")
 @click.option(
     "--secret",
