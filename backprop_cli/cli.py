@@ -22,7 +22,9 @@ from .commands.options import (  # noqa: F401
 )
 from .errors import ExitCode
 
-COMMANDS = ("trace", "gradcheck", "render", "train", "jacobian", "hessian", "derivatives", "examples", "ops")
+COMMANDS = (
+    "trace", "gradcheck", "render", "train", "jacobian", "hessian", "derivatives", "worksheet", "examples", "ops"
+)  # fmt: skip
 
 
 def _json_schema(args: list[str]) -> str | None:

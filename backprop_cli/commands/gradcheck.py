@@ -10,6 +10,7 @@ from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
 from .option_slips import refuse_unused
 from .options import (
+    complete_file,
     complete_graph,
     epilog,
     explain_error,
@@ -117,6 +118,23 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="Memory plugin code may allocate per file (e.g. 512MiB, 4GiB); more is the verdict error.",
 )
+@click.option(
+    "--answers",
+    metavar="FILE",
+    shell_complete=complete_file,
+    help="Grade a student's answers (expect: form; a folder or a CSV file: a class's) instead; see --student.",
+)
+@click.option("--student", metavar="ID", help="Whose answers --answers FILE holds: graded against their own version.")
+@click.option(
+    "--secret", envvar="BACKPROP_SECRET", show_envvar=True, metavar="TEXT", help="The course secret of the versions."
+)
+@click.option(
+    "--blank",
+    type=click.Choice(["gradients", "values", "both"]),
+    default="gradients",
+    show_default=True,
+    help="What the worksheets asked (with --answers).",
+)
 @reports_errors(flags=FLAGS)
 def gradcheck(
     graphs: tuple[str, ...],
@@ -137,6 +155,12 @@ def gradcheck(
     `expect:` answers are checked too. Plugin code runs in a process of its own, one per file:
     a crash, a kill, or running out of --timeout or --memory is the verdict error (exit 1).
     """
+    if options["answers"] is not None or options["student"] is not None:  # grading (issue 25)
+        from .grading import grade_command
+
+        grade_command(graphs, at=at, allow_python=allow_python, as_json=as_json, quiet=quiet, **options)
+    for key in ("answers", "student", "secret", "blank"):
+        options.pop(key)
     from ..errors import printable
     from ..fileformat.option_values import read_overrides
     from ..fileformat.sandbox import Limits

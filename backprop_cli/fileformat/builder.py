@@ -20,14 +20,15 @@ from ..graph import Const, Node
 from ..ops import OPS, Op
 from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
-from .leaves import leaf_marks, read_leaf
+from .leaves import LazyRng, leaf_marks, read_leaf
 from .literals import numbers_only
 from .masks import Positions, mask_counter, settle_operands, settle_result
 from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
 TOP_LEVEL = (
-    "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train"
+    "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train",
+    "require", "kink_margin",
 )  # fmt: skip
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -317,6 +318,10 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
             f"{'do' if len(idle) > 1 else 'does'} not reach the output {output!r}: what {'they compute' if len(idle) > 1 else 'it computes'} "
             f"does not change {output}"
         )
+    if any(hasattr(make, "spec") for make in makers.values()) or "require" in top or "kink_margin" in top:
+        from .variants import attach_variants  # drawn leaves: the version of the file's seed, --at over it
+
+        graph = attach_variants(graph, top, {n: m.spec for n, m in makers.items() if hasattr(m, "spec")}, values)
     return graph
 
 
@@ -342,7 +347,7 @@ class _Leaves:
 
     def __call__(self) -> dict[str, np.ndarray]:
         if self.drawn is None:
-            rng = _LazyRng(self.seed)
+            rng = LazyRng(self.seed)
             self.drawn = {leaf: make(rng) for leaf, make in self.makers.items()}
             if self.values:
                 from ..engines.evaluate import set_leaf_values
@@ -350,19 +355,6 @@ class _Leaves:
                 leaves_only = Graph(nodes=self.nodes, leaf_values=self.drawn, output="", dtype=self.dtype)
                 self.drawn = set_leaf_values(leaves_only, self.values)
         return self.drawn
-
-
-class _LazyRng:
-    """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
-
-    def __init__(self, seed: int | None) -> None:
-        self.seed = seed
-        self.rng = None
-
-    def __getattr__(self, name: str) -> object:
-        if self.rng is None:
-            self.rng = np.random.default_rng(self.seed)
-        return getattr(self.rng, name)
 
 
 def _stem(source: str) -> str:

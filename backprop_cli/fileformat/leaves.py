@@ -187,6 +187,11 @@ def read_leaf(
     read now (their size is the file's); a `{shape, init}` value is only drawn when the returned function
     is called, so the builder can check every shape and the graph's size first. Raises GraphFileError
     naming the file position."""
+    from .ranges import DrawnLeaf, is_range, read_range_leaf
+
+    if is_range(item):  # {int: [-5, 5]} and the like: drawn per version (variants.py)
+        drawn = read_range_leaf(item, name)
+        return drawn.shape, DrawnLeaf(drawn, dtype)
     if not isinstance(item.value, dict):
         value = _literal(item, dtype)
         return value.shape, lambda rng: value
@@ -239,3 +244,16 @@ def _initial(shape: tuple[int, ...], init: str, scale: float, rng: np.random.Gen
     else:  # he: N(0, 1)·√(2/fan_in)
         value = rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))
     return (value * scale).astype(dtype, copy=False)
+
+
+class LazyRng:
+    """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self.rng = None
+
+    def __getattr__(self, name: str) -> object:
+        if self.rng is None:
+            self.rng = np.random.default_rng(self.seed)
+        return getattr(self.rng, name)

@@ -1,0 +1,147 @@
+"""`backprop worksheet`'s files for one version (issue 25): the worksheet and its answer key (drawn by render's
+worksheet machinery, or as Markdown, LaTeX or HTML tables), the row of answers.csv, the manifest's entry.
+
+The asked quantities are the file's own names: the value of each node (blank values) and d output / d name of
+each leaf and node but the output (blank gradients), named as require: and the docs name them: `q`, `grad(x)`.
+Given numbers are written exactly (as many digits as they have), so the key is what a student computes from
+the sheet."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+
+import numpy as np
+
+from ..engines.trace import Trace
+from ..fileformat.variants import asked
+from ..graph import Graph
+from ..numbers import TEACHER_DIGITS, rounded
+
+TEXT_FORMATS = {"md": "md", "markdown": "md", "tex": "tex", "latex": "tex", "html": "html"}
+DRAWN_FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = (*DRAWN_FORMATS, "md", "tex", "html")
+SUFFIX = {"md": ".md", "tex": ".tex", "html": ".html", "svg": ".svg", "png": ".png", "pdf": ".pdf", "dot": ".dot"}
+EMPTY = "________"
+BAR, ESCAPED_BAR = "|", "\\|"
+RULE = r"\rule{6em}{0.4pt}"  # a blank to write in, on a LaTeX sheet
+
+
+def answer(trace: Trace, kind: str, name: str) -> np.ndarray:
+    return np.asarray(trace.values[name] if kind == "value" else trace.gradients[name], float)
+
+
+def cell(value: np.ndarray) -> str:
+    """A number as Python writes it back exactly (a tensor: a JSON list)."""
+    value = np.vectorize(lambda x: float(f"{x:.12g}") + 0.0)(value)  # 1.6, not 1.5999999999999996; -0.0 is 0
+    return repr(float(value)) if value.ndim == 0 else json.dumps(value.tolist())
+
+
+def exact(x: float) -> str:
+    """The shortest of the teacher's numbers that is x exactly (2, -1.5, 0.25, 13.57)."""
+    for digits in range(TEACHER_DIGITS, 18):
+        text = rounded(x, digits)
+        if float(text) == float(x):
+            return text
+    return repr(float(x))
+
+
+def digits_shown(values: dict[str, np.ndarray]) -> int:
+    """The significant digits a drawing needs to show every given number exactly."""
+    need = TEACHER_DIGITS
+    for value in values.values():
+        for x in np.asarray(value, float).reshape(-1)[:4096]:
+            while need < 15 and float(rounded(float(x), need)) != float(x):
+                need += 1
+    return need
+
+
+def _shown(value: np.ndarray, digits: int | None = None) -> str:
+    text = (lambda x: exact(x)) if digits is None else (lambda x: rounded(x, digits))
+    if value.ndim == 0:
+        return text(float(value))
+    return json.dumps(np.vectorize(text, otypes=[object])(value).tolist()).replace('"', "")
+
+
+# ------------------------------------------------------------ the sheet as text (Markdown, LaTeX, HTML)
+def text_sheet(graph: Graph, trace: Trace, blank: str, fmt: str, title: str, key: bool) -> bytes:
+    """The sheet (key: with the answers, to 4 significant digits) as tables in fmt."""
+    given = [(n.name, _shown(np.asarray(graph.leaf_values[n.name], float))) for n in graph.leaves]
+    nodes = [(n.name, definition(graph.definitions.get(n.name))) for n in graph.nodes.values() if n.origin == n.name]
+    nodes = [(name, text) for name, text in nodes if not graph.nodes[name].is_leaf]
+    rows = []
+    for _, kind, name in asked(graph, blank):
+        label = f"∂{graph.output}/∂{name}" if kind == "gradient" else name
+        rows.append((label, _shown(answer(trace, kind, name), 4) if key else EMPTY))
+    heading = f"{title} (answer key)" if key else title
+    tables = [
+        ("Given", ("leaf", "value"), given),
+        (f"The graph (output: {graph.output})", ("node", "expression"), nodes),
+        ("Answers" if key else "Your answers", ("quantity", "answer"), rows),
+    ]
+    write = {"md": _markdown, "tex": _latex, "html": _html}[fmt]
+    return write(heading, graph.about, tables).encode("utf-8")
+
+
+def definition(text: object) -> str:
+    if isinstance(text, dict):
+        return str(text.get("expr") or f"{text.get('op')}({', '.join(map(str, text.get('inputs', [])))})")
+    return str(text)
+
+
+def _markdown(heading: str, about: str, tables: list) -> str:
+    lines = [f"# {heading}", ""] + ([about, ""] if about else [])
+    for title, head, rows in tables:
+        lines += [f"## {title}", "", f"| {head[0]} | {head[1]} |", "| --- | --- |"]
+        lines += [f"| `{a}` | {b.replace(BAR, ESCAPED_BAR)} |" for a, b in rows] + [""]
+    return "\n".join(lines)
+
+
+def _latex(heading: str, about: str, tables: list) -> str:
+    def tex(text: str) -> str:
+        for char, escaped in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#")):
+            text = text.replace(char, escaped)
+        return (
+            text.replace("∂", r"$\partial$")
+            .replace("{", r"\{")
+            .replace("}", r"\}")
+            .replace(r"\textbackslash\{\}", r"\textbackslash{}")
+        )
+
+    lines = [
+        r"\documentclass{article}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\begin{document}",
+        rf"\section*{{{tex(heading)}}}",
+    ]
+    lines += [tex(about), ""] if about else []
+    for title, head, rows in tables:
+        lines += [rf"\subsection*{{{tex(title)}}}", r"\begin{tabular}{ll}", rf"{head[0]} & {head[1]} \\ \hline"]
+        lines += [rf"\texttt{{{tex(a)}}} & {tex(b) if b != EMPTY else RULE} \\" for a, b in rows]
+        lines += [r"\end{tabular}", ""]
+    return "\n".join([*lines, r"\end{document}", ""])
+
+
+def _html(heading: str, about: str, tables: list) -> str:
+    e = html.escape
+    parts = [f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{e(heading)}</title></head><body>"]
+    parts += [f"<h1>{e(heading)}</h1>"] + ([f"<p>{e(about)}</p>"] if about else [])
+    for title, head, rows in tables:
+        body = "".join(f"<tr><td><code>{e(a)}</code></td><td>{e(b)}</td></tr>" for a, b in rows)
+        parts.append(f"<h2>{e(title)}</h2><table><tr><th>{e(head[0])}</th><th>{e(head[1])}</th></tr>{body}</table>")
+    return "\n".join([*parts, "</body></html>", ""])
+
+
+# ------------------------------------------------------------ answers.csv and the manifest
+def answers_csv(columns: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", *columns])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def manifest_json(head: dict, versions: list[dict]) -> bytes:
+    return (json.dumps({**head, "versions": versions}, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
