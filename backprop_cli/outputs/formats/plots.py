@@ -35,7 +35,7 @@ def check_can_draw(formats: list[str]) -> None:
 def train(result, settings: Settings) -> bytes:
     """The race as a picture (svg, png, pdf) or an animation (gif, html)."""
     if settings.format in ("gif", "html"):
-        return animate_runs(result.graph, result.runs, settings.format)
+        return animate_runs(result.graph, result.runs, settings.format, settings.path)
     return plot_runs(result.graph, result.runs, settings.format)
 
 
@@ -222,8 +222,9 @@ def plot_runs(graph: Graph, runs: list[Run], fmt: str) -> bytes:
     return picture
 
 
-def animate_runs(graph: Graph, runs: list[Run], fmt: str) -> bytes:
-    """The same picture step by step: a .gif (needs pillow) or a self-contained .html page."""
+def animate_runs(graph: Graph, runs: list[Run], fmt: str, path: str | None = None) -> bytes:
+    """The same picture step by step: a .gif (needs pillow) or a self-contained .html page (path: the file it
+    is for, named when matplotlib's own temporary frames cannot be written)."""
     plt = _pyplot()
     from matplotlib.animation import FuncAnimation
 
@@ -282,7 +283,8 @@ def animate_runs(graph: Graph, runs: list[Run], fmt: str) -> bytes:
         fig.set_dpi(ANIMATION_DPI)
         return _offline(animation.to_jshtml(fps=10)).encode("utf-8")
     except OSError as err:  # matplotlib's own temporary frames (disk full, a quota)
-        raise UsageError(f"cannot draw the animation: {err.strerror or err}") from None
+        what = f"write {printable(path)}" if path else "draw the animation"
+        raise UsageError(f"cannot {what}: {err.strerror or err}") from None
     finally:
         plt.close(fig)
 
