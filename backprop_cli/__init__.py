@@ -8,6 +8,7 @@ g.jvp({"x": 1.0})                              # {name: tangent}
 backprop_cli.gradcheck(g).passed               # reverse and forward mode against a numerical reference
 backprop_cli.jacobian(g, "h", "a").array        # d h / d a, checked against finite differences
 backprop_cli.hessian(g, ["x", "y"]).matrix      # second derivatives of the output
+backprop_cli.derivatives(g, "x", order=4).values  # f and its first 4 derivatives along one leaf, checked
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _engines() -> None:
 
 
 def __getattr__(name: str) -> object:
-    """Graph, load and loads, gradcheck, jacobian, hessian and __version__ are looked up on first use:
+    """Graph, load and loads, gradcheck, jacobian, hessian, derivatives and __version__ are looked up on first use:
     `backprop trace` never pays for the checks, and `import backprop_cli` for nothing."""
     if name in ("Graph", "load", "loads"):
         _engines()
@@ -50,6 +51,10 @@ def __getattr__(name: str) -> object:
         from .verify.hessian import hessian
 
         return hessian
+    if name == "derivatives":
+        from .verify.derivatives import derivatives
+
+        return derivatives
     if name == "__version__":
         globals()["__version__"] = version = _version()
         return version
@@ -82,6 +87,7 @@ __all__ = [
     "GraphFileError",
     "ShapeError",
     "UsageError",
+    "derivatives",
     "gradcheck",
     "hessian",
     "jacobian",

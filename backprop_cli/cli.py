@@ -22,7 +22,7 @@ from .commands.options import (  # noqa: F401
 )
 from .errors import ExitCode
 
-COMMANDS = ("trace", "gradcheck", "render", "train", "jacobian", "hessian", "examples", "ops")
+COMMANDS = ("trace", "gradcheck", "render", "train", "jacobian", "hessian", "derivatives", "examples", "ops")
 
 
 def _output_of(ctx: click.Context | None, args: list[str]):

@@ -10,6 +10,7 @@ from typing import TypeVar
 import numpy as np
 
 from .errors import Position
+from .numbers import fmt, number, numbers_text
 from .ops import Op
 
 T = TypeVar("T")
@@ -17,12 +18,25 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Const:
-    """A number written inside an expression: an operand, not a node."""
+    """A number written inside an expression, or a tensor literal ([1, 2, 3]): an operand, not a node."""
 
-    value: float
+    value: float | tuple  # a number, or nested tuples of numbers (a tensor literal, rectangular)
+    mask: bool = False  # written with true/false: a boolean mask, which indexing reads as NumPy reads one
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.value) if isinstance(self.value, tuple) else ()
 
     def __str__(self) -> str:
-        return f"{self.value:g}"
+        if not isinstance(self.value, tuple):
+            return f"{self.value:g}"
+        array = np.asarray(self.value)
+        if array.size <= SHOWN_ELEMENTS:
+            return numbers_text(array, (lambda v: "true" if v else "false") if self.mask else number)
+        return f"{fmt(array.shape)} {'mask' if self.mask else 'constant'}"
+
+
+SHOWN_ELEMENTS = 8  # a literal this small is written out in gate texts and diagrams; a bigger one by its shape
 
 
 @dataclass(frozen=True)

@@ -100,9 +100,9 @@ def summary(value: np.ndarray, full: bool = False, small: int = 4) -> str:
     return f"{fmt(value.shape)} ‖·‖={number(norm)} min={number(value.min())} max={number(value.max())}"
 
 
-def numbers_text(value: np.ndarray) -> str:
-    """[[1, 2], [3, 4.5]]: every element as number() writes it, nested like the tensor (no recursion)."""
-    flat = [number(v) for v in value.ravel()]
+def numbers_text(value: np.ndarray, element=number) -> str:
+    """[[1, 2], [3, 4.5]]: every element as number() (or `element`) writes it, nested like the tensor (no recursion)."""
+    flat = [element(v) for v in value.ravel()]
     for size in reversed(value.shape):
         flat = ["[" + ", ".join(flat[k : k + size]) + "]" for k in range(0, len(flat), size)] if size else ["[]"]
     return flat[0] if flat else "[]"

@@ -14,6 +14,15 @@ may be read twice: forks) and the scalar output f = Σ sum(n_i · g_i), each g_i
 n_i's shape: a random cotangent, so that a node like softmax gets a gradient that tests its rule
 (Σ softmax = 1 would hide it).
 
+Shared subexpressions: asked for an operand, the builder now and then hands back a subtree it built
+before with the same shape (and a domain at least as narrow), so one value feeds several gates: both
+operands of one gate (m1 * m1, m1 @ m1, stack(m1, m1)), gates at different depths (diamonds), many
+gates (fan-out). A subtree used more than once is written as a node of its own (m1, m2, ...), so the
+graph forks there; `trees` keeps every tree inline (the torch oracle computes a shared value twice,
+which is the same function). Now and then a node after f reads the output (off the path to it). On
+request, a third of the graphs are all scalars (micrograd's kind: scalar leaves that gradcheck checks
+together), and a quarter are float32.
+
 Seeds: the tests run derandomized (the same examples every run, for CI). Set
 BACKPROP_HYPOTHESIS_SEED=<int> to draw other examples, and BACKPROP_HYPOTHESIS_SCALE=<factor> to
 multiply every example count (e.g. 20 for a long local run).
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,12 +122,15 @@ class Generated:
 class _Builder:
     """Draws one graph; remembers its leaves (to read some twice) and its named nodes (to read them later)."""
 
-    def __init__(self, draw, reckless: bool) -> None:
+    def __init__(self, draw, reckless: bool, forks: bool = True, scalars: bool = False) -> None:
         self.draw = draw
         self.reckless = reckless
         self.rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         self.leaves: dict[str, Leaf] = {}
         self.nodes: dict[str, Shape] = {}
+        self.forks = forks
+        self.scalars = scalars and self.chance(3)  # every named node a scalar, built from scalars where it can be
+        self.built: list[tuple[Shape, str, Tree]] = []  # subtrees below the roots: to be read again (a fork)
 
     def pick(self, options: list):
         return self.draw(st.sampled_from(options))
@@ -169,21 +182,33 @@ class _Builder:
     def tensor(self, shape: Shape, depth: int = 0, domain: str = "real") -> Tree:
         """A tree whose value has this shape (and is positive for domain "positive")."""
         domain = "real" if self.reckless else DRAWN.get(domain, domain)
+        again = [tree for s, d, tree in self.built if s == shape and domain in (d, "real")]  # positive is real too
+        if depth and again and self.chance(4):
+            return self.pick(again)  # a value read again: a fork (written as a node of its own)
         if domain in ("unit", "above_one"):  # a leaf in the domain, or a real subtree squashed or shifted into it
             if depth >= MAX_DEPTH or self.chance(2):
                 return self.operand_leaf(shape, domain)
             if domain == "unit":
-                return Tree("mul", (Tree("tanh", (self.tensor(shape, depth + 1),), shape), number(0.9)), shape)
-            return Tree("add", (self.tensor(shape, depth + 1, "positive"), number(1.5)), shape)
+                tree = Tree("mul", (Tree("tanh", (self.tensor(shape, depth + 1),), shape), number(0.9)), shape)
+            else:
+                tree = Tree("add", (self.tensor(shape, depth + 1, "positive"), number(1.5)), shape)
+            return self.remember(shape, domain, tree, depth)
         allowed = POSITIVE if domain == "positive" else RULES
         if depth >= MAX_DEPTH or (depth and self.draw(st.integers(0, 9)) < 2 * depth):
             return self.operand_leaf(shape, domain)
-        kinds = FAMILIES if depth or shape != () else [LOSSES, REDUCE, ["matmul"]]  # a scalar node: from tensors
+        from_tensors = not depth and shape == () and not self.scalars
+        kinds = [LOSSES, REDUCE, ["matmul"]] if from_tensors else FAMILIES  # a scalar node: from tensors
         kinds = kinds + [RESTRICTED] if self.reckless else kinds
         families = [[op for op in family if possible(op, shape) and op in allowed] for family in kinds]
         op = self.pick(self.pick([family for family in families if family]))  # rare kinds of op as often as common
         tree = RULES[op](self, op, shape, depth + 1, domain)
-        return self.operand_leaf(shape, domain) if tree is None else tree
+        return self.operand_leaf(shape, domain) if tree is None else self.remember(shape, domain, tree, depth)
+
+    def remember(self, shape: Shape, domain: str, tree: Tree, depth: int) -> Tree:
+        """A subtree below a root, offered to later operands of its shape and domain (forks)."""
+        if self.forks and depth:
+            self.built.append((shape, domain, tree))
+        return tree
 
     def operand(self, shape: Shape, depth: int, domain: str, numbers: bool = True) -> Tree:
         """A tree, or for a scalar operand of an elementwise op sometimes a number written inline."""
@@ -198,7 +223,7 @@ class _Builder:
         return tuple(self.dim() for _ in range(rank))
 
     def node_shape(self) -> Shape:
-        kind = self.pick(["scalar", "tensor", "tensor", "image"])
+        kind = "scalar" if self.scalars else self.pick(["scalar", "tensor", "tensor", "image"])
         if kind == "scalar":
             return ()
         if kind == "tensor":
@@ -236,8 +261,10 @@ def _yaml_value(value: np.ndarray) -> str:
 
 
 @st.composite
-def graphs(draw, reckless: bool = False) -> Generated:
-    b = _Builder(draw, reckless)
+def graphs(draw, reckless: bool = False, forks: bool = True, scalars: bool = False, float32: bool = False) -> Generated:
+    """A graph (see the module docstring). forks=False: no shared subexpressions; scalars=True: one graph in
+    three all scalars (micrograd's kind); float32=True: `dtype: float32` in one graph in four."""
+    b = _Builder(draw, reckless, forks, scalars)
     trees: dict[str, Tree] = {}
     for i in range(1, draw(st.integers(1, 3)) + 1):
         shape = b.node_shape()
@@ -252,9 +279,45 @@ def graphs(draw, reckless: bool = False) -> Generated:
         kind: ", ".join(f"{n}: {_yaml_value(leaf.value)}" for n, leaf in b.leaves.items() if leaf.kind == kind)
         for kind in ("input", "param")
     }
-    nodes = "".join(f"  {n}: {tree.text()}\n" for n, tree in trees.items())
+    lines = _written(trees)
+    if forks and b.chance(4):  # a node that reads the output, off the path to it
+        lines.append(("after_f", f"(f * {b.pick(NUMBERS)!r})"))
+    nodes = "".join(f"  {n}: {text}\n" for n, text in lines)
     text = f"inputs: {{{blocks['input']}}}\nparams: {{{blocks['param']}}}\nnodes:\n{nodes}output: f\n"
+    if float32 and b.chance(4):
+        text = "dtype: float32\n" + text
     return Generated(text, dict(b.leaves), trees)
+
+
+def _written(trees: dict[str, Tree]) -> list[tuple[str, str]]:
+    """(name, expression) per node of the file: a subtree used more than once (the same object) becomes a node
+    m1, m2, ... of its own, defined before its first reader."""
+    uses: Counter[int] = Counter()
+
+    def count(tree: Tree) -> None:
+        uses[id(tree)] += 1
+        if uses[id(tree)] == 1:
+            for a in tree.args:
+                count(a)
+
+    for tree in trees.values():
+        count(tree)
+    shared: dict[int, str] = {}
+    lines: list[tuple[str, str]] = []
+
+    def define(tree: Tree) -> None:
+        if id(tree) in shared or tree.op in ("name", "num"):
+            return
+        for a in tree.args:
+            define(a)
+        if uses[id(tree)] > 1:
+            lines.append((f"m{len(shared) + 1}", tree.text(shared)))
+            shared[id(tree)] = lines[-1][0]
+
+    for n, tree in trees.items():
+        define(tree)
+        lines.append((n, tree.text(shared)))
+    return lines
 
 
 # ---------------------------------------------------------------- kinks and stopped gradients

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from backprop_cli.fileformat.expression_text import subscript_text
+from backprop_cli.fileformat.expression_text import SYMBOLS, subscript_text
 from backprop_cli.ops import OPS
 
 if TYPE_CHECKING:
@@ -22,8 +22,18 @@ Shape = tuple[int, ...]
 MAX_ELEMENTS = 256  # per tensor, so one graph evaluates in milliseconds
 NUMBERS = (0.5, 1.5, 2.0, -1.0, 3.0, -0.25)
 SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
+COMPARE_SYMBOLS = {op: SYMBOLS[op] for op in ("greater", "less", "greater_equal", "less_equal", "equal", "not_equal")}
+COMPARE_SYMBOLS |= {"logical_and": "&", "logical_or": "|"}
 
 # ---------------------------------------------------------------- trees
+
+
+def literal_text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(literal_text(v) for v in value) + "]"
+    return str(value)
 
 
 def _attr_text(value: object) -> str:
@@ -45,18 +55,28 @@ class Tree:
     number: float = 0.0
     attrs: tuple[tuple[str, object], ...] = ()
 
-    def text(self) -> str:
+    def text(self, shared: dict[int, str] | None = None) -> str:
+        """The expression; a subtree in shared (by identity) is written as its node's name."""
         if self.op == "name":
             return self.name
         if self.op == "num":
             return f"({self.number!r})" if self.number < 0 else repr(self.number)
+        if self.op == "literal":  # a tensor literal: whole numbers (an index array) or true/false (a mask)
+            return literal_text(dict(self.attrs)["value"])
+        if self.op == "range":
+            return f"range({int(self.number)})"
+        args = [shared[id(a)] if shared and id(a) in shared else a.text(shared) for a in self.args]
         if self.op in SYMBOL and not self.attrs:
-            return f"({self.args[0].text()} {SYMBOL[self.op]} {self.args[1].text()})"
+            return f"({args[0]} {SYMBOL[self.op]} {args[1]})"
         if self.op == "neg":
-            return f"(-{self.args[0].text()})"
-        if self.op == "index":  # NumPy's brackets: x[1, 0:3:2]
-            return f"{self.args[0].text()}[{subscript_text(dict(self.attrs)['at'])}]"
-        words = [a.text() for a in self.args] + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
+            return f"(-{args[0]})"
+        if self.op == "index":  # NumPy's brackets: x[1, 0:3:2], p[[0, 1], k2], x[[true, false]]
+            return f"{args[0]}[{subscript_text(dict(self.attrs)['at'], args[1:])}]"
+        if self.op in COMPARE_SYMBOLS and not self.attrs:
+            return f"({args[0]} {COMPARE_SYMBOLS[self.op]} {args[1]})"
+        if self.op == "logical_not":
+            return f"(~{args[0]})"
+        words = args + [f"{k}={_attr_text(v)}" for k, v in self.attrs]
         return f"{self.op}({', '.join(words)})"
 
     def ops(self) -> set[str]:
@@ -86,9 +106,14 @@ NORMALIZE = ["softmax", "log_softmax"]
 LOSSES = ["mse", "cross_entropy", "multiclass_hinge", "hinge", "log_loss"]
 IMAGE = ["conv2d", "max_pool2d"]
 ARRANGE = ["transpose", "reshape", "index", "concat", "stack"]
-FAMILIES = [UNARY, FUNCTIONS, BINARY, REDUCE, NORMALIZE, ARRANGE, ["matmul", "clip"], LOSSES, IMAGE]
-# ops with an argument in a domain narrower than the reals (the op table's Op.domain)
-RESTRICTED = [name for name, op in OPS.items() if set(op.domain) - {"real", "labels", "sign", "binary"}]
+MASKS = ["greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "logical_and", "logical_or"]
+MASKS += ["logical_not", "where"]
+FAMILIES = [UNARY, FUNCTIONS, BINARY, REDUCE, NORMALIZE, ARRANGE, ["matmul", "clip"], LOSSES, IMAGE, MASKS]
+# ops with an argument in a domain narrower than the reals (the op table's Op.domain); masks and index
+# arrays are made by their own rules
+RESTRICTED = [
+    name for name, op in OPS.items() if set(op.domain) - {"real", "labels", "sign", "binary", "mask", "indices"}
+]
 DRAWN = {
     "nonzero": "positive",
     "above_minus_one": "positive",
@@ -97,7 +122,7 @@ DRAWN = {
 # ops whose output is positive when their arguments are drawn from the domains below
 POSITIVE = ["exp", "softplus", "sigmoid", "sqrt", "identity", "add", "mul", "div", "pow", "maximum", "softmax"]
 POSITIVE += REDUCE + ["transpose", "reshape", "max_pool2d", "cosh", "exp2", "stop_gradient"]
-POSITIVE += ["index", "concat", "stack"]
+POSITIVE += ["index", "concat", "stack", "where"]
 PASSES_DOMAIN = ["identity", "stop_gradient"]  # a positive result needs a positive operand
 PASSES_POSITIVE = {"add": (0, 1), "mul": (0, 1), "div": (0,), "maximum": (0,)}  # likewise, per operand
 
@@ -314,6 +339,68 @@ def _index(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree 
     return Tree(op, (b.tensor(x, depth, domain),), shape, attrs=(("at", written),))
 
 
+def _index_arrays(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
+    """x[...] with index operands: whole-number literals (repeats too: the gradient adds up there), a labels
+    leaf, range(n), a mask literal; side by side with slices or apart (NumPy puts their axes first then)."""
+    if not shape:
+        return None
+    form = b.pick(["take", "pairs", "range", "mask", "apart"])
+    n = b.dim() + 1
+    if form == "take":  # x[[2, 0, 2]]: rows picked, some twice
+        rows = [int(b.draw(st.integers(-n, n - 1))) for _ in range(shape[0])]
+        x, at, arrays = (n, *shape[1:]), ["array"], [literal(rows)]
+    elif form in ("pairs", "range"):  # p[[0, 1], k], p[range(2), k]: one element per row, as d2l picks them
+        classes = b.pick([2, 3, 4])
+        x = (shape[0], classes, *shape[1:])
+        first = Tree("range", number=shape[0]) if form == "range" else literal(list(range(shape[0]))[::-1])
+        at, arrays = ["array", "array"], [first, b.leaf((shape[0],), "labels", "input", classes)]
+    elif form == "mask":  # x[[true, false, true]]
+        picked = [True] * shape[0] + [False] * b.draw(st.integers(0, 2))
+        order = b.draw(st.permutations(picked))
+        x, at, arrays = (len(order), *shape[1:]), ["array"], [literal(list(order))]
+    else:  # x[[2, 0], :, 1]: the array and the whole number apart, so their axis goes first
+        if len(shape) < 2:
+            return None
+        rows = [int(b.draw(st.integers(0, 2))) for _ in range(shape[0])]
+        x = (3, shape[1], 2, *shape[2:])
+        at, arrays = ["array", [None, None, None], b.draw(st.integers(-2, 1))], [literal(rows)]
+    if math.prod(x) > MAX_ELEMENTS or len(x) > 4:
+        return None
+    return Tree(op, (b.tensor(x, depth, domain), *arrays), shape, attrs=(("at", at),))
+
+
+def literal(value: list) -> Tree:
+    return Tree("literal", attrs=(("value", value),))
+
+
+def _comparison(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
+    """a > b and its kin (a mask of 0s and 1s), & and | of two of them, ~ of one."""
+    if op == "logical_not":
+        return Tree(op, (_comparison(b, b.pick(MASKS[:6]), shape, depth, domain),), shape)
+    sa, sb, attrs = b.broadcast_pair(shape)
+    if op in ("logical_and", "logical_or"):
+        parts = [_comparison(b, b.pick(MASKS[:6]), s, depth, domain) for s in (sa, sb)]
+        return Tree(op, tuple(parts), shape, attrs=tuple(attrs))
+    x = b.operand(sa, depth, "real")
+    return Tree(op, (x, b.operand(sb, depth, "real", numbers=x.op != "num")), shape, attrs=tuple(attrs))
+
+
+def _where(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
+    """where(mask, a, b): the mask a comparison (or a 0/1 leaf), the branches of any sign or positive."""
+    sm = shape[b.draw(st.integers(0, len(shape))) :] if shape and b.chance(2) else shape
+    sa, sb, _ = b.broadcast_pair(shape)
+    mask = b.leaf(sm, "binary", "input") if b.chance(4) else _comparison(b, b.pick(MASKS[:6]), sm, depth, domain)
+    flag = all(s not in (shape, ()) for s in (sm, sa, sb))
+    first = b.operand(sa, depth, domain)
+    branches = (first, b.operand(sb, depth, domain, numbers=first.op != "num"))
+    return Tree(op, (mask, *branches), shape, attrs=(("broadcast", True),) if flag else ())
+
+
+def _indexing(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree | None:
+    """Basic indexing (slices and whole numbers) or, one time in three, with index arrays and masks."""
+    return (_index_arrays if b.chance(3) else _index)(b, op, shape, depth, domain)
+
+
 def _join(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """concat: the axis split into 1 to 3 parts; stack: one operand per element along the new axis."""
     axis = b.draw(st.integers(-len(shape), len(shape) - 1))
@@ -331,4 +418,5 @@ def _join(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
 RULES = {op: _unary for op in UNARY + FUNCTIONS} | {op: _binary for op in BINARY} | {op: _reduction for op in REDUCE}
 RULES |= {op: _normalize for op in NORMALIZE} | {op: _loss for op in LOSSES}
 RULES |= {"matmul": _matmul, "transpose": _transpose, "reshape": _reshape, "conv2d": _conv2d}
-RULES |= {"max_pool2d": _max_pool2d, "clip": _clip, "index": _index, "concat": _join, "stack": _join}
+RULES |= {"max_pool2d": _max_pool2d, "clip": _clip, "index": _indexing, "concat": _join, "stack": _join}
+RULES |= {op: _comparison for op in MASKS[:-1]} | {"where": _where}

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -265,6 +266,19 @@ def test_closed_or_full_streams_keep_the_documented_exit_code(args, stdout, stde
         assert result.stderr.strip() == "backprop: error: cannot write the output: stdout is closed"
 
 
+def _wait_for_cpu(pid: int, seconds: float) -> None:
+    """Until the process has used this much CPU: Python's start-up and the imports take about 0.5 s, so 3 s is
+    well into the command (a fixed sleep would be a time budget that a loaded machine can overrun)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= seconds:  # utime + stime
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the process used less than {seconds} s of CPU in 120 s")
+
+
 def test_ctrl_c_exits_130_with_one_line():
     process = subprocess.Popen(
         [sys.executable, "-m", "backprop_cli", "train", "two_layer", "--lr", "1e-7", "--steps", "1000000", "-q"],
@@ -274,7 +288,7 @@ def test_ctrl_c_exits_130_with_one_line():
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
-        time.sleep(4)  # well into training (the run takes minutes)
+        _wait_for_cpu(process.pid, 3.0)  # into training (the run takes minutes), whatever the machine's load
         assert process.poll() is None, process.stderr.read().decode()
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)

@@ -29,6 +29,8 @@ SEEDS = [
 TOKENS = [b"[", b"]", b"{", b"}", b"&a ", b"*a", b"!!python/object ", b"!x ", b": ", b"- ", b"? ", b"\n", b"\n  "]
 TOKENS += [b"'", b'"', b"#", b",", b"---\n", b"|\n", b"\t", b"\x00", b"\xff", b"\xc3", b"(", b")", b"**", b"@"]
 TOKENS += [b"1e999", b".nan", b"-", b"sum(", b"exp(", b"shape: [", b"init: normal", b"axis=", b"[" * 80]
+TOKENS += [b" > ", b" <= ", b"==", b" & ", b" | ", b"~", b" if ", b" else ", b"where(", b"[true, false]", b"range("]
+TOKENS += [b"len(", b"[[0, 1], [2]]", b"[0, 1]", b"x[x > 0]"]  # literals, masks, index arrays (issue 24)
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:

@@ -146,6 +146,20 @@ def test_evaluation_of_generated_text_raises_only_project_errors(seed):
     tokens = ["x", "w", "y", "(", ")", "+", "-", "*", "/", "**", "@", ",", "1", "0", "1e308", "sum(", "exp(", "log("]
     tokens += ["max(", "softmax(", "axis=0", "alpha=2", "=", "[", "]", "relu(", "mse(", "reshape(", "shape=[3]"]
     tokens += [":", "x[", "[0]", "[-1:]", "[::2]", "[1, 2]", "concat(", "stack(", "clip(", "stop_gradient(", "-3"]
+    tokens += [
+        " > ",
+        " == ",
+        " & ",
+        " | ",
+        "~",
+        " if ",
+        " else ",
+        "where(",
+        "[true, false, true]",
+        "range(2)",
+        "len(x)",
+    ]
+    tokens += ["[[0, 2]]", "x[x > 0]", "[0.5, 1]"]
     for _ in range(400):
         expr = "".join(rng.choice(tokens, size=rng.integers(1, 14)))
         text = f"params: {{x: [1, -2, 3], w: [0.5, 0, -1], y: 2}}\nnodes:\n  f: '{expr}'\noutput: f\n"

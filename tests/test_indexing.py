@@ -95,7 +95,7 @@ def test_index_gates_read_as_brackets_and_are_routers():
         ("X[0, 1, 2]", 7, "3 indices for a 2-d operand (3×4)"),
         ("v[::0]", 7, "a slice step cannot be zero"),
         ("v[0.5]", 8, "an index must be a whole number"),
-        ("v[x]", 8, "expected an index"),
+        ("v[x]", 8, "undefined name 'x'"),
         ("v[]", 8, "expected an index"),
         ("v[1:2:3:4]", 13, "at most three parts"),
         ("v[0", 7, "this '[' is never closed: add ']'"),

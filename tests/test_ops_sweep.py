@@ -43,6 +43,9 @@ CASES = {
         ((6,), {"at": [[None, None, 2]]}),
         ((5,), {"at": [[-1, None, -2]]}),
         ((2, 3, 4), {"at": [-1, [0, 2, None]]}),
+        ((3, 4), (5,), {"at": ["array"]}),  # index arrays (repeats likely: their gradients add up)
+        ((3, 4), (2, 2), (2,), {"at": ["array", "array"]}),
+        ((2, 3, 4), (3,), {"at": ["array", [None, None, None], 1]}),  # apart: their axis goes first
     ],
     shapes.concat: [
         ((2,), (3,), {}),
@@ -86,8 +89,11 @@ def sample(op, shape_list, attrs, rng):
                 x = rng.integers(0, classes, shape).astype(float)
             elif domain == "sign":
                 x = rng.choice([-1.0, 1.0], shape)
-            elif domain == "binary":
+            elif domain in ("binary", "mask"):
                 x = rng.integers(0, 2, shape).astype(float)
+            elif domain == "indices":  # whole numbers inside the smallest axis of the operand indexed
+                size = min(shape_list[0])
+                x = rng.integers(-size, size, shape).astype(float)
             else:
                 x = rng.standard_normal(shape)
             xs.append(np.asarray(x, dtype=float))
@@ -198,9 +204,10 @@ def test_a_move_shorter_than_the_kink_distance_stays_on_its_piece(name, case):
         np.testing.assert_array_equal(op.kinks.piece(*moved, **attrs), here, err_msg=f"{name}: piece changed")
 
 
-@pytest.mark.parametrize("name, case", [c for c in cases() if OPS[c.values[0]].analytic])
-def test_an_op_without_kinks_takes_the_complex_step(name, case):
-    """Op.kinks = None claims the op is holomorphic, so gradcheck's complex step works through it:
+@pytest.mark.parametrize("name, case", cases())
+def test_every_op_takes_the_complex_step_on_its_pieces(name, case):
+    """Op.kinks = None claims the op is holomorphic, so gradcheck's complex step works through it; an op with
+    kinks claims as much on each piece (backprop derivatives takes contour integrals there, off the kinks):
     Im Σ u·f(x + i·h·v) / h equals the reverse and forward rules, which take complex operands too."""
     op = OPS[name]
     xs, attrs, rng = operands(op, case, "complex")

@@ -41,9 +41,23 @@ def _elementwise(fn):
     return lambda a, b, broadcast=False: fn(a, b)
 
 
-def _index(x: torch.Tensor, at: list) -> torch.Tensor:
-    """NumPy's basic indexing; torch's own (the generator draws positive steps only: torch has no negative ones)."""
-    return x[tuple(slice(*item) if isinstance(item, list) else item for item in at)]
+def _index(x: torch.Tensor, *arrays: torch.Tensor, at: list) -> torch.Tensor:
+    """NumPy's indexing, torch's own: slices (the generator draws positive steps only: torch has no negative ones),
+    whole numbers, index arrays as long tensors and masks (written true/false) as bool tensors."""
+    operands = iter(arrays)
+
+    def item(written: object) -> object:
+        if written == "array":
+            array = next(operands)
+            return array if array.dtype == torch.bool else array.long()
+        return slice(*written) if isinstance(written, list) else written
+
+    return x[tuple(item(written) for written in at)]
+
+
+def _mask(test):
+    """A comparison, &, | or ~: a mask of 0s and 1s as a float64 tensor (no gradient flows back, as in torch)."""
+    return lambda *xs, broadcast=False: test(*xs).to(torch.float64)
 
 
 TORCH = {
@@ -109,6 +123,16 @@ TORCH = {
     ),
     "hinge": lambda s, y: torch.relu(1 - y * s).mean(),  # torch has no ±1 hinge (hinge_embedding_loss is another loss)
     "log_loss": F.binary_cross_entropy_with_logits,  # on logits, y ∈ {0, 1}
+    "greater": _mask(torch.gt),
+    "less": _mask(torch.lt),
+    "greater_equal": _mask(torch.ge),
+    "less_equal": _mask(torch.le),
+    "equal": _mask(torch.eq),
+    "not_equal": _mask(torch.ne),
+    "logical_and": _mask(torch.logical_and),
+    "logical_or": _mask(torch.logical_or),
+    "logical_not": _mask(torch.logical_not),
+    "where": lambda m, a, b, broadcast=False: torch.where(m != 0, a, b),
 }
 
 
@@ -118,6 +142,10 @@ def evaluate_tree(tree: Tree, env: dict[str, torch.Tensor], seen: list[torch.Ten
         return env[tree.name]
     if tree.op == "num":
         return torch.tensor(tree.number, dtype=torch.float64)
+    if tree.op == "literal":  # true/false: a bool tensor, which indexing reads as a mask
+        return torch.tensor(dict(tree.attrs)["value"])
+    if tree.op == "range":
+        return torch.arange(int(tree.number))
     out = TORCH[tree.op](*(evaluate_tree(a, env, seen) for a in tree.args), **dict(tree.attrs))
     seen.append(out)
     return out
@@ -150,3 +178,37 @@ def values_and_gradients(
     names = [*generated.differentiable, *generated.trees]
     grads = {n: np.zeros(env[n].shape) if env[n].grad is None else env[n].grad.numpy() for n in names}
     return {n: env[n].detach().numpy() for n in generated.trees}, grads
+
+
+def _function(generated: Generated, names: list[str], of: str = "f"):
+    """node `of` as a function of the leaves `names` (the others held at their values), and those values."""
+    fixed = {n: torch.tensor(leaf.value, dtype=torch.float64) for n, leaf in generated.leaves.items()}
+
+    def f(*xs: torch.Tensor) -> torch.Tensor:
+        env = dict(fixed)
+        env.update(zip(names, xs, strict=True))
+        for n, tree in generated.trees.items():
+            env[n] = evaluate_tree(tree, env, [])
+            if n == of:
+                break
+        return env[of]
+
+    return f, tuple(fixed[n] for n in names)
+
+
+def hessian(generated: Generated, names: list[str] | None = None) -> np.ndarray:
+    """d²f over the given leaves (default: the differentiable ones), their elements flattened in order (torch's
+    double backward)."""
+    names = generated.differentiable if names is None else names
+    f, inputs = _function(generated, names)
+    blocks = torch.autograd.functional.hessian(f, inputs)
+    sizes = [int(x.numel()) for x in inputs]
+    return np.block(
+        [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
+    )
+
+
+def jacobian(generated: Generated, of: str, wrt: str) -> np.ndarray:
+    """d(of)/d(wrt), shaped of's shape + wrt's shape (torch.autograd.functional.jacobian)."""
+    f, inputs = _function(generated, [wrt], of)
+    return torch.autograd.functional.jacobian(f, inputs)[0].numpy()

@@ -97,7 +97,8 @@ class MemorySize(click.ParamType):
     type=rule_type("order"),
     default=1,
     show_default=True,
-    help="2: check second derivatives too (Hessian-vector products against differences of gradients).",
+    help="2: check second derivatives too (Hessian-vector products against differences of gradients); "
+    "N ≥ 3: and derivatives 3 to N of a scalar output along a random direction per leaf.",
 )
 @seed_option("Seed of the sampled elements and directions.")
 @click.option(

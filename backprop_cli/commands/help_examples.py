@@ -22,6 +22,7 @@ EXAMPLES = {  # command -> the examples its --help shows
     ),
     "jacobian": ("backprop jacobian relu_jacobian --of h --wrt a", "backprop jacobian neuron_2d --wrt w --json"),
     "hessian": ("backprop hessian zigzag", "backprop hessian rosenbrock --json"),
+    "derivatives": ("backprop derivatives zigzag --wrt x --order 4", "backprop derivatives circuit --wrt x --json"),
     "examples": ("backprop examples", "backprop examples circuit", "backprop examples circuit --copy"),
     "ops": ("backprop ops", "backprop ops --json"),
 }

@@ -195,14 +195,13 @@ def load_graph(path: str, at: tuple[str, ...] = (), allow_python: bool = False):
 
     overrides = read_overrides("--at", at)  # before the file: a usage error first
     bundled_instead(path)  # graphs/circuit.yaml outside a clone: the command with the name instead
-    graph = load(path, allow_python=allow_python)
+    graph = load(path, allow_python=allow_python, values=overrides or None)  # the values masks are counted at
     try:
         note_inputs([resolve(path), *inputs_of(graph)])  # no output of the command may replace them
     except BackpropError:  # not a file (standard input)
         note_inputs(inputs_of(graph))
     for warning in graph.warnings:
         click.echo(printable(clipped(warning)), err=True)
-    graph = graph.with_values(overrides) if overrides else graph
     if any(node.op in ("matmul", "conv2d") for node in graph.gates):  # the only ops that call BLAS
         from .threads import choose_blas_threads
 

@@ -25,7 +25,7 @@ def largest_product(graph: Graph) -> int:
     """Multiply-adds of the graph's largest matrix product or convolution (0: it has none)."""
     largest = 0
     for node in graph.gates:
-        shapes = [() if not isinstance(x, str) else graph.nodes[x].shape for x in node.inputs]
+        shapes = [np.shape(x.value) if not isinstance(x, str) else graph.nodes[x].shape for x in node.inputs]
         if node.op == "matmul" and len(shapes) == 2 and shapes[0]:
             largest = max(largest, int(np.prod(node.shape, dtype=np.int64)) * shapes[0][-1])
         elif node.op == "conv2d" and len(shapes) >= 2 and len(shapes[1]) == 4:

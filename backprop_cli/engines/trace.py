@@ -51,7 +51,9 @@ class Trace:
 def local_text(node: Node, i: int) -> str:
     """The local derivative in words, with the operands' names (x² written as 2·x, not 2·x^(2-1))."""
     if node.operation.local_words is not None:
-        words = node.operation.local_words([x.value if isinstance(x, Const) else x for x in node.inputs], i)
+        words = node.operation.local_words(
+            [x.value if isinstance(x, Const) and not x.shape else str(x) for x in node.inputs], i
+        )
         if words is not None:
             return words
     template = node.operation.local[i] if i < len(node.operation.local) else "?"

@@ -14,17 +14,19 @@ STDIN = "-"  # the graph file's name that means: read it from stdin
 STDIN_SOURCE = "<stdin>"  # its name in messages; its `file:` and `module:` paths are relative to the current directory
 
 
-def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False) -> Graph:
-    """Build a graph from the text of a graph file (plugin ops only with allow_python)."""
+def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False, values: dict | None = None) -> Graph:
+    """Build a graph from the text of a graph file (plugin ops only with allow_python); values: leaf values
+    instead of the file's, as --at gives them (what a mask computed from them picks is counted at these)."""
     if not isinstance(text, (str, bytes)):
         raise UsageError(f"{shortened(repr(text))} is not the text of a graph file (str or bytes)", parameter="text")
     if not isinstance(source, str):
         raise UsageError(f"{shortened(repr(source))} is not a file name (text)", parameter="source")
-    return build(read_yaml(text, source), source, allow_python=flag(allow_python, "allow_python"))
+    return build(read_yaml(text, source), source, allow_python=flag(allow_python, "allow_python"), values=values)
 
 
-def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
-    """Build a graph from a graph file (or the name of a bundled example, like "circuit"; "-" reads stdin)."""
+def load(path: str | os.PathLike[str], allow_python: bool = False, values: dict | None = None) -> Graph:
+    """Build a graph from a graph file (or the name of a bundled example, like "circuit"; "-" reads stdin);
+    values as for loads."""
     from ..examples import resolve
 
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
@@ -33,7 +35,7 @@ def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
     if "\0" in os.fspath(path):
         raise GraphFileError("a path cannot hold the character NUL (\\0)", Position(printable(os.fspath(path))))
     if str(path) == STDIN:
-        return loads(read_stdin(), STDIN_SOURCE, allow_python=allow_python)
+        return loads(read_stdin(), STDIN_SOURCE, allow_python=allow_python, values=values)
     file = resolve(str(path))
     try:
         with file.open("rb") as stream:
@@ -44,7 +46,7 @@ def load(path: str | os.PathLike[str], allow_python: bool = False) -> Graph:
         raise GraphFileError("is a directory, not a graph file", Position(str(path))) from None
     except OSError as err:
         raise GraphFileError(f"cannot read the file: {err.strerror}", Position(str(path))) from None
-    return loads(data, str(path), allow_python=allow_python)
+    return loads(data, str(path), allow_python=allow_python, values=values)
 
 
 def read_stdin() -> bytes:

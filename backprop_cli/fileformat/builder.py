@@ -6,6 +6,7 @@ leaf is drawn: names, ops and their arguments, cycles, shapes, sizes.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +21,8 @@ from ..ops import OPS, Op
 from .expansion import Expander, Pending, offset_position
 from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expression
 from .leaves import leaf_marks, read_leaf
+from .literals import numbers_only
+from .masks import Positions, mask_counter, settle_operands, settle_result
 from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
@@ -60,6 +63,8 @@ def _node_definition(name: str, item: Located) -> tuple[object, Position, str | 
         return Num(float(value), 0), item.where, None
     if isinstance(value, str):
         return _parse(value, item.where), item.where, None
+    if isinstance(value, list) and numbers_only(item.plain()):  # c: [1, 2, 3], a constant node
+        return _parse(json.dumps(item.plain()), replace(item.where, column=None)), item.where, None
     if not isinstance(value, dict):
         hint = "; [ ] make a YAML list: group with ( ) or quote the expression" if isinstance(value, list) else ""
         raise GraphFileError(f"node {name!r} must be an expression or a mapping with op and inputs{hint}", item.where)
@@ -144,8 +149,9 @@ def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
     return order
 
 
-def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
-    """Check a parsed graph file and build its Graph. Raises GraphFileError with a position."""
+def build(doc: Located, source: str, allow_python: bool = False, values: dict[str, object] | None = None) -> Graph:
+    """Check a parsed graph file and build its Graph. Raises GraphFileError with a position.
+    values: leaf values to use instead of the file's (as --at gives them), read as Graph.with_values reads them."""
     if not isinstance(doc.value, dict):
         raise GraphFileError("a graph file is a mapping with inputs, params, nodes and output", doc.where)
     top: dict[str, Located] = doc.value
@@ -197,7 +203,12 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
             if leaf in nodes:
                 raise GraphFileError(f"{leaf!r} is defined twice (inputs and params)", where)
             shape, makers[leaf] = read_leaf(item, leaf, dtype, base)
-            nodes[leaf] = Node(name=leaf, kind=kind, shape=shape, where=where, attrs=leaf_marks(item, leaf, kind))
+            marks = leaf_marks(item, leaf, kind)
+            if marks.get("mask") and kind == "param":
+                raise GraphFileError(
+                    f"{leaf!r} is a mask (true/false), which has no derivative: put it in inputs", where
+                )
+            nodes[leaf] = Node(name=leaf, kind=kind, shape=shape, where=where, attrs=marks)
 
     # ------------------------------------------------ ops: the built-in table plus the file's plugin ops
     ops: dict[str, Op] = dict(OPS)
@@ -274,9 +285,10 @@ def build(doc: Located, source: str, allow_python: bool = False) -> Graph:
 
         training = read_training_defaults(top["train"])
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
-    ordered = _infer_shapes({n: nodes[n] for n in order}, dtype)
-    rng = _LazyRng(seed)
-    leaf_values = {leaf: make(rng) for leaf, make in makers.items()}  # in file order: the same random draws
+    leaves = _Leaves(makers, seed, {n: nodes[n] for n in makers}, dtype, values)
+    positions = {p.node.name: p.operand_at for p in pending}
+    ordered = _infer_shapes({n: nodes[n] for n in order}, dtype, positions, leaves)
+    leaf_values = leaves()
 
     graph = Graph(
         nodes=ordered,
@@ -320,6 +332,26 @@ def _not_reaching(nodes: dict[str, Node], output: str, user_nodes: list[str]) ->
     return [name for name in user_nodes if name not in reached]
 
 
+class _Leaves:
+    """The leaves' values, drawn once when first needed (a mask's count, or the end of the build): in file order,
+    so the random draws are the same; then the values given instead (--at)."""
+
+    def __init__(self, makers: dict, seed: int | None, nodes: dict[str, Node], dtype, values: dict | None) -> None:
+        self.makers, self.seed, self.nodes, self.dtype, self.values = makers, seed, nodes, dtype, values
+        self.drawn: dict[str, np.ndarray] | None = None
+
+    def __call__(self) -> dict[str, np.ndarray]:
+        if self.drawn is None:
+            rng = _LazyRng(self.seed)
+            self.drawn = {leaf: make(rng) for leaf, make in self.makers.items()}
+            if self.values:
+                from ..engines.evaluate import set_leaf_values
+
+                leaves_only = Graph(nodes=self.nodes, leaf_values=self.drawn, output="", dtype=self.dtype)
+                self.drawn = set_leaf_values(leaves_only, self.values)
+        return self.drawn
+
+
 class _LazyRng:
     """numpy.random costs ~20 ms to import: only graphs with random leaves pay for it."""
 
@@ -339,13 +371,19 @@ def _stem(source: str) -> str:
     return source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
-    """Every gate's shape from its operands', before any gate is evaluated; refuses graphs too big for memory."""
+def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype, positions: Positions, leaves: _Leaves) -> dict[str, Node]:
+    """Every gate's shape from its operands', before any gate is evaluated (but the gates a mask computed from the
+    leaves needs, to count what it picks); refuses graphs too big for memory."""
     total = 0
     out: dict[str, Node] = {}
+    masks: set[str] = set()
+    count = mask_counter(out, leaves, dtype)
     for name, node in nodes.items():
+        if node.is_leaf and node.attrs.get("mask"):  # a leaf written [true, false, ...]
+            masks.add(name)
         if not node.is_leaf:
-            shapes = [() if isinstance(x, Const) else out[x].shape for x in node.inputs]
+            node = settle_operands(node, out, nodes, masks, count, positions)
+            shapes = [x.shape if isinstance(x, Const) else out[x].shape for x in node.inputs]
             try:
                 shape = tuple(node.operation.shape(*shapes, **node.attrs))
             except ShapeError as err:
@@ -353,6 +391,7 @@ def _infer_shapes(nodes: dict[str, Node], dtype: np.dtype) -> dict[str, Node]:
             except (TypeError, ValueError) as err:
                 raise GraphFileError(f"node {name} = {node.expr}: bad argument ({err})", node.where) from None
             node = replace(node, shape=shape)  # made by the expander with a placeholder shape
+            settle_result(node, out, masks, positions)
         total += math.prod(node.shape) * dtype.itemsize * 2
         if total > MAX_GRAPH_BYTES:
             raise GraphFileError(

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from ..errors import GraphFileError, Position, suggest
 from ..graph import Const, Node
 from ..ops import Op
-from .expression_text import subscript_text, value_text
-from .expressions import BINARY, SUBSCRIPT, Call, Name, Num
+from .expression_text import SYMBOLS, range_text, subscript_text, value_text
+from .expressions import SUBSCRIPT, Call, Name, Num
+from .literals import Lit, check_range, range_values
 
 # calls whose meaning depends on how many operands they get
 TWO_OPERAND = {"max": "maximum", "min": "minimum"}
-SYMBOLS = {op: symbol for symbol, op in BINARY.items()}
 # names other tools use for ops that exist here under another name or as an operator
 ALIASES = {
     "ln": "log(x) (the natural logarithm)",
@@ -53,7 +53,42 @@ ALIASES = {
     "detach": "stop_gradient(x)",
     "cat": "concat(a, b, axis=0)",
     "concatenate": "concat(a, b, axis=0)",
+    "range": "a literal such as [0, 1, 2]; range(n) goes inside an index, as in p[range(2), y]",
+    "arange": "a literal such as [0, 1, 2]; range(n) goes inside an index, as in p[range(2), y]",
+    "len": "the number: shapes are fixed when the file is loaded (len(x) works inside range() in an index)",
+    "array": "the literal itself: [1, 2, 3] (nested lists of numbers)",
+    "tensor": "the literal itself: [1, 2, 3] (nested lists of numbers)",
+    "gt": "a > b",
+    "lt": "a < b",
+    "ge": "a >= b",
+    "le": "a <= b",
+    "eq": "a == b",
+    "ne": "a != b",
+    "and": "m & n (masks; each comparison in parentheses)",
+    "or": "m | n (masks; each comparison in parentheses)",
+    "not": "~m",
+    "select": "where(m, a, b)",
+    "ifelse": "where(m, a, b), or a if m else b",
 }
+
+
+@dataclass(frozen=True)
+class LengthRange:
+    """range(...) with a len(name) bound, inside an index: a constant once name's shape is known (builder)."""
+
+    bounds: tuple[int | str, int | str, int | str]
+    where: Position
+
+    def resolve(self, lengths: dict[str, int]) -> Const:
+        bounds = tuple(lengths.get(b, b) if isinstance(b, str) else b for b in self.bounds)
+        try:
+            check_range(bounds, self.where)
+        except ValueError as err:
+            raise GraphFileError(*err.args) from None
+        return Const(range_values(bounds))
+
+    def __str__(self) -> str:
+        return range_text(self.bounds)
 
 
 @dataclass
@@ -132,16 +167,24 @@ class Expander:
                 attrs[key] = value
             operands: list[str | Const] = []
             operand_at: list[Position | None] = []
-            for arg in call.args:
-                if isinstance(arg, Num):
-                    operands.append(Const(arg.value))
-                    operand_at.append(None)
-                elif isinstance(arg, Name):
+            for arg in call.args:  # the most common first: a name, a gate's result, a number
+                if isinstance(arg, Name):
                     operands.append(arg.id)
                     operand_at.append(offset_position(self.where, arg.at))
-                else:
+                elif isinstance(arg, Call):
                     operands.append(results.pop(id(arg)))
                     operand_at.append(None)
+                elif isinstance(arg, Num):
+                    operands.append(Const(arg.value))
+                    operand_at.append(None)
+                elif isinstance(arg, Lit):
+                    operands.append(Const(arg.value, arg.mask))
+                    operand_at.append(offset_position(self.where, arg.at))
+                else:  # range(...) inside an index: numbers now, or len(name) once name's shape is known
+                    at = offset_position(self.where, arg.at)
+                    known = all(isinstance(b, int) for b in arg.bounds)
+                    operands.append(Const(range_values(arg.bounds)) if known else LengthRange(arg.bounds, at))
+                    operand_at.append(at)
             name = self._name_for(op_name, call is tree)
             results[id(call)] = name
             shown = gate_text(call.func, [str(o) for o in operands], call.kwargs)
@@ -183,10 +226,12 @@ def gate_text(func: str, operands: list[str], kwargs: tuple[tuple[str, object], 
         return operands[0]
     if func == "neg":
         return f"-{operands[0]}"
-    if func == SUBSCRIPT and len(operands) == 1 and [k for k, _ in kwargs] == ["at"]:
-        return f"{operands[0]}[{subscript_text(kwargs[0][1])}]"
+    if func == SUBSCRIPT and [k for k, _ in kwargs] == ["at"]:
+        return f"{operands[0]}[{subscript_text(kwargs[0][1], operands[1:])}]"
     symbol = SYMBOLS.get(func)
     if symbol and len(operands) == 2 and not kwargs:
         return f"{operands[0]} {symbol} {operands[1]}"
+    if func == "logical_not" and len(operands) == 1:
+        return f"~{operands[0]}"
     keywords = [f"{k}={value_text(v)}" for k, v in kwargs]
     return f"{func}({', '.join(operands + keywords)})"

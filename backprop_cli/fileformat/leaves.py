@@ -98,6 +98,7 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
     level_sizes: dict[int, int] = {}
     depth_of_numbers: int | None = None
     largest = float(np.finfo(dtype).max)
+    mask = _mask_list(item)  # [true, false]: a mask, 1 and 0; a lone true (YAML 1.1's yes) is refused
 
     def uneven(depth: int, where: Position) -> None:
         nonlocal depth_of_numbers
@@ -124,7 +125,9 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
             if node.value and not lists[0]:  # a row of numbers (and a long list): read here, not one by one
                 uneven(depth + 1, node.where)
                 numbers = [c.value for c in node.value]
-                if _plain_numbers(numbers, largest):
+                if mask:
+                    flat.extend(float(v) for v in numbers)
+                elif _plain_numbers(numbers, largest):
                     flat.extend(numbers)
                 else:
                     flat.extend(_value(c, largest, dtype) for c in node.value)
@@ -132,18 +135,35 @@ def _literal(item: Located, dtype: np.dtype) -> np.ndarray:
             rows.extend((c, depth + 1) for c in reversed(node.value))
         else:
             uneven(depth, node.where)
-            flat.append(_value(node, largest, dtype))
+            flat.append(float(node.value) if mask else _value(node, largest, dtype))
     if depth_of_numbers is not None and depth_of_numbers != len(level_sizes):
         raise GraphFileError("a nested list must be rectangular (uneven depth)", item.where)
     shape = [level_sizes[d] for d in range(len(level_sizes))]
     return np.array(flat, dtype=dtype).reshape(shape)
 
 
+def _mask_list(item: Located) -> bool:
+    """A list whose elements are all true/false: a mask leaf (indexing reads it as NumPy reads a bool array).
+    One that mixes them with numbers is refused."""
+    if not isinstance(item.value, list):
+        return False
+    kinds, stack = set(), [item]
+    while stack:
+        node = stack.pop()
+        if isinstance(node.value, list):
+            stack.extend(node.value)
+        else:
+            kinds.add(isinstance(node.value, bool))
+    if kinds == {True, False}:
+        raise GraphFileError("a list holds numbers or true/false (a mask), not both", item.where)
+    return kinds == {True}
+
+
 def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
-    """What a leaf mapping says besides its value: `data: true` (an input sampled in minibatches
-    along its first axis by `backprop train`) and `file:` (where the value was read from)."""
+    """What a leaf says besides its value: `data: true` (an input sampled in minibatches along its first axis
+    by `backprop train`), `file:` (where the value was read from), and a mask (written [true, false, ...])."""
     if not isinstance(item.value, dict):
-        return {}
+        return {"mask": True} if _mask_list(item) else {}
     marks: dict[str, object] = {}
     if "data" in item.value:
         data = item.value["data"]
@@ -155,6 +175,8 @@ def leaf_marks(item: Located, name: str, kind: str) -> dict[str, object]:
             marks["data"] = True
     if "file" in item.value:
         marks["file"] = item.value["file"].value
+    if "value" in item.value and _mask_list(item.value["value"]):
+        marks["mask"] = True
     return marks
 
 

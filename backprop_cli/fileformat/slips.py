@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from ..errors import GraphFileError, Position
 from ..numbers import is_number
+from ..ops import OPS
 
 # ------------------------------------------------------------ expressions
 # characters other languages (and maths) use, and what to write here instead
 _SLIPS = {
     "^": "'^' is not a power here: write x ** 2",
-    "&": "there are no logical operators (&, &&, and): expressions compute numbers; for a mask use relu or maximum",
-    "|": "there are no logical operators (|, ||, or) and no |x|: for an absolute value write abs(x)",
-    "!": "there is no '!' (not, !=): expressions compute numbers, not true/false",
+    "&": "'&' goes between two masks, as in (x > 0) & (y > 0) (each comparison in parentheses)",
+    "|": "'|' goes between two masks, as in (x > 0) | (y > 0); for an absolute value write abs(x)",
+    "!": "there is no '!': for 'not' write ~ before a mask, as in ~(x > 0); for 'not equal' write !=",
     "%": "'%' (remainder) is not an op: its gradient is not useful; write the expression with + - * / **",
     "×": "'×' is not an operator: write * for a product (x * y)",
     "·": "'·' is not an operator: write * for a product (x * y) or @ for a matrix product",
@@ -26,8 +27,8 @@ _SLIPS = {
     "³": "'³' is not an operator: write x ** 3",
     "¹": "'¹' is not an operator: write x",
     "√": "'√' is not an operator: write sqrt(x)",
-    "<": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
-    ">": "there are no comparisons (<, >): expressions compute numbers; for max(0, x) write relu(x) or maximum(x, 0)",
+    "<": "'<' goes between two operands, as in x < 1 (a mask); for max(0, x) write relu(x) or maximum(x, 0)",
+    ">": "'>' goes between two operands, as in x > 0 (a mask); for max(0, x) write relu(x) or maximum(x, 0)",
     ";": "one expression per node: put the next one on its own line as another node",
     "{": "'{' is not part of an expression: group with ( )",
     "}": "'}' is not part of an expression: group with ( )",
@@ -45,6 +46,42 @@ def explain_character(ch: str) -> str:
     if ch in _SLIPS:
         return _SLIPS[ch]
     return f"unexpected character {ch!r}" + ("" if ch.isprintable() else f" (U+{ord(ch):04X}, an invisible character)")
+
+
+def leftover(tokens: list[tuple[str, str, int]], i: int, name: str | None) -> str:
+    """Why a complete expression (a bare name: `name`) is followed by more, at tokens[i]: the slip and its fix."""
+    kind, value, _ = tokens[i]
+    before = tokens[i - 1] if i else ("end", "", 0)
+    after = tokens[min(i + 1, len(tokens) - 1)]
+    if value == "=":
+        if after[1] in ("<", ">"):
+            return f"write {after[1]}= for a comparison (the '=' goes second)"
+        return "'=' is not part of an expression: a node is written `name: expression`, as in f: x * 2"
+    if value == ")":
+        return "this ')' closes nothing: remove it or add the '(' it closes"
+    if value == ",":
+        return "',' outside a call: separate operands of a call like maximum(x, y)"
+    if value in ("<", ">", "<=", ">=", "==", "!="):
+        return "comparisons do not chain: write each in parentheses, joined by &, as in (a < b) & (b < c)"
+    if name == "not":
+        return "'not' is not an operator here: write ~ before a mask, as in ~(x > 0)"
+    if kind == "name" and value in ("and", "or", "not"):
+        symbol = {"and": "&", "or": "|", "not": "~"}[value]
+        return f"'{value}' is not an operator here: write {symbol} between masks, each comparison in parentheses"
+    if kind == "name" and value == "else":
+        return "'else' without 'if': write a if condition else b"
+    if kind in ("num", "name") or value == "(":
+        shown = value if value != "(" else "(...)"
+        if before[0] == "num" and kind == "num" and value.startswith("."):
+            return f"'{before[1]}{value}' is not a number: a number has one decimal point"
+        if before[0] == "num":
+            return f"a number is followed by {shown!r}: write {before[1]}*{shown} for a product"
+        if before[0] == "name" and value != "(":
+            if name is not None and name in OPS:
+                return f"an op's operand goes in parentheses: write {name}({shown})"
+            return f"missing an operator between {before[1]!r} and {shown!r}: write {before[1]} * {shown} for a product"
+        return f"missing an operator before {shown!r}: write * for a product, as in (a + b) * {shown}"
+    return f"unexpected {value!r}"
 
 
 # ------------------------------------------------------------ YAML
@@ -71,6 +108,21 @@ def _line_above(lines: list[str], index: int) -> int | None:
 LONGEST_KEY = 1024  # YAML's limit on a plain key (a "simple key")
 
 
+def _list_then_more(line: str) -> int | None:
+    """`key: [1, 2] * x`: where the value's '[' is, when more than a comment follows the list it opens."""
+    head = line.split(":", 1)
+    if len(head) < 2 or not head[1].startswith(" ") or not head[1].lstrip().startswith("["):
+        return None
+    start = len(head[0]) + 1 + (len(head[1]) - len(head[1].lstrip()))
+    depth = 0
+    for k in range(start, len(line)):
+        depth += {"[": 1, "]": -1}.get(line[k], 0)
+        if depth == 0:
+            rest = line[k + 1 :].strip()
+            return start if rest and not rest.startswith("#") and not rest.startswith(",") else None
+    return None
+
+
 def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None, context_mark) -> GraphFileError:
     """A YAML syntax error as one line saying what to change, at the place to change it."""
     lines = text.split("\n")
@@ -80,6 +132,13 @@ def yaml_slip(text: str, filename: str, problem: str, mark, context: str | None,
     at = Position(filename, line + 1, column + 1) if mark is not None else Position(filename)
 
     found = here[column] if column < len(here) else ""
+    opened = _list_then_more(here)
+    if opened is not None:
+        return GraphFileError(
+            "a value starting with '[' is a YAML list, and this one goes on after its ']': quote the expression, "
+            'as in f: "[1, 2] * x"',
+            Position(filename, line + 1, opened + 1),
+        )
     if found in "}]" and found and not (context and "flow" in context):
         return GraphFileError(f"this {found!r} closes nothing: remove it", at)
     if "tab" in problem or (column < len(here) and here[column] == "\t") or here[: column + 1].lstrip(" ") == "\t":

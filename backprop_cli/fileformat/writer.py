@@ -25,7 +25,10 @@ def _plain(value: np.ndarray) -> float | list:
 
 
 def _leaf(graph: Graph, node: Node, value: np.ndarray) -> object:
-    """A leaf as written: a `file:` stays a reference while its value is unchanged; `data: true` stays."""
+    """A leaf as written: a `file:` stays a reference while its value is unchanged; `data: true` stays; a mask
+    is written with true/false."""
+    if node.attrs.get("mask") and node.attrs.get("file") is None:
+        return np.asarray(value).astype(bool).tolist()
     marks = {"data": True} if node.attrs.get("data") else {}
     file = node.attrs.get("file")
     if file is not None and np.array_equal(value, graph.leaf_values[node.name]):

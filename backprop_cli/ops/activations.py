@@ -84,7 +84,7 @@ elementwise(
     GateKind.LEAKY,
     "x if x > 0 else α(e^x - 1)",
     lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
-    (lambda out, x, alpha=1.0: np.where(x > 0, 1.0, out + alpha),),
+    (lambda out, x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))),),  # out + α would round
     ("1 if {0} > 0 else α·e^{0}",),
     attrs={"alpha": 1.0},
     kinks=Kinks(piece=_elu_piece, distance=_elu_distance),

@@ -21,6 +21,7 @@ register(
         shape=shapes.same,
         local=("1",),
         symbol="=",
+        masks="passes",
     )
 )
 register(
@@ -138,7 +139,7 @@ elementwise(
     GateKind.SCALER,
     "e^x - 1",
     np.expm1,
-    (lambda out, x: out + 1,),
+    (lambda out, x: np.exp(x),),  # not out + 1: where e^x ≪ 1 that sum is all rounding
     ("e^{0}",),
     fault="overflowed (e^x for x > 709)",
 )
@@ -268,12 +269,23 @@ def _distance_to_zero(x: np.ndarray, *_: object, **__: object) -> np.ndarray:
 
 AT_ZERO = Kinks(piece=_positive, distance=_distance_to_zero)  # the first operand bends at 0
 
+
+def _real_sign(x: np.ndarray) -> np.ndarray:
+    """sign x; of a complex number, its real part's: each piece continued analytically (x or -x), not x/|x|."""
+    return np.sign(np.real(x)) if np.iscomplexobj(x) else np.sign(x)
+
+
+def _abs(x: np.ndarray) -> np.ndarray:
+    """|x|; of a complex number, x or -x by its real part's sign (|x| itself, the modulus, is not analytic)."""
+    return np.where(np.real(x) >= 0, x, -x) if np.iscomplexobj(x) else np.abs(x)
+
+
 elementwise(
     "abs",
     GateKind.SCALER,
     "|x|",
-    np.abs,
-    (lambda out, x: np.sign(x),),
+    _abs,
+    (lambda out, x: _real_sign(x),),
     ("sign({0})",),
     kinks=AT_ZERO,
     symbol="|x|",
@@ -282,7 +294,7 @@ elementwise(
     "sign",
     GateKind.SCALER,
     "sign x (-1, 0 or 1)",
-    np.sign,
+    _real_sign,
     (lambda out, x: np.zeros_like(x),),
     ("0 (a step at 0)",),
     kinks=AT_ZERO,
@@ -362,5 +374,6 @@ register(
         jvp=(lambda t, out, x: np.zeros(np.shape(out), np.result_type(t, out)),),
         shape=shapes.same,
         local=("0 (stopped)",),
+        masks="passes",
     )
 )

@@ -171,6 +171,7 @@ register(
         jvp=(lambda t, out, x, axes=None: np.transpose(t, axes),),
         shape=shapes.transpose,
         local=("transpose back",),
+        masks="passes",
         attrs={"axes": None},
         independent=shapes.transpose_slices,
         symbol="ᵀ",
@@ -186,6 +187,7 @@ register(
         jvp=(lambda t, out, x, shape=None: np.reshape(t, np.shape(out)),),
         shape=shapes.reshape,
         local=("reshape back",),
+        masks="passes",
         attrs={"shape": None},
     )
 )

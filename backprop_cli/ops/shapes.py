@@ -147,17 +147,48 @@ def reshape(x: Shape, shape: object = None, **_: object) -> Shape:
     return tuple(shape)
 
 
-def index_key(at: object, x: Shape) -> tuple[int | slice, ...]:
-    """NumPy's basic index from the `at` keyword: per axis a whole number or a slice [start, stop, step]
-    (each a whole number or none). Raises ShapeError for a malformed key or an index out of bounds."""
+ARRAY, MASK = "array", "mask"  # `at` items naming the next index operand: whole numbers, or a boolean mask
+
+
+def index_key(
+    at: object, x: Shape, arrays: tuple[Shape, ...] = (), picks: object = None
+) -> tuple[int | slice | tuple, ...]:
+    """NumPy's index from the `at` keyword: per axis a whole number, a slice [start, stop, step] (each a whole
+    number or none), or "array"/"mask" for the next index operand (of shape arrays[k]): ("array", shape) or
+    ("mask", shape, count), picks[k] being how many elements the mask picks. Raises ShapeError for a malformed
+    key, an index out of bounds, a mask whose shape is not the axes it covers."""
     if not isinstance(at, list) or not at:
         raise ShapeError("index needs at=[...]: per axis a whole number or a slice [start, stop, step]")
     if not x:
         raise ShapeError("a scalar has no elements to index")
-    if len(at) > len(x):
-        raise ShapeError(f"{len(at)} indices for a {len(x)}-d operand {fmt(x)}")
-    key: list[int | slice] = []
-    for axis, item in enumerate(at):
+    placeholders = sum(1 for item in at if item in (ARRAY, MASK))
+    if placeholders != len(arrays):
+        raise ShapeError(f"at= names {placeholders} index operand(s) ({ARRAY} or {MASK}), but {len(arrays)} are given")
+    counts = list(picks) if isinstance(picks, (list, tuple)) else [None] * len(arrays)
+    key: list[int | slice | tuple] = []
+    axis, k = 0, 0
+    for item in at:
+        if item in (ARRAY, MASK):
+            shape, k = arrays[k], k + 1
+            covers = max(len(shape), 1) if item == MASK else 1
+            if axis + covers > len(x):
+                raise ShapeError(f"more indices than the {len(x)} axes of the operand {fmt(x)}")
+            if item == MASK:
+                if shape != x[axis : axis + covers]:
+                    raise ShapeError(
+                        f"a mask of shape {fmt(shape)} must have the shape of the axes it picks from, "
+                        f"{fmt(x[axis : axis + covers])}"
+                    )
+                count = counts[k - 1]
+                if not _whole(count):
+                    raise ShapeError("the number of elements the mask picks is not known")
+                key.append((MASK, shape, count))
+            else:
+                key.append((ARRAY, shape))
+            axis += covers
+            continue
+        if axis >= len(x):
+            raise ShapeError(f"{len(at)} indices for a {len(x)}-d operand {fmt(x)}")
         if _whole(item):
             if not -x[axis] <= item < x[axis]:
                 raise ShapeError(f"index {item} is out of bounds for axis {axis} of size {x[axis]}")
@@ -167,7 +198,10 @@ def index_key(at: object, x: Shape) -> tuple[int | slice, ...]:
                 raise ShapeError("a slice step cannot be zero")
             key.append(slice(*item))
         else:
-            raise ShapeError(f"index item {item!r} is neither a whole number nor a slice [start, stop, step]")
+            raise ShapeError(
+                f"index item {item!r} is neither a whole number, a slice [start, stop, step], {ARRAY} nor {MASK}"
+            )
+        axis += 1
     return tuple(key)
 
 
@@ -175,14 +209,36 @@ def _whole(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def index(x: Shape, at: object = None, **_: object) -> Shape:
-    out = []
-    key = index_key(at, x)
-    for axis, n in enumerate(x):
-        item = key[axis] if axis < len(key) else slice(None)
+def index(x: Shape, *arrays: Shape, at: object = None, picks: object = None, **_: object) -> Shape:
+    """NumPy's rules: slices keep their axes; index arrays (and whole numbers among them) broadcast together,
+    their shape taking the place of the first of them when they are side by side, else going first."""
+    key = index_key(at, x, arrays, picks)
+    advanced = [k for k, item in enumerate(key) if isinstance(item, tuple)]
+    if not advanced:
+        out = []
+        for axis, n in enumerate(x):
+            item = key[axis] if axis < len(key) else slice(None)
+            if isinstance(item, slice):
+                out.append(len(range(*item.indices(n))))
+        return tuple(out)
+    spots = [k for k, item in enumerate(key) if not isinstance(item, slice)]  # whole numbers join the arrays
+    parts = [() if not isinstance(key[k], tuple) else (key[k][2],) if key[k][0] == MASK else key[k][1] for k in spots]
+    try:
+        together = broadcast(*parts, broadcast=True)
+    except ShapeError:
+        raise ShapeError(f"index arrays of shapes {', '.join(map(fmt, parts))} do not broadcast together") from None
+    if len(together) > MAX_DIMS:
+        raise ShapeError(f"the index arrays together have more than the {MAX_DIMS} dimensions allowed")
+    before, after, axis = [], [], 0
+    for k, item in enumerate(key):
+        covers = max(len(item[1]), 1) if isinstance(item, tuple) and item[0] == MASK else 1
         if isinstance(item, slice):
-            out.append(len(range(*item.indices(n))))
-    return tuple(out)
+            (before if k < spots[0] else after).append(len(range(*item.indices(x[axis]))))
+        axis += covers
+    rest = list(x[axis:])
+    if spots == list(range(spots[0], spots[-1] + 1)):  # side by side: in place
+        return (*before, *together, *after, *rest)
+    return (*together, *before, *after, *rest)
 
 
 def concat(*xs: Shape, axis: int = 0, **_: object) -> Shape:

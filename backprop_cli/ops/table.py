@@ -60,6 +60,11 @@ class GateKind(Enum):
     NORMALIZER = ("normalizer", "mixes the gradient across the normalized axis", "∂ mixed across the axis")
     LOSS = ("loss", "starts the gradient: its local derivative compares prediction and target", "∂ starts here")
     STOPPER = ("stopper", "stops the gradient: its input is treated as a constant and gets 0", "0: a constant")
+    COMPARATOR = (
+        "comparator",
+        "gives a mask of 0s and 1s, flat between ties: no gradient flows back through it",
+        "no ∂: a mask is flat",
+    )
 
     def __init__(self, role: str, meaning: str, legend: str) -> None:
         self.role = role
@@ -82,6 +87,8 @@ DOMAINS = {
     "labels": "class labels 0 to C-1, no derivative",
     "sign": "±1",
     "binary": "0 or 1",
+    "mask": "a mask, 0 or 1 as a comparison gives, no derivative",
+    "indices": "whole numbers indexing an axis, or a mask; no derivative",
 }
 VARIADIC = 64  # the most operands a variadic op (concat, stack) takes
 
@@ -125,6 +132,8 @@ class Op:
     #   gradient, {x0}, {x1} the operands, {x0_T}, {x1_T} transposed; () means g ⊙ local, summed back to the shape
     slope_from_output: bool = False  # the local derivative is written with the output (σ(1 - σ)): a student
     #   who takes it from the input instead makes a known slip
+    masks: str = ""  # "always": its output is a boolean mask (comparisons), which x[m] reads as NumPy reads a bool
+    #   array; "passes": a mask when its first operand is one (identity, reshape, x[...]); "": a number
     symbol: str = ""  # how a diagram marks the gate, the lectures' way ("+", "×", "σ"); "": the op's name
 
     @property

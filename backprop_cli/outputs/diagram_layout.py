@@ -18,12 +18,13 @@ from .groups import Placement, Shown
 if TYPE_CHECKING:
     from .diagram import Look
 
+SHORT_INDEX = 16  # characters: an index this short is the gate's symbol, [[0, 1], k]; a longer one says index
 LONG_NODE = 3  # gates: when nothing else fits a slide, a node of the file this long may be drawn as one box
 
 
 # ------------------------------------------------------------ a gate's look
-def _constant(value: float) -> str:
-    return f"{value:g}"
+def _constant(value: float | tuple) -> str:
+    return f"{value:g}" if not isinstance(value, tuple) else str(Const(value))  # a tensor literal: as written
 
 
 def symbol(node: Node) -> str:
@@ -34,18 +35,20 @@ def symbol(node: Node) -> str:
         return style.POWERS.get(inputs[1].value, f"x^{_constant(inputs[1].value)}")
     if op == "div" and inputs and isinstance(inputs[0], Const) and inputs[0].value == 1:
         return "1/x"
-    if op == "index" and node.expr and len(node.expr) <= 8:
-        return node.expr  # w[0]: which element it picks
+    base = str(inputs[0]) if inputs else ""
+    if op == "index" and node.expr and node.expr.startswith(base + "[") and len(node.expr) - len(base) <= SHORT_INDEX:
+        return node.expr[len(base) :]  # what is picked, constants written out: [[0, 1], k], [1:3]
     mark = node.operation.mark if node.operation is not None else op
     if len(inputs) == 2 and any(isinstance(x, Const) for x in inputs):
         first, second = inputs
         const = first if isinstance(first, Const) else second
         if op in ("maximum", "minimum"):
             return f"{mark}({_constant(const.value)},·)"
-        if op in ("add", "sub", "mul", "div"):
+        ordered = ("sub", "div", "greater", "less", "greater_equal", "less_equal")  # 1 - x is not -1 x; 0 < x not < 0
+        if op in ("add", "mul", "equal", "not_equal", *ordered):
             if isinstance(second, Const):
                 return f"{mark}{_constant(second.value)}"
-            return f"{_constant(first.value)}{mark}" if op in ("sub", "div") else f"{mark}{_constant(first.value)}"
+            return f"{_constant(first.value)}{mark}" if op in ordered else f"{mark}{_constant(first.value)}"
     return mark
 
 

@@ -29,6 +29,7 @@ ROLE_NOTE = {
     GateKind.LEAKY: "{op} leaks: the gradient passes where its input is > 0, scaled by its small slope elsewhere",
     GateKind.SQUASHER: "{op} squashes: its slope shrinks the gradient",
     GateKind.STOPPER: "{op} stops the gradient: its input is treated as a constant and gets 0",
+    GateKind.COMPARATOR: "{op} gives a mask of 0s and 1s, flat between ties: no gradient goes back through it",
 }
 
 
@@ -69,7 +70,8 @@ def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
         words, values = rule[i].format(**names), rule[i].format(**numbers)
     else:
         words = f"d{out}/d{node.name} ⊙ ∂{node.name}/∂{edge.operand}"
-        values = f"{upstream} ⊙ [{edge.local_text}]"
+        local = edge.local_text if edge.local_text.startswith("[") else f"[{edge.local_text}]"  # a literal: as it is
+        values = f"{upstream} ⊙ {local}"
         if trace.values[edge.operand].shape != row.value.shape:
             how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"  # picked
             values += f", {how} {fmt(trace.values[edge.operand].shape)}"

@@ -22,6 +22,11 @@ def at(name: str, index: tuple[int, ...] | None) -> str:
     return f"{name}[{','.join(map(str, index))}]" if index else name
 
 
+def orders(order: int) -> str:
+    """The orders gradcheck --order N checks along a direction: 3 to N."""
+    return "order 3" if order == 3 else f"orders 3 to {order}"
+
+
 def checked_text(leaf: LeafCheck) -> str:
     size = int(np.prod(leaf.shape, dtype=np.int64))
     parts = []
@@ -70,6 +75,18 @@ def detail_lines(report: Report) -> list[str]:
         alone = f"  op at {node} alone (a random upstream gradient): "
         lines += [alone + finding_line(leaf, f) for f in leaf.findings]
         lines += [f"{alone}note: {leaf.name}: {n}" for n in leaf.notes]
+    for leaf in report.higher_order.values():
+        lines += [
+            f"  orders 3 to {report.order}: " + finding_line(leaf, f).replace("reverse", leaf.method)
+            for f in leaf.findings
+        ]
+        lines += [f"  note: {leaf.name}: {n}" for n in leaf.notes]
+        if leaf.status != "pass" or not leaf.findings:
+            lines.append(
+                f"  {orders(report.order)} {leaf.name}: {WORDS[leaf.status]}, "
+                f"{'along a random direction' if leaf.directions else 'checked'}, max rel error "
+                f"{error_text(leaf.max_rel_error)} ({leaf.method} against central differences of the same order)"
+            )
     lines += [f"  skipped {name}: {why}" for name, why in report.skipped.items()]
     for e in report.expect:
         if e.ok:
@@ -114,7 +131,7 @@ def verdict_line(path: str, report: Report) -> str:
     kinks = sum(lf.kinks for lf in leaves)
     if kinks:
         bits.append(f"{kinks} kink{'s' * (kinks != 1)}")
-    if report.order == 2:
+    if report.order >= 2:
         second = report.second_order.values()
         worst2 = max((lf.max_rel_error for lf in second if not np.isnan(lf.max_rel_error)), default=0.0)
         failing2 = [lf.name for lf in second if lf.status == "fail"]
@@ -124,6 +141,13 @@ def verdict_line(path: str, report: Report) -> str:
     failing_ops = [key for key, leaf in report.ops.items() if leaf.status == "fail"]
     if failing_ops:
         bits.append(f"plugin op alone failing: {', '.join(failing_ops)}")
+    if report.order >= 3:
+        higher = report.higher_order.values()
+        worst3 = max((lf.max_rel_error for lf in higher if not np.isnan(lf.max_rel_error)), default=0.0)
+        failing3 = [lf.name for lf in higher if lf.status == "fail"]
+        bits.append(f"{orders(report.order)} max rel error {error_text(worst3)}")
+        if failing3:
+            bits.append(f"{orders(report.order)} failing: {', '.join(failing3)}")
     wrong = [e for e in report.expect if not e.ok]
     if report.expect:
         bits.append(f"{len(report.expect) - len(wrong)}/{len(report.expect)} expected answers right")

@@ -197,8 +197,9 @@ def gate_note(trace: Trace, row: Row, show=number) -> str:
             return ", ".join(f"×{show(e.local)}{to(e)}" for e in edges)
         return ", ".join(f"{e.local_text}{to(e)}" for e in edges) if gate is GateKind.SWITCHER else ""
     if gate is GateKind.ROUTER:
-        if scalar:
-            winners = [e.operand for e in edges if float(e.local) != 0]
+        routed = [e for e in edges if e.local is not None]  # where's mask and index arrays get no gradient
+        if np.ndim(row.value) == 0 and routed and all(np.ndim(e.local) == 0 for e in routed):
+            winners = [e.operand for e in routed if float(e.local) != 0]
             return f"{' and '.join(winners)} won" if winners else ""
         won = []  # how many elements of each input the gradient goes to
         for i, operand in enumerate(node.inputs):

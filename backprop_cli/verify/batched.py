@@ -26,7 +26,8 @@ from ..graph import Const, Graph, Node
 from ..ops import OPS, shapes
 
 ELEMENTWISE = (shapes.same, shapes.broadcast)
-AXIS_RULES = (shapes.reduction, shapes.along_axis)
+AXIS_RULES = (shapes.reduction, shapes.selection, shapes.along_axis)
+IMAGES = (shapes.conv2d, shapes.pool2d)
 
 
 def downstream(graph: Graph, start: str) -> list[Node]:
@@ -62,23 +63,62 @@ def call(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[boo
             for a, b in zip(args, batched, strict=True)
         ]
         return np.asarray(fn(*padded, **attrs))
-    if op.shape in AXIS_RULES and fn is op.forward and all(batched):
-        moved = dict(attrs, axis=_shift_axis(attrs.get("axis"), np.ndim(args[0]) - 1))
-        return np.asarray(fn(*args, **moved))
-    if op.shape is shapes.matmul and fn is op.forward and _matmul_broadcasts(args, batched):
-        return np.asarray(fn(*args, **attrs))
-    if op.shape is shapes.matmul:
-        product = _matmul_batched(op, fn, args, batched)
-        if product is not None:
-            return product
-    if op.shape is shapes.conv2d and fn in (op.forward, op.jvp[0]) and batched[0] and not any(batched[1:]):
-        x = args[0]  # the batch of images (or of their tangents) joins conv2d's own image axis N
-        out = np.asarray(fn(np.reshape(x, (-1, *np.shape(x)[-3:])), *args[1:], **attrs))
-        return np.reshape(out, (size, *node.shape))
+    builtin = OPS.get(node.op) is op
+    if op.shape in AXIS_RULES and builtin and batched[0]:  # forward, rules, pieces: slice by slice along kept axes
+        x = 2 if fn in op.vjp or fn in op.jvp else 0  # the operand: (g or t, out, x) for a rule
+        ndim = np.ndim(args[x]) - batched[x]
+        every = [a if b else np.broadcast_to(a, (size, *np.shape(a))) for a, b in zip(args, batched, strict=True)]
+        return np.asarray(fn(*every, **dict(attrs, axis=_shift_axis(attrs.get("axis"), ndim))))
+    if op.shape is shapes.matmul and fn is op.forward:
+        return _matmul_batched(fn, *args, *batched)
+    image = fn is op.forward or fn is op.jvp[0] or (op.kinks is not None and fn is op.kinks.piece)
+    if op.shape in IMAGES and builtin and image and batched[0] and not any(batched[1:]):
+        return _images_batched(node, fn, args, size)
+    if op.shape is shapes.conv2d and builtin and _filters_moved(op, fn, batched):
+        return _filters_batched(node, fn, args, batched, size)
     each = [tuple(a[k] if b else a for a, b in zip(args, batched, strict=True)) for k in range(size)]
     many = getattr(fn, "many", None)  # a plugin op: the whole batch in one round trip to its worker
     items = many(each, attrs) if many is not None else [fn(*xs, **attrs) for xs in each]
     return np.stack([np.asarray(item) for item in items])
+
+
+def _images_batched(node: Node, fn: Callable, args: Sequence[object], size: int) -> np.ndarray:
+    """conv2d or max_pool2d (the forward, the forward rule of the image, max_pool2d's pieces) with a batch of
+    images or of their tangents: the batch joins the op's own image axis N. A rule's unmoved output and image
+    (its arguments 1 and 2) are repeated to match, so that the rule sees every item as an image of its own."""
+
+    def joined(a: np.ndarray) -> np.ndarray:
+        return np.reshape(a, (-1, *np.shape(a)[-3:]))
+
+    rule = fn is not node.operation.forward and len(args) > 1
+    rest = [joined(np.broadcast_to(a, (size, *np.shape(a)))) if rule and i in (1, 2) else a for i, a in enumerate(args)]
+    out = np.asarray(fn(joined(args[0]), *rest[1:], **node.attrs))
+    if fn is node.operation.forward or fn in node.operation.jvp:
+        return np.reshape(out, (size, *node.shape))
+    return np.reshape(out, (size, out.shape[0] // size, *out.shape[1:]))  # a piece: (N or 1, ...) per item
+
+
+def _filters_moved(op, fn: Callable, batched: Sequence[bool]) -> bool:
+    """conv2d's filters or bias moved and its image not, or the forward rule of its filters."""
+    return (fn is op.forward and not batched[0] and any(batched[1:])) or (fn is op.jvp[1] and not any(batched[1:]))
+
+
+def _filters_batched(node: Node, fn: Callable, args: Sequence[object], batched: Sequence[bool], size: int):
+    """conv2d with a batch of filters or biases (the image unmoved), or the forward rule of its filters with a
+    batch of tangents: the batch joins the filter axis F, and the output (N, B·F, OH, OW) regroups to
+    (B, N, F, OH, OW)."""
+
+    def joined(a: np.ndarray, moved: bool) -> np.ndarray:
+        return np.reshape(a, (-1, *np.shape(a)[2:])) if moved else np.tile(a, (size,) + (1,) * (np.ndim(a) - 1))
+
+    if fn is node.operation.forward:
+        x, *rest = args
+        out = fn(x, *(a if a is None else joined(a, b) for a, b in zip(rest, batched[1:], strict=True)), **node.attrs)
+    else:
+        out = fn(joined(args[0], True), *args[1:], **node.attrs)
+    images = np.asarray(out) if np.ndim(out) == 4 else np.asarray(out)[None]
+    images = images.reshape(images.shape[0], size, -1, *images.shape[2:])
+    return np.reshape(np.moveaxis(images, 1, 0), (size, *node.shape))
 
 
 def _shift_axis(axis: object, ndim: int) -> object:
@@ -90,33 +130,27 @@ def _shift_axis(axis: object, ndim: int) -> object:
     return moved if isinstance(axis, (list, tuple)) else moved[0]
 
 
-def _matmul_batched(op, fn: Callable, args: Sequence[object], batched: Sequence[bool]) -> np.ndarray | None:
-    """One product for the batches @ cannot broadcast as they are: a batch of right-hand vectors (B, k),
-    which @ would read as one matrix, is multiplied as (a @ bᵀ)ᵀ; and forward mode's tangent products
-    (t @ b, a @ t) take the same paths as the forward's. None: run item by item."""
-    if fn is op.forward:
-        (a, b), (a_batched, b_batched) = args, batched
-    elif len(args) == 4 and batched[0] and not any(batched[1:]) and fn in op.jvp:
-        a, b = (args[0], args[3]) if fn is op.jvp[0] else (args[2], args[0])
-        a_batched, b_batched = fn is op.jvp[0], fn is op.jvp[1]
-    else:
-        return None
-    if a_batched and not b_batched:
-        return np.asarray(op.forward(a, b))  # @ broadcasts a leading batch axis of a
-    if b_batched and not a_batched and np.ndim(b) == 2 and np.ndim(a) in (1, 2):
-        return np.asarray(op.forward(a, np.swapaxes(b, 0, 1))).T
-    if b_batched and not a_batched and np.ndim(b) >= 3:
-        return np.asarray(op.forward(a, b))
-    return None
+def _matmul_batched(product: Callable, a: np.ndarray, b: np.ndarray, a_batched: bool, b_batched: bool) -> np.ndarray:
+    """a @ b for every batch item at once, a batched operand carrying a leading batch axis B. Vectors are
+    promoted as @ promotes them, (k,) to (1, k) on the left and to (k, 1) on the right, and the batch axis goes
+    in front of all of the product's own batch axes, so that @ pairs item k of one operand with item k of the
+    other and broadcasts every axis the way a single product would. A batch of left vectors against at most a
+    matrix is one product of (B, k) rows; a batch of right vectors against a matrix is (a @ bᵀ)ᵀ."""
+    own_a, own_b = np.ndim(a) - a_batched, np.ndim(b) - b_batched
+    if a_batched and not b_batched and own_a == 1 and own_b <= 2:
+        return np.asarray(product(a, b))  # (B, k) @ (k, m): each row times b
+    if b_batched and not a_batched and own_b == 1 and own_a == 2:
+        return np.asarray(product(a, np.swapaxes(b, 0, 1))).T
+    a2 = np.expand_dims(a, -2) if own_a == 1 else a
+    b2 = np.expand_dims(b, -1) if own_b == 1 else b
+    lead = max(own_a, own_b, 2) - 2  # the product's own batch axes
 
+    def batch_first(x: np.ndarray, batched: bool, own: int) -> np.ndarray:
+        return np.reshape(x, (x.shape[0],) + (1,) * (lead - (max(own, 2) - 2)) + x.shape[1:]) if batched else x
 
-def _matmul_broadcasts(args: Sequence[object], batched: Sequence[bool]) -> bool:
-    """@ treats the leading axis as a batch dimension where each batched operand is a matrix (or a is a
-    batched vector and b is not batched)."""
-    (a, b), (a_batched, b_batched) = args, batched
-    if b_batched and np.ndim(b) < 3:
-        return False
-    return not a_batched or np.ndim(a) >= 3 or not b_batched
+    out = np.asarray(product(batch_first(a2, a_batched, own_a), batch_first(b2, b_batched, own_b)))
+    dropped = ([out.ndim - 1] if own_b == 1 else []) + ([out.ndim - 2] if own_a == 1 else [])
+    return np.squeeze(out, axis=tuple(dropped)) if dropped else out
 
 
 # ------------------------------------------------------------------ which gates keep perturbed elements apart
@@ -126,7 +160,7 @@ def independent(graph: Graph, node: Node, slot: int) -> dict[int, int]:
     """{operand axis: output axis} of one operand slot (see Op.independent); elementwise ops keep every axis
     that is not broadcast."""
     op = node.operation
-    operand_shapes = [() if isinstance(x, Const) else graph.nodes[x].shape for x in node.inputs]
+    operand_shapes = [x.shape if isinstance(x, Const) else graph.nodes[x].shape for x in node.inputs]
     if op.shape in ELEMENTWISE:
         shape, out = operand_shapes[slot], node.shape
         offset = len(out) - len(shape)
@@ -190,6 +224,8 @@ class Batch:
 
 def expand(rows: np.ndarray, fill: np.ndarray | float, node_map: dict[int, int], batch: Batch) -> np.ndarray:
     """From one row per group to one row per element: each element keeps its own slice, `fill` elsewhere."""
+    if not node_map and len(rows) == len(batch.group_of) and _in_order(batch.group_of):
+        return rows  # a row per element already (random directions, a Jacobian's columns): no copy
     picked = rows[batch.group_of]
     if not node_map:
         return picked
@@ -199,7 +235,12 @@ def expand(rows: np.ndarray, fill: np.ndarray | float, node_map: dict[int, int],
         size = picked.shape[axis + 1]
         along = np.arange(size).reshape((1,) + tuple(size if d == axis else 1 for d in range(ndim)))
         mask = mask & (along == batch.coords[:, a].reshape((-1,) + (1,) * ndim))
-    return np.where(mask, picked, fill)
+    np.copyto(picked, fill, where=~mask)  # in place: rows of a large node are not copied twice
+    return picked
+
+
+def _in_order(group_of: np.ndarray) -> bool:
+    return bool(np.array_equal(group_of, np.arange(len(group_of))))
 
 
 def run(
@@ -220,6 +261,7 @@ def run(
     grouped = {how.start: seed}
     rows: dict[str, np.ndarray] = {}
     dtype = graph.dtype
+    last = {x: i for i, node in enumerate(how.gates) for x in node.inputs if isinstance(x, str)}
 
     def element_rows(name: str) -> np.ndarray:
         if name not in rows:
@@ -227,7 +269,7 @@ def run(
         return rows[name]
 
     with np.errstate(all="ignore"):
-        for node in how.gates:
+        for i, node in enumerate(how.gates):
             together = node.name in how.maps
             size = batch.groups if together else len(batch.group_of)
             moved = {}
@@ -240,6 +282,8 @@ def run(
                     changed = expand(np.broadcast_to(changed, (size, *node.shape)), False, how.maps[node.name], batch)
                 kinks[node.name] = np.reshape(changed, (len(batch.group_of), -1)).any(axis=1)
             (grouped if together else rows)[node.name] = out
+            for x in {x for x in node.inputs if isinstance(x, str) and last[x] == i and x != graph.output}:
+                grouped.pop(x, None), rows.pop(x, None)  # read for the last time: its rows are not kept
     if graph.output not in grouped and graph.output not in rows:  # every path is stopped (stop_gradient)
         unchanged = np.zeros(np.shape(base[graph.output])) if tangents else base[graph.output]
         return np.broadcast_to(unchanged, (len(batch.group_of), *np.shape(unchanged)))
@@ -288,5 +332,5 @@ def _branch_changed(node: Node, args: list, xs: list, moved: dict, size: int) ->
     batched = [isinstance(x, str) and x in moved for x in node.inputs]
     there = call(node, branch, [np.real(a) for a in args], batched, size)
     if np.ndim(there) == np.ndim(here):  # the branch does not read the perturbed operand (prelu's slope)
-        return np.zeros((size, *np.shape(here)), bool)
+        return np.zeros((size, *node.shape), bool)
     return there != here

@@ -12,7 +12,7 @@ a piecewise gate changed piece between stencil points, or the stencil does not f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,15 +29,18 @@ from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
     Probe,
     element_batch,
+    float64_reference,
     group_rows,
     make_probe,
     numeric_derivative,
     stencil_directions,
     stencil_elements,
     steps_for,
+    subnormal_paths,
     typical_size,
 )
 from .plugin_ops import check_alone
+from .rounding import raised_scales
 from .scalars import CHUNK_BYTES
 from .scalars import check_scalars as _check_scalars  # (a test replaces it)
 from .tolerances import POINTS, Tolerance, tolerance_for
@@ -105,8 +108,12 @@ def gradcheck(
         report.expect = check_expect(graph, values)
     options = {"method": method, "mode": mode, "samples": samples, "directions": directions, "eps": eps}
     _check_leaves(graph, values, names, report, {**options, "progress": progress}, seed)
-    if order == 2:
+    if order >= 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
+    if order >= 3:
+        from .derivatives import check_higher_orders
+
+        check_higher_orders(graph, report, order, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
@@ -148,9 +155,11 @@ def _check_leaves(
             report.leaves[name] = LeafCheck(name, node.kind, node.shape, report.method, report.mode, status="fail")
             report.leaves[name].notes.append(f"reverse mode failed: {err}")
         return
+    gradients = {n: gradients[n] for n in names}  # the checked ones: a large graph's others would be memory
     ctx = _Context(graph, values, reference, base, weights, gradients, tolerance=report.tolerance, rng=rng, **options)
     facts = path_facts(reference)
     scalars = [n for n in names if graph.nodes[n].is_leaf and np.size(values[n]) == 1 and facts.builtin[n]]
+    scalars = [n for n in scalars if n not in subnormal_paths(reference, base)]  # these take a wider reference
     together = _check_scalars(ctx, scalars) if len(scalars) > 1 else {}
     for name in names:
         report.leaves[name] = together[name] if name in together else _check_node(ctx, name)
@@ -180,36 +189,27 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
             if name not in graph.nodes:
                 raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
         candidates = [n for n in graph.nodes if n in wrt]
+    from .many import differentiable
+
     on_path = relevant(graph, None)
-    readers = graph.consumers()
     chosen = []
     for name in candidates:
-        slots = [(graph.nodes[g], i) for g in readers[name] for i, x in enumerate(graph.nodes[g].inputs) if x == name]
         if name == graph.output:
             report.skipped[name] = f"the output itself (d{name}/d{name} = 1)"
         elif 0 in graph.nodes[name].shape:
             report.skipped[name] = "empty: it has no elements"
         elif name not in on_path:
             report.skipped[name] = "not on a path to the output (its gradient is 0)"
-        elif all(g.operation.vjp[i] is None for g, i in slots):
-            report.skipped[name] = "not differentiable (labels)"
         elif name not in unstopped(graph):
             report.skipped[name] = "its gradient is stopped on every path to the output (stopper gates): 0"
+        elif name not in differentiable(graph):
+            report.skipped[name] = "not differentiable (labels, masks, index arrays, or only compared)"
         else:
             chosen.append(name)
     if wrt and not chosen:
         reasons = "; ".join(f"{n}: {why}" for n, why in report.skipped.items())
         raise UsageError(f"{','.join(wrt)}: nothing to check ({reasons})", parameter="wrt")
     return chosen
-
-
-def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
-    """The graph in float64: float32 gradients are judged against a float64 reference at the same point."""
-    if graph.dtype == np.float64:
-        return graph, values
-    leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
-    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values)
-    return reference, evaluate(reference)
 
 
 def _choose(ctx: _Context, probe: Probe) -> tuple[str, str]:
@@ -222,7 +222,8 @@ def _choose(ctx: _Context, probe: Probe) -> tuple[str, str]:
     return method, mode
 
 
-def _check_node(ctx: _Context, name: str) -> LeafCheck:
+def _check_node(ctx: _Context, name: str, raised: float | None = None) -> LeafCheck:
+    state = ctx.rng.bit_generator.state  # a second look draws the same directions
     probe = make_probe(ctx.reference, ctx.base, name, ctx.weights)
     method, mode = _choose(ctx, probe)
     node = ctx.graph.nodes[name]
@@ -230,8 +231,10 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     if method == "complex" and not probe.analytic:
         leaf.method = method = "richardson"
         leaf.notes.append("the complex step needs analytic ops on the path: used richardson")
+    if probe.graph.dtype != ctx.reference.dtype:  # (numerical.widened)
+        leaf.notes.append("values on its path are subnormal in float64: the numerical reference in extended precision")
     gradient = np.asarray(ctx.gradients[name], np.float64)
-    scale = float(np.max(np.abs(gradient), initial=0.0))
+    scale = raised or float(np.max(np.abs(gradient), initial=0.0))
     if scale == 0:  # a gradient that is exactly 0 (paths that cancel) is judged at the output's scale
         phi0 = abs(float(probe.phi(ctx.base[ctx.graph.output][None])[0]))
         scale = phi0 / max(1.0, float(np.max(np.abs(probe.value), initial=0.0))) or 1.0
@@ -247,6 +250,11 @@ def _check_node(ctx: _Context, name: str) -> LeafCheck:
     except PluginError as err:  # the student's code failed on a perturbed input: a verdict, with the reason
         leaf.status = "fail"
         leaf.notes.append(str(err))
+        return leaf
+    larger = raised_scales(ctx, [name], [scale], [leaf.failures and raised is None])[0]
+    if larger > scale and path_facts(ctx.reference).builtin[name]:  # (no student code runs twice)
+        ctx.rng.bit_generator.state = state
+        return _check_node(ctx, name, larger)
     if leaf.unresolved and leaf.status != "fail" and leaf.elements < probe.value.size:
         return resolve(ctx, name, leaf, probe.value.size, _check_node)
     if leaf.kinks and not ctx.beside and node.is_leaf and not path_facts(ctx.graph).builtin[name]:
@@ -298,7 +306,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
             probe.plan.gates,
             method,
             steps,
-            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method),
+            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method, CHUNK_BYTES),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
@@ -312,13 +320,14 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     if ctx.directions <= 0:
         return
     u = ctx.rng.standard_normal((ctx.directions, *probe.value.shape))
-    u /= np.max(np.abs(u), axis=tuple(range(1, u.ndim)), keepdims=True, initial=1e-300)
+    axes = tuple(range(1, u.ndim))  # each direction scaled to a largest element of 1 (no |u| copy: leaves are large)
+    u /= np.maximum(np.maximum(u.max(axis=axes, keepdims=True), -u.min(axis=axes, keepdims=True)), 1e-300)
     reverse = np.tensordot(u, gradient, axes=gradient.ndim)
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
     numeric, gate = numeric_derivative(
-        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method)
+        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES)
     )
     judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1
     judge.leaf.directions += len(u)
@@ -335,11 +344,15 @@ def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:
 
 
 def _forward_directions(ctx: _Context, name: str, directions: np.ndarray) -> np.ndarray:
-    graph = ctx.graph
-    count = len(directions)
-    batch = Batch(count, np.arange(count), np.zeros((count, 0), np.intp))
-    seed = directions.astype(graph.dtype)
-    return _project(ctx, run(graph, ctx.values, plan(graph, name, grouped=False), batch, seed, tangents=True))
+    """Forward-mode derivative along each direction, as many at once as CHUNK_BYTES holds."""
+    graph, how = ctx.graph, plan(ctx.graph, name, grouped=False)
+    per = max(1, CHUNK_BYTES // (8 * (directions[0].size + sum(int(np.prod(n.shape)) for n in how.gates))))
+    parts = []
+    for start in range(0, len(directions), per):
+        seed = directions[start : start + per].astype(graph.dtype)
+        batch = Batch(len(seed), np.arange(len(seed)), np.zeros((len(seed), 0), np.intp))
+        parts.append(_project(ctx, run(graph, ctx.values, how, batch, seed, tangents=True)))
+    return np.concatenate(parts)
 
 
 def _project(ctx: _Context, out: np.ndarray) -> np.ndarray:

@@ -127,7 +127,11 @@ def _gradient_why(trace: Trace, name: str) -> str:
     total = trace.gradients[name]
     if not paths:
         readers = [r for r in trace.rows for e in r.edges if e.is_node and e.operand == name]
-        why = "is not differentiable (labels)" if readers else f"does not reach {out}"
+        why = (
+            "is not differentiable (labels, masks, index arrays, or only compared)"
+            if readers
+            else f"does not reach {out}"
+        )
         return f"{name} {why}: d{out}/d{name} = 0"
     chain = " + ".join(f"d{out}/d{g} · ∂{g}/∂{name}" for g, *_ in paths)  # upstream (d) times local (∂)
     if np.ndim(total) != 0 or any(local is None or np.ndim(local) != 0 for _, _, _, local, _ in paths):

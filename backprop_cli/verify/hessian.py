@@ -19,9 +19,9 @@ from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import UsageError, suggest
 from ..graph import Graph, graph_argument
-from .check import float64_reference
 from .many import path_facts
-from .numerical import EPS64, Derivative, Stencil, derivative, typical_size
+from .numerical import EPS64, Derivative, Stencil, derivative, float64_reference, typical_size
+from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
 DIFFERENCE_NOISE = 1e-6  # relative to the largest |eigenvalue|: below it, central differences cannot tell 0
@@ -52,6 +52,10 @@ class Gradients:
         self.plan = [step for step in gate_plan(self.graph, self.graph.dtype) if step[0].name in down]
         self.wrt = set(names)
         self.base = self(np.zeros(len(self.point)))
+        # what each gradient is summed from (verify/rounding.py): their rounding stays where they cancel
+        terms = term_sizes(self.graph, self.values, np.ones(np.shape(self.values[self.graph.output])))
+        self.terms = np.repeat([terms.get(n, 0.0) for n in names], self.sizes) if names else np.zeros(0)
+        self.second_terms = max((terms.get(n, 0.0) / typical_size(self.values[n]) for n in names), default=0.0)
 
     @property
     def size(self) -> int:
@@ -64,6 +68,11 @@ class Gradients:
 
     def __call__(self, shift: np.ndarray, kinks: list[str] | None = None) -> np.ndarray:
         """∇f at point + shift (shift may be complex); kinks, if given, receives the first gate whose piece changed."""
+        grads = reverse_mode(self.graph, self.forward(shift, kinks), wrt=self.wrt)
+        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+
+    def forward(self, shift: np.ndarray, kinks: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Every value at point + shift: the gates downstream of the leaves run again, the others keep theirs."""
         values = dict(self.values)
         for name, start, size, shape in zip(self.names, self.offsets, self.sizes, self.shapes, strict=False):
             values[name] = self.values[name] + shift[start : start + size].reshape(shape)
@@ -81,8 +90,7 @@ class Gradients:
                     there = piecewise.piece(*(np.real(x) for x in xs), **node.attrs)
                     if np.any(np.asarray(there) != np.asarray(here)):
                         kinks.append(node.name)
-        grads = reverse_mode(self.graph, values, wrt=self.wrt)
-        return np.concatenate([np.reshape(grads[n], -1) for n in self.names])
+        return values
 
     def steps(self, directions: np.ndarray, method: str) -> np.ndarray:
         """A step per direction, scaled to the size of the values it moves (as gradcheck's steps)."""
@@ -119,13 +127,16 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
             phi[p, i] = grads(point * h * v, crossed)
         gate[i] = crossed[0] if crossed else ""
     stencil = Stencil(phi.reshape(len(points), k * n), np.tile(grads.base, k), np.repeat(steps, n), {})
+    stencil.terms = np.tile(grads.terms, k)
     return derivative(stencil, "richardson"), gate
 
 
 def is_labels(graph: Graph, name: str) -> bool:
-    """Read only where no derivative is taken (cross_entropy's integer labels): no derivative to vary."""
-    slots = [(n, i) for n in graph.gates for i, x in enumerate(n.inputs) if x == name]
-    return bool(slots) and all(n.operation.vjp[i] is None for n, i in slots)
+    """Read only where no derivative is taken (cross_entropy's integer labels, index arrays, what a comparison
+    reads): no derivative to vary."""
+    from .many import differentiable, unstopped
+
+    return name in relevant(graph, None) and name in unstopped(graph) and name not in differentiable(graph)
 
 
 def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
@@ -139,7 +150,11 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
         if name not in graph.leaf_values:
             raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
         if is_labels(graph, name):
-            raise UsageError(f"{name} holds labels (read only where no derivative is taken): none", parameter="wrt")
+            raise UsageError(
+                f"{name} is read only where no derivative is taken (labels, index arrays, comparisons): "
+                "its derivatives are 0",
+                parameter="wrt",
+            )
         if name not in names:
             names.append(name)
     return names
@@ -217,8 +232,10 @@ def hessian(
         result.notes.append(f"computed in float64 (the graph is {graph.dtype.name}), as gradcheck's reference")
     if check and n:
         leaf = LeafCheck("hessian", "hessian", (n, n), "richardson", "full")
-        scale = float(np.max(np.abs(result.matrix), initial=0.0)) or 1.0
-        judge = Judge(second_order_tolerance(graph.dtype.name, rtol, atol), scale, leaf)
+        tolerance = second_order_tolerance(graph.dtype.name, rtol, atol)
+        largest = float(np.max(np.abs(result.matrix), initial=0.0))
+        scale = judged_scale(largest, grads.second_terms, tolerance, np.dtype(np.float64)) or 1.0
+        judge = Judge(tolerance, scale, leaf)
         numeric, gate = hvp_differences(grads, eye)  # row i: column i of H
         entries = np.arange(n * n).reshape(n, n).T.reshape(-1)  # (column i, row j) -> flat index j·n + i
         judge.add(entries, result.matrix.T.reshape(-1), None, numeric, np.repeat(gate, n))

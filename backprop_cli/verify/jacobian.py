@@ -16,10 +16,11 @@ from ..errors import EvaluationError, PluginError, UsageError, suggest
 from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
-from .check import METHODS, float64_reference
+from .check import METHODS
 from .hessian import is_labels
 from .many import path_facts
-from .numerical import Probe, Stencil, group_rows, numeric_derivative, steps_for, typical_size
+from .numerical import Probe, Stencil, float64_reference, group_rows, numeric_derivative, steps_for, typical_size
+from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
 
@@ -93,7 +94,10 @@ def jacobian(
     wrt = node_named(graph, wrt if wrt is not None else (graph.params or list(graph.leaf_values))[0])
     of = sub.output
     if is_labels(graph, wrt):
-        raise UsageError(f"{wrt} holds labels (read only where no derivative is taken): no derivative", parameter="wrt")
+        raise UsageError(
+            f"{wrt} is read only where no derivative is taken (labels, index arrays, comparisons): no derivative",
+            parameter="wrt",
+        )
     m, n = graph.nodes[of].shape, graph.nodes[wrt].shape
     rows, cols = int(np.prod(m, dtype=np.int64)), int(np.prod(n, dtype=np.int64))
     if rows * cols > MAX_ENTRIES:
@@ -234,10 +238,11 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
     flat_value = value.reshape(-1)
     out_base = np.reshape(base[result.of], -1)
     analytic = np.asarray(result.matrix, np.float64).reshape(-1)
-    scale = float(np.max(np.abs(analytic), initial=0.0)) or 1.0
-    judge = Judge(
-        tolerance_for(graph.dtype.name, rtol, atol), scale, leaf, untrusted=not path_facts(graph).builtin[result.wrt]
-    )
+    tolerance = tolerance_for(graph.dtype.name, rtol, atol)
+    terms = term_sizes(graph, values, np.ones(np.shape(values[graph.output])), (reference, base))  # every row's
+    largest = float(np.max(np.abs(analytic), initial=0.0))
+    scale = judged_scale(largest, terms.get(result.wrt, 0.0), tolerance, graph.dtype) or 1.0
+    judge = Judge(tolerance, scale, leaf, untrusted=not path_facts(graph).builtin[result.wrt])
     checked = np.arange(cols)
     if cols > CHECK_FULL_LIMIT:  # a seeded sample of columns, and always the one with the largest entry
         rng = np.random.default_rng(0)

@@ -11,7 +11,7 @@ import numpy as np
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import reverse_mode
 from ..errors import EvaluationError, PluginError
-from .numerical import steps_for, typical_size
+from .numerical import float64_reference, steps_for, typical_size
 from .verdicts import KEPT_FINDINGS, LeafCheck
 
 RESOLVE_LIMIT = 2**16  # elements checked one by one when a random direction cannot be judged at a kink
@@ -22,8 +22,6 @@ def check_beside(ctx, name: str, leaf: LeafCheck, check_node: Callable) -> None:
     forward made them (x² + 1000·|x - round(x, 1)| at the checked values, and a backward of 0). So the leaf is
     checked once more with every element moved off its kink by about half a step, where the code must be smooth
     and its derivative exact: a failure there, or a kink of the student's code there too, fails the leaf."""
-    from .check import float64_reference  # (check.py imports this module)
-
     value = np.asarray(ctx.graph.leaf_values[name])
     steps = steps_for(value, "richardson", ctx.eps, typical_size(value))
     moved = value + ctx.rng.uniform(0.3, 0.7, value.shape) * ctx.rng.choice([-1.0, 1.0], value.shape) * steps

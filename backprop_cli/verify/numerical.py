@@ -7,10 +7,11 @@ also estimates the reference's own error). Plain central differences on request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..engines.evaluate import evaluate
 from ..graph import Graph, Node
 from .batched import Batch, Plan, plan, run
 from .tolerances import POINTS, STEPS
@@ -45,8 +46,53 @@ class Probe:
         return np.tensordot(output, self.weights, axes=self.weights.ndim)
 
 
+def float64_reference(graph: Graph, values: dict[str, np.ndarray]) -> tuple[Graph, dict[str, np.ndarray]]:
+    """The graph in float64: float32 gradients are judged against a float64 reference at the same point."""
+    if graph.dtype == np.float64:
+        return graph, values
+    leaf_values = {k: v.astype(np.float64) for k, v in graph.leaf_values.items()}
+    reference = replace(graph, dtype=np.dtype(np.float64), leaf_values=leaf_values)
+    return reference, evaluate(reference)
+
+
 def make_probe(graph: Graph, base: dict[str, np.ndarray], name: str, weights: np.ndarray) -> Probe:
+    graph, base = widened(graph, base, [name])
     return Probe(graph, base, name, plan(graph, name), weights)
+
+
+# ------------------------------------------------------------------ paths through values float64 cannot resolve
+
+TINY = float(np.finfo(np.float64).tiny)  # below it float64 is subnormal: x·x at x = 1e-160 is 1e-320, 3 digits
+WIDE = np.dtype(np.longdouble) if np.finfo(np.longdouble).tiny < TINY else None  # x86: exponents to 1e-4932
+
+
+def widened(graph: Graph, base: dict[str, np.ndarray], leaves: list[str]) -> tuple[Graph, dict[str, np.ndarray]]:
+    """The reference for these leaves: the float64 graph and values, or where a leaf's path to the output passes
+    a subnormal value, the graph in extended precision (np.longdouble), where the platform has a wider exponent
+    range. In float64 a complex step's imaginary parts would underflow to 0 there, and differences to subnormal
+    noise: a false fail of a right gradient."""
+    if WIDE is None or graph.dtype != np.float64 or not subnormal_paths(graph, base) & set(leaves):
+        return graph, base
+
+    def wide() -> tuple[Graph, dict[str, np.ndarray]]:
+        leaf_values = {k: np.asarray(v, WIDE) for k, v in graph.leaf_values.items()}
+        reference = replace(graph, dtype=WIDE, leaf_values=leaf_values)
+        return reference, evaluate(reference)
+
+    return graph.derived("wide reference", wide)
+
+
+def subnormal_paths(graph: Graph, base: dict[str, np.ndarray]) -> set[str]:
+    """The nodes whose path to the output passes a subnormal value (their own included)."""
+
+    def compute() -> set[str]:
+        found = {name for name, v in base.items() if np.any((v != 0) & (v < TINY) & (v > -TINY))}
+        for node in reversed(graph.gates):
+            if node.name in found and not node.operation.stops_gradient:
+                found.update(x for x in node.inputs if isinstance(x, str))
+        return found
+
+    return graph.derived("subnormal paths", compute)
 
 
 def element_batch(how: Plan, shape: tuple[int, ...], flat: np.ndarray, points: int) -> tuple[Batch, np.ndarray]:
@@ -82,37 +128,81 @@ class Stencil:
     steps: np.ndarray  # (k,)
     crossed: dict[str, np.ndarray]  # gate -> (points, k): the stencil crossed a kink of this gate
     depth: int = 1  # gates on the path from the perturbed node to the output
+    terms: np.ndarray | float = 0.0  # the size of the terms each value is summed from, where they cancel
 
 
-def stencil_elements(probe: Probe, flat: np.ndarray, steps: np.ndarray, method: str) -> Stencil:
-    """The projected output with element flat[k] moved by p·steps[k], for every stencil point p."""
+def stencil_elements(
+    probe: Probe, flat: np.ndarray, steps: np.ndarray, method: str, budget: int = 32 * 2**20
+) -> Stencil:
+    """The projected output with element flat[k] moved by p·steps[k], for every stencil point p: all points in
+    one batch, or one point at a time where a point's rows of the node alone fill the budget (a large node)."""
     points = np.asarray(POINTS[method])
-    batch, group = element_batch(probe.plan, probe.value.shape, flat, len(points))
-    dtype = np.complex128 if method == "complex" else np.float64
-    seed = group_rows(probe.value, flat, group, points[:, None] * steps[None, :], dtype)
-    return _stencil(probe, batch, seed, len(flat), steps, method)
+    dtype = np.result_type(probe.value, 1j if method == "complex" else 1.0)
+    batch, group = element_batch(probe.plan, probe.value.shape, flat, 1)
+    if len(points) == 1 or 16 * len(points) * batch.groups * probe.value.size <= budget:
+        batch, group = element_batch(probe.plan, probe.value.shape, flat, len(points))
+        seed = group_rows(probe.value, flat, group, points[:, None] * steps[None, :], dtype)
+        return _stencil(probe, batch, seed, len(flat), steps, method)
+    parts = [
+        _rows(probe, batch, group_rows(probe.value, flat, group, p * steps[None, :], dtype), method) for p in points
+    ]
+    phi0 = float(np.real(probe.phi(probe.base[probe.graph.output][None])[0]))
+    crossed = {g: np.stack([part[1][g] for part in parts]) for g in parts[0][1]}
+    return Stencil(np.stack([part[0] for part in parts]), phi0, steps, crossed, max(1, len(probe.plan.gates)))
 
 
-def stencil_directions(probe: Probe, directions: np.ndarray, steps: np.ndarray, method: str) -> Stencil:
-    """The projected output at value + p·steps[k]·directions[k], for every stencil point p."""
+def stencil_directions(
+    probe: Probe, directions: np.ndarray, steps: np.ndarray, method: str, budget: int = 32 * 2**20
+) -> Stencil:
+    """The projected output at value + p·steps[k]·directions[k], for every stencil point p: as many rows
+    (point, direction) at once as budget bytes hold, each row a copy of the node and of the gates after it
+    (a direction is as large as its node: all of them at every point would be memory in multiples of it)."""
     points = np.asarray(POINTS[method])
     count = len(directions)
     how = plan(probe.graph, probe.name, grouped=False)
-    batch = Batch(len(points) * count, np.arange(len(points) * count), np.zeros((len(points) * count, 0), np.intp))
+    whole = Probe(probe.graph, probe.base, probe.name, how, probe.weights)
     amounts = (points[:, None] * steps[None, :]).reshape(-1)
-    moves = np.concatenate([directions] * len(points))
-    seed = probe.value + amounts.reshape((-1,) + (1,) * probe.value.ndim) * moves
-    return _stencil(Probe(probe.graph, probe.base, probe.name, how, probe.weights), batch, seed, count, steps, method)
+    size = probe.value.size + sum(int(np.prod(n.shape, dtype=np.int64)) for n in how.gates)
+    per = int(max(1, budget // (16 * max(size, 1))))
+    parts = []
+    for start in range(0, len(amounts), per):
+        rows = np.arange(start, min(len(amounts), start + per))
+        batch = Batch(len(rows), np.arange(len(rows)), np.zeros((len(rows), 0), np.intp))
+        parts.append(_rows(whole, batch, _moved(probe.value, amounts[rows], directions, rows % count), method))
+    phi = np.concatenate([p[0] for p in parts])
+    crossed = {g: np.concatenate([p[1][g] for p in parts]).reshape(len(points), count) for g in parts[0][1]}
+    phi0 = float(np.real(probe.phi(probe.base[probe.graph.output][None])[0]))
+    return Stencil(phi.reshape(len(points), count), phi0, steps, crossed, max(1, len(how.gates)))
+
+
+def _moved(value: np.ndarray, amounts: np.ndarray, directions: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """value + amounts[r] · directions[which[r]] for each row r, built in place (no temporaries the size of the
+    rows): a complex step's rows are value + i·h·u, a real and an imaginary part written once each."""
+    seed = np.empty((len(amounts), *value.shape), np.result_type(value, amounts))
+    for r, (amount, k) in enumerate(zip(amounts, which, strict=True)):
+        row = seed[r : r + 1]  # a view, also of a scalar node's row
+        if np.iscomplexobj(seed):
+            row.real[...], row.imag[...] = value, directions[k]
+            row.imag[...] *= amount.imag
+        else:
+            np.multiply(directions[k], amount, out=row[0] if row.ndim > 1 else row)
+            row += value
+    return seed
+
+
+def _rows(probe: Probe, batch: Batch, seed: np.ndarray, method: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The projected output of each row of a batch, and per piecewise gate whether the row crossed a kink."""
+    crossed: dict[str, np.ndarray] = {}
+    out = run(probe.graph, probe.base, probe.plan, batch, seed, kinks=None if method == "complex" else crossed)
+    return probe.phi(out), crossed
 
 
 def _stencil(probe: Probe, batch: Batch, seed: np.ndarray, count: int, steps: np.ndarray, method: str) -> Stencil:
     points = len(POINTS[method])
-    crossed: dict[str, np.ndarray] = {}
-    out = run(probe.graph, probe.base, probe.plan, batch, seed, kinks=None if method == "complex" else crossed)
-    phi = probe.phi(out).reshape(points, count)
+    phi, crossed = _rows(probe, batch, seed, method)
     phi0 = float(np.real(probe.phi(probe.base[probe.graph.output][None])[0]))
     crossed = {g: m.reshape(points, count) for g, m in crossed.items()}
-    return Stencil(phi, phi0, steps, crossed, max(1, len(probe.plan.gates)))
+    return Stencil(phi.reshape(points, count), phi0, steps, crossed, max(1, len(probe.plan.gates)))
 
 
 @dataclass
@@ -142,7 +232,7 @@ PARTS = ("value", "error", "left", "right", "smooth", "noise", "jumps")
 
 def derivative(stencil: Stencil, method: str) -> Derivative:
     phi, phi0, h = stencil.phi, stencil.phi0, stencil.steps
-    rounding = 8 * EPS64 * (abs(phi0) + np.max(np.abs(np.real(phi)), axis=0, initial=0.0))
+    rounding = 8 * EPS64 * (abs(phi0) + np.max(np.abs(np.real(phi)), axis=0, initial=0.0) + stencil.terms)
     if method == "complex":
         value = np.imag(phi[0]) / h
         nan = np.full_like(value, np.nan)

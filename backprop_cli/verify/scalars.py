@@ -4,10 +4,13 @@ check.py's context (the graph, its values, the reference, the gradients, the opt
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .many import Items, downstream_of, path_facts, stencil_items, tangent_items
 from .numerical import numeric_derivative, steps_for
+from .rounding import raised_scales
 from .tolerances import POINTS
 from .verdicts import Judge, LeafCheck
 
@@ -51,32 +54,38 @@ def _check_scalar_group(ctx, group: list[str], method: str, leaves: dict[str, Le
     x = np.array([float(np.real(ctx.base[n]).reshape(-1)[0]) for n in group])
     g = np.array([float(np.asarray(ctx.gradients[n], np.float64).reshape(-1)[0]) for n in group])
     phi0 = abs(float(np.real(np.tensordot(ctx.base[ctx.graph.output], ctx.weights, axes=ctx.weights.ndim))))
-    scale = np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))
-    judges = [Judge(ctx.tolerance, float(s) or 1.0, leaves[n]) for n, s in zip(group, scale, strict=True)]
+    scale = [float(s) or 1.0 for s in np.where(g != 0, np.abs(g), phi0 / np.maximum(1.0, np.abs(x)))]
+    blank = {n: replace(leaves[n], findings=[], notes=list(leaves[n].notes)) for n in group}  # for a second look
     typical = np.where(x != 0, np.abs(x), 1.0)
-    checks = []
-    if ctx.mode != "direction":
-        checks.append((Items(group, np.ones(len(group))), np.zeros(len(group), int), 1))
-    if ctx.directions > 0:
-        signs = np.sign(ctx.rng.standard_normal((len(group), ctx.directions)))  # a scalar's direction, normalized
-        checks.append((Items([n for n in group for _ in range(ctx.directions)], signs.reshape(-1)), None, 0))
-    for items, index, per in checks:
-        count = 1 if per else ctx.directions
-        where = np.repeat(np.arange(len(group)), count)
-        steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
+    count = ctx.directions  # one batch: per leaf, its element (+1) and its directions (±1), side by side
+    element = int(ctx.mode != "direction")  # the element checked, or directions only
+    signs = np.sign(ctx.rng.standard_normal((len(group), count))) if count else np.zeros((len(group), 0))
+    moves = np.concatenate([np.ones((len(group), element)), signs], axis=1)  # (leaves, element + count)
+    items = Items([name for name in group for _ in range(element + count)], moves.reshape(-1))
+    where = np.repeat(np.arange(len(group)), element + count)
+    steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
 
-        def stencil(rows, s, items=items):
-            picked = Items([items.leaves[r] for r in rows], items.move[rows])
-            return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
+    def stencil(rows, s):
+        picked = Items([items.leaves[r] for r in rows], items.move[rows])
+        return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
 
-        numeric, crossed = numeric_derivative(gates, method, steps, stencil)
-        forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
-        reverse = g[where] * items.move
-        for k, judge in enumerate(judges):
-            part = slice(k * count, (k + 1) * count)
-            fwd = forward[part] if judge.leaf.forward_checked else None
-            judge.add(index if per else None, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
-            if per:
-                judge.leaf.elements += 1
-            else:
-                judge.leaf.directions += count
+    numeric, crossed = numeric_derivative(gates, method, steps, stencil)
+    forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
+    reverse = g[where] * items.move
+
+    def judge(k: int, leaf: LeafCheck, scale: float) -> LeafCheck:
+        judge = Judge(ctx.tolerance, scale, leaf)
+        first = k * (element + count)
+        parts = [(slice(first, first + 1), np.zeros(1, int))] if element else []
+        parts += [(slice(first + element, first + element + count), None)] if count else []
+        for part, index in parts:
+            fwd = forward[part] if leaf.forward_checked else None
+            judge.add(index, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
+        leaf.elements += element
+        leaf.directions += count
+        return leaf
+
+    failed = [judge(k, leaves[name], scale[k]).failures > 0 for k, name in enumerate(group)]
+    for k, larger in enumerate(raised_scales(ctx, group, scale, failed)):
+        if larger > scale[k]:
+            leaves[group[k]] = judge(k, blank[group[k]], larger)

@@ -24,6 +24,10 @@ TOLERANCES = {
 
 SAFETY = 4.0  # a numerical error estimate is a guess of its size, not a bound
 
+# A derivative whose terms cancel (d/dz Σ softmax(z) = 0, the gradient of x in x·w - x·w) keeps their rounding,
+# about ε of their size per term: it is judged to within this many roundings of them (verify/rounding.py).
+ROUNDING_SLACK = 100.0
+
 # The step is STEPS[method] * max(|x|, rms) for an element of value x, rms the RMS of its leaf (1 for a leaf of
 # zeros): relative for big values, and near 0 scaled to the leaf's typical size (numerical.steps_for).
 STEPS = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import import_module
 
-KINDS = ("trace", "gradcheck", "jacobian", "hessian", "train", "examples", "example", "ops", "error")
+KINDS = ("trace", "gradcheck", "jacobian", "hessian", "derivatives", "train", "examples", "example", "ops", "error")
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,13 @@ FORMATS = {
 PRESENTERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "table": (
         ("table",),
-        ("trace", "gradcheck", "gradcheck_file", "jacobian", "hessian", "train", "examples", "example", "ops"),
+        ("trace", "gradcheck", "gradcheck_file", "jacobian", "hessian", "derivatives", "train", "examples", "example")
+        + ("ops",),
     ),
-    "json": (("json",), ("trace", "gradcheck", "jacobian", "hessian", "train", "examples", "ops", "error")),
+    "json": (
+        ("json",),
+        ("trace", "gradcheck", "jacobian", "hessian", "derivatives", "train", "examples", "ops", "error"),
+    ),
     "markdown": (("markdown",), ("trace", "gradcheck", "jacobian", "hessian", "examples", "ops")),
     "drawing": (("svg", "png", "pdf", "dot", "html"), ("trace",)),
     "heatmap": (("svg", "png"), ("jacobian", "hessian")),

@@ -146,6 +146,7 @@ def report_object(report) -> dict:
         "order": report.order,
         "second_order": {name: _leaf(leaf) for name, leaf in report.second_order.items()},
         "ops": {key: _leaf(leaf) for key, leaf in report.ops.items()},
+        "higher_order": {name: _leaf(leaf) for name, leaf in report.higher_order.items()},
     }
 
 
@@ -242,6 +243,57 @@ def hessian(result, settings: Settings) -> Document:
         "condition_number": result.condition_number,
         "method": result.method,
         "check": _check(result.check),
+        "notes": result.notes,
+    }
+    return Document(data, settings.pretty)
+
+
+# ------------------------------------------------------------ derivatives
+def derivatives(result, settings: Settings) -> Document:
+    """schema backprop.derivatives, version 1: f, f′, …, f⁽ᴺ⁾ along one leaf, each with its check."""
+    from ..derivatives_report import words
+
+    graph, check = settings.graph, result.check
+    data = {
+        **header("derivatives"),
+        "passed": result.status != "fail",
+        "status": result.status,
+        "graph": graph.name,
+        "file": graph.source,
+        "output": result.output,
+        "wrt": result.wrt,
+        "direction": result.direction,
+        "point": result.point,
+        "order": result.order,
+        "derivatives": [
+            {
+                "order": k,
+                "value": _number(result.values[k]),
+                "error": _number(result.errors[k]),
+                "taylor": _number(result.taylor[k]),
+                "reference": _number(result.reference[k]) if k < len(result.reference) else None,
+                "reference_error": _number(result.reference_errors[k]) if k < len(result.reference_errors) else None,
+                "relative_error": _number(result.relative_errors[k - 1])
+                if 0 < k <= len(result.relative_errors)
+                else None,
+                "meaning": words(k),
+            }
+            for k in range(result.order + 1)
+        ],
+        "method": result.method,
+        "radius": result.radius,
+        "points": result.points,
+        "kink": result.kink,
+        "check": None
+        if check is None
+        else {
+            "status": check.status,
+            "orders": check.elements,
+            "failures": check.failures,
+            "max_abs_error": _number(check.max_abs_error),
+            "max_rel_error": _number(check.max_rel_error),
+            "findings": [{"note": f.note, "value": f.reverse, "reference": f.numeric} for f in check.findings],
+        },
         "notes": result.notes,
     }
     return Document(data, settings.pretty)

@@ -69,6 +69,13 @@ def hessian(result, settings: Settings) -> str:
     return "\n".join(hessian_lines(result, settings.full, settings.width))
 
 
+def derivatives(result, settings: Settings) -> str:
+    from ..derivatives_report import derivatives_lines
+
+    lines = derivatives_lines(result, settings.options.get("source", settings.graph.source), settings.width)
+    return "\n".join(printable(line) for line in lines)
+
+
 # ------------------------------------------------------------ train
 def hyper_text(hyper: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in hyper.items())

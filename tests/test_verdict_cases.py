@@ -1,0 +1,43 @@
+"""Every crash and false verdict the generated graphs found (issue 19), as a fixed case: tests/verdict_cases/.
+
+Each file is the smallest graph that showed it, with what went wrong in its first lines. Each must pass
+gradcheck (or find a kink) with every --method and --elements, with --nodes, --order 2 and a small sample;
+jacobian with respect to each leaf and hessian must pass; and all of them at once through the CLI exit 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import backprop_cli
+from backprop_cli.cli import main
+from backprop_cli.verify.check import METHODS, MODES, gradcheck
+from backprop_cli.verify.hessian import hessian
+from backprop_cli.verify.jacobian import jacobian
+
+CASES = sorted((Path(__file__).parent / "verdict_cases").glob("*.yaml"))
+OPTIONS = [{"method": m, "mode": e} for m in METHODS for e in MODES]
+OPTIONS += [{"nodes": True}, {"order": 2}, {"mode": "sample", "samples": 1}, {"mode": "direction", "directions": 5}]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_each_case_passes_every_check(case):
+    assert case.read_text().startswith("#"), f"{case.name}: say in its first lines what went wrong"
+    graph = backprop_cli.load(case)
+    for options in OPTIONS:
+        report = gradcheck(graph, **options)
+        assert report.status in ("pass", "kink"), (options, {n: leaf.findings for n, leaf in report.leaves.items()})
+        assert all(e.ok for e in report.expect), [e for e in report.expect if not e.ok]
+    for leaf in graph.leaf_values:
+        assert jacobian(graph, wrt=leaf).status == "pass", leaf
+        assert jacobian(graph, wrt=leaf, mode="reverse").status == "pass", leaf
+    assert hessian(graph, list(graph.leaf_values)).status == "pass"
+
+
+def test_all_cases_in_one_run_exit_0():
+    result = CliRunner().invoke(main, ["gradcheck", "-q", *map(str, CASES)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{len(CASES)} files: {len(CASES)} pass"
