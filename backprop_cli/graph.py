@@ -80,6 +80,7 @@ class Graph:
     plugin_ops: dict[str, object] = field(default_factory=dict)  # the file's `ops:` block (plain data)
     minima: list[dict[str, float]] = field(default_factory=list)  # the file's `minimum:` points (param -> value)
     training: dict[str, object] = field(default_factory=dict)  # the file's `train:` defaults (optimizer, steps, lr)
+    points: dict[str, object] | None = None  # the file's `points:` block, complete (fileformat/points.py)
     cache: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)  # see derived()
 
     # ------------------------------------------------------------ structure

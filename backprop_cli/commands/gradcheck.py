@@ -163,7 +163,9 @@ def gradcheck(
         )
     output.check()
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
-    result = Checks(single=len(graphs) == 1)
+    import time
+
+    start, result = time.monotonic(), Checks(single=len(graphs) == 1)
     for path in graphs:
         checked = _check(path, at, allow_python, names, limits, options)
         if result.single and checked.failure is not None and not checked.failure.student:
@@ -171,21 +173,26 @@ def gradcheck(
         result.files.append(checked)
         if not result.single:
             output.stream("gradcheck_file", checked)  # its line as soon as it is checked
+    result.seconds = time.monotonic() - start
     output.show(result, streamed=not result.single)
     sys.exit(result.exit_code)
 
 
 def _check(path: str, at, allow_python: bool, names, limits, options: dict):
-    """One file, its plugin code in a worker of its own: its report, or the failure that stopped its check."""
+    """One file, its plugin code in a worker of its own: its report, or the failure that stopped its check, and
+    its score (verify/grading.py: none when the file did not load, all parts failed when its code crashed)."""
+    import time
+
     from ..fileformat.sandbox import session
     from ..outputs.progress import progress_on_terminal
     from ..verify import gradcheck as run
-    from ..verify.grading import FileCheck
+    from ..verify.grading import FileCheck, failed, grade
 
-    report = error = None
+    start, graph, report, error = time.monotonic(), None, None, None
     with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
         try:
-            report = run(load_graph(path, at, allow_python), wrt=names, progress=progress, **options)
+            graph = load_graph(path, at, allow_python)
+            report = run(graph, wrt=names, progress=progress, **options)
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
                 raise  # stdout: the run ends (reports_errors)
@@ -194,7 +201,13 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     if printed:  # on stderr, never inside the report on stdout
         click.echo(f"backprop: {path}: the plugin code printed:", err=True)
         click.echo(printed.rstrip("\n"), err=True)
-    return FileCheck(path, report, _failure(error) if error is not None else None, printed if allow_python else None)
+    failure = _failure(error) if error is not None else None
+    checked = FileCheck(path, report, failure, printed if allow_python else None, time.monotonic() - start)
+    if report is not None:
+        checked.score = grade(graph, report)
+    elif graph is not None and failure.gradable:
+        checked.score = failed(graph, failure.line)
+    return checked
 
 
 def _failure(err: Exception):

@@ -1,11 +1,128 @@
 """A gradcheck run as the output layer receives it: each file's report, or the failure that stopped its
-check (a bad graph file, a student module that does not load, student code that crashed), and its score."""
+check (a bad graph file, a student module that does not load, student code that crashed), and its score.
+
+The score (issue 23) is computed here once, from the report and the graph file's `points:` block
+(fileformat/points.py): one Part per graded part (a leaf's gradient check, an `expect` answer, a plugin op
+checked alone), each with the points it earned of its points. Every output format (the table, JSON, Markdown,
+Gradescope, PrairieLearn, JUnit) shows this one score: none computes its own. From Python:
+
+    graph = backprop_cli.load("hw.yaml", allow_python=True)
+    score = grade(graph, backprop_cli.gradcheck(graph))    # score.earned, score.possible, score.fraction
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .verdicts import Report
+from .verdicts import LeafCheck, Report
+
+NOT_CHECKED_ALONE = "not checked alone: the graph's own check failed first, so its backward was not isolated"
+
+
+@dataclass
+class Part:
+    """One graded part of a file: its kind (leaf, value, gradient, op), its name, the points it earned of its
+    points, who sees it (fileformat/points.py VISIBILITIES), and what it was judged on (a LeafCheck, the
+    op's LeafChecks, an ExpectResult) or the words of what stopped it (note)."""
+
+    kind: str
+    name: str
+    points: float
+    earned: float
+    visibility: str = "visible"
+    checks: list = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.earned >= self.points and not self.note
+
+    @property
+    def label(self) -> str:
+        return {
+            "leaf": f"gradient of {self.name}",
+            "value": f"value of {self.name}",
+            "gradient": f"expected gradient of {self.name}",
+            "op": f"plugin op {self.name} (its backward alone)",
+        }[self.kind]
+
+
+@dataclass
+class Score:
+    """The parts of one file (or of several: Checks.score) and their sum."""
+
+    parts: list[Part] = field(default_factory=list)
+    declared: bool = False  # the graph file has a points: block (the table then shows the score)
+
+    @property
+    def earned(self) -> float:
+        return sum(p.earned for p in self.parts)
+
+    @property
+    def possible(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    @property
+    def fraction(self) -> float:
+        """earned / possible in [0, 1]; with nothing graded, 1 if every part passed (0 parts: 0)."""
+        if self.possible > 0:
+            return min(1.0, max(0.0, self.earned / self.possible))
+        return 1.0 if self.parts and all(p.passed for p in self.parts) else 0.0
+
+
+def graded(graph) -> dict:
+    """The graph's points: its `points:` block, or 1 for each leaf, expect answer and plugin op."""
+    if graph.points is not None:
+        return graph.points
+    from ..fileformat.points import default_points
+
+    return graph.derived(
+        "points", lambda: default_points(list(graph.leaf_values), graph.expect, list(graph.plugin_ops))
+    )
+
+
+def grade(graph, report: Report) -> Score:
+    """The score of a gradcheck report on graph (points: graded(graph)). A part worth 0 points is left out."""
+    points = graded(graph)
+    parts: list[Part] = []
+    for name, entry in points["leaves"].items():
+        leaf = report.leaves.get(name)
+        if name in report.skipped or (leaf is None and not report.errors):
+            continue  # no gradient (labels), or not asked for (--wrt)
+        if leaf is None:
+            parts.append(Part("leaf", name, entry["points"], 0.0, entry["visibility"], note="; ".join(report.errors)))
+        else:
+            ok = leaf.status != "fail"
+            parts.append(Part("leaf", name, entry["points"], entry["points"] * ok, entry["visibility"], [leaf]))
+    for answer in report.expect:
+        section = "values" if answer.kind == "value" else "gradients"
+        entry = points["expect"][section].get(answer.name, {"points": points["default"], "visibility": "visible"})
+        credit = getattr(answer, "credit", None)
+        credit = float(answer.ok) if credit is None else credit
+        parts.append(
+            Part(answer.kind, answer.name, entry["points"], entry["points"] * credit, entry["visibility"], [answer])
+        )
+    for op, entry in points["ops"].items():
+        nodes = {n.name for n in graph.gates if n.op == op}
+        if not nodes or op in report.skipped:
+            continue
+        checks: list[LeafCheck] = [leaf for key, leaf in report.ops.items() if key.split(": ", 1)[0] in nodes]
+        note = "" if checks else "; ".join(report.errors) or NOT_CHECKED_ALONE
+        ok = bool(checks) and all(leaf.status != "fail" for leaf in checks)
+        parts.append(Part("op", op, entry["points"], entry["points"] * ok, entry["visibility"], checks, note))
+    return Score([p for p in parts if p.points > 0 or not p.passed], graph.points is not None)
+
+
+def failed(graph, note: str) -> Score:
+    """Every part of graph failed with one note (the student's code crashed before any verdict)."""
+    points = graded(graph)
+    parts = [Part("leaf", n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["leaves"].items()]
+    for section, kind in (("values", "value"), ("gradients", "gradient")):
+        parts += [
+            Part(kind, n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["expect"][section].items()
+        ]
+    parts += [Part("op", n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["ops"].items()]
+    return Score([p for p in parts if p.points > 0], graph.points is not None)
 
 
 @dataclass
@@ -32,7 +149,8 @@ class FileCheck:
     report: Report | None = None
     failure: Failure | None = None
     printed: str | None = None
-    score: object = None  # score.Score
+    seconds: float = 0.0  # how long its check took
+    score: Score | None = None  # None: the file's graph did not load (nothing to grade: not gradable)
 
     @property
     def status(self) -> str:
@@ -53,6 +171,7 @@ class Checks:
 
     files: list[FileCheck] = field(default_factory=list)
     single: bool = True
+    seconds: float = 0.0  # the whole run
 
     @property
     def exit_code(self) -> int:
@@ -61,3 +180,14 @@ class Checks:
     @property
     def passed(self) -> bool:
         return self.exit_code == 0
+
+    @property
+    def gradable(self) -> bool:
+        """False when a file could not be checked at all (it does not load): a grader keeps the attempt."""
+        return all(f.score is not None for f in self.files)
+
+    @property
+    def score(self) -> Score:
+        """Every file's parts together."""
+        scores = [f.score for f in self.files if f.score is not None]
+        return Score([p for s in scores for p in s.parts], any(s.declared for s in scores))

@@ -97,7 +97,8 @@ def gradcheck(result, settings: Settings) -> Document:
         entry = file_entry(result.files[0])
         return Document({**header("gradcheck"), "passed": result.passed, **entry}, settings.pretty)
     files = [file_entry(f) for f in result.files]
-    return Document({**header("gradcheck"), "passed": result.passed, "files": files}, settings.pretty)
+    data = {**header("gradcheck"), "passed": result.passed, "files": files, "score": score(result.score)}
+    return Document({**data, "gradable": result.gradable}, settings.pretty)
 
 
 def file_entry(checked) -> dict:
@@ -187,7 +188,25 @@ def _leaf(leaf) -> dict:
 
 
 def score(score) -> dict:
-    return {}
+    """The score of verify/grading.py: the points earned of the points possible, and each graded part."""
+    return {
+        "earned": score.earned,
+        "possible": score.possible,
+        "fraction": score.fraction,
+        "parts": [
+            {
+                "kind": p.kind,
+                "name": p.name,
+                "points": p.points,
+                "earned": p.earned,
+                "passed": p.passed,
+                "visibility": p.visibility,
+                "note": p.note or None,
+                "slip": getattr(p, "slip", None),
+            }
+            for p in score.parts
+        ],
+    }
 
 
 # ------------------------------------------------------------ jacobian and hessian

@@ -65,6 +65,13 @@ def gradcheck(result, settings: Settings) -> str:
         if details:
             lines += ["", *(f"- {escape(line.strip())}" for line in details)]
         lines.append("")
+    score = result.score
+    if score.declared:
+        from ..score_text import part_markdown, part_title, score_line
+
+        lines += [f"### {escape(score_line(score))}", ""]
+        for part in score.parts:
+            lines += [f"#### {escape(part_title(part))}", "", part_markdown(part), ""]
     return "\n".join(lines)
 
 

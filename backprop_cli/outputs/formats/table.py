@@ -37,14 +37,24 @@ def gradcheck(result, settings: Settings) -> str | None:
         statuses = [f.status for f in result.files]
         counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("pass", "kink", "fail", "error") if statuses.count(s))
         lines = [] if settings.options.get("streamed") else [gradcheck_file(f, settings) for f in result.files]
-        return "\n".join([*lines, f"{len(result.files)} files: {counts}"])
+        return "\n".join([*lines, f"{len(result.files)} files: {counts}", *_score(result.score, settings)])
     checked = result.files[0]
     if checked.report is None or settings.quiet:
         return gradcheck_file(checked, settings)
     if settings.terminal:
         print_report(checked.path, checked.report)
-        return None
-    return report_text(checked.report) + "\n" + verdict_line(checked.path, checked.report)
+        return "\n".join(_score(checked.score, settings)) or None
+    text = report_text(checked.report) + "\n" + verdict_line(checked.path, checked.report)
+    return "\n".join([text, *_score(checked.score, settings)])
+
+
+def _score(score, settings: Settings) -> list[str]:
+    """Where the graph file gives points: each part's points, then the score (the same as every format's)."""
+    from ..score_text import part_title, score_line
+
+    if score is None or not score.declared:
+        return []
+    return [printable(f"  {part_title(p)}") for p in score.parts] + [score_line(score)]
 
 
 def gradcheck_file(checked, settings: Settings) -> str:
