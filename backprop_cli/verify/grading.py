@@ -8,6 +8,7 @@ Gradescope, PrairieLearn, JUnit) shows this one score: none computes its own. Fr
 
     graph = backprop_cli.load("hw.yaml", allow_python=True)
     score = grade(graph, backprop_cli.gradcheck(graph))    # score.earned, score.possible, score.fraction
+    run = Checks.of(graph, report)                         # what the presenters take (outputs/formats)
 """
 
 from __future__ import annotations
@@ -180,6 +181,12 @@ class Checks:
     @property
     def passed(self) -> bool:
         return self.exit_code == 0
+
+    @classmethod
+    def of(cls, graph, report: Report, path: str | None = None, seconds: float = 0.0) -> Checks:
+        """One graph's report as the output layer takes it (outputs.formats.present("gradcheck", fmt, ...))."""
+        checked = FileCheck(path or graph.source, report, seconds=seconds, score=grade(graph, report))
+        return cls([checked], single=True, seconds=seconds)
 
     @property
     def gradable(self) -> bool:

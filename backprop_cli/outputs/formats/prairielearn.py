@@ -60,4 +60,4 @@ def error(result, settings: Settings) -> Document:
     """A run that stopped before any file was checked: not gradable, the student keeps the attempt."""
     message = printable(result.message)
     data = {"gradable": False, "score": 0.0, "format_errors": [message], "message": message, "tests": []}
-    return Document(data, settings.pretty)
+    return Document({**data, "output": message, "images": []}, settings.pretty)
