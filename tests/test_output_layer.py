@@ -42,8 +42,8 @@ def test_compact_and_pretty_work_for_the_matrices_too(run, args):
 
 def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph_file):
     path = graph_file(
-        "inputs: {x: [1.0, -2.0], y: [1, 0]}\nparams: {w: [0.5, 0.25]}\n"
-        "nodes:\n  h: relu(w * x)\n  k: stop_gradient(x) * 3\n  s: k + h\n"
+        "inputs: {x: [1.0, -2.0], y: [1, 0], c: [0.5, 1.5]}\nparams: {w: [0.5, 0.25]}\n"
+        "nodes:\n  h: relu(w * x)\n  k: stop_gradient(c) * 3\n  s: k + h\n"
         "  L: cross_entropy(transpose(stack(h, s)), y)\n"
         "output: L\n"
     )
@@ -51,5 +51,5 @@ def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph
     assert document["version"] == 2, document
     assert document["gradients"]["w"][1] == 0.0  # behind a dead ReLU's real zero: a number, not null
     assert document["gradients"]["y"] is None and "labels" in document["no_gradient"]["y"]
-    assert "stop_gradient" in document["no_gradient"]["k"] and document["gradients"]["k"] is None
-    assert all(document["gradients"][name] is not None for name in ("w", "x", "h", "s"))
+    assert "stop_gradient" in document["no_gradient"]["c"] and document["gradients"]["c"] is None
+    assert all(document["gradients"][name] is not None for name in ("w", "x", "h", "k", "s"))
