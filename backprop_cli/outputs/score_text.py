@@ -50,8 +50,7 @@ def _check_lines(part: Part, leaf) -> list[str]:
     if hidden > 0:
         lines.append(f"  … and {hidden} more element{'s' * (hidden != 1)}")
     lines += [f"  note: {n}" for n in leaf.notes]
-    slip = getattr(leaf, "slip", None)
-    if slip:
+    if leaf.slip and leaf.status == "fail":
         lines.append(f"  likely bug: {leaf.slip_hint}")
     return lines
 

@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 
 from .verdicts import LeafCheck, Report
 
+
+def _right(check) -> bool:
+    return check.ok if hasattr(check, "ok") else check.status != "fail"
+
+
 NOT_CHECKED_ALONE = "not checked alone: the graph's own check failed first, so its backward was not isolated"
 
 
@@ -37,6 +42,11 @@ class Part:
     @property
     def passed(self) -> bool:
         return self.earned >= self.points and not self.note
+
+    @property
+    def slip(self) -> str | None:
+        """The classic bug the part's wrong gradient looks like (an expect answer's slip; a plugin op's)."""
+        return next((c.slip for c in self.checks if not _right(c) and getattr(c, "slip", None)), None)
 
     @property
     def label(self) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ..graph import Graph, Node
 from ..ops import OPS
+from .op_slips import name_slips
 from .verdicts import LeafCheck, Report
 
 
@@ -26,12 +27,18 @@ def check_alone(
         inputs = list(dict.fromkeys(x for x in node.inputs if isinstance(x, str)))
         if not inputs:
             continue
-        report = run(alone(graph, node, values, inputs))
+        sub = alone(graph, node, values, inputs)
+        report = run(sub)
+        failing = [name for name, leaf in report.leaves.items() if leaf.status == "fail"]
+        slips = name_slips(sub, failing, seed=len(found)) if failing and not report.errors else {}
         for name, leaf in report.leaves.items():
             leaf.kind = "op"
             if report.errors and leaf.status == "pass":
                 leaf.status = "fail"
                 leaf.notes += report.errors
+            leaf.slip, leaf.slip_hint = slips.get(name, (None, ""))
+            if leaf.slip is None and "not summed over the batch" in " ".join(leaf.notes):
+                leaf.slip, leaf.slip_hint = "batch_sum", next(n for n in leaf.notes if "not summed" in n)
             found[f"{node.name}: {name}"] = leaf
     return found
 

@@ -184,6 +184,8 @@ def _leaf(leaf) -> dict:
             for f in leaf.findings
         ],
         "notes": leaf.notes,
+        "slip": leaf.slip,
+        "slip_hint": leaf.slip_hint or None,
     }
 
 
@@ -202,7 +204,7 @@ def score(score) -> dict:
                 "passed": p.passed,
                 "visibility": p.visibility,
                 "note": p.note or None,
-                "slip": getattr(p, "slip", None),
+                "slip": p.slip,
             }
             for p in score.parts
         ],
