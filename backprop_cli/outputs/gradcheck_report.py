@@ -97,6 +97,7 @@ def detail_lines(report: Report) -> list[str]:
             lines.append(f"      {e.why}")
         if e.hint:
             lines.append(f"      likely slip: {e.hint}")
+        lines += [f"      {step}" for step in e.steps or []]  # error carried forward
     return lines
 
 

@@ -25,7 +25,9 @@ def score_line(score: Score) -> str:
 def part_title(part: Part) -> str:
     """PASS gradient of W (2/2)."""
     status = "PASS" if part.passed else "PART" if part.earned > 0 else "FAIL"
-    return f"{status} {part.label} ({points_text(part.earned, part.points)})"
+    carried = part.passed and any(getattr(c, "ok", True) is False for c in part.checks)
+    how = ", error carried forward" if carried else ""
+    return f"{status} {part.label} ({points_text(part.earned, part.points)}{how})"
 
 
 def part_lines(part: Part) -> list[str]:

@@ -140,6 +140,8 @@ def report_object(report) -> dict:
                 "why": e.why,
                 "slip": e.slip,
                 "hint": e.hint,
+                "credit": e.credit,
+                "steps": e.steps or [],
             }
             for e in report.expect
         ],
