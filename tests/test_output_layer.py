@@ -53,3 +53,19 @@ def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph
     assert document["gradients"]["y"] is None and "labels" in document["no_gradient"]["y"]
     assert "stop_gradient" in document["no_gradient"]["c"] and document["gradients"]["c"] is None
     assert all(document["gradients"][name] is not None for name in ("w", "x", "h", "k", "s"))
+
+
+def test_latex_for_answer_keys_on_every_example(run):
+    """trace --explain --format latex: the chain rule as equations; environments balanced, braces too."""
+    from backprop_cli.examples import bundled
+
+    for path in bundled():
+        result = run("trace", path.stem, "--format", "latex", "--explain")
+        assert result.exit_code == 0, (path.stem, result.stderr)
+        tex = result.stdout
+        assert tex.count(r"\begin{") == tex.count(r"\end{") and tex.count("{") - tex.count(r"\{") == tex.count(
+            "}"
+        ) - tex.count(r"\}"), path.stem
+    circuit = run("trace", "circuit", "--format", "latex", "--explain").stdout
+    assert r"&\frac{df}{dx} = \frac{df}{dq}  \cdot  \frac{\partial q}{\partial x} = -4  \cdot  1 = -4 \\" in circuit
+    assert r"\begin{bmatrix}" in run("jacobian", "rosenbrock", "--format", "latex").stdout

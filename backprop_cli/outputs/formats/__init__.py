@@ -60,6 +60,7 @@ PRESENTERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("trace", "gradcheck", "jacobian", "hessian", "derivatives", "train", "examples", "ops", "error"),
     ),
     "markdown": (("markdown",), ("trace", "gradcheck", "jacobian", "hessian", "examples", "ops")),
+    "latex": (("latex",), ("trace", "jacobian", "hessian")),
     "gradescope": (("gradescope",), ("gradcheck", "error")),
     "prairielearn": (("prairielearn",), ("gradcheck", "error")),
     "junit": (("junit",), ("gradcheck", "error")),
