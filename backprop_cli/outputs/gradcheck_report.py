@@ -75,6 +75,8 @@ def detail_lines(report: Report) -> list[str]:
         alone = f"  op at {node} alone (a random upstream gradient): "
         lines += [alone + finding_line(leaf, f) for f in leaf.findings]
         lines += [f"{alone}note: {leaf.name}: {n}" for n in leaf.notes]
+        if leaf.slip:
+            lines.append(f"{alone}likely bug: {leaf.slip_hint}")
     for leaf in report.higher_order.values():
         lines += [
             f"  orders 3 to {report.order}: " + finding_line(leaf, f).replace("reverse", leaf.method)

@@ -7,6 +7,8 @@ from ..numbers import number
 from ..verify.grading import Part, Score
 from .gradcheck_report import WORDS, _answer, checked_text, error_text, finding_line
 
+UNCHECKED_FORWARD = "forward mode not checked"  # a note on the op's set-up (no jvp), not on the student's work
+
 
 def points_text(earned: float, points: float) -> str:
     """7/8, 2.5/4: whole numbers without a decimal point."""
@@ -51,7 +53,7 @@ def _check_lines(part: Part, leaf) -> list[str]:
     hidden = leaf.failures + leaf.kinks - len(leaf.findings)
     if hidden > 0:
         lines.append(f"  … and {hidden} more element{'s' * (hidden != 1)}")
-    lines += [f"  note: {n}" for n in leaf.notes]
+    lines += [f"  note: {n}" for n in leaf.notes if not n.startswith(UNCHECKED_FORWARD)]
     if leaf.slip and leaf.status == "fail":
         lines.append(f"  likely bug: {leaf.slip_hint}")
     return lines
