@@ -36,39 +36,32 @@ def _submit(folder: Path, which: str) -> None:
         shutil.copy(EXAMPLE / "submissions" / which / "layers.py", folder / "layers.py")
 
 
-def _gradescope(tmp_path: Path, which: str) -> dict:
-    root = tmp_path / "autograder"
-    shutil.copytree(EXAMPLE, root / "source")
-    _submit(root / "submission", which)
+def _run_script(script: Path, root: Path, variable: str, platform: str) -> dict:
+    """The platform's script with its root folder in variable; its results.json, valid against the platform's
+    schema and under PrairieLearn's 1 MB."""
     done = subprocess.run(
-        ["bash", str(root / "source" / "gradescope" / "run_autograder")],
-        env=_env(AUTOGRADER_ROOT=str(root)),
-        capture_output=True,
-        text=True,
-        timeout=120,
+        ["bash", str(script)], env=_env(**{variable: str(root)}), capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.validate(results, schema("gradescope"))
+    written = root / "results" / "results.json"
+    results = json.loads(written.read_text())
+    jsonschema.validate(results, schema(platform))
+    assert written.stat().st_size < 1_000_000  # PrairieLearn's limit
     return results
+
+
+def _gradescope(tmp_path: Path, which: str) -> dict:
+    root = tmp_path / "autograder"  # /autograder: source/ (the zip), submission/, results/
+    shutil.copytree(EXAMPLE, root / "source")
+    _submit(root / "submission", which)
+    return _run_script(root / "source" / "gradescope" / "run_autograder", root, "AUTOGRADER_ROOT", "gradescope")
 
 
 def _prairielearn(tmp_path: Path, which: str) -> dict:
-    root = tmp_path / "grade"
+    root = tmp_path / "grade"  # /grade: tests/ (the question's), student/, results/
     shutil.copytree(EXAMPLE / "prairielearn" / "tests", root / "tests")
     _submit(root / "student", which)
-    done = subprocess.run(
-        ["bash", str(root / "tests" / "run.sh")],
-        env=_env(GRADE_ROOT=str(root)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.validate(results, schema("prairielearn"))
-    assert (root / "results" / "results.json").stat().st_size < 1_000_000  # PrairieLearn's limit
-    return results
+    return _run_script(root / "tests" / "run.sh", root, "GRADE_ROOT", "prairielearn")
 
 
 def test_the_question_files_are_the_same():

@@ -18,8 +18,10 @@ from . import Document, Settings
 VERSIONS = {"trace": 2}  # the current version of each schema (1 where not listed)
 
 
-def header(command: str) -> dict:
-    return {"schema": f"backprop.{command}", "version": VERSIONS.get(command, 1)}
+def header(command: str, graph=None) -> dict:
+    """The document's first fields: its schema and version; the graph's name and file, for a result on one."""
+    first = {"schema": f"backprop.{command}", "version": VERSIONS.get(command, 1)}
+    return first if graph is None else {**first, "graph": graph.name, "file": graph.source}
 
 
 def _number(x: float | None) -> float | str | None:
@@ -54,9 +56,7 @@ def trace(result, settings: Settings) -> Document:
 
     g = result.graph
     data = {
-        **header("trace"),
-        "graph": g.name,
-        "file": g.source,
+        **header("trace", g),
         "output": g.output,
         "mode": result.mode,
         "dtype": g.dtype.name,
@@ -231,44 +231,23 @@ def _check(check) -> dict:
     }
 
 
+def _checked(command: str, graph, fields: dict, result, pretty) -> Document:
+    """A checked matrix's document (jacobian, hessian): its own fields, then the check and the notes."""
+    return Document({**header(command, graph), **fields, "check": _check(result.check), "notes": result.notes}, pretty)
+
+
 def jacobian(result, settings: Settings) -> Document:
     """schema backprop.jacobian, version 1."""
-    graph = settings.graph
-    data = {
-        **header("jacobian"),
-        "graph": graph.name,
-        "file": graph.source,
-        "of": result.of,
-        "wrt": result.wrt,
-        "shape": list(result.shape),
-        "jacobian": result.array,
-        "nonzeros": result.nonzeros,
-        "mode": result.mode,
-        "passes": result.passes,
-        "check": _check(result.check),
-        "notes": result.notes,
-    }
-    return Document(data, settings.pretty)
+    fields = {"of": result.of, "wrt": result.wrt, "shape": list(result.shape), "jacobian": result.array}
+    fields.update(nonzeros=result.nonzeros, mode=result.mode, passes=result.passes)
+    return _checked("jacobian", settings.graph, fields, result, settings.pretty)
 
 
 def hessian(result, settings: Settings) -> Document:
     """schema backprop.hessian, version 1."""
-    graph = settings.graph
-    data = {
-        **header("hessian"),
-        "graph": graph.name,
-        "file": graph.source,
-        "output": graph.output,
-        "wrt": result.wrt,
-        "shapes": [list(s) for s in result.shapes],
-        "hessian": result.matrix,
-        "eigenvalues": result.eigenvalues,
-        "condition_number": result.condition_number,
-        "method": result.method,
-        "check": _check(result.check),
-        "notes": result.notes,
-    }
-    return Document(data, settings.pretty)
+    fields = {"output": settings.graph.output, "wrt": result.wrt, "shapes": [list(s) for s in result.shapes]}
+    fields.update(hessian=result.matrix, eigenvalues=result.eigenvalues, condition_number=result.condition_number)
+    return _checked("hessian", settings.graph, {**fields, "method": result.method}, result, settings.pretty)
 
 
 # ------------------------------------------------------------ derivatives
@@ -334,9 +313,7 @@ def train(result, settings: Settings) -> Document:
         return [t for t in range(1, last + 1) if t % every == 0 or t == last]
 
     data = {
-        **header("train"),
-        "graph": graph.name,
-        "file": graph.source,
+        **header("train", graph),
         "output": graph.output,
         "steps": max(len(run.losses) for run in runs if run.finished),
         "every": every,
