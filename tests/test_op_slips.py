@@ -88,3 +88,31 @@ def test_generated_bugs_are_named_and_a_right_backward_is_not(tmp_path, op, slip
     )
     found = _slips(tmp_path / "g.yaml")
     assert found == ({} if slip is None else {"k": {slip}}), (op, slip, found)
+
+
+# every branch visited: a backward wrong on one branch only, where the graph's values sit on the other
+BRANCHES = {  # op -> (forward, a backward right only where the graph's values are, the right one)
+    "relu": ("np.maximum(x, 0)", "g * (x > 0) + 0.5 * g * (x < 0)", "g * (x > 0)"),
+    "abs": ("np.abs(x)", "g", "g * np.sign(x)"),
+    "clip": ("np.clip(x, -1, 1)", "g", "g * (np.abs(x) < 1)"),
+    "max": ("np.max(x, axis=1)", "(x == x[:, :1]) * g[:, None]", "(x == x.max(axis=1, keepdims=True)) * g[:, None]"),
+}
+
+
+@pytest.mark.parametrize("op", list(BRANCHES))
+def test_a_backward_wrong_on_one_branch_cannot_pass(tmp_path, op):
+    """The graph's values sit on one branch only (all positive, inside the clip bounds, the first column the
+    largest): the op is checked at other points too (negated; shuffled with random signs and sizes), so the
+    wrong branch is visited and the op fails; the right backward passes and the report says where it looked."""
+    forward, wrong, right = BRANCHES[op]
+    values = [[0.9, 0.5, 0.2], [0.8, 0.3, 0.4]]
+    graph = f"ops:\n  k: {{module: m.py, forward: f, backward: b}}\nparams: {{x: {values}}}\n"
+    graph += "nodes:\n  y: k(x)\n  L: sum(y * y)\noutput: L\n"
+    (tmp_path / "g.yaml").write_text(graph)
+    for backward, passes in ((wrong, False), (right, True)):
+        (tmp_path / "m.py").write_text(_module(forward, backward))
+        report = backprop_cli.gradcheck(backprop_cli.load(tmp_path / "g.yaml", allow_python=True))
+        leaf = report.ops["y: x"]
+        assert (leaf.status != "fail") == passes, (op, backward, leaf.findings)
+        assert any("checked at 3 points" in n for n in leaf.notes)
+        assert report.leaves["x"].status != "fail"  # at the graph's values alone the two cannot be told apart
