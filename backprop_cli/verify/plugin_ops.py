@@ -18,9 +18,9 @@ from ..errors import BackpropError
 from ..graph import Graph, Node
 from ..ops import OPS
 from .op_slips import name_slips
-from .verdicts import LeafCheck, Report
+from .verdicts import KEPT_FINDINGS, LeafCheck, Report
 
-POINTS = ("the graph's values", "negated", "shuffled, with random signs and sizes")  # where each op is checked
+POINTS = ("the graph's values", "negated", "shuffled with random signs and sizes")  # where each op is checked
 
 
 def _moved(x: np.ndarray, how: str, rng: np.random.Generator) -> np.ndarray:
@@ -74,8 +74,7 @@ def check_alone(
         for name, leaf in checks.items():
             if name in moved:
                 leaf.notes.append(
-                    f"checked at {len(POINTS)} points: the graph's values, {', '.join(POINTS[1:])} "
-                    "(every element on both sides of 0)"
+                    f"checked at {len(POINTS)} points: {'; '.join(POINTS)} (each element on both sides of 0)"
                 )
             found[f"{node.name}: {name}"] = leaf
     return found
@@ -107,7 +106,8 @@ def _merged(first: LeafCheck, other: LeafCheck, point: str) -> LeafCheck:
     first.kinks += other.kinks
     if other.max_rel_error > first.max_rel_error or np.isnan(other.max_rel_error):
         first.max_abs_error, first.max_rel_error = other.max_abs_error, other.max_rel_error
-    first.findings += [replace(f, note=f"{where}{': ' + f.note if f.note else ''}") for f in other.findings]
+    found = [replace(f, note=f"{where}{': ' + f.note if f.note else ''}") for f in other.findings]
+    first.findings = (first.findings + found)[:KEPT_FINDINGS]  # all are counted in failures and kinks
     first.notes += [f"{where}: {n}" for n in other.notes if n not in first.notes]
     if first.slip is None and other.slip is not None:
         first.slip, first.slip_hint = other.slip, other.slip_hint
