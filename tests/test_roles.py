@@ -145,6 +145,14 @@ def stopper(op, xs, attrs, rng):  # "stops it: its input gets 0"
     assert not np.any(js[0])
 
 
+def comparator(op, xs, attrs, rng):  # "gives a mask of 0s and 1s, flat between ties: no gradient flows back"
+    out, js = jacobians(op, xs, attrs)
+    assert set(np.unique(out)) <= {0.0, 1.0}
+    assert all(j is None for j in js), "no gradient flows back through a mask"
+    nudged = [x + 1e-9 * rng.standard_normal(np.shape(x)) if op.domain_of(i) != "mask" else x for i, x in enumerate(xs)]
+    np.testing.assert_array_equal(np.asarray(op.forward(*nudged, **attrs), float), out)  # flat off the ties
+
+
 CLAIMS = {
     GateKind.WIRE: wire,
     GateKind.DISTRIBUTOR: distributor,
@@ -157,6 +165,7 @@ CLAIMS = {
     GateKind.NORMALIZER: normalizer,
     GateKind.LOSS: loss,
     GateKind.STOPPER: stopper,
+    GateKind.COMPARATOR: comparator,
 }
 
 

@@ -36,6 +36,8 @@ def symbol(node: Node) -> str:
     if op == "div" and inputs and isinstance(inputs[0], Const) and inputs[0].value == 1:
         return "1/x"
     base = str(inputs[0]) if inputs else ""
+    if op == "index" and node.expr and len(node.expr) <= 8:
+        return node.expr  # w[0]: which element it picks, as the lectures write it
     if op == "index" and node.expr and node.expr.startswith(base + "[") and len(node.expr) - len(base) <= SHORT_INDEX:
         return node.expr[len(base) :]  # what is picked, constants written out: [[0, 1], k], [1:3]
     mark = node.operation.mark if node.operation is not None else op

@@ -12,7 +12,7 @@ from .many import Items, downstream_of, path_facts, stencil_items, tangent_items
 from .numerical import numeric_derivative, steps_for
 from .rounding import raised_scales
 from .tolerances import POINTS
-from .verdicts import Judge, LeafCheck
+from .verdicts import Judge, LeafCheck, Rows, classify, record_passing
 
 CHUNK_BYTES = 32 * 2**20  # batched values held at once (ops' own temporaries come on top)
 
@@ -73,19 +73,30 @@ def _check_scalar_group(ctx, group: list[str], method: str, leaves: dict[str, Le
     forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
     reverse = g[where] * items.move
 
-    def judge(k: int, leaf: LeafCheck, scale: float) -> LeafCheck:
+    def judge(k: int, leaf: LeafCheck, scale: float, rows: Rows | None = None) -> LeafCheck:
         judge = Judge(ctx.tolerance, scale, leaf)
         first = k * (element + count)
-        parts = [(slice(first, first + 1), np.zeros(1, int))] if element else []
-        parts += [(slice(first + element, first + element + count), None)] if count else []
-        for part, index in parts:
+        if rows is None:  # (a second look at a larger scale: this leaf's rows alone)
+            part = slice(first, first + element + count)
             fwd = forward[part] if leaf.forward_checked else None
-            judge.add(index, reverse[part], fwd, numeric.take(part), crossed[part], along_axis=True)
+            rows = classify(ctx.tolerance, scale, False, reverse[part], fwd, numeric.take(part), crossed[part])
+            first = 0
+        mine = rows if leaf.forward_checked else replace(rows, forward=None)
+        if element:
+            judge.record(mine.take(slice(first, first + 1)), np.zeros(1, int), along_axis=True)
+        if count:
+            judge.record(mine.take(slice(first + element, first + element + count)), None, along_axis=True)
         leaf.elements += element
         leaf.directions += count
         return leaf
 
-    failed = [judge(k, leaves[name], scale[k]).failures > 0 for k, name in enumerate(group)]
+    # every row of every leaf judged at once (a scalar leaf's rows are few: per-leaf numpy calls would dominate);
+    # a leaf whose forward mode is not checked has its forward rows left out by judging them as the reverse's
+    checked = np.repeat([leaves[n].forward_checked for n in group], element + count)
+    fwd = np.where(checked, forward, reverse) if forward is not None else None
+    rows = classify(ctx.tolerance, np.asarray(scale)[where], False, reverse, fwd, numeric, crossed)
+    done = record_passing([leaves[n] for n in group], rows, element, count)
+    failed = [not done[k] and judge(k, leaves[name], scale[k], rows).failures > 0 for k, name in enumerate(group)]
     for k, larger in enumerate(raised_scales(ctx, group, scale, failed)):
         if larger > scale[k]:
             leaves[group[k]] = judge(k, blank[group[k]], larger)

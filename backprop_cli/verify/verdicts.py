@@ -114,57 +114,23 @@ class Judge:
     ) -> None:
         """Judge rows: elements (index: their flat positions) or random directions (index None). along_axis:
         whether each row moves one coordinate (default: rows with an index do)."""
-        tol, leaf = self.tolerance, self.leaf
-        num = numeric.value
-        denom = np.maximum.reduce([np.abs(reverse), np.abs(num), np.full(num.shape, tol.floor * self.scale + 1e-300)])
-        suspect = (gate != "") | ~numeric.smooth  # across a kink the reference's error estimate means nothing
-        margin = np.where(suspect, 0.0, SAFETY * numeric.error)
-        # A reference too unsure to tell right from wrong passes anything within its error: plugin code makes it
-        # so at will (x·x + 1e15 drowns every difference in rounding), so there it cannot buy a pass.
-        unsure = margin > RESOLVABLE * denom if self.untrusted else np.zeros(num.shape, bool)
-        allowed = tol.atol + tol.rtol * denom + np.where(unsure, RESOLVABLE * denom, margin)
-        err = np.abs(reverse - num)
-        modes_disagree = np.zeros(num.shape, bool)
-        if forward is not None:
-            err = np.maximum(err, np.abs(forward - num))
-            modes_disagree = np.abs(reverse - forward) > tol.atol + tol.rtol * denom
-        bad = ~(err <= allowed)  # NaN is bad
-        unresolved = ~suspect & (np.maximum(np.abs(reverse), np.abs(num)) < UNDERFLOW) & (allowed >= np.abs(num))
-        if unresolved.any() and not any(note.startswith("gradients near") for note in leaf.notes):
+        rows = classify(self.tolerance, self.scale, self.untrusted, reverse, forward, numeric, gate)
+        self.record(rows, index, along_axis)
+
+    def record(self, rows: Rows, index, along_axis: bool | None = None) -> None:
+        """Keep what classify found on these rows (all of them this judge's leaf's) in the leaf's statistics."""
+        leaf, reverse, forward, numeric, gate = self.leaf, rows.reverse, rows.forward, rows.numeric, rows.gate
+        err, denom, crossing, outside = rows.err, rows.denom, rows.crossing, rows.outside
+        if rows.small.any() and not any(note.startswith("gradients near") for note in leaf.notes):
             leaf.notes.append(  # a pass there says: zero for any purpose, not "checked to rtol"
-                f"gradients near {float(np.max(np.abs(reverse[unresolved]))):.1e} are below what the numerical "
-                f"reference resolves (its own error there: ±{float(np.max(allowed[unresolved])):.0e}, "
+                f"gradients near {float(np.max(np.abs(reverse[rows.small]))):.1e} are below what the numerical "
+                f"reference resolves (its own error there: ±{float(np.max(rows.allowed[rows.small])):.0e}, "
                 "subnormal numbers): judged as zero"
             )
-        # A stencil that still crosses a kink at the smallest step sits on it: a kink even where the difference
-        # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there;
-        # so does one whose one-sided slopes still differ at every step, by more than rounding could make them (a
-        # plugin op's kink, which no table names; a piecewise-linear path can look unsmooth at rounding level).
-        # On built-in paths the op table names every kink (gate): there a stencil that only looks unsmooth is a
-        # smooth function of large higher derivatives (micrograd's polynomial: tests/verdict_cases), not a kink.
-        jump = (
-            (self.untrusted | (numeric.jumps if numeric.jumps is not None else False))
-            & ~numeric.smooth
-            & (np.abs(numeric.left - numeric.right) > np.maximum(allowed, KINK_JUMP * denom))
-        )
-        crossing = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
-        # At a kink the derivative is any value between the one-sided slopes (a subgradient); a value outside
-        # them is wrong whichever piece it was taken from. That holds along one coordinate (an element, an
-        # entry, a scalar's direction); along a random direction through several kinks it need not (relu(a) -
-        # relu(b) at 0: 0 is right for each element, yet outside the slopes along (1, -1)): there the elements
-        # decide, and the caller checks them one by one (leaf.unresolved).
-        # Where the function jumps there is no derivative at all: a built-in step (sign at 0) is a kink, as the op
-        # table declares it; a jump only the student's code makes is not (it would excuse any backward).
-        jumps = np.zeros(num.shape, bool) if numeric.jumps is None else numeric.jumps
-        inside = self._between(reverse, numeric, denom)
-        if forward is not None:
-            inside &= self._between(forward, numeric, denom)
-        excused = np.where(jumps, gate != "", inside)
-        outside = crossing & ~excused
         if index is not None if along_axis is None else along_axis:
-            kink, fail = crossing & excused, (bad & ~crossing) | outside
+            kink, fail = crossing & ~outside, (rows.bad & ~crossing) | outside
         else:
-            kink, fail = crossing, bad & ~crossing
+            kink, fail = crossing, rows.bad & ~crossing
             leaf.unresolved += int(outside.sum())
         leaf.failures += int(fail.sum())
         leaf.kinks += int(kink.sum())
@@ -176,7 +142,7 @@ class Judge:
             if leaf.worst_reverse is None or (rel[k] > self.worst and not (index is None and element_known)):
                 self.worst = float(rel[k])  # an element names what to fix; a direction only that something is
                 leaf.worst_index = None if index is None else _unravel(int(index[k]), leaf.shape)
-                leaf.worst_reverse, leaf.worst_numeric = float(reverse[k]), float(num[k])
+                leaf.worst_reverse, leaf.worst_numeric = float(reverse[k]), float(numeric.value[k])
                 leaf.worst_forward = None if forward is None else float(forward[k])
             leaf.max_rel_error = max(leaf.max_rel_error, float(rel[k]))
             leaf.max_abs_error = max(leaf.max_abs_error, float(np.max(np.where(judged, err, 0.0))))
@@ -186,7 +152,9 @@ class Judge:
             if len(leaf.findings) >= KEPT_FINDINGS:
                 break
             leaf.findings.append(
-                self._finding(index, k, bool(kink[k]), reverse, forward, numeric, gate, modes_disagree, outside, unsure)
+                self._finding(
+                    index, k, bool(kink[k]), reverse, forward, numeric, gate, rows.modes_disagree, outside, rows.unsure
+                )
             )
         if (outside & ~kink).any() and not self.untrusted and BUILT_IN_KINKS not in leaf.notes:
             leaf.notes.append(BUILT_IN_KINKS)
@@ -194,14 +162,6 @@ class Judge:
             leaf.status = "fail"
         elif leaf.kinks:
             leaf.status = "kink"
-
-    def _between(self, value: np.ndarray, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
-        """Where value lies between the one-sided slopes, within the tolerance and their rounding error (both
-        slopes must be known: a NaN slope, a step out of an op's domain, confirms nothing)."""
-        tol = self.tolerance
-        slack = tol.atol + tol.rtol * denom + (0.0 if numeric.noise is None else SAFETY * numeric.noise)
-        low, high = np.minimum(numeric.left, numeric.right), np.maximum(numeric.left, numeric.right)
-        return (value >= low - slack) & (value <= high + slack)  # NaN anywhere: False
 
     def _finding(self, index, k, is_kink, reverse, forward, numeric, gate, modes_disagree, outside, unsure) -> Finding:
         note = ""
@@ -246,3 +206,119 @@ def _finite(x: float) -> float | None:
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+
+@dataclass
+class Rows:
+    """Judged rows (classify): the derivatives, their errors, and what each row is (several leaves' at once)."""
+
+    reverse: np.ndarray
+    forward: np.ndarray | None
+    numeric: Derivative
+    gate: np.ndarray
+    err: np.ndarray
+    denom: np.ndarray
+    allowed: np.ndarray
+    bad: np.ndarray  # outside the tolerance (NaN too)
+    small: np.ndarray  # below what the reference resolves: judged as zero
+    crossing: np.ndarray  # on a kink
+    outside: np.ndarray  # on a kink, and not between its one-sided slopes
+    unsure: np.ndarray
+    modes_disagree: np.ndarray
+
+    def take(self, part) -> Rows:
+        """These rows only (a slice: one leaf's among several)."""
+        cut = [None if v is None else v[part] for v in (self.reverse, self.forward)]
+        rest = [getattr(self, f)[part] for f in ("gate", "err", "denom", "allowed", "bad", "small", "crossing")]
+        last = [self.outside[part], self.unsure[part], self.modes_disagree[part]]
+        return Rows(cut[0], cut[1], self.numeric.take(part), rest[0], *rest[1:], *last)
+
+
+def record_passing(leaves: list[LeafCheck], rows: Rows, element: int, count: int) -> list[bool]:
+    """Many scalar leaves' rows (element + count per leaf, side by side) recorded at once where all of a fresh
+    leaf's rows are within the tolerance, off every kink and resolved, as Judge.record would record them one
+    by one (its element names the worst; a direction only without one): the common case, at numpy's speed.
+    Returns which leaves were recorded; the caller records the others through Judge.record."""
+    per = element + count
+    if not per or not leaves:
+        return [False] * len(leaves)
+    err = rows.err.reshape(-1, per)
+    rel = err / rows.denom.reshape(-1, per)
+    clean = (~rows.bad & ~rows.crossing & ~rows.small).reshape(-1, per).all(axis=1) & np.isfinite(err).all(axis=1)
+    pick = np.arange(len(leaves)) * per + (0 if element else np.argmax(rel, axis=1))
+    reverse, numeric = rows.reverse[pick].tolist(), rows.numeric.value[pick].tolist()
+    forward = None if rows.forward is None else rows.forward[pick].tolist()
+    largest_rel, largest_abs = rel.max(axis=1).tolist(), err.max(axis=1).tolist()
+    done = []
+    for k, leaf in enumerate(leaves):
+        fresh = leaf.worst_reverse is None and not (leaf.failures or leaf.kinks or leaf.unresolved)
+        done.append(bool(clean[k]) and fresh)
+        if not done[-1]:
+            continue
+        leaf.worst_index = _unravel(0, leaf.shape) if element else None
+        leaf.worst_reverse, leaf.worst_numeric = reverse[k], numeric[k]
+        leaf.worst_forward = forward[k] if forward is not None and leaf.forward_checked else None
+        leaf.max_rel_error = max(leaf.max_rel_error, largest_rel[k])
+        leaf.max_abs_error = max(leaf.max_abs_error, largest_abs[k])
+        leaf.elements += element
+        leaf.directions += count
+    return done
+
+
+def classify(tolerance: Tolerance, scale, untrusted: bool, reverse, forward, numeric: Derivative, gate) -> Rows:
+    """Each row judged against the reference (scale: one number, or one per row); no leaf's state is touched,
+    so the rows of many leaves are judged at once (verify/scalars.py) and recorded leaf by leaf."""
+    tol = tolerance
+    num = numeric.value
+    denom = np.maximum.reduce(
+        [np.abs(reverse), np.abs(num), np.broadcast_to(tol.floor * np.asarray(scale) + 1e-300, num.shape)]
+    )
+    suspect = (gate != "") | ~numeric.smooth  # across a kink the reference's error estimate means nothing
+    margin = np.where(suspect, 0.0, SAFETY * numeric.error)
+    # A reference too unsure to tell right from wrong passes anything within its error: plugin code makes it
+    # so at will (x·x + 1e15 drowns every difference in rounding), so there it cannot buy a pass.
+    unsure = margin > RESOLVABLE * denom if untrusted else np.zeros(num.shape, bool)
+    allowed = tol.atol + tol.rtol * denom + np.where(unsure, RESOLVABLE * denom, margin)
+    err = np.abs(reverse - num)
+    modes_disagree = np.zeros(num.shape, bool)
+    if forward is not None:
+        err = np.maximum(err, np.abs(forward - num))
+        modes_disagree = np.abs(reverse - forward) > tol.atol + tol.rtol * denom
+    bad = ~(err <= allowed)  # NaN is bad
+    small = ~suspect & (np.maximum(np.abs(reverse), np.abs(num)) < UNDERFLOW) & (allowed >= np.abs(num))
+    # A stencil that still crosses a kink at the smallest step sits on it: a kink even where the difference
+    # happens to agree with the chosen subgradient (|x| at 0: 0 both ways), since no derivative exists there;
+    # so does one whose one-sided slopes still differ at every step, by more than rounding could make them (a
+    # plugin op's kink, which no table names; a piecewise-linear path can look unsmooth at rounding level).
+    # On built-in paths the op table names every kink (gate): there a stencil that only looks unsmooth is a
+    # smooth function of large higher derivatives (micrograd's polynomial: tests/verdict_cases), not a kink.
+    jump = (
+        (untrusted | (numeric.jumps if numeric.jumps is not None else False))
+        & ~numeric.smooth
+        & (np.abs(numeric.left - numeric.right) > np.maximum(allowed, KINK_JUMP * denom))
+    )
+    crossing = ~modes_disagree & ((bad & suspect) | (gate != "") | jump)
+    # At a kink the derivative is any value between the one-sided slopes (a subgradient); a value outside
+    # them is wrong whichever piece it was taken from. That holds along one coordinate (an element, an
+    # entry, a scalar's direction); along a random direction through several kinks it need not (relu(a) -
+    # relu(b) at 0: 0 is right for each element, yet outside the slopes along (1, -1)): there the elements
+    # decide, and the caller checks them one by one (leaf.unresolved).
+    # Where the function jumps there is no derivative at all: a built-in step (sign at 0) is a kink, as the op
+    # table declares it; a jump only the student's code makes is not (it would excuse any backward).
+    jumps = np.zeros(num.shape, bool) if numeric.jumps is None else numeric.jumps
+    inside = _between(tol, reverse, numeric, denom)
+    if forward is not None:
+        inside &= _between(tol, forward, numeric, denom)
+    excused = np.where(jumps, gate != "", inside)
+    outside = crossing & ~excused
+    return Rows(
+        reverse, forward, numeric, gate, err, denom, allowed, bad, small, crossing, outside, unsure, modes_disagree
+    )
+
+
+def _between(tol: Tolerance, value: np.ndarray, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
+    """Where value lies between the one-sided slopes, within the tolerance and their rounding error (both
+    slopes must be known: a NaN slope, a step out of an op's domain, confirms nothing)."""
+    slack = tol.atol + tol.rtol * denom + (0.0 if numeric.noise is None else SAFETY * numeric.noise)
+    low, high = np.minimum(numeric.left, numeric.right), np.maximum(numeric.left, numeric.right)
+    return (value >= low - slack) & (value <= high + slack)  # NaN anywhere: False
