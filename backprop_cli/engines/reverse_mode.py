@@ -81,6 +81,8 @@ def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
 
 NO_GRADIENT = {  # why a node that reaches the output has no gradient (its 0 in reverse mode is no derivative)
     "labels": "read only as class labels, which have no gradient",
+    "compared": "only compared: a comparison gives a mask of 0s and 1s, with no gradient",
+    "indices": "read only as labels, indices or a mask, which have no gradient",
     "stopped": "every path to the output passes a gate that stops the gradient (stop_gradient)",
 }
 
@@ -98,13 +100,17 @@ def no_gradient(graph: Graph) -> dict[str, str]:
                 found.update(x for x, rule in slots if isinstance(x, str) and (rule is not None or stops))
         return found
 
+    def why(name: str, past_stoppers: set[str]) -> str:
+        if name in past_stoppers:
+            return NO_GRADIENT["stopped"]
+        readers = {n.operation.gate_kind.role for n in graph.gates if name in n.inputs}
+        if readers == {"comparator"}:
+            return NO_GRADIENT["compared"]
+        return NO_GRADIENT["labels" if readers == {"loss"} else "indices"]
+
     def compute() -> dict[str, str]:
         reach, carry, past_stoppers = relevant(graph, None), carried(False), carried(True)
-        return {
-            name: NO_GRADIENT["stopped" if name in past_stoppers else "labels"]
-            for name in graph.nodes
-            if name in reach and name not in carry
-        }
+        return {name: why(name, past_stoppers) for name in graph.nodes if name in reach and name not in carry}
 
     return graph.derived("no gradient", compute)
 
