@@ -16,7 +16,7 @@ jsonschema = pytest.importorskip("jsonschema")
 
 EXAMPLES = [path.stem for path in bundled()]
 RUNS = {  # command -> the option sets run on every example (each with --json)
-    "trace": [[], ["--mode", "both", "--explain"]],
+    "trace": [["--mode", "both", "--explain"]],  # every field of reverse mode alone, and more
     "gradcheck": [["--elements", "direction"]],
     "jacobian": [[]],
     "hessian": [[]],
