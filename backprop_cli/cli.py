@@ -27,15 +27,28 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def _json_schema(args: list[str]) -> str | None:
-    """The schema of a --json run (`--format json` too) that click refused before it started, else None."""
-    wants = (
-        "--json" in args
-        or "--format=json" in args
-        or any(a == "--format" and b == "json" for a, b in zip(args, args[1:], strict=False))
-    )
-    command = next((a for a in args if a in COMMANDS), None)
-    return f"backprop.{command}" if wants and command else None
+def _output_of(ctx: click.Context | None, args: list[str]):
+    """The output (outputs.destination.Output) of a run click refused before it started, so that its error
+    still reaches the format asked for (--json, a grader's results file): the command line read again by
+    click's own parser, leniently (unknown options, missing values and wrong choices are passed over)."""
+    command = ctx.command if ctx is not None else None
+    how = getattr(getattr(command, "callback", None), "output_kind", None)
+    if how is None:
+        return None
+    from .commands.output_options import read_output
+
+    given = list(args)
+    if ctx.info_name in given:  # what follows the command's name
+        given = given[given.index(ctx.info_name) + 1 :]
+    try:
+        parsed = command.make_context(
+            ctx.info_name, given, resilient_parsing=True, ignore_unknown_options=True, allow_extra_args=True
+        )
+        params = parsed.params
+    except click.ClickException:
+        params = {}
+    valid = {key: value for key, value in params.items() if value is not None}
+    return read_output(ctx.info_name, how, valid, lenient=True)
 
 
 def _unicode_ok() -> bool:
@@ -154,9 +167,10 @@ class LazyGroup(click.Group):
             sys.exit(int(ExitCode.BAD_INPUT))
         except click.UsageError as err:
             hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-            fail(f"{err.format_message()}{hint}", ExitCode.BAD_INPUT, _json_schema(args), err.format_message())
+            output = _output_of(err.ctx, args)
+            fail(f"{err.format_message()}{hint}", ExitCode.BAD_INPUT, output, err.format_message())
         except click.ClickException as err:
-            fail(err.format_message(), err.exit_code, _json_schema(args))
+            fail(err.format_message(), err.exit_code, _output_of(getattr(err, "ctx", None), args))
         except (click.Abort, KeyboardInterrupt) as err:
             interrupted(err)
         except OSError as err:

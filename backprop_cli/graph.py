@@ -81,6 +81,7 @@ class Graph:
     minima: list[dict[str, float]] = field(default_factory=list)  # the file's `minimum:` points (param -> value)
     training: dict[str, object] = field(default_factory=dict)  # the file's `train:` defaults (optimizer, steps, lr)
     variants: object = None  # drawn leaves, require: and kink_margin: (fileformat/variants.py), or None
+    points: dict[str, object] | None = None  # the file's `points:` block, complete (fileformat/points.py)
     cache: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)  # see derived()
 
     # ------------------------------------------------------------ structure

@@ -112,7 +112,7 @@ def test_output_is_the_default_of_and_bad_names_are_usage_errors(run, graph_file
     for args, words in (
         (["--of", "nope"], "no such node"),
         (["--wrt", "hh0"], "did you mean 'h0'"),
-        (["-o", "x.txt"], ".svg, .png"),
+        (["-o", "x.gif"], "cannot tell the format"),  # .txt, .json, .md, .tex, .svg, .png: the formats
     ):
         result = run("jacobian", path, *args)
         assert result.exit_code == 2 and words in result.stderr

@@ -22,7 +22,7 @@ LAYERS = (
     ("engines",),
     ("graph", "numbers"),  # numbers: how values are written, for verdicts and outputs alike
     ("ops",),
-    ("errors", "arguments"),  # arguments: the rules of the arguments the CLI and the API share
+    ("errors", "arguments", "schemas"),  # arguments: the rules the CLI and the API share; schemas: data files
 )
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 

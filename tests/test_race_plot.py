@@ -56,7 +56,7 @@ def test_the_minimum_round_trips_through_the_writer():
 
 def test_the_plot_marks_the_minimum_and_keeps_legends_off_the_axes(monkeypatch):
     pytest.importorskip("matplotlib")
-    from backprop_cli.training import plots
+    from backprop_cli.outputs.formats import plots
 
     graph = backprop_cli.load("rosenbrock")
     path = [(-1.5, 2.0), (-1.0, 1.5), (0.0, 0.5)]
@@ -66,7 +66,7 @@ def test_the_plot_marks_the_minimum_and_keeps_legends_off_the_axes(monkeypatch):
     close = plt.close
     monkeypatch.setattr(plots, "_save", lambda fig, target, **kw: figures.append(fig))
     monkeypatch.setattr(plt, "close", lambda fig: None)
-    plots.plot_runs(graph, runs, "unused.png")
+    plots.plot_runs(graph, runs, "png")
     fig = figures[0]
     fig.canvas.draw()
     ax_path, ax_loss = fig.axes

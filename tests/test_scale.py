@@ -226,10 +226,10 @@ def test_trace_json_is_indented_when_small_and_compact_when_asked(tmp_path):
     from backprop_cli.cli import main
     from backprop_cli.engines.trace import run_trace
     from backprop_cli.numbers import to_json
-    from backprop_cli.outputs.tables import json_object
+    from backprop_cli.outputs.formats import Settings, present
 
     result = CliRunner().invoke(main, ["trace", "circuit", "--json"])
-    expected = json_object(run_trace(backprop_cli.load("circuit")))
+    expected = present("trace", "json", run_trace(backprop_cli.load("circuit")), Settings("json")).data
     expected = {**expected, **{k: {n: to_json(v) for n, v in expected[k].items()} for k in ("values", "gradients")}}
     assert result.output == json.dumps(expected, indent=2) + "\n"  # small documents: as before
     compact = CliRunner().invoke(main, ["trace", "circuit", "--json", "--compact"])

@@ -82,7 +82,7 @@ def test_the_race_shows_every_path_and_its_end(monkeypatch):
     """Each optimizer's path with its own marker and dash, a little transparent; the first (SGD, the shortest
     path) drawn over the others, its end star on top of every path and outlined."""
     pytest.importorskip("matplotlib")
-    from backprop_cli.training import plots
+    from backprop_cli.outputs.formats import plots
     from backprop_cli.training.loop import Run
 
     graph = backprop_cli.load("rosenbrock")
@@ -97,7 +97,7 @@ def test_the_race_shows_every_path_and_its_end(monkeypatch):
     close = plt.close
     monkeypatch.setattr(plots, "_save", lambda fig, target, **kw: figures.append(fig))
     monkeypatch.setattr(plt, "close", lambda fig: None)
-    plots.plot_runs(graph, runs, "unused.png")
+    plots.plot_runs(graph, runs, "png")
     ax_path = figures[0].axes[0]
     paths = [line for line in ax_path.get_lines() if len(line.get_xdata()) > 1]
     stars = [line for line in ax_path.get_lines() if line.get_marker() == "*"]

@@ -42,7 +42,7 @@ def test_json_has_the_documented_fields(run, graph_file):
     result = run("trace", str(graph_file(NPFL_LIKE)), "--json")
     assert result.exit_code == 0
     obj = json.loads(result.stdout)
-    assert obj["schema"] == "backprop.trace" and obj["version"] == 1
+    assert obj["schema"] == "backprop.trace" and obj["version"] == 2  # 2: null where no gradient exists (issue 23)
     assert obj["output"] == "L"
     assert obj["values"]["o"] == 6.0
     assert obj["gradients"]["w7"] == 36.0 and obj["gradients"]["w8"] == 0.0
@@ -71,7 +71,8 @@ def test_markdown_for_write_ups(run):
     result = run("trace", "circuit", "--format", "markdown", "--explain")
     assert result.exit_code == 0
     assert "| q | add (distributor) | x + y | 3 |" in result.stdout
-    assert "```text" in result.stdout
+    assert "#### q\n" in result.stdout  # the explanation node by node (issue 23: was one ```text block)
+    assert "- `df/dx = df/dq · ∂q/∂x = -4 · 1 = -4`" in result.stdout
 
 
 def test_bad_usage_exits_2(run):

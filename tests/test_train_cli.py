@@ -124,7 +124,10 @@ def test_divergence_names_the_step_and_exits_3(run, graph_file):
         (["--compare", "sgd:lr"], "key=number"),
         (["--decay", "0.1"], "--decay does not apply to the constant schedule"),
         (["--batch-size", "4"], "inputs marked as data"),
-        (["-o", "out.txt"], "must end in .yaml"),
+        (
+            ["-o", "out.bmp"],
+            "cannot tell the format from the name: end it in .gif, .htm, .html, .json, .pdf, .png, .svg, .txt, .yaml",
+        ),
         (["-o", "no/such/dir/out.yaml"], "no such directory"),
         (["--plot", "curves.bmp"], "must end in .svg"),
         (["--animate", "a.mp4"], "must end in .gif, .html"),

@@ -10,6 +10,7 @@ from ..errors import ExitCode
 from ..verify.derivatives import MAX_ORDER
 from .help_examples import epilog
 from .options import Finite, graph_options, load_graph, reports_errors
+from .output_options import output_options
 
 
 @click.command(epilog=epilog("derivatives"))
@@ -36,10 +37,10 @@ from .options import Finite, graph_options, load_graph, reports_errors
 @click.option("--no-check", is_flag=True, help="Skip the check against central differences of the same order.")
 @click.option("--rtol", type=Finite(0), help="Relative tolerance of the check (default 1e-7, on top of the estimates).")
 @click.option("--atol", type=Finite(0), help="Absolute tolerance of the check (default 0).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.derivatives, version 1).")
+@output_options("derivatives")
 @reports_errors
 def derivatives(
-    graph: str, wrt, order: int, direction, at, allow_python: bool, no_check: bool, rtol, atol, as_json: bool
+    graph: str, wrt, order: int, direction, at, allow_python: bool, no_check: bool, rtol, atol, output
 ) -> None:
     """Derivatives of GRAPH's scalar output along one leaf at the point: f, f′, f″, …, f⁽ᴺ⁾, each in
     words, and the Taylor expansion they make, f(x + t) ≈ Σ f⁽ᵏ⁾/k! tᵏ.
@@ -50,20 +51,11 @@ def derivatives(
     """
     from ..verify.derivatives import derivatives as compute
 
+    output.check()
     loaded = load_graph(graph, at, allow_python)
+    output.check_not_inputs()
     result = compute(loaded, wrt, order, direction, check=not no_check, rtol=rtol, atol=atol)
-    if as_json:
-        from ..outputs.derivatives_report import derivatives_json
-        from ..outputs.json_output import emit_json
-
-        emit_json(derivatives_json(result, loaded))
-    else:
-        from ..errors import printable
-        from ..outputs.derivatives_report import derivatives_lines
-        from ..outputs.terminal import terminal_width
-
-        lines = derivatives_lines(result, graph, terminal_width())
-        click.echo("\n".join(printable(line) for line in lines))
+    output.show(result, loaded, source=graph)
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 

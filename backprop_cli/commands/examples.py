@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from .options import complete_dir, complete_graph, epilog, quiet_option, reports_errors, say_wrote
-
-SCHEMA = "backprop.examples"
+from .options import complete_dir, complete_graph, epilog, reports_errors
+from .output_options import output_options
 
 
 @click.command(epilog=epilog("examples"))
@@ -23,25 +22,29 @@ SCHEMA = "backprop.examples"
     help="Write NAME's graph file (and the data files it reads) into DIR (default: the current folder), to edit.",
 )
 @click.option("--force", is_flag=True, help="With --copy: replace files of the same names.")
-@quiet_option()
-@click.option(
-    "--json", "as_json", is_flag=True, help="One JSON object (schema backprop.examples, version 1): name, file, about."
+@output_options(
+    "examples",
+    kinds=("example",),
+    format_help="Output format of the list: table (default), markdown, json (schema backprop.examples, version 1).",
 )
 @reports_errors
-def examples(name: str | None, copy_to: str | None, force: bool, quiet: bool, as_json: bool) -> None:
+def examples(name: str | None, copy_to: str | None, force: bool, output) -> None:
     """List the bundled example graphs, one line each; print NAME's graph file; or copy it with --copy."""
     from ..errors import UsageError
 
     if name is None:
         if copy_to is not None:
             raise UsageError("--copy copies one example: give its name, as in backprop examples circuit --copy")
-        _list(as_json)
+        output.check()
+        output.show(_listing())
         return
-    if as_json:
+    if output.stdout == "json" or output.file_format == "json":
         raise UsageError("--json lists the examples: leave NAME out, or leave --json out to print NAME's file")
+    output.kind = "example"
     path = _example(name)
     if copy_to is None:
-        click.echo(path.read_text(encoding="utf-8"), nl=False)  # backprop examples circuit > mine.yaml
+        output.check()
+        output.show(path.read_text(encoding="utf-8"))  # backprop examples circuit > mine.yaml
         return
     files = _copies(path, Path(copy_to), force)
     from ..outputs.files import write_files
@@ -49,37 +52,15 @@ def examples(name: str | None, copy_to: str | None, force: bool, quiet: bool, as
     for _, target in files:  # every check passed: now the folders
         target.parent.mkdir(parents=True, exist_ok=True)
     write_files({str(target): source.read_bytes() for source, target in reversed(files)})  # the graph file last
-    say_wrote([str(target) for _, target in files], quiet)
+    output.wrote([str(target) for _, target in files])
 
 
-def _list(as_json: bool) -> None:
-    from ..errors import printable
+def _listing() -> list[dict]:
+    """name, file and about of each bundled example (the JSON's "examples")."""
     from ..examples import bundled
     from ..fileformat import load
 
-    items = [{"name": path.stem, "file": str(path), "about": load(path).about} for path in bundled()]
-    if as_json:
-        from ..outputs.json_document import VERSION
-        from ..outputs.json_output import emit_json as write
-
-        write({"schema": SCHEMA, "version": VERSION, "examples": items})
-        return
-    from ..outputs.terminal import terminal_width
-
-    width = max((len(i["name"]) for i in items), default=0)
-    columns = terminal_width()  # piped: one line each, whole (for grep); on a terminal, short of its last column
-    columns = None if columns is None else columns - 1
-    for item in items:
-        about = printable(item["about"])
-        if columns is None or width + 2 + len(about) <= columns:
-            click.echo(f"{item['name']:<{width}}  {about}")
-            continue
-        import textwrap  # on a terminal: the about wrapped under itself
-
-        lines = textwrap.wrap(about, max(20, columns - width - 2), break_on_hyphens=False)
-        click.echo(f"{item['name']:<{width}}  {lines[0]}")
-        for line in lines[1:]:
-            click.echo(f"{'':<{width}}  {line}")
+    return [{"name": path.stem, "file": str(path), "about": load(path).about} for path in bundled()]
 
 
 def _example(name: str) -> Path:

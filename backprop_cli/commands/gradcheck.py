@@ -24,6 +24,7 @@ from .options import (
     seed_option,
     split_names,
 )
+from .output_options import output_options
 
 FLAGS = {"mode": "--elements"}  # gradcheck's arguments whose flag has another name
 
@@ -101,8 +102,6 @@ class MemorySize(click.ParamType):
     "N ≥ 3: and derivatives 3 to N of a scalar output along a random direction per leaf.",
 )
 @seed_option("Seed of the sampled elements and directions.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.gradcheck, version 1).")
-@click.option("-q", "--quiet", is_flag=True, help="Only the exit code and one line.")
 @click.option(
     "--timeout",
     type=rule_type("timeout"),
@@ -135,17 +134,23 @@ class MemorySize(click.ParamType):
     show_default=True,
     help="What the worksheets asked (with --answers).",
 )
+@output_options(
+    "gradcheck",
+    format_help="Output format: table (default), json (schema backprop.gradcheck, version 1), markdown, or a "
+    "grader's results file: gradescope, prairielearn, junit (see docs/autograders.md).",
+    file_help="Write the output to FILE (results.json, report.xml, ...), in --format or the format its name says.",
+    quiet_help="Only the exit code and one line (the verdict); nothing on stderr but errors.",
+)
 @reports_errors(flags=FLAGS)
 def gradcheck(
     graphs: tuple[str, ...],
     at,
     allow_python: bool,
-    as_json: bool,
-    quiet: bool,
     wrt,
     elements: str,
     timeout: float,
     memory: int,
+    output,
     **options,
 ) -> None:
     """Check GRAPH's reverse-mode gradients and forward-mode derivatives against a numerical reference.
@@ -158,17 +163,13 @@ def gradcheck(
     if options["answers"] is not None or options["student"] is not None:  # grading (issue 25)
         from .grading import grade_command
 
-        grade_command(graphs, at=at, allow_python=allow_python, as_json=as_json, quiet=quiet, **options)
+        grade_command(graphs, at=at, allow_python=allow_python, output=output, **options)
     for key in ("answers", "student", "secret", "blank"):
         options.pop(key)
-    from ..errors import printable
     from ..fileformat.option_values import read_overrides
     from ..fileformat.sandbox import Limits
-    from ..outputs.gradcheck_report import SCHEMA, print_report, report_json, verdict_line
-    from ..outputs.json_output import emit_json as write
+    from ..verify.grading import Checks
 
-    if as_json and quiet:
-        raise UsageError("--json and --quiet ask for two outputs; give one of them")
     if graphs.count("-") > 1:
         raise UsageError("- reads a graph file from stdin, which holds one: give - once")
     read_overrides("--at", at)  # a bad --at is a usage error once, not an error line per file
@@ -180,59 +181,42 @@ def gradcheck(
             }
         )
     options["mode"] = elements  # the library's name
+    if output.quiet and output.stdout not in (None, "table"):
+        raise UsageError(
+            f"--{'json' if output.stdout == 'json' else 'format ' + output.stdout} and --quiet ask for two outputs; give one of them"
+        )
+    output.check()
     limits = Limits(timeout=timeout, memory=memory, command="gradcheck")
-    if len(graphs) == 1:  # bad input is an error line on stderr, as for every command
-        report, error, printed = _check(graphs[0], at, allow_python, names, limits, options)
-        if isinstance(error, StudentCodeError):
-            result = _error_entry(graphs[0], error, ExitCode.FAILED, allow_python, printed)
-            if as_json:
-                write({**SCHEMA, "passed": False, **result})
-            else:
-                click.echo(printable(f"ERROR  {graphs[0]}  {result['error']}"))
-            sys.exit(int(ExitCode.FAILED))
-        if error is not None:
-            raise error
-        if as_json:
-            write(_with_output(report_json(report), allow_python, printed))
-        elif quiet:
-            click.echo(printable(verdict_line(graphs[0], report)))
-        else:
-            print_report(graphs[0], report)
-        sys.exit(int(ExitCode.OK if report.passed else ExitCode.FAILED))
+    import time
 
-    results, codes = [], []
+    start, result = time.monotonic(), Checks(single=len(graphs) == 1)
     for path in graphs:
-        report, error, printed = _check(path, at, allow_python, names, limits, options)
-        if error is not None:  # a crash, a kill, a timeout of the student's code is a verdict, exit 1
-            code = ExitCode.FAILED if isinstance(error, StudentCodeError) else explain_error(error)[2]
-            codes.append(int(code))
-            results.append(_error_entry(path, error, code, allow_python, printed))
-            if not as_json and not quiet:
-                click.echo(printable(f"ERROR  {path}  {results[-1]['error']}"))
-            continue
-        codes.append(int(ExitCode.OK if report.passed else ExitCode.FAILED))
-        results.append(_with_output(report_json(report), allow_python, printed) if as_json else report.status)
-        if not as_json and not quiet:
-            click.echo(printable(verdict_line(path, report)))
-    statuses = [r["status"] if isinstance(r, dict) else r for r in results]
-    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("pass", "kink", "fail", "error") if statuses.count(s))
-    if as_json:
-        write({**SCHEMA, "passed": max(codes) == 0, "files": results})
-    else:
-        click.echo(f"{len(graphs)} files: {counts}")
-    sys.exit(max(codes))
+        checked = _check(path, at, allow_python, names, limits, options)
+        if result.single and checked.failure is not None and not checked.failure.student:
+            raise checked.failure.error  # bad input is an error line on stderr, as for every command
+        result.files.append(checked)
+        if not result.single:
+            output.stream("gradcheck_file", checked)  # its line as soon as it is checked
+    result.seconds = time.monotonic() - start
+    output.show(result, streamed=not result.single)
+    sys.exit(result.exit_code)
 
 
 def _check(path: str, at, allow_python: bool, names, limits, options: dict):
-    """(report, None, printed) or (None, the error, printed): one file, its plugin code in a worker of its own."""
+    """One file, its plugin code in a worker of its own: its report, or the failure that stopped its check, and
+    its score (verify/grading.py: none when the file did not load, all parts failed when its code crashed)."""
+    import time
+
     from ..fileformat.sandbox import session
     from ..outputs.progress import progress_on_terminal
     from ..verify import gradcheck as run
+    from ..verify.grading import FileCheck, failed, grade
 
-    report = error = None
+    start, graph, report, error = time.monotonic(), None, None, None
     with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
         try:
-            report = run(load_graph(path, at, allow_python), wrt=names, progress=progress, **options)
+            graph = load_graph(path, at, allow_python)
+            report = run(graph, wrt=names, progress=progress, **options)
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
                 raise  # stdout: the run ends (reports_errors)
@@ -241,26 +225,28 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     if printed:  # on stderr, never inside the report on stdout
         click.echo(f"backprop: {path}: the plugin code printed:", err=True)
         click.echo(printed.rstrip("\n"), err=True)
-    return report, error, printed
+    failure = _failure(error) if error is not None else None
+    checked = FileCheck(path, report, failure, printed if allow_python else None, time.monotonic() - start)
+    if report is not None:
+        checked.score = grade(graph, report)
+    elif graph is not None and failure.gradable:
+        checked.score = failed(graph, failure.line)
+    return checked
 
 
-def _error_entry(path: str, err: Exception, code: int, allow_python: bool, printed: str) -> dict:
-    """The file's entry: its error line, and the message, file, line and column of the error object."""
-    from ..outputs.json_document import error_object
+def _failure(err: Exception):
+    """What stopped a file's check, in the words of its error line. A crash, a kill, a timeout of the
+    student's code is the file's verdict (exit 1); a file that does not load cannot be graded (exit 2)."""
+    from ..verify.grading import Failure
 
     if isinstance(err, BackpropError):
         line, message, where = in_flag_words(err, FLAGS), err.message, err.where
+        code = ExitCode.FAILED if isinstance(err, StudentCodeError) else err.exit_code
     else:  # out of memory, or a bug of ours: still this file's entry only
         _, line, code, message, where = explain_error(err)
-    position = error_object(message, code, where)
-    entry = {"file": path, "status": "error", "exit_code": int(code), "error": line}
-    entry.update({key: position[key] for key in ("message", "line", "column")})  # "file" stays the graph given
-    return _with_output(entry, allow_python, printed)
-
-
-def _with_output(entry: dict, allow_python: bool, printed: str) -> dict:
-    """With --allow-python, what the file's plugin code printed ("stdout"; "" when nothing)."""
-    return {**entry, "stdout": printed} if allow_python else entry
+    place = (where.file, where.line, where.column) if where else (None, None, None)
+    student, gradable = isinstance(err, StudentCodeError), int(code) != int(ExitCode.BAD_INPUT)
+    return Failure(line, message, int(code), *place, gradable=gradable, student=student, error=err)
 
 
 command = gradcheck

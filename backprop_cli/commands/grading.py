@@ -18,13 +18,20 @@ def grade_command(graphs: tuple[str, ...], student: str | None, secret: str | No
     from ..fileformat.roster import check_student_id
     from ..fileformat.variants import Variants, asked
     from ..outputs.grade_report import class_json, dumps, grade_json, grade_lines, graded_csv
-    from ..verify.grading import grade
+    from ..verify.answer_grading import grade_answers
     from .options import load_graph
 
     if answers is None:
         raise UsageError("--student grades a student's answers: give them with --answers FILE")
     if len(graphs) != 1:
         raise UsageError("--answers grades the answers to one graph file: give one GRAPH")
+    output = options.pop("output")
+    if output.file is not None or output.stdout not in (None, "table", "json"):
+        raise UsageError(
+            "--answers writes its grade on stdout, as a table (a CSV for a class) or as JSON (--json): "
+            "-o and --format gradescope, prairielearn, junit grade a gradcheck, not answers"
+        )
+    options["as_json"], options["quiet"] = output.stdout == "json", output.quiet
     if options["as_json"] and options["quiet"]:
         raise UsageError("--json and --quiet ask for two outputs; give one of them")
     place = Path(answers)
@@ -46,7 +53,7 @@ def grade_command(graphs: tuple[str, ...], student: str | None, secret: str | No
 
     if student is not None:
         check_student_id(student, _where("--student"))
-        result = grade(version_of(student), read_answers(place, graph.nodes), questions, student)
+        result = grade_answers(version_of(student), read_answers(place, graph.nodes), questions, student)
         if options["as_json"]:
             click.echo(dumps(grade_json(graph.name, result)))
         elif options["quiet"]:
@@ -66,7 +73,9 @@ def grade_command(graphs: tuple[str, ...], student: str | None, secret: str | No
         given = read_answers_csv(place, graph.nodes)
     grades: dict = {}
     for who, block in given.items():
-        grades[who] = str(block) if isinstance(block, GraphFileError) else grade(version_of(who), block, questions, who)
+        grades[who] = (
+            str(block) if isinstance(block, GraphFileError) else grade_answers(version_of(who), block, questions, who)
+        )
     click.echo(dumps(class_json(graph.name, grades)) if options["as_json"] else graded_csv(grades), nl=False)
     full = all(not isinstance(g, str) and g.points == g.max_points for g in grades.values())
     sys.exit(int(ExitCode.OK if full else ExitCode.FAILED))

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..verify.jacobian import MODES
 from .option_slips import refuse_unused
-from .options import (
-    epilog,
-    graph_argument,
-    graph_options,
-    load_graph,
-    matrix_options,
-    quiet_option,
-    reports_errors,
-    say_wrote,
-    show_matrix,
-)
+from .options import epilog, graph_argument, graph_options, load_graph, matrix_options, reports_errors
+from .output_options import output_options
+
+FILE_HELP = "A heat map of the matrix (.svg, or .png with matplotlib), or the output in the format FILE's name says."
 
 
 @click.command(epilog=epilog("jacobian"))
@@ -31,31 +26,25 @@ from .options import (
     show_default=True,
     help="Reverse mode (a pass per element of NODE) or forward mode (per element of LEAF); auto: fewer passes.",
 )
-@matrix_options("jacobian", "the matrix", "finite differences", "per dtype")
-@quiet_option()
+@matrix_options("the matrix", "finite differences", "per dtype")
+@output_options("jacobian", file_help=FILE_HELP)
 @reports_errors
-def jacobian(
-    graph: str,
-    of,
-    wrt,
-    at,
-    allow_python: bool,
-    mode: str,
-    no_check: bool,
-    full: bool,
-    as_json: bool,
-    out,
-    quiet: bool,
-    **tolerances,
-) -> None:
+def jacobian(graph: str, of, wrt, at, allow_python: bool, mode: str, no_check: bool, full: bool, output, **tolerances):
     """The Jacobian d NODE / d LEAF of GRAPH: rows are NODE's elements, columns LEAF's (row-major).
 
     Exit 1 when an entry disagrees with the finite-difference check (a kink is not a failure).
     """
-    from ..outputs.files import check_not_inputs, check_output, write_bytes
-    from ..outputs.matrices import HEATMAPS, heatmap, jacobian_json, jacobian_lines, labels
     from ..verify.jacobian import jacobian as compute
 
+    _before_work(no_check, output)
+    loaded = load_graph(graph, at, allow_python)
+    output.check_not_inputs()  # the graph file, its data files and modules: read, never replaced
+    result = compute(loaded, of, wrt, mode, check=not no_check, **tolerances)
+    show_matrix(result, loaded, full, output)
+
+
+def _before_work(no_check: bool, output) -> None:
+    """--rtol and --atol without a check; -o's file writable; matplotlib for a PNG (say how to install it)."""
     if no_check:
         refuse_unused(
             {
@@ -63,22 +52,19 @@ def jacobian(
                 "atol": "sets the check's tolerance, and --no-check skips the check",
             }
         )
-    if out is not None:
-        check_output("-o", out, HEATMAPS)
-        if out.lower().endswith(".png"):  # before any work: say how to install matplotlib
-            from ..outputs.optional import require
+    output.check()
+    if "png" in (output.file_format, output.stdout):
+        from ..outputs.optional import require
 
-            require("-o FILE.png (a heat map; .svg needs nothing)", "matplotlib")
-    loaded = load_graph(graph, at, allow_python)
-    if out is not None:
-        check_not_inputs([("-o", out)])  # the graph file, its data files and modules: read, never replaced
-    result = compute(loaded, of, wrt, mode, check=not no_check, **tolerances)
-    if out is not None:
-        rows, cols = labels(result.of, result.of_shape), labels(result.wrt, result.wrt_shape)
-        title = f"d{result.of}/d{result.wrt}  ({result.nonzeros} nonzero of {result.matrix.size})"
-        write_bytes(out, heatmap(out, result.matrix, rows, cols, title))
-        say_wrote(out, quiet)
-    show_matrix(result, loaded, as_json, full, jacobian_json, jacobian_lines)
+        require("a PNG heat map (.svg needs nothing)", "matplotlib")
+
+
+def show_matrix(result, graph, full: bool, output) -> None:
+    """A checked matrix in every format asked for; exit 1 when its check failed (jacobian, hessian)."""
+    from ..errors import ExitCode
+
+    output.show(result, graph, full=full)
+    sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 
 command = jacobian

@@ -41,20 +41,26 @@ def in_flag_words(err: BackpropError, flags: dict[str, str] | None = None) -> st
 
 
 def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | None = None) -> Callable:
-    """Turn the project's errors into one line on stderr and the documented exit code; with --json, the error
-    is also the run's one JSON document on stdout (schema backprop.<command>). Bare (@reports_errors) or
-    with the command's own argument -> flag names (@reports_errors(flags=...))."""
+    """Turn the project's errors into one line on stderr and the documented exit code; where the run asked for a
+    format with an error form (--json, a grader's results file), the error is also written in it (schema
+    backprop.<command>). Reads the output options (output_options.py) into the command's `output`. Bare
+    (@reports_errors) or with the command's own argument -> flag names (@reports_errors(flags=...))."""
     if command is None:
         return functools.partial(reports_errors, flags=flags)
-    schema = f"backprop.{command.__name__}"
+    name = command.__name__
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from ..outputs.files import one_run
+        from .output_options import NAMES, read_output
 
-        as_json = bool(kwargs.get("as_json")) or kwargs.get("fmt") == "json"
+        how = getattr(wrapper, "output_kind", None)
+        given = {key: kwargs.pop(key) for key in NAMES if key in kwargs} if how is not None else {}
+        output = None
         try:
             with one_run():  # the files it reads are never among those it writes; no temporary file stays
+                if how is not None:
+                    output = kwargs["output"] = read_output(name, how, given)
                 return command(*args, **kwargs)
         except KeyboardInterrupt as err:
             interrupted(err)
@@ -62,7 +68,9 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
             if isinstance(err, OSError) and output_failed(err):
                 stdout_failed(err)
             label, line, code, message, where = explain_error(err, flags)
-            fail(line, code, schema if as_json else None, message, where, label)
+            if output is None and how is not None:
+                output = read_output(name, how, given, lenient=True)
+            fail(line, code, output, message, where, label)
         finally:
             _show_plugin_output()
 
@@ -93,22 +101,21 @@ def explain_error(err: Exception, flags: dict[str, str] | None = None) -> tuple[
 def fail(
     line: str,
     code: int,
-    schema: str | None = None,
+    output=None,
     message: str | None = None,
     where: object = None,
     label: str = "error",
 ) -> NoReturn:
-    """`backprop: <label>: <line>` on stderr; with a schema (a --json run) the error document on stdout too;
-    then the exit code."""
+    """`backprop: <label>: <line>` on stderr; where the run's output (outputs.destination.Output) has a format
+    with an error form (JSON, a grader's results file), the error in it too; then the exit code."""
     from ..errors import clipped, printable
 
     line, message = clipped(line), clipped(message) if message is not None else None
-    if schema is not None:
-        from ..outputs.json_document import error_document
-        from ..outputs.json_output import emit_json as write
+    if output is not None:
+        from ..outputs.destination import Stop
 
         try:
-            write(error_document(schema, message or line, code, where))
+            output.error(Stop(output.command, message or line, code, where))
         except OSError as err:  # stdout full or closed: the line on stderr still says what happened
             if not output_failed(err):
                 raise
@@ -224,23 +231,6 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
     return read_direction(direction)
 
 
-# ------------------------------------------------------------ files written
-def quiet_option(help: str = "No 'wrote FILE' line (nor notes) on stderr.") -> Callable:
-    """-q/--quiet of the commands that write files (render, jacobian, hessian, examples --copy)."""
-    return click.option("-q", "--quiet", is_flag=True, help=help)
-
-
-def say_wrote(what: str | list[str], quiet: bool = False) -> None:
-    """`wrote FILE` (or `wrote A, B and C`) on stderr, the same way for every command; --quiet silences it."""
-    if quiet:
-        return
-    from ..errors import printable
-
-    names = [what] if isinstance(what, str) else list(what)
-    text = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    click.echo(f"wrote {printable(text)}", err=True)
-
-
 # ------------------------------------------------------------ options shared by several commands
 MAX_SEED = 2**63 - 1  # as backprop_cli.arguments.RULES["seed"]
 
@@ -321,8 +311,8 @@ def split_names(wrt: tuple[str, ...], option: str = "--wrt") -> list[str]:
     return name_list(option, ",".join(wrt)) if wrt else []
 
 
-def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) -> Callable:
-    """--no-check, --rtol, --atol, --full, --json and -o: the options of a checked matrix (jacobian, hessian)."""
+def matrix_options(noun: str, reference: str, rtol_default: str) -> Callable:
+    """--no-check, --rtol, --atol and --full: the options of a checked matrix (jacobian, hessian)."""
     options = [
         click.option("--no-check", is_flag=True, help=f"Skip the check against {reference}."),
         click.option(
@@ -330,15 +320,6 @@ def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) ->
         ),
         click.option("--atol", type=rule_type("atol"), help="Absolute tolerance of the check (default 0)."),
         click.option("--full", is_flag=True, help="Print every row and column (default: the corners of a big matrix)."),
-        click.option("--json", "as_json", is_flag=True, help=f"One JSON object (schema backprop.{schema}, version 1)."),
-        click.option(
-            "-o",
-            "--output",
-            "out",
-            metavar="FILE",
-            shell_complete=complete_file,
-            help=f"A heat map of {noun}: .svg or .png (matplotlib).",
-        ),
     ]
 
     def decorate(command: Callable) -> Callable:
@@ -347,19 +328,6 @@ def matrix_options(schema: str, noun: str, reference: str, rtol_default: str) ->
         return command
 
     return decorate
-
-
-def show_matrix(result, graph, as_json: bool, full: bool, to_json: Callable, to_lines: Callable) -> NoReturn:
-    """A checked matrix as one JSON object or as lines; exit 1 when its check failed (jacobian, hessian)."""
-    if as_json:
-        from ..outputs.json_output import emit_json
-
-        emit_json(to_json(result, graph))
-    else:
-        from ..outputs.terminal import terminal_width
-
-        click.echo("\n".join(to_lines(result, full, terminal_width())))  # on a terminal: fitted to its width
-    sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 
 # ------------------------------------------------------------ renamed options
@@ -383,7 +351,7 @@ def renamed_option(old: str, *decls: str, **attrs: object) -> Callable:
             return value, source
 
     def from_old(ctx: click.Context, param: click.Parameter, value: object) -> None:
-        if value is None:
+        if value is None or ctx.resilient_parsing:
             return
         flag = next(p for p in ctx.command.params if p.name == name).opts[0]
         click.echo(f"backprop: warning: {old} is deprecated and will be removed: use {flag}", err=True)

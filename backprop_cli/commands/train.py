@@ -17,9 +17,9 @@ from .options import (
     load_graph,
     renamed_option,
     reports_errors,
-    say_wrote,
     seed_option,
 )
+from .output_options import output_options
 
 DEFAULT_OPTIMIZER, DEFAULT_STEPS = "sgd", 100  # where the graph file's `train:` names none
 
@@ -86,22 +86,12 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
 )
 @seed_option("Seed of the minibatch sampling.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary and no 'wrote FILE' lines.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object (schema backprop.train) with the losses.")
 @click.option(
     "--every",
     type=click.IntRange(1, MAX_STEPS),
     default=1,
     show_default=True,
     help="JSON: the loss of every k-th step.",
-)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    metavar="FILE.yaml",
-    shell_complete=complete_file,
-    help="Write the graph with the trained params here.",
 )
 @click.option(
     "--plot",
@@ -116,28 +106,47 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
     help="The optimizers' paths step by step (.gif or .html).",
 )
 @click.option("--force", is_flag=True, help="Replace existing files -o writes beside FILE.yaml (large params, .npy).")
+@output_options(
+    "train",
+    file_help="FILE.yaml: the graph with the trained params; or the output in the format FILE's name says "
+    "(.json, .txt; .svg, .png, .pdf: --plot's picture; .gif, .html: --animate's).",
+    format_help="Output format: table (default: a summary line per optimizer), json (schema backprop.train, the "
+    "losses), yaml (the trained graph: with -o).",
+    quiet_help="No progress bar, no summary and no 'wrote FILE' lines.",
+)
 @reports_errors(flags={"every": "--drop-every"})  # the step schedule's every
-def train(graph: str, **options) -> None:
+def train(graph: str, output, **options) -> None:
     """Train GRAPH's params with gradient descent; its output is the loss."""
-    from ..outputs.files import check_not_inputs, inputs_of, write_files
+    from ..outputs.files import check_output
+    from ..outputs.formats.yaml import check_trained
+    from ..training.loop import Training
     from ..training.optimizers import make_optimizer
-    from ..training.report import check_outputs, check_paths, json_object, summary_lines, trained_files
 
-    check_paths(options["out"], options["plot"], options["animate"])
-    if options["out"] and options["compare"]:
+    options["quiet"] = output.quiet
+    formats = {fmt for _, _, fmt in output.files} | {output.stdout}
+    for option, suffixes in (("--plot", (".svg", ".png", ".pdf")), ("--animate", (".gif", ".html"))):
+        path = options[option[2:]]
+        if path is not None:
+            check_output(option, path, suffixes)
+            output.add(option, path)
+    if "yaml" in formats and options["compare"]:
         raise UsageError("-o writes one optimizer's params; use --optimizer instead of --compare")
+    if output.stdout in PICTURES + ("yaml",):
+        raise UsageError(f"{output.stdout} is written to a file: give -o FILE")
     if options["compare"] and options["optimizer"] is not None:
         raise UsageError("--optimizer and --compare both name the optimizers: give one of them")
     given = click.get_current_context().get_parameter_source
-    if given("every") is not click.core.ParameterSource.DEFAULT and not options["as_json"]:
+    if given("every") is not click.core.ParameterSource.DEFAULT and "json" not in formats:
         raise UsageError("--every thins the losses of --json: add --json, or leave --every out")
-    if options["plot"] or options["animate"]:
-        from ..training.plots import check_can_draw
+    output.check()
+    pictures = [fmt for _, _, fmt in output.files if fmt in PICTURES]
+    if pictures:
+        from ..outputs.formats.plots import check_can_draw
 
-        check_can_draw(options["plot"], options["animate"])  # before any work: say how to install matplotlib
+        check_can_draw(pictures)  # before any work: say how to install matplotlib
     loaded = load_graph(graph, options["at"], options["allow_python"])
-    paths = {"-o": options["out"], "--plot": options["plot"], "--animate": options["animate"]}
-    check_outputs(loaded, paths, options["force"])  # before any training: nothing it reads is overwritten
+    trained = next((path for option, path, fmt in output.files if fmt == "yaml"), None)
+    check_trained(loaded, trained, options["force"], output)  # before any training: nothing it reads is overwritten
     steps = options["steps"] or loaded.training.get("steps", DEFAULT_STEPS)
     optimizers = [make_optimizer(name, **hyper) for name, hyper in _runs(options, loaded.training)]
     schedule_params = {key: options[opt] for opt, key in SCHEDULE_OPTIONS.items() if options[opt] is not None}
@@ -153,36 +162,19 @@ def train(graph: str, **options) -> None:
     for run in runs:
         for note in run.notes:
             click.echo(f"backprop: warning: {note}", err=True)
-    if options["out"]:
-        written = trained_files(loaded, runs[0].params, options["out"])
-        check_not_inputs([("-o", path) for path in written], inputs_of(loaded))
-        write_files(written)
-        say_wrote([options["out"], *[path for path in written if path != options["out"]]], options["quiet"])
-    if options["plot"] or options["animate"]:
-        from ..training import plots
-
-        if options["plot"]:
-            plots.plot_runs(loaded, runs, options["plot"])
-            say_wrote(options["plot"], options["quiet"])
-        if options["animate"]:
-            plots.animate_runs(loaded, runs, options["animate"])
-            say_wrote(options["animate"], options["quiet"])
-    if options["as_json"]:
-        from ..outputs.json_output import emit_json
-
-        schedule = {"name": options["schedule"], **schedule_params}
-        emit_json(
-            json_object(loaded, runs, options["every"], schedule, options["batch_size"], options["seed"], suggested)
-        )
-    elif not options["quiet"]:
-        click.echo("\n".join(summary_lines(loaded, runs, steps, retries)))
-    if options["as_json"] or options["quiet"]:
-        from ..training.report import diverged_text
-
+    schedule = {"name": options["schedule"], **schedule_params}
+    result = Training(
+        loaded, runs, steps, options["every"], schedule, options["batch_size"], options["seed"], suggested, retries
+    )
+    output.show(result, loaded)
+    if output.stdout != "table" or output.quiet:
         for k, run in enumerate(runs):
             if not run.finished:
                 retry = f"; with a smaller learning rate it trains: {retries[k]}" if k in retries else ""
-                click.echo(f"backprop: warning: {run.optimizer} {diverged_text(run)}{retry}", err=True)
+                click.echo(f"backprop: warning: {run.optimizer} {run.diverged_text()}{retry}", err=True)
+
+
+PICTURES = ("svg", "png", "pdf", "gif", "html")
 
 
 def _race(loaded, optimizers: list, steps: int, settings: dict, options: dict) -> tuple[list, dict, dict]:
@@ -191,8 +183,8 @@ def _race(loaded, optimizers: list, steps: int, settings: dict, options: dict) -
     run diverged, that is the error (exit 3)."""
     import time
 
+    from ..outputs.progress import training_progress as progress
     from ..training.loop import train as run_training
-    from ..training.report import progress
 
     runs, seconds = [], []
     for optimizer in optimizers:  # an error: with --json, reports_errors writes it as the one JSON document
@@ -233,15 +225,14 @@ def _with_lr(items: list[str], rates: dict[int, float]) -> list[str]:
 
 def _all_diverged(runs: list, retry: str | None) -> None:
     from ..errors import EvaluationError
-    from ..training.report import diverged_text
 
     hint = f"; it trains with a smaller learning rate: {retry}" if retry else "; try a smaller learning rate"
     if len(runs) > 1:
-        said = "; ".join(f"{r.optimizer} (lr={r.hyper['lr']:g}) {diverged_text(r)}" for r in runs)
+        said = "; ".join(f"{r.optimizer} (lr={r.hyper['lr']:g}) {r.diverged_text()}" for r in runs)
         hint = f"; they train with smaller learning rates: {retry}" if retry else "; try smaller learning rates"
         raise EvaluationError(f"training diverged for every optimizer: {said}{hint}")
     run = runs[0]
-    text = diverged_text(run).replace(f" ({run.diverged})", "")
+    text = run.diverged_text().replace(f" ({run.diverged})", "")
     hint = hint if retry else f"{hint} than {run.hyper['lr']:g}"
     raise EvaluationError(
         f"training {text} ({run.optimizer}, lr={run.hyper['lr']:g}): {run.diverged}{hint}", run.diverged_where

@@ -13,9 +13,7 @@ from .options import (
     epilog,
     graph_argument,
     load_graph,
-    quiet_option,
     reports_errors,
-    say_wrote,
 )
 
 SCHEMA = {"schema": "backprop.worksheet", "version": 1}
@@ -58,7 +56,9 @@ QUESTION_FILES = ("info.json", "question.html", "server.py")  # a PrairieLearn q
 )
 @click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--force", is_flag=True, help="Replace files in DIR that this command did not write (or that changed).")
-@quiet_option()
+@click.option("--json", "as_json", is_flag=True, help="Print manifest.json on stdout too (schema backprop.worksheet).")
+@click.option("--pretty/--compact", default=None, help="That JSON indented for people (default), or on one line.")
+@click.option("-q", "--quiet", is_flag=True, help="No 'wrote …' line (nor notes) on stderr.")
 @reports_errors
 def worksheet(graph: str, roster: str | None, variants: int | None, secret: str | None, out: str, **options) -> None:
     """One worksheet per student from GRAPH's drawn leaves, each with its answer key: DIR/ID.svg, DIR/ID.key.svg,
@@ -130,7 +130,16 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
 
     write_folder(out, files, owned)
     what = f"a PrairieLearn question ({len(ids)} versions)" if bank else f"{len(ids)} worksheets, their keys"
-    say_wrote(f"{what}, answers.csv and manifest.json to {out}", options["quiet"])
+    from ..outputs.destination import Output
+
+    Output("worksheet", "worksheet", None, quiet=options["quiet"]).wrote(
+        f"{what}, answers.csv and manifest.json to {out}"
+    )
+    if options["as_json"]:
+        import json
+
+        document = json.loads(files["manifest.json"])
+        click.echo(json.dumps(document, indent=None if options["pretty"] is False else 2, ensure_ascii=False))
     if len(seen) < len(ids) and not options["quiet"]:
         click.echo(
             f"worksheet: note: {len(ids) - len(seen)} of {len(ids)} students share their numbers with another "

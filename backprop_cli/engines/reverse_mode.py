@@ -79,6 +79,42 @@ def _relevant(graph: Graph, wrt: set[str] | None) -> set[str]:
     return ancestors & descendants
 
 
+NO_GRADIENT = {  # why a node that reaches the output has no gradient (its 0 in reverse mode is no derivative)
+    "labels": "read only as class labels, which have no gradient",
+    "compared": "only compared: a comparison gives a mask of 0s and 1s, with no gradient",
+    "indices": "read only as labels, indices or a mask, which have no gradient",
+    "stopped": "every path to the output passes a gate that stops the gradient (stop_gradient)",
+}
+
+
+def no_gradient(graph: Graph) -> dict[str, str]:
+    """{node: reason} for the nodes that reach the output but along no path a gradient can take: class labels
+    (a slot with no reverse rule) and nodes behind stop_gradient. Their reverse-mode 0 is not a derivative."""
+
+    def carried(past_stoppers: bool) -> set[str]:
+        found = {graph.output}
+        for node in reversed(graph.gates):
+            stops = node.operation.stops_gradient
+            if node.name in found and (past_stoppers or not stops):
+                slots = zip(node.inputs, node.operation.vjp, strict=False)
+                found.update(x for x, rule in slots if isinstance(x, str) and (rule is not None or stops))
+        return found
+
+    def why(name: str, past_stoppers: set[str]) -> str:
+        if name in past_stoppers:
+            return NO_GRADIENT["stopped"]
+        readers = {n.operation.gate_kind.role for n in graph.gates if name in n.inputs}
+        if readers == {"comparator"}:
+            return NO_GRADIENT["compared"]
+        return NO_GRADIENT["labels" if readers == {"loss"} else "indices"]
+
+    def compute() -> dict[str, str]:
+        reach, carry, past_stoppers = relevant(graph, None), carried(False), carried(True)
+        return {name: why(name, past_stoppers) for name in graph.nodes if name in reach and name not in carry}
+
+    return graph.derived("no gradient", compute)
+
+
 def backward_plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[tuple[Node, tuple, tuple]]:
     """The gates on the paths from wrt to the output, last first, each with its operands (as in
     gate_plan) and the slots a gradient is sent down: (slot, operand, reverse rule). Built once per

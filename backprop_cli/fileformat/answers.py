@@ -1,7 +1,7 @@
 """A student's answers to grade (issue 25): a YAML file in the `expect:` form (`values:`, `gradients:`,
 `tolerance:`, at the top or under `expect:`), a folder of such files named ID.yaml, or a CSV file with a row
 per student in answers.csv's columns (`id`, then `q` for a value, `grad(x)` for a gradient; an empty cell
-is a question not answered). Checked for form with file, line and column; their truth is verify/grading.py's."""
+is a question not answered). Checked for form with file, line and column; their truth is verify/answer_grading.py's."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from .yaml_source import Located
 
 TOP_LEVEL = (
     "name", "about", "inputs", "params", "nodes", "output", "seed", "dtype", "expect", "ops", "minimum", "train",
-    "require", "kink_margin",
+    "require", "kink_margin", "points",
 )  # fmt: skip
 NODE_KEYS = {"op", "inputs", "expr", "group"}
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -285,6 +285,13 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
         from .training_defaults import read_training_defaults
 
         training = read_training_defaults(top["train"])
+    points = None
+    if "points" in top and top["points"].value is not None:
+        from .points import read_points
+
+        expect = top["expect"].plain() if "expect" in top else None
+        plugin = list(top["ops"].value) if "ops" in top and isinstance(top["ops"].value, dict) else []
+        points = read_points(top["points"], list(makers), expect, plugin)
     order = _topological(nodes, list(makers) + [p.node.name for p in pending])
     leaves = _Leaves(makers, seed, {n: nodes[n] for n in makers}, dtype, values)
     positions = {p.node.name: p.operand_at for p in pending}
@@ -305,6 +312,7 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
         plugin_ops=top["ops"].plain() if "ops" in top else {},
         minima=minima,
         training=training,
+        points=points,
     )
     used = {x for n in graph.gates for x in n.inputs if isinstance(x, str)}
     for leaf in leaf_values:

@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import GraphFileError, PluginError, ShapeError, shortened, suggest
 from ..ops import OPS, GateKind, Op
 from .sandbox import LoadRefused, start
+from .student import wrong_gradient_shape
 from .worker import Worker
 from .yaml_source import Located
 
@@ -239,9 +240,7 @@ class _StudentCode:
                 grads.append(np.zeros(np.shape(x)))
                 continue
             if grad.shape != np.shape(x):
-                raise PluginError(
-                    self.op, f"{name} returned a gradient of shape {grad.shape} for {param} of shape {np.shape(x)}"
-                )
+                raise PluginError(self.op, wrong_gradient_shape(name, param, grad.shape, np.shape(x)))
             if not np.all(np.isfinite(grad)):
                 raise PluginError(self.op, f"{name}'s gradient for {param} contains NaN or inf")
             grads.append(grad)

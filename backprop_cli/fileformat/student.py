@@ -155,9 +155,7 @@ class StudentOps:
         for param, x, grad in zip(inputs, xs, result, strict=True):
             grads.append(None if grad is None else real_array(grad, f"{name}'s gradient for {param}"))
             if grads[-1] is not None and grads[-1].shape != np.shape(x):  # before any number is sent
-                raise Refused(
-                    f"{name} returned a gradient of shape {grads[-1].shape} for {param} of shape {np.shape(x)}"
-                )
+                raise Refused(wrong_gradient_shape(name, param, grads[-1].shape, np.shape(x)))
         return grads
 
     def jvp(self, op: str, items: list[tuple], attrs: dict, shapes: list | None = None) -> list[np.ndarray]:
@@ -294,3 +292,15 @@ def _write(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def wrong_gradient_shape(name: str, param: str, got: tuple, shape: tuple) -> str:
+    """A backward's gradient of the wrong shape, and the classic bug behind one with an extra leading axis
+    (issue 23): a shared bias whose gradient was not summed over the batch."""
+    slip = (
+        f": it looks like the gradient was not summed over the batch (axis 0): {param} is shared by every example, "
+        "so its gradient is the sum of theirs"
+        if len(got) == len(shape) + 1 and tuple(got[1:]) == tuple(shape)
+        else ""
+    )
+    return f"{name} returned a gradient of shape {tuple(got)} for {param} of shape {tuple(shape)}{slip}"

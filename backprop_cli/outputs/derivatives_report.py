@@ -1,5 +1,5 @@
 """What `backprop derivatives` shows: f, f′, …, f⁽ᴺ⁾ at the point, each in words, the Taylor expansion they
-make, how they were taken and how they were checked; and one JSON object (schema backprop.derivatives, v1)."""
+make, how they were taken and how they were checked (its JSON: formats/json.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import numpy as np
 
 from ..numbers import number, summary
 from ..verify.derivatives import Derivatives
-from .json_document import VERSION
 
-SCHEMA = {"schema": "backprop.derivatives", "version": VERSION}
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK"}
 
@@ -121,53 +119,3 @@ def check_text(result: Derivatives) -> str:
     for finding in check.findings:
         text += f"; {finding.note}: {finding.reverse:.10g} vs {finding.numeric:.10g}"
     return text
-
-
-def _finite(x: float | None) -> float | str | None:
-    return None if x is None else float(x) if np.isfinite(x) else str(x)
-
-
-def derivatives_json(result: Derivatives, graph) -> dict:
-    check = result.check
-    return {
-        **SCHEMA,
-        "passed": result.status != "fail",
-        "status": result.status,
-        "graph": graph.name,
-        "file": graph.source,
-        "output": result.output,
-        "wrt": result.wrt,
-        "direction": result.direction,
-        "point": result.point,
-        "order": result.order,
-        "derivatives": [
-            {
-                "order": k,
-                "value": _finite(result.values[k]),
-                "error": _finite(result.errors[k]),
-                "taylor": _finite(result.taylor[k]),
-                "reference": _finite(result.reference[k]) if k < len(result.reference) else None,
-                "reference_error": _finite(result.reference_errors[k]) if k < len(result.reference_errors) else None,
-                "relative_error": _finite(result.relative_errors[k - 1])
-                if 0 < k <= len(result.relative_errors)
-                else None,
-                "meaning": words(k),
-            }
-            for k in range(result.order + 1)
-        ],
-        "method": result.method,
-        "radius": result.radius,
-        "points": result.points,
-        "kink": result.kink,
-        "check": None
-        if check is None
-        else {
-            "status": check.status,
-            "orders": check.elements,
-            "failures": check.failures,
-            "max_abs_error": _finite(check.max_abs_error),
-            "max_rel_error": _finite(check.max_rel_error),
-            "findings": [{"note": f.note, "value": f.reverse, "reference": f.numeric} for f in check.findings],
-        },
-        "notes": result.notes,
-    }

@@ -1,5 +1,5 @@
 """What `backprop gradcheck` shows: a table per leaf, the elements that failed or sit on kinks, the
-students' answers, one line per file, and a JSON object (schema backprop.gradcheck, version 1)."""
+students' answers, one line per file (its JSON: formats/json.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 from ..numbers import number, summary
 from ..verify import Finding, LeafCheck, Report
 
-SCHEMA = {"schema": "backprop.gradcheck", "version": 1}
 WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK", "error": "ERROR"}
 STYLES = {"pass": "green", "fail": "bold red", "kink": "yellow", "error": "bold red"}
 
@@ -76,6 +75,8 @@ def detail_lines(report: Report) -> list[str]:
         alone = f"  op at {node} alone (a random upstream gradient): "
         lines += [alone + finding_line(leaf, f) for f in leaf.findings]
         lines += [f"{alone}note: {leaf.name}: {n}" for n in leaf.notes]
+        if leaf.slip:
+            lines.append(f"{alone}likely bug: {leaf.slip_hint}")
     for leaf in report.higher_order.values():
         lines += [
             f"  orders 3 to {report.order}: " + finding_line(leaf, f).replace("reverse", leaf.method)
@@ -98,6 +99,7 @@ def detail_lines(report: Report) -> list[str]:
             lines.append(f"      {e.why}")
         if e.hint:
             lines.append(f"      likely slip: {e.hint}")
+        lines += [f"      {step}" for step in e.steps or []]  # error carried forward
     return lines
 
 
@@ -237,7 +239,7 @@ def blocks(report: Report) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def print_report(path: str, report: Report) -> None:
-    """The table (or a block per leaf), the findings, the verdict line: on stdout."""
+    """The table (or a block per leaf), the findings, the verdict line: on a terminal."""
     from .terminal import cell, console, print_table
 
     con = console()
@@ -246,76 +248,9 @@ def print_report(path: str, report: Report) -> None:
         con.print(cell(line), soft_wrap=True)
 
 
-def report_json(report: Report) -> dict:
-    return {
-        **SCHEMA,
-        "passed": report.passed,
-        "status": report.status,
-        "graph": report.graph,
-        "file": report.file,
-        "dtype": report.dtype,
-        "method": report.method,
-        "mode": report.mode,
-        "strict": report.strict,
-        "tolerance": {"rtol": report.tolerance.rtol, "atol": report.tolerance.atol, "floor": report.tolerance.floor},
-        "leaves": {name: _leaf_json(leaf) for name, leaf in report.leaves.items()},
-        "skipped": report.skipped,
-        "expect": [
-            {
-                "kind": e.kind,
-                "name": e.name,
-                "expected": e.expected,
-                "actual": e.actual,
-                "ok": e.ok,
-                "why": e.why,
-                "slip": e.slip,
-                "hint": e.hint,
-            }
-            for e in report.expect
-        ],
-        "errors": report.errors,
-        "order": report.order,
-        "second_order": {name: _leaf_json(leaf) for name, leaf in report.second_order.items()},
-        "ops": {key: _leaf_json(leaf) for key, leaf in report.ops.items()},
-        "higher_order": {name: _leaf_json(leaf) for name, leaf in report.higher_order.items()},
-    }
+def report_text(report: Report) -> str:
+    """The same as plain text, for a pipe or a file: the table in plain columns, then the findings."""
+    from ..errors import printable
+    from .terminal import plain_table
 
-
-def _number(x: float | None) -> float | str | None:
-    return None if x is None else x if np.isfinite(x) else str(x)
-
-
-def _leaf_json(leaf: LeafCheck) -> dict:
-    return {
-        "status": leaf.status,
-        "kind": leaf.kind,
-        "shape": list(leaf.shape),
-        "method": leaf.method,
-        "mode": leaf.mode,
-        "elements": leaf.elements,
-        "directions": leaf.directions,
-        "max_abs_error": _number(leaf.max_abs_error),
-        "max_rel_error": _number(leaf.max_rel_error),
-        "worst_index": None if leaf.worst_index is None else list(leaf.worst_index),
-        "reverse": _number(leaf.worst_reverse),
-        "forward": _number(leaf.worst_forward),
-        "numeric": _number(leaf.worst_numeric),
-        "failures": leaf.failures,
-        "kinks": leaf.kinks,
-        "forward_checked": leaf.forward_checked,
-        "findings": [
-            {
-                "index": None if f.index is None else list(f.index),
-                "status": f.status,
-                "gate": f.gate,
-                "reverse": _number(f.reverse),
-                "forward": _number(f.forward),
-                "numeric": _number(f.numeric),
-                "left": _number(f.left),
-                "right": _number(f.right),
-                "note": f.note,
-            }
-            for f in leaf.findings
-        ],
-        "notes": leaf.notes,
-    }
+    return "\n".join([plain_table(rich_table(report)), *map(printable, detail_lines(report))])

@@ -1,4 +1,4 @@
-"""A Grade (verify/grading.py) as text for the terminal, as JSON (schema backprop.grade), and a class's grades
+"""A Grade (verify/answer_grading.py) as text for the terminal, as JSON (schema backprop.grade), and a class's grades
 as a CSV file with a row per student. Issue 23's graders' formats (Gradescope, PrairieLearn, JUnit) take the
 same Grade: presenters to add beside these."""
 
@@ -9,7 +9,7 @@ import io
 import json
 
 from ..numbers import summary
-from ..verify.grading import Grade
+from ..verify.answer_grading import Grade
 
 SCHEMA = {"schema": "backprop.grade", "version": 1}
 MARKS = {"right": "✓", "carried": "↪", "wrong": "✗", "missing": "·"}

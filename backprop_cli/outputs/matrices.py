@@ -1,5 +1,5 @@
-"""What `backprop jacobian` and `backprop hessian` show: a matrix with index labels, a JSON object
-(schemas backprop.jacobian and backprop.hessian, version 1); the heat map is drawn in heatmaps.py."""
+"""What `backprop jacobian` and `backprop hessian` show: a matrix with index labels (their JSON: formats/json.py;
+the heat map: heatmaps.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from ..verify.hessian import Hessian
 from ..verify.jacobian import Jacobian
 from .heatmaps import HEATMAPS, heatmap, heatmap_png, heatmap_svg  # noqa: F401  (where the commands find them)
 
-JACOBIAN_SCHEMA = {"schema": "backprop.jacobian", "version": 1}
-HESSIAN_SCHEMA = {"schema": "backprop.hessian", "version": 1}
 SHOWN = 24  # rows printed before the middle is elided (--full prints all)
 SHOWN_COLUMNS = 12  # and columns, which take more width
 
@@ -126,62 +124,6 @@ def check_line(check, against: str) -> str:
         where = f" at {list(check.worst_index)} ({number(check.worst_reverse)} vs {number(check.worst_numeric)})"
     counts = "".join(f", {c} {w}" for c, w in ((check.failures, "failed"), (check.kinks, "on kinks")) if c)
     return f"{word}: {check.elements} entries against {against} ({check.method}); max rel error {check.max_rel_error:.1e}{where}{counts}"
-
-
-def _check_json(check) -> dict:
-    if check is None:
-        return {"checked": False}
-    return {
-        "checked": True,
-        "status": check.status,
-        "passed": check.status != "fail",
-        "method": check.method,
-        "entries": check.elements,
-        "failures": check.failures,
-        "kinks": check.kinks,
-        "max_abs_error": _finite(check.max_abs_error),
-        "max_rel_error": _finite(check.max_rel_error),
-        "worst_index": None if check.worst_index is None else list(check.worst_index),
-    }
-
-
-def _finite(x: float) -> float | str:
-    return float(x) if np.isfinite(x) else str(x)
-
-
-def jacobian_json(result: Jacobian, graph) -> dict:
-    return {
-        **JACOBIAN_SCHEMA,
-        "graph": graph.name,
-        "file": graph.source,
-        "of": result.of,
-        "wrt": result.wrt,
-        "shape": list(result.shape),
-        "jacobian": result.array,  # streamed as nested lists by emit_json
-        "nonzeros": result.nonzeros,
-        "mode": result.mode,
-        "passes": result.passes,
-        "check": _check_json(result.check),
-        "notes": result.notes,
-    }
-
-
-def hessian_json(result: Hessian, graph) -> dict:
-    cond = result.condition_number
-    return {
-        **HESSIAN_SCHEMA,
-        "graph": graph.name,
-        "file": graph.source,
-        "output": graph.output,
-        "wrt": result.wrt,
-        "shapes": [list(s) for s in result.shapes],
-        "hessian": result.matrix,
-        "eigenvalues": result.eigenvalues,
-        "condition_number": cond,
-        "method": result.method,
-        "check": _check_json(result.check),
-        "notes": result.notes,
-    }
 
 
 # ------------------------------------------------------------ the heat map (outputs/heatmaps.py)

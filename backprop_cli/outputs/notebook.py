@@ -25,3 +25,27 @@ def graph_svg(graph: Graph) -> str | None:
         return run_dot(build_dot(trace, look), "svg").decode("utf-8")
     except BackpropError:
         return None
+
+
+def assert_gradients(graph, allow_python: bool = False, **options) -> float:
+    """For notebook graders (Otter-Grader, nbgrader: a test fails by raising, its message is what the student
+    sees): gradcheck the graph (a Graph, a graph file's path or a bundled example's name; options as gradcheck's),
+    score it with its points: block, and return the points earned when every graded part is right. Otherwise
+    raise AssertionError whose message is the score and, for each wrong part, what was found and the slip it
+    looks like (error carried forward and partial credit are said in it too)."""
+    from ..verify import gradcheck
+    from ..verify.grading import grade
+    from .score_text import part_lines, part_title, score_line
+
+    if not isinstance(graph, Graph):
+        from ..fileformat import load
+
+        graph = load(graph, allow_python=allow_python)
+    score = grade(graph, gradcheck(graph, **options))
+    wrong = [p for p in score.parts if not p.passed]
+    if not wrong:
+        return score.earned
+    lines = [score_line(score)]
+    for part in wrong:
+        lines += [part_title(part), *(f"  {line}" for line in part_lines(part))]
+    raise AssertionError("\n".join(lines))

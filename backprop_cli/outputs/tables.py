@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from ..engines.trace import Row, Trace
 from ..errors import printable, shortened
-from ..numbers import summary, to_json
+from ..numbers import summary
 from .terminal import cell, console, print_table
-
-SCHEMA = "backprop.trace"
-VERSION = 1
 
 
 def _kind(row: Row) -> str:
@@ -118,41 +115,3 @@ def markdown(trace: Trace, full: bool = False, explain: list[str] | None = None)
     if explain:
         lines += ["", "```text", *explain, "```"]
     return "\n".join(lines) + "\n"
-
-
-def json_object(trace: Trace, explain: list[str] | None = None) -> dict:
-    """The documented --json object (schema backprop.trace, version 1). Values, gradients and tangents are the
-    arrays themselves: json_output.emit_json writes them as lists of numbers, slice by slice."""
-    g = trace.graph
-    obj = {
-        "schema": SCHEMA,
-        "version": VERSION,
-        "graph": g.name,
-        "file": g.source,
-        "output": g.output,
-        "mode": trace.mode,
-        "dtype": g.dtype.name,
-        "values": dict(trace.values),
-    }
-    if trace.gradients is not None:
-        obj["gradients"] = dict(trace.gradients)
-        obj["grad_output"] = to_json(trace.gradients[g.output])  # the upstream gradient the pass started from
-    if trace.tangents is not None:
-        obj["wrt"] = trace.wrt
-        obj["tangents"] = dict(trace.tangents)
-    obj["nodes"] = [
-        {
-            "name": r.node.name,
-            "kind": r.node.kind,
-            "op": r.node.op,
-            "gate": r.node.operation.gate_kind.role if not r.node.is_leaf else None,
-            "expr": r.node.expr,
-            "inputs": [str(x) for x in r.node.inputs],
-            "shape": list(r.node.shape),
-            "origin": r.node.origin or r.node.name,
-        }
-        for r in trace.rows
-    ]
-    if explain is not None:
-        obj["explain"] = explain
-    return obj

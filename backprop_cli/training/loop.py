@@ -37,6 +37,26 @@ class Run:
     def finished(self) -> bool:
         return self.diverged_at is None
 
+    def diverged_text(self) -> str:
+        """`diverged at step 8 (node loss.pow3 = ... is inf: ...)`: when and why the run stopped."""
+        when = f"at step {self.diverged_at}" if self.diverged_at <= self.steps else f"after step {self.steps}"
+        return f"diverged {when} ({self.diverged})"
+
+
+@dataclass
+class Training:
+    """What `backprop train` computed: the runs of a race (one per optimizer), and how they were run."""
+
+    graph: Graph
+    runs: list[Run]
+    steps: int
+    every: int = 1  # the losses of every k-th step are reported (JSON)
+    schedule: dict[str, object] = field(default_factory=lambda: {"name": "constant"})
+    batch_size: int | None = None
+    seed: int = 0
+    suggested: dict[int, float] = field(default_factory=dict)  # run index -> a learning rate with which it trains
+    retries: dict[int, str] = field(default_factory=dict)  # run index -> the command line that trains it
+
 
 def two_scalar_params(graph: Graph) -> bool:
     """Graphs whose loss can be drawn as a contour over (param 1, param 2)."""

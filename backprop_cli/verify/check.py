@@ -117,10 +117,12 @@ def gradcheck(
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"
     if not report.leaves:  # a pass must mean something was checked
         report.errors.append("nothing to check: " + "; ".join(f"{n}: {why}" for n, why in report.skipped.items()))
-    if report.passed:  # each plugin op alone, with a random upstream gradient (plugin_ops.py)
+    graph_passed = report.passed
+    if not report.errors:  # each plugin op alone, with a random upstream gradient (plugin_ops.py): on a failing
+        # graph too, where it tells which op's backward is wrong (a grade per op, issue 23)
         report.ops = check_alone(graph, values, report.skipped, lambda sub: _alone(sub, report, options, seed))
-    if report.passed:
-        audit(graph)  # a pass on plugin code holds only if it answers as a function of its inputs
+    if graph_passed:  # a pass on plugin code holds only if it answers as a function of its inputs; code that
+        audit(graph)  # does not is the verdict error, even where the op alone failed at another point
     return report
 
 

@@ -41,6 +41,8 @@ class ExpectResult:
     slip: str | None = None  # a recognised slip: sign, fork, dead_relu, sigma_of_x, switch, no_local,
     #                          no_upstream, transpose, batch_sum
     hint: str = ""  # the slip in words
+    credit: float | None = None  # 1 for a right answer or one right given the student's own earlier answers
+    steps: list[str] | None = None  # error carried forward: the step redone with the student's numbers
 
     @property
     def label(self) -> str:
@@ -58,13 +60,17 @@ def check_expect(graph: Graph, values: dict[str, np.ndarray]) -> list[ExpectResu
         truth = values[name]
         ok = _close(answer, truth, tolerance)
         results.append(ExpectResult("value", name, answer, _plain(truth), ok, "" if ok else _value_why(trace, name)))
-    for name, answer in (block.get("gradients") or {}).items():
+    given = block.get("gradients") or {}
+    for name, answer in given.items():
         truth = trace.gradients[name]
         result = ExpectResult("gradient", name, answer, _plain(truth), _close(answer, truth, tolerance))
         if not result.ok:
             result.why = _gradient_why(trace, name)
             result.slip, result.hint = _slip(trace, name, answer, tolerance)
+            result.steps = _carried_forward(trace, name, answer, given, tolerance)
         results.append(result)
+    for result in results:
+        result.credit = 1.0 if result.ok or result.steps and result.steps[-1].endswith(CARRIED) else 0.0
     return results
 
 
@@ -141,6 +147,47 @@ def _gradient_why(trace: Trace, name: str) -> str:
     shown = f"{words} = {numbers}" if words != numbers else numbers
     fork = f"   (gradients from {len(paths)} paths add up)" if len(paths) > 1 else ""
     return f"d{out}/d{name} = {chain} = {shown} = {number(total)}{fork}"
+
+
+# ------------------------------------------------------------------ error carried forward
+CARRIED = "right given your own earlier answer: full credit for this step (error carried forward)"
+
+
+def _carried_forward(trace: Trace, name: str, answer: object, given: dict, tolerance: float) -> list[str] | None:
+    """The step to name redone with the student's own answers for the gradients upstream of it (the nodes that
+    read name): [the step in numbers, ..., verdict]. None where no upstream answer was given, none differs from
+    the truth, or a path is a tensor's (the step is then not one the student wrote by hand)."""
+    out = trace.graph.output
+    paths = _paths(trace, name)
+    if not paths or any(np.ndim(up) or local is None or np.ndim(local) for _, _, up, local, _ in paths):
+        return None
+    theirs = {}
+    for gate, _, upstream, _, _ in paths:
+        try:
+            mine = float(np.asarray(given[gate], float)) if gate in given else None
+        except (TypeError, ValueError):
+            mine = None
+        if mine is not None and not _close(mine, np.asarray(upstream), tolerance):
+            theirs[gate] = mine
+    if not theirs:
+        return None
+    ups = [theirs.get(gate, float(upstream)) for gate, _, upstream, _, _ in paths]
+    redone = sum(up * float(local) for up, (_, _, _, local, _) in zip(ups, paths, strict=True))
+    steps = [
+        f"with your d{out}/d{gate} = {number(theirs[gate])} (the right one is {number(float(upstream))})"
+        for gate, _, upstream, _, _ in paths
+        if gate in theirs
+    ]
+    terms = " + ".join(
+        f"{number(up)} · {number(float(local))}" for up, (_, _, _, local, _) in zip(ups, paths, strict=True)
+    )
+    steps.append(f"d{out}/d{name} = {terms} = {number(redone)}")
+    try:
+        right = _close(answer, np.asarray(redone), tolerance)
+    except (TypeError, ValueError):
+        right = False
+    steps.append(CARRIED if right else "not right given your earlier answers either")
+    return steps
 
 
 # ------------------------------------------------------------------ known slips

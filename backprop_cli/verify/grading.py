@@ -1,168 +1,210 @@
-"""Grading a student's answers against their own version (issue 25): each asked quantity right, carried
-forward (wrong, but right given the student's own earlier numbers: error-carried-forward credit), wrong with
-its slip named (check_expect.py's slips), or not answered; and the points.
+"""A gradcheck run as the output layer receives it: each file's report, or the failure that stopped its
+check (a bad graph file, a student module that does not load, student code that crashed), and its score.
 
-The points are a seam for issue 23 (points in the graph file, the graders' formats): `points_for` gives each
-asked quantity 1 point today, and a Grade is what the graders' presenters take."""
+The score (issue 23) is computed here once, from the report and the graph file's `points:` block
+(fileformat/points.py): one Part per graded part (a leaf's gradient check, an `expect` answer, a plugin op
+checked alone), each with the points it earned of its points. Every output format (the table, JSON, Markdown,
+Gradescope, PrairieLearn, JUnit) shows this one score: none computes its own. From Python:
+
+    graph = backprop_cli.load("hw.yaml", allow_python=True)
+    score = grade(graph, backprop_cli.gradcheck(graph))    # score.earned, score.possible, score.fraction
+    run = Checks.of(graph, report)                         # what the presenters take (outputs/formats)
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-import numpy as np
-
-from ..engines.evaluate import evaluate, operands
-from ..engines.trace import Trace, run_trace
-from ..graph import Graph
-from .check_expect import DEFAULT_TOLERANCE, _close, _paths, check_expect
-
-POINTS = 1.0  # per asked quantity, until the graph file says otherwise (issue 23)
-CARRIED = 1.0  # the share of its points a carried-forward answer earns
+from .verdicts import LeafCheck, Report
 
 
-def points_for(graph: Graph, kind: str, name: str) -> float:
-    """What an asked quantity is worth (the seam where issue 23's `points:` plugs in)."""
-    return POINTS
+def _right(check) -> bool:
+    return check.ok if hasattr(check, "ok") else check.status != "fail"
+
+
+NOT_CHECKED_ALONE = "not checked alone: the graph's own check failed first, so its backward was not isolated"
 
 
 @dataclass
-class Graded:
-    column: str  # as answers.csv names it: q, grad(x)
-    kind: str  # "value" or "gradient"
+class Part:
+    """One graded part of a file: its kind (leaf, value, gradient, op), its name, the points it earned of its
+    points, who sees it (fileformat/points.py VISIBILITIES), and what it was judged on (a LeafCheck, the
+    op's LeafChecks, an ExpectResult) or the words of what stopped it (note)."""
+
+    kind: str
     name: str
-    given: object  # None: not answered
-    truth: object
-    status: str  # "right", "carried" (error carried forward), "wrong", "missing"
-    max_points: float
-    points: float = 0.0
-    slip: str | None = None  # a named slip (check_expect.py): sign, fork, dead_relu, ...
-    hint: str = ""  # the slip, or what the answer was carried forward from, in words
-    why: str = ""  # how the right answer comes about
+    points: float
+    earned: float
+    visibility: str = "visible"
+    checks: list = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.earned >= self.points and not self.note
+
+    @property
+    def slip(self) -> str | None:
+        """The classic bug the part's wrong gradient looks like (an expect answer's slip; a plugin op's)."""
+        return next((c.slip for c in self.checks if not _right(c) and getattr(c, "slip", None)), None)
+
+    @property
+    def label(self) -> str:
+        return {
+            "leaf": f"gradient of {self.name}",
+            "value": f"value of {self.name}",
+            "gradient": f"expected gradient of {self.name}",
+            "op": f"plugin op {self.name} (its backward alone)",
+        }[self.kind]
 
 
 @dataclass
-class Grade:
-    student: str | None
-    items: list[Graded]
-    ignored: list[str] = field(default_factory=list)  # answers to quantities the sheet did not ask
+class Score:
+    """The parts of one file (or of several: Checks.score) and their sum."""
+
+    parts: list[Part] = field(default_factory=list)
+    declared: bool = False  # the graph file has a points: block (the table then shows the score)
 
     @property
-    def points(self) -> float:
-        return sum(i.points for i in self.items)
+    def earned(self) -> float:
+        return sum(p.earned for p in self.parts)
 
     @property
-    def max_points(self) -> float:
-        return sum(i.max_points for i in self.items)
+    def possible(self) -> float:
+        return sum(p.points for p in self.parts)
 
     @property
-    def slips(self) -> list[str]:
-        """Each wrong answer as `column: slip` (`column: wrong` when no slip is recognised)."""
-        return [f"{i.column}: {i.slip or i.status}" for i in self.items if i.status in ("wrong", "missing")]
+    def fraction(self) -> float:
+        """earned / possible in [0, 1]; with nothing graded, 1 if every part passed (0 parts: 0)."""
+        if self.possible > 0:
+            return min(1.0, max(0.0, self.earned / self.possible))
+        return 1.0 if self.parts and all(p.passed for p in self.parts) else 0.0
 
 
-def grade(graph: Graph, answers: dict, asked: list[tuple[str, str, str]], student: str | None = None) -> Grade:
-    """answers: the `expect:` form ({values: {...}, gradients: {...}, tolerance}) of a student's numbers for
-    graph (their version); asked: (column, kind, name) of every quantity the sheet asks."""
-    tolerance = float(answers.get("tolerance", DEFAULT_TOLERANCE))
-    given = {"value": dict(answers.get("values") or {}), "gradient": dict(answers.get("gradients") or {})}
-    wanted = {(kind, name) for _, kind, name in asked}
-    ignored = [
-        f"{name}" if kind == "value" else f"grad({name})"
-        for kind in given
-        for name in given[kind]
-        if (kind, name) not in wanted
-    ]
-    block = {
-        "values": {n: v for n, v in given["value"].items() if ("value", n) in wanted},
-        "gradients": {n: v for n, v in given["gradient"].items() if ("gradient", n) in wanted},
-        "tolerance": tolerance,
-    }
-    values = evaluate(graph)
-    checked = {(r.kind, r.name): r for r in check_expect(replace(graph, expect=block), values)}
-    trace = run_trace(graph, "reverse")
-    items = []
-    for column, kind, name in asked:
-        worth = points_for(graph, kind, name)
-        truth = trace.values[name] if kind == "value" else trace.gradients[name]
-        result = checked.get((kind, name))
-        if result is None:
-            items.append(Graded(column, kind, name, None, _plain(truth), "missing", worth, hint="not answered"))
+def graded(graph) -> dict:
+    """The graph's points: its `points:` block, or 1 for each leaf, expect answer and plugin op."""
+    if graph.points is not None:
+        return graph.points
+    from ..fileformat.points import default_points
+
+    return graph.derived(
+        "points", lambda: default_points(list(graph.leaf_values), graph.expect, list(graph.plugin_ops))
+    )
+
+
+def grade(graph, report: Report) -> Score:
+    """The score of a gradcheck report on graph (points: graded(graph)). A part worth 0 points is left out."""
+    points = graded(graph)
+    parts: list[Part] = []
+    for name, entry in points["leaves"].items():
+        leaf = report.leaves.get(name)
+        if name in report.skipped or (leaf is None and not report.errors):
+            continue  # no gradient (labels), or not asked for (--wrt)
+        if leaf is None:
+            parts.append(Part("leaf", name, entry["points"], 0.0, entry["visibility"], note="; ".join(report.errors)))
+        else:
+            ok = leaf.status != "fail"
+            parts.append(Part("leaf", name, entry["points"], entry["points"] * ok, entry["visibility"], [leaf]))
+    for answer in report.expect:
+        section = "values" if answer.kind == "value" else "gradients"
+        entry = points["expect"][section].get(answer.name, {"points": points["default"], "visibility": "visible"})
+        credit = getattr(answer, "credit", None)
+        credit = float(answer.ok) if credit is None else credit
+        parts.append(
+            Part(answer.kind, answer.name, entry["points"], entry["points"] * credit, entry["visibility"], [answer])
+        )
+    for op, entry in points["ops"].items():
+        nodes = {n.name for n in graph.gates if n.op == op}
+        if not nodes or op in report.skipped:
             continue
-        item = Graded(column, kind, name, result.expected, result.actual, "right", worth, worth)
-        if not result.ok:
-            item.status, item.points, item.why = "wrong", 0.0, result.why
-            item.slip, item.hint = result.slip, result.hint
-            carried = _carried(trace, kind, name, given, tolerance)
-            if carried is not None:
-                item.status, item.points, item.hint = "carried", worth * CARRIED, carried
-        items.append(item)
-    return Grade(student, items, ignored)
+        checks: list[LeafCheck] = [leaf for key, leaf in report.ops.items() if key.split(": ", 1)[0] in nodes]
+        note = "" if checks else "; ".join(report.errors) or NOT_CHECKED_ALONE
+        ok = bool(checks) and all(leaf.status != "fail" for leaf in checks)
+        parts.append(Part("op", op, entry["points"], entry["points"] * ok, entry["visibility"], checks, note))
+    return Score([p for p in parts if p.points > 0 or not p.passed], graph.points is not None)
 
 
-def _plain(value: object) -> object:
-    array = np.asarray(value, float)
-    return float(array) if array.ndim == 0 else array.tolist()
+def failed(graph, note: str) -> Score:
+    """Every part of graph failed with one note (the student's code crashed before any verdict)."""
+    points = graded(graph)
+    parts = [Part("leaf", n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["leaves"].items()]
+    for section, kind in (("values", "value"), ("gradients", "gradient")):
+        parts += [
+            Part(kind, n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["expect"][section].items()
+        ]
+    parts += [Part("op", n, e["points"], 0.0, e["visibility"], note=note) for n, e in points["ops"].items()]
+    return Score([p for p in parts if p.points > 0], graph.points is not None)
 
 
-# ------------------------------------------------------------ error carried forward
-def _carried(trace: Trace, kind: str, name: str, given: dict, tolerance: float) -> str | None:
-    """Why a wrong answer is right given the student's own (wrong) answers one step before it, or None."""
-    if kind == "value":
-        redone, used = _value_from(trace, name, given["value"])
-    else:
-        redone, used = _gradient_from(trace, name, given["gradient"])
-    if redone is None or not used or not _close(given[kind][name], redone, tolerance):
-        return None
-    yours = ", ".join(used)
-    return f"carried forward: right from your own {yours} (error-carried-forward credit)"
+@dataclass
+class Failure:
+    """What stopped a file's check, as the command line says it: the line on stderr, the message alone, the
+    exit code, and where (file, line, column; None where unknown)."""
+
+    line: str
+    message: str
+    exit_code: int
+    file: str | None = None
+    at_line: int | None = None
+    column: int | None = None
+    gradable: bool = True  # False: the submission could not be checked at all (it does not load)
+    student: bool = False  # the student's code crashed, was killed or ran out of time: the file's verdict
+    error: Exception | None = field(default=None, repr=False, compare=False)
 
 
-def _value_from(trace: Trace, name: str, answered: dict) -> tuple[object, list[str]]:
-    """The node recomputed from the student's values of the nodes it reads (the true ones where not given)."""
-    graph = trace.graph
-    gates = [n for n in graph.gates if n.origin == name]
-    inside = {n.name for n in gates}
-    reads = {x for n in gates for x in n.inputs if isinstance(x, str) and x not in inside}
-    used = [r for r in reads if r in answered and not _close(answered[r], trace.values[r], 1e-12)]
-    if not gates or not used:
-        return None, []
-    values = dict(trace.values)
-    try:
-        for r in reads:
-            if r in answered:
-                values[r] = np.asarray(answered[r], graph.dtype).reshape(np.shape(trace.values[r]))
-        with np.errstate(all="ignore"):
-            for node in gates:
-                values[node.name] = node.operation.forward(*operands(node, values, graph.dtype), **node.attrs)
-    except (ValueError, TypeError, ArithmeticError):
-        return None, []
-    return values[name], sorted(used)
+@dataclass
+class FileCheck:
+    """One graph file: its report, or its failure; what its plugin code printed (None: no --allow-python)."""
+
+    path: str
+    report: Report | None = None
+    failure: Failure | None = None
+    printed: str | None = None
+    seconds: float = 0.0  # how long its check took
+    score: Score | None = None  # None: the file's graph did not load (nothing to grade: not gradable)
+
+    @property
+    def status(self) -> str:
+        return "error" if self.report is None else self.report.status
+
+    @property
+    def exit_code(self) -> int:
+        from ..errors import ExitCode
+
+        if self.failure is not None:
+            return self.failure.exit_code
+        return int(ExitCode.OK if self.report.passed else ExitCode.FAILED)
 
 
-def _gradient_from(trace: Trace, name: str, answered: dict) -> tuple[object, list[str]]:
-    """d output / d name from the student's gradients of the nodes reading it: Σ upstream · local."""
-    paths = _paths(trace, name)
-    if not paths or any(local is None or np.ndim(local) != 0 for _, _, _, local, _ in paths):
-        return None, []
-    total, used = 0.0, []
-    for node, _, upstream, local, _ in paths:
-        if node in answered and np.ndim(answered[node]) == 0:
-            if not _close(answered[node], np.asarray(upstream), 1e-12):
-                used.append(f"grad({node})")
-            upstream = float(answered[node])
-        if np.ndim(upstream) != 0:
-            return None, []
-        total += float(upstream) * float(local)
-    return total, used
+@dataclass
+class Checks:
+    """gradcheck GRAPH...: the files in the order given; `single` when one file was named."""
 
+    files: list[FileCheck] = field(default_factory=list)
+    single: bool = True
+    seconds: float = 0.0  # the whole run
 
-def grade_all(graph: Graph, answers: dict[str, dict], asked: list, secret: str) -> dict[str, Grade]:
-    """Every student's answers against their own version."""
-    from ..fileformat.variants import version
+    @property
+    def exit_code(self) -> int:
+        return max((f.exit_code for f in self.files), default=0)
 
-    return {
-        student: grade(version(graph, student, secret), block, asked, student) for student, block in answers.items()
-    }
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
 
+    @classmethod
+    def of(cls, graph, report: Report, path: str | None = None, seconds: float = 0.0) -> Checks:
+        """One graph's report as the output layer takes it (outputs.formats.present("gradcheck", fmt, ...))."""
+        checked = FileCheck(path or graph.source, report, seconds=seconds, score=grade(graph, report))
+        return cls([checked], single=True, seconds=seconds)
 
-__all__ = ["Grade", "Graded", "grade", "grade_all", "points_for"]
+    @property
+    def gradable(self) -> bool:
+        """False when a file could not be checked at all (it does not load): a grader keeps the attempt."""
+        return all(f.score is not None for f in self.files)
+
+    @property
+    def score(self) -> Score:
+        """Every file's parts together."""
+        scores = [f.score for f in self.files if f.score is not None]
+        return Score([p for s in scores for p in s.parts], any(s.declared for s in scores))

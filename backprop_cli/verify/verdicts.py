@@ -60,6 +60,8 @@ class LeafCheck:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     forward_checked: bool = True
+    slip: str | None = None  # a plugin op's backward: the classic bug its gradient looks like (op_slips.py)
+    slip_hint: str = ""  # that bug in words
 
 
 @dataclass

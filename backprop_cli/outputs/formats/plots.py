@@ -1,22 +1,22 @@
 """Pictures of training: loss curves, and for two scalar params the loss contour with each
-optimizer's path (the lectures' optimizer race), still (--plot) or step by step (--animate).
+optimizer's path (the lectures' optimizer race), still (--plot: svg, png, pdf) or step by step (--animate:
+gif, html).
 
 matplotlib is imported only here, inside the functions that draw.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..engines.evaluate import evaluate
-from ..errors import EvaluationError, UsageError, printable
-from ..graph import Graph
-from ..outputs.files import matplotlib_home, replacing, write_text
-from ..outputs.optional import INSTALL as INSTALL_LINE
-from ..outputs.optional import require
-from .loop import Run, two_scalar_params
+from ...engines.evaluate import evaluate
+from ...errors import EvaluationError, UsageError, printable
+from ...graph import Graph
+from ...training.loop import Run, two_scalar_params
+from ..files import matplotlib_home
+from ..optional import INSTALL as INSTALL_LINE
+from ..optional import require
+from . import Settings
 
 GRID = 80  # contour resolution per axis
 LEVELS = 30
@@ -25,11 +25,18 @@ ANIMATION_DPI = 60  # small frames: a gif or html page of a few MB
 INSTALL = f"plotting needs matplotlib: {INSTALL_LINE}"
 
 
-def check_can_draw(plot: str | None, animate: str | None) -> None:
-    """Before any training: --plot and --animate need matplotlib, a .gif needs pillow too (exit 2 if missing)."""
-    if animate is not None and Path(animate).suffix.lower() == ".gif":
+def check_can_draw(formats: list[str]) -> None:
+    """Before any training: pictures need matplotlib, a .gif needs pillow too (exit 2 if missing)."""
+    if "gif" in formats:
         require("--animate (a .gif)", "matplotlib", "PIL")
-    require("--plot" if plot is not None else "--animate", "matplotlib")
+    require("--plot" if set(formats) & {"svg", "png", "pdf"} else "--animate", "matplotlib")
+
+
+def train(result, settings: Settings) -> bytes:
+    """The race as a picture (svg, png, pdf) or an animation (gif, html)."""
+    if settings.format in ("gif", "html"):
+        return animate_runs(result.graph, result.runs, settings.format, settings.path)
+    return plot_runs(result.graph, result.runs, settings.format)
 
 
 def _pyplot():
@@ -75,9 +82,12 @@ def _levels(zs: np.ndarray) -> np.ndarray:
     return levels if levels.size > 1 else np.array([levels[0], levels[0] + 1])
 
 
-def _save(fig, path: str, **kwargs) -> None:
-    with replacing(path) as temp:
-        fig.savefig(temp, **kwargs)
+def _save(fig, fmt: str, **kwargs) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
 
 
 # ------------------------------------------------------------ drawing
@@ -186,8 +196,8 @@ def _path(ax, track: np.ndarray, colour: str, k: int, runs: int, star: bool = Tr
         ax.plot(*track[-1], "*", color=colour, markersize=15, markeredgecolor="black", zorder=20 + runs - k)
 
 
-def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
-    """Loss curves on one chart; with two scalar params, the contour and the paths beside it."""
+def plot_runs(graph: Graph, runs: list[Run], fmt: str) -> bytes:
+    """Loss curves on one chart; with two scalar params, the contour and the paths beside it (svg, png, pdf)."""
     plt = _pyplot()
     fig, ax_path, ax_loss = _axes(plt, graph, runs)
     if ax_path is not None:
@@ -207,16 +217,18 @@ def plot_runs(graph: Graph, runs: list[Run], path: str) -> None:
         _diverged_ends(ax_path, ax_loss, runs, colors)
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
-    _save(fig, path, bbox_inches="tight")
+    picture = _save(fig, fmt, bbox_inches="tight")
     plt.close(fig)
+    return picture
 
 
-def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
-    """The same picture step by step: a .gif (needs pillow) or a self-contained .html page."""
+def animate_runs(graph: Graph, runs: list[Run], fmt: str, path: str | None = None) -> bytes:
+    """The same picture step by step: a .gif (needs pillow) or a self-contained .html page (path: the file it
+    is for, named when matplotlib's own temporary frames cannot be written)."""
     plt = _pyplot()
     from matplotlib.animation import FuncAnimation
 
-    gif = Path(path).suffix.lower() == ".gif"
+    gif = fmt == "gif"
     if gif:
         try:
             import PIL  # noqa: F401  (matplotlib's PillowWriter)
@@ -264,20 +276,36 @@ def animate_runs(graph: Graph, runs: list[Run], path: str) -> None:
             marker.set_data([x] if t >= last else [], [y] if t >= last else [])
         return curves + tracks + [marker for _, marker, _, _ in ends]
 
-    animation = FuncAnimation(fig, draw, frames=frames, blit=False)
     try:
         if gif:
-            from matplotlib.animation import PillowWriter
-
-            with replacing(path) as temp:
-                animation.save(temp, writer=PillowWriter(fps=10), dpi=ANIMATION_DPI)
-        else:
-            fig.set_dpi(ANIMATION_DPI)
-            write_text(path, _offline(animation.to_jshtml(fps=10)))
+            return _gif(fig, draw, frames)
+        animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+        fig.set_dpi(ANIMATION_DPI)
+        return _offline(animation.to_jshtml(fps=10)).encode("utf-8")
     except OSError as err:  # matplotlib's own temporary frames (disk full, a quota)
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        what = f"write {printable(path)}" if path else "draw the animation"
+        raise UsageError(f"cannot {what}: {err.strerror or err}") from None
     finally:
         plt.close(fig)
+
+
+def _gif(fig, draw, frames) -> bytes:
+    """The frames as an animated GIF in memory (10 frames a second, looping), as matplotlib's PillowWriter
+    makes it, without its file."""
+    import io
+
+    from PIL import Image
+
+    fig.set_dpi(ANIMATION_DPI)
+    images = []
+    for t in frames:
+        draw(int(t))
+        fig.canvas.draw()
+        width, height = fig.canvas.get_width_height()
+        images.append(Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba()).convert("RGB"))
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return buffer.getvalue()
 
 
 # matplotlib's HTML player draws its buttons with font-awesome icons from a CDN: text symbols instead,

@@ -1,0 +1,71 @@
+"""One output layer (issue 23): every command takes the same output options, every (result, format) of the
+registry has its presenter, and a gradient that does not exist is null with a reason in trace --json."""
+
+from __future__ import annotations
+
+import json
+from importlib import import_module
+
+import pytest
+
+from backprop_cli.cli import COMMANDS, main
+from backprop_cli.outputs.formats import REGISTRY
+
+SHARED = {"--format", "--json", "-o", "--pretty", "--compact", "-q"}
+
+
+def _options(name: str) -> set[str]:
+    command = main.get_command(None, name)
+    return {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_takes_the_shared_output_options(name):
+    assert SHARED <= _options(name), SHARED - _options(name)
+
+
+def test_every_registered_format_has_its_presenter():
+    for (kind, fmt), module in REGISTRY.items():
+        presenter = import_module(f"backprop_cli.outputs.formats.{module}")
+        assert callable(getattr(presenter, kind, None)), (kind, fmt, module)
+
+
+@pytest.mark.parametrize("args", [["jacobian"], ["hessian"], ["derivatives", "--wrt", "x"]])
+def test_compact_and_pretty_work_for_the_matrices_too(run, args):
+    """They were refused by jacobian and hessian before issue 23."""
+    compact = run(*args, "rosenbrock", "--json", "--compact")
+    pretty = run(*args, "rosenbrock", "--json", "--pretty")
+    assert compact.exit_code == pretty.exit_code == 0
+    assert "\n" not in compact.stdout.strip() and "\n  " in pretty.stdout
+    assert json.loads(compact.stdout) == json.loads(pretty.stdout)
+
+
+def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph_file):
+    path = graph_file(
+        "inputs: {x: [1.0, -2.0], y: [1, 0], c: [0.5, 1.5]}\nparams: {w: [0.5, 0.25]}\n"
+        "nodes:\n  h: relu(w * x)\n  k: stop_gradient(c) * 3\n  s: k + h\n"
+        "  L: cross_entropy(transpose(stack(h, s)), y)\n"
+        "output: L\n"
+    )
+    document = json.loads(run("trace", str(path), "--json").stdout)
+    assert document["version"] == 2, document
+    assert document["gradients"]["w"][1] == 0.0  # behind a dead ReLU's real zero: a number, not null
+    assert document["gradients"]["y"] is None and "labels" in document["no_gradient"]["y"]
+    assert "stop_gradient" in document["no_gradient"]["c"] and document["gradients"]["c"] is None
+    assert all(document["gradients"][name] is not None for name in ("w", "x", "h", "k", "s"))
+
+
+def test_latex_for_answer_keys_on_every_example(run):
+    """trace --explain --format latex: the chain rule as equations; environments balanced, braces too."""
+    from backprop_cli.examples import bundled
+
+    for path in bundled():
+        result = run("trace", path.stem, "--format", "latex", "--explain")
+        assert result.exit_code == 0, (path.stem, result.stderr)
+        tex = result.stdout
+        assert tex.count(r"\begin{") == tex.count(r"\end{") and tex.count("{") - tex.count(r"\{") == tex.count(
+            "}"
+        ) - tex.count(r"\}"), path.stem
+    circuit = run("trace", "circuit", "--format", "latex", "--explain").stdout
+    assert r"&\frac{df}{dx} = \frac{df}{dq}  \cdot  \frac{\partial q}{\partial x} = -4  \cdot  1 = -4 \\" in circuit
+    assert r"\begin{bmatrix}" in run("jacobian", "rosenbrock", "--format", "latex").stdout
