@@ -29,7 +29,7 @@ import numpy as np
 from ..arguments import MAX_ORDER
 from ..engines.forward_mode import direction as parse_direction
 from ..engines.forward_mode import leaf_tangents
-from ..errors import PluginError, UsageError
+from ..errors import EvaluationError, PluginError, UsageError
 from ..graph import Graph
 from .hessian import Gradients, is_labels
 from .many import path_facts
@@ -155,7 +155,15 @@ class _Line:
         self.kink: str | None = None
 
     def slope(self, t: complex, kinks: list[str] | None = None) -> complex:
-        return complex(np.dot(self.grads(t * self.v, kinks), self.v))
+        """g′(t); NaN where a gradient away from the point is not finite (a circle or a stencil that leaves an op's
+        domain, pow's base around 0, sigmoid's exp overflowing in the complex plane): the callers then take a
+        smaller one. At the point itself the error stands: there the graph has no derivative to give."""
+        try:
+            return complex(np.dot(self.grads(t * self.v, kinks), self.v))
+        except EvaluationError:
+            if t == 0:
+                raise
+            return complex(np.nan, np.nan)
 
     def values(self, ts: np.ndarray) -> tuple[np.ndarray, set[str]]:
         """f at x + t·v for every t (real); and the piecewise gates any of them moved off their piece."""
