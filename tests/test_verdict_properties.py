@@ -388,10 +388,11 @@ def test_a_perturbed_rule_fails_naming_only_leaves_on_its_path():
         overall = max([size for _, size in moved.values()] + [abs(float(values[graph.output]))])
         significant = {n for n, (d, size) in moved.items() if d > 1e-3 * size and d > 1e-7 * overall}
         failing = {n for n, leaf in report.leaves.items() if leaf.status == "fail"}
+        on_kinks = {n for n, leaf in report.leaves.items() if leaf.status == "kink"}  # no derivative to be wrong about
         mutated = {node.name for node in broken.gates if node.op == op}
         how = f"{op}'s {kind}[{slot}] times {MUTATION}: failing {sorted(failing)}, changed {sorted(significant)}"
         note = f"  (with {op}'s {kind}[{slot}] times {MUTATION})"
-        assert significant <= failing, how + reproduce(generated.text, ["gradcheck"], note)
+        assert significant <= failing | on_kinks, how + reproduce(generated.text, ["gradcheck"], note)
         assert failing <= upstream(broken, mutated), (
             "a leaf off the perturbed op's paths fails: " + how + reproduce(generated.text, ["gradcheck"], note)
         )
