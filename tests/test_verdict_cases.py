@@ -2,7 +2,7 @@
 
 Each file is the smallest graph that showed it, with what went wrong in its first lines. Each must pass
 gradcheck (or find a kink) with every --method and --elements, with --nodes, --order 2 and a small sample;
-jacobian with respect to each leaf and hessian must pass; gradcheck --order 3 and `derivatives` along each leaf,
+jacobian with respect to each leaf must pass and hessian pass or find a kink; gradcheck --order 3 and `derivatives` along each leaf,
 backwards too, pass or find a kink; and all of them at once through the CLI exit 0.
 """
 
@@ -23,6 +23,7 @@ from backprop_cli.verify.jacobian import jacobian
 CASES = sorted((Path(__file__).parent / "verdict_cases").glob("*.yaml"))
 OPTIONS = [{"method": m, "mode": e} for m in METHODS for e in MODES]
 OPTIONS += [{"nodes": True}, {"order": 2}, {"mode": "sample", "samples": 1}, {"mode": "direction", "directions": 5}]
+OPTIONS += [{"order": 2, "mode": "sample"}]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
@@ -36,7 +37,7 @@ def test_each_case_passes_every_check(case):
     for leaf in graph.leaf_values:
         assert jacobian(graph, wrt=leaf).status == "pass", leaf
         assert jacobian(graph, wrt=leaf, mode="reverse").status == "pass", leaf
-    assert hessian(graph, list(graph.leaf_values)).status == "pass"
+    assert hessian(graph, list(graph.leaf_values)).status in ("pass", "kink")  # a case may sit on kinks
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
