@@ -17,10 +17,11 @@ from backprop_cli.verify.tolerances import tolerance_for
 from backprop_cli.verify.verdicts import Judge, LeafCheck
 
 
-def judged(reverse, left, right, *, gate="", jumps=False, index=True, forward=None):
-    """The status Judge gives one row at a kink (the stencil crossed gate, or did not fit a smooth function)."""
+def judged(reverse, left, right, *, gate="", jumps=False, index=True, forward=None, untrusted=False):
+    """The status Judge gives one row at a kink (the stencil crossed gate, or did not fit a smooth function);
+    untrusted: plugin code on the path."""
     leaf = LeafCheck("x", "input", (1,), "richardson", "full")
-    judge = Judge(tolerance_for("float64"), max(abs(left), abs(right), 1.0), leaf)
+    judge = Judge(tolerance_for("float64"), max(abs(left), abs(right), 1.0), leaf, untrusted=untrusted)
     value = np.array([(left + right) / 2])
     numeric = Derivative(
         value, np.zeros(1), np.array([left]), np.array([right]), np.array([gate != ""]), np.zeros(1), np.array([jumps])
@@ -36,25 +37,30 @@ def judged(reverse, left, right, *, gate="", jumps=False, index=True, forward=No
 
 
 def test_generated_slopes_and_values_follow_the_rule():
-    """Between the slopes (within the tolerance): kink; outside: fail. Either slope may be the larger."""
+    """With plugin code on the path, between the slopes (within the tolerance): kink; outside: fail. Either slope
+    may be the larger. On a built-in path a built-in gate's kink whose slopes differ has no derivative: a kink."""
     rng = np.random.default_rng(20)
     for _ in range(400):
         left, right = rng.normal(0, 10, 2)
         low, high = min(left, right), max(left, right)
         reverse = rng.uniform(low - (high - low), high + (high - low))
         gate = str(rng.choice(["", "h"]))
-        status, _ = judged(reverse, left, right, gate=gate)
+        status, _ = judged(reverse, left, right, gate=gate, untrusted=True)
         assert status == ("kink" if low <= reverse <= high else "fail"), (left, right, reverse, gate)
         both = rng.uniform(low - 1, high + 1)  # forward mode is held to the same rule
-        status, _ = judged(both, left, right, gate=gate, forward=both)
+        status, _ = judged(both, left, right, gate=gate, forward=both, untrusted=True)
         assert status == ("kink" if low <= both <= high else "fail"), (left, right, both)
+        status, _ = judged(reverse, left, right, gate=gate)  # built-in ops only
+        assert status == ("kink" if low <= reverse <= high or gate else "fail"), (left, right, reverse, gate)
 
 
 def test_the_edges_hold_within_the_tolerance():
     assert judged(0.0, 0.0, 1.0, gate="h")[0] == "kink"  # relu at 0: reverse 0 is the left slope
     assert judged(1.0, 0.0, 1.0, gate="h")[0] == "kink"
     assert judged(1.0 + 1e-9, 0.0, 1.0, gate="h")[0] == "kink"  # rtol 1e-7 of 1
-    assert judged(1.0 + 1e-5, 0.0, 1.0, gate="h")[0] == "fail"
+    assert judged(1.0 + 1e-5, 0.0, 1.0, gate="h", untrusted=True)[0] == "fail"
+    assert judged(1.0 + 1e-5, 0.0, 1.0, gate="h")[0] == "kink"  # built-in ops only: no derivative, no error
+    assert judged(0.0, 1.0, 1.0, gate="h")[0] == "fail"  # relu(x) - relu(-x) at 0: the slopes agree, 1 exists
     assert judged(0.0, 2.999, 3.001)[0] == "fail"  # the finding: 0 outside [2.999, 3.001]
     assert judged(0.0, np.nan, 1.0, gate="h")[0] == "fail"  # an unknown slope confirms nothing
 

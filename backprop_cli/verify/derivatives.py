@@ -29,8 +29,9 @@ import numpy as np
 from ..arguments import MAX_ORDER
 from ..engines.forward_mode import direction as parse_direction
 from ..engines.forward_mode import leaf_tangents
-from ..errors import PluginError, UsageError
+from ..errors import EvaluationError, PluginError, UsageError
 from ..graph import Graph
+from ..ops import OPS
 from .hessian import Gradients, is_labels
 from .many import path_facts
 from .numerical import EPS64, Derivative, typical_size
@@ -155,7 +156,15 @@ class _Line:
         self.kink: str | None = None
 
     def slope(self, t: complex, kinks: list[str] | None = None) -> complex:
-        return complex(np.dot(self.grads(t * self.v, kinks), self.v))
+        """g′(t); NaN where a gradient away from the point is not finite (a circle or a stencil that leaves an op's
+        domain, pow's base around 0, sigmoid's exp overflowing in the complex plane): the callers then take a
+        smaller one. At the point itself the error stands: there the graph has no derivative to give."""
+        try:
+            return complex(np.dot(self.grads(t * self.v, kinks), self.v))
+        except EvaluationError:
+            if t == 0:
+                raise
+            return complex(np.nan, np.nan)
 
     def values(self, ts: np.ndarray) -> tuple[np.ndarray, set[str]]:
         """f at x + t·v for every t (real); and the piecewise gates any of them moved off their piece."""
@@ -215,10 +224,11 @@ def _central(order: int) -> tuple[np.ndarray, np.ndarray]:
     return order / 2 - j, np.array([(-1) ** int(i) * math.comb(order, int(i)) for i in j], float)
 
 
-def _richardson(values_at, order: int, reach: float) -> tuple[float, float, bool]:
+def _richardson(values_at, order: int, reach: float, summed: float = 0.0) -> tuple[float, float, bool]:
     """The order-th derivative at 0 of a function of t (values_at: ts -> (values, crossed kinks)) by central
     differences at h, h/2, h/4, Richardson-extrapolated twice; the step with the least error estimate among
-    STEPS halvings of reach/order. (value, error estimate, whether a stencil crossed a kink)."""
+    STEPS halvings of reach/order. summed: the size of the terms the values are summed from (their rounding is
+    of that size, however small the sum). (value, error estimate, whether a stencil crossed a kink)."""
     offsets, weights = _central(order)
     steps = (reach / max(order, 1)) / 2.0 ** np.arange(STEPS)
     levels = steps[:, None] / np.array([1.0, 2.0, 4.0])[None, :]  # (steps, 3)
@@ -228,7 +238,8 @@ def _richardson(values_at, order: int, reach: float) -> tuple[float, float, bool
     d = (values @ weights) / levels**order  # (steps, 3)
     first = (4 * d[:, 1:] - d[:, :-1]) / 3
     second = (16 * first[:, 1] - first[:, 0]) / 15
-    rounding = np.sum(np.abs(weights)) * 4 * EPS64 * np.max(np.abs(values), axis=(1, 2)) / levels[:, 2] ** order
+    largest = np.maximum(np.max(np.abs(values), axis=(1, 2)), summed)
+    rounding = np.sum(np.abs(weights)) * 4 * EPS64 * largest / levels[:, 2] ** order
     error = np.abs(second - first[:, 1]) + rounding
     error = np.where(np.isfinite(second), error, np.inf)
     pick = int(np.argmin(error))
@@ -253,6 +264,22 @@ def _slope_differences(line: _Line, order: int) -> tuple[list[float], list[float
     return values, errors
 
 
+SUMS = {"add": "add", "sub": "add", "sum": "sum", "mean": "mean"}  # ops whose output adds up its operands
+
+
+def summed_size(graph: Graph, values: dict[str, np.ndarray]) -> float:
+    """The size of the terms the output is summed from (through +, -, sum and mean; any other value as large as
+    itself): what the rounding of f scales with when they cancel (Σ n·g of tanh-like terms near 0)."""
+    sizes: dict[str, np.ndarray] = {}
+    for node in graph.nodes.values():
+        if node.op in SUMS:
+            xs = [sizes[x] if isinstance(x, str) else np.abs(np.asarray(x.value, np.float64)) for x in node.inputs]
+            sizes[node.name] = np.asarray(OPS[SUMS[node.op]].forward(*xs, **node.attrs))
+        else:
+            sizes[node.name] = np.abs(np.real(np.asarray(values[node.name], np.float64)))
+    return float(np.max(sizes[graph.output], initial=0.0))
+
+
 def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, atol: float | None) -> None:
     """Each order against central differences of f of that order (real arithmetic, forward evaluations only)."""
     reach = (result.radius or line.scale) / 2  # the stencils stay inside the circle: on the point's pieces
@@ -260,8 +287,9 @@ def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, a
     tolerance = tolerance_for("float64", rtol, atol)
     result.reference, result.reference_errors = [result.values[0]], [0.0]
     size = max(abs(c) * line.scale**j for j, c in enumerate(result.taylor))  # the Taylor terms at the point's scale
+    summed = summed_size(line.grads.graph, line.grads.values)
     for k in range(1, result.order + 1):
-        reference, error, crossed = _richardson(line.values, k, reach)
+        reference, error, crossed = _richardson(line.values, k, reach, summed)
         result.reference.append(reference)
         result.reference_errors.append(error)
         scale = max(abs(result.values[k]), abs(reference), math.factorial(k) * size / line.scale**k) or 1.0

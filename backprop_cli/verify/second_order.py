@@ -85,11 +85,15 @@ def check_second_order(
             flat = exact.reshape(-1)[entries]
             judge.add(None, flat, None, numeric.take(entries), np.repeat(gate[rows], grads.sizes[leaf_index]))
             leaf.directions = count
-        if leaf.unresolved and len(columns) < n and leaf.status != "fail":
-            leaf.status = "fail"  # the columns decide at a kink; these were not all checked
-            leaf.notes.append(
-                "second order: a random direction crosses kinks with a value outside its one-sided slopes; "
-                "check every column with --mode full"
-            )
         checks[name] = leaf
+    why = "second order: a random direction crosses kinks with a value outside its one-sided slopes"
+    unresolved = [c for c in checks.values() if c.unresolved and c.status != "fail"] if len(columns) < n else []
+    if unresolved and n <= AUTO_FULL_LIMIT:  # the columns decide at a kink, as gradcheck's elements do
+        checks = check_second_order(graph, names, mode="full", rtol=rtol, atol=atol, seed=seed)
+        for leaf in unresolved:
+            checks[leaf.name].notes.append(f"{why}: every column checked")
+        return checks
+    for leaf in unresolved:  # too many columns to check them all
+        leaf.status = "fail"
+        leaf.notes.append(f"{why}; check every column with --mode full")
     return checks

@@ -130,6 +130,7 @@ class Judge:
         if index is not None if along_axis is None else along_axis:
             kink, fail = crossing & ~outside, (rows.bad & ~crossing) | outside
         else:
+            outside = rows.outside_direction
             kink, fail = crossing, rows.bad & ~crossing
             leaf.unresolved += int(outside.sum())
         leaf.failures += int(fail.sum())
@@ -225,12 +226,13 @@ class Rows:
     outside: np.ndarray  # on a kink, and not between its one-sided slopes
     unsure: np.ndarray
     modes_disagree: np.ndarray
+    outside_direction: np.ndarray  # outside, and where built-in kinks leave no derivative: judged along a direction
 
     def take(self, part) -> Rows:
         """These rows only (a slice: one leaf's among several)."""
         cut = [None if v is None else v[part] for v in (self.reverse, self.forward)]
         rest = [getattr(self, f)[part] for f in ("gate", "err", "denom", "allowed", "bad", "small", "crossing")]
-        last = [self.outside[part], self.unsure[part], self.modes_disagree[part]]
+        last = [self.outside[part], self.unsure[part], self.modes_disagree[part], self.outside_direction[part]]
         return Rows(cut[0], cut[1], self.numeric.take(part), rest[0], *rest[1:], *last)
 
 
@@ -305,15 +307,42 @@ def classify(tolerance: Tolerance, scale, untrusted: bool, reverse, forward, num
     # decide, and the caller checks them one by one (leaf.unresolved).
     # Where the function jumps there is no derivative at all: a built-in step (sign at 0) is a kink, as the op
     # table declares it; a jump only the student's code makes is not (it would excuse any backward).
+    # On a built-in path at a kink the op table names, where the one-sided slopes differ there is no derivative
+    # to be wrong about: each op's choice at its own kink is a subgradient of that op, not always of the whole
+    # (a max_pool2d tie under overlapping windows, relu(x - x) read by several gates), and the rules are not
+    # the student's: along a coordinate, a kink (outside holds only the rest). Where the slopes agree a
+    # derivative exists (relu(x) - relu(-x) is x) and must be met; a random direction still leaves it to the
+    # elements (outside_direction).
     jumps = np.zeros(num.shape, bool) if numeric.jumps is None else numeric.jumps
     inside = _between(tol, reverse, numeric, denom)
     if forward is not None:
         inside &= _between(tol, forward, numeric, denom)
     excused = np.where(jumps, gate != "", inside)
     outside = crossing & ~excused
+    no_derivative = outside & (gate != "") & _apart(tol, numeric, denom) if not untrusted else np.zeros_like(outside)
     return Rows(
-        reverse, forward, numeric, gate, err, denom, allowed, bad, small, crossing, outside, unsure, modes_disagree
+        reverse,
+        forward,
+        numeric,
+        gate,
+        err,
+        denom,
+        allowed,
+        bad,
+        small,
+        crossing,
+        outside & ~no_derivative,
+        unsure,
+        modes_disagree,
+        outside,
     )
+
+
+def _apart(tol: Tolerance, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
+    """Where both one-sided slopes are known and differ by more than the tolerance and their rounding: no
+    derivative there."""
+    slack = tol.atol + tol.rtol * denom + (0.0 if numeric.noise is None else SAFETY * numeric.noise)
+    return np.abs(numeric.left - numeric.right) > slack  # NaN: False
 
 
 def _between(tol: Tolerance, value: np.ndarray, numeric: Derivative, denom: np.ndarray) -> np.ndarray:
