@@ -62,7 +62,7 @@ def load(data: bytes) -> None:
         pass
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=800, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
 @given(st.sampled_from(SEEDS), st.randoms(use_true_random=False))
 def test_mutated_graph_files_load_or_fail_cleanly(seed, rng):
     load(mutate(seed, rng))
