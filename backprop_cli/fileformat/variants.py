@@ -186,14 +186,20 @@ def _accepted(graph: Graph, drawn: dict, count: list[int] | None = None) -> bool
         return False
     gradients: dict = {}
     ok = True
-    plain = [(i, c) for i, c in enumerate(variants.conditions) if not c.gradients]
-    for i, condition in plain:
-        held = holds(condition, values, gradients)
-        ok = ok and held
-        if count is None and not ok:
-            return False
-        if count is not None:
-            count[i] += held
+
+    def check(conditions) -> bool:
+        nonlocal ok
+        for i, condition in conditions:
+            held = holds(condition, values, gradients)
+            ok = ok and held
+            if count is None and not ok:
+                return False
+            if count is not None:
+                count[i] += held
+        return True
+
+    if not check([(i, c) for i, c in enumerate(variants.conditions) if not c.gradients]):
+        return False
     if variants.kink_margin is not None and near_kink(graph, values, variants.kink_margin) is not None:
         if count is None:
             return False
@@ -207,14 +213,7 @@ def _accepted(graph: Graph, drawn: dict, count: list[int] | None = None) -> bool
             if count is not None:
                 count[-1] += 1
             return False
-    for i, condition in later:
-        held = holds(condition, values, gradients)
-        ok = ok and held
-        if count is None and not ok:
-            return False
-        if count is not None:
-            count[i] += held
-    return ok
+    return check(later) and ok
 
 
 def draw_version(graph: Graph, seed: int, who: str = "the file's seed") -> dict[str, np.ndarray]:
