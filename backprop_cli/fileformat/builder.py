@@ -23,6 +23,7 @@ from .expressions import Call, ExpressionSyntaxError, Name, Num, parse_expressio
 from .leaves import LazyRng, leaf_marks, read_leaf
 from .literals import numbers_only
 from .masks import Positions, mask_counter, settle_operands, settle_result
+from .node_order import not_reaching, topological
 from .slips import misplaced_section, top_level_hint
 from .yaml_source import Located
 
@@ -116,38 +117,6 @@ def _parse(text: str, where: Position) -> object:
         return parse_expression(text)
     except ExpressionSyntaxError as err:
         raise GraphFileError(err.message, offset_position(where, err.offset)) from None
-
-
-def _topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
-    """Depth-first post-order with an explicit stack; a cycle is reported with its path."""
-    state: dict[str, int] = {}  # 1: on the path, 2: done
-    order: list[str] = []
-    for root in order_hint:
-        if state.get(root):
-            continue
-        state[root] = 1
-        path = [root]
-        stack = [iter([x for x in nodes[root].inputs if isinstance(x, str)])]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                stack.pop()
-                done = path.pop()
-                state[done] = 2
-                order.append(done)
-                continue
-            if state.get(nxt) == 1:
-                cycle = path[path.index(nxt) :] + [nxt]
-                shown = [nodes[n].origin or n for n in cycle]
-                shown = [n for i, n in enumerate(shown) if i == 0 or n != shown[i - 1]]
-                if len(shown) == 1 or shown[-1] != shown[0]:
-                    shown.append(shown[0])
-                raise GraphFileError(f"cycle: {' → '.join(shown)}", nodes[nxt].where)
-            if not state.get(nxt):
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(iter([x for x in nodes[nxt].inputs if isinstance(x, str)]))
-    return order
 
 
 def build(doc: Located, source: str, allow_python: bool = False, values: dict[str, object] | None = None) -> Graph:
@@ -292,7 +261,7 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
         expect = top["expect"].plain() if "expect" in top else None
         plugin = list(top["ops"].value) if "ops" in top and isinstance(top["ops"].value, dict) else []
         points = read_points(top["points"], list(makers), expect, plugin)
-    order = _topological(nodes, list(makers) + [p.node.name for p in pending])
+    order = topological(nodes, list(makers) + [p.node.name for p in pending])
     leaves = _Leaves(makers, seed, {n: nodes[n] for n in makers}, dtype, values)
     positions = {p.node.name: p.operand_at for p in pending}
     ordered = _infer_shapes({n: nodes[n] for n in order}, dtype, positions, leaves)
@@ -318,7 +287,7 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
     for leaf in leaf_values:
         if leaf not in used:
             graph.warnings.append(f"{nodes[leaf].where}: warning: leaf {leaf!r} is not used by any node")
-    idle = _not_reaching(ordered, output, user_nodes)
+    idle = not_reaching(ordered, output, user_nodes)
     if idle:
         shown = ", ".join(idle[:10]) + (f" and {len(idle) - 10:,} more" if len(idle) > 10 else "")
         graph.warnings.append(
@@ -331,18 +300,6 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
 
         graph = attach_variants(graph, top, {n: m.spec for n, m in makers.items() if hasattr(m, "spec")}, values)
     return graph
-
-
-def _not_reaching(nodes: dict[str, Node], output: str, user_nodes: list[str]) -> list[str]:
-    """The file's nodes the output does not depend on, in file order."""
-    reached = {output}
-    stack = [output]
-    while stack:
-        for x in nodes[stack.pop()].inputs:
-            if isinstance(x, str) and x not in reached:
-                reached.add(x)
-                stack.append(x)
-    return [name for name in user_nodes if name not in reached]
 
 
 class _Leaves:
