@@ -113,6 +113,30 @@ def test_the_command_line_writes_each_format_with_the_same_score(run, tmp_path, 
     assert _junit_score((tmp_path / "report.xml").read_text()) == (4, 10)
 
 
+def test_prairielearn_shows_a_failing_graph_drawn_with_its_verdicts(run, tmp_path, monkeypatch):
+    """PrairieLearn shows `images`: a failing submission's graph as an SVG data URI, each leaf's verdict on it,
+    within the 1 MB limit; a passing one gets none (nothing to point at)."""
+    pytest.importorskip("graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    import base64
+
+    monkeypatch.chdir(tmp_path)
+    wrong = _submission(tmp_path / "wrong", "relu_wrong_side")
+    assert run("gradcheck", str(wrong), "--allow-python", "--format", "prairielearn", "-o", "pl.json").exit_code == 1
+    document = json.loads((tmp_path / "pl.json").read_text())
+    jsonschema.validate(document, schema("prairielearn"))
+    [image] = document["images"]
+    head, data = image["url"].split(",", 1)
+    svg = base64.b64decode(data).decode()
+    assert head == "data:image/svg+xml;base64" and "<svg" in svg and "gradcheck: fail" in svg
+    assert "failing: " in image["label"] and "w1" in image["label"]
+    assert len(json.dumps(document)) <= 1_000_000
+    right = _submission(tmp_path / "right", "right")
+    assert run("gradcheck", str(right), "--allow-python", "--format", "prairielearn", "-o", "ok.json").exit_code == 0
+    assert json.loads((tmp_path / "ok.json").read_text())["images"] == []
+
+
 def test_a_submission_that_does_not_load_is_not_gradable_and_a_visible_failed_test(run, tmp_path):
     path = _submission(tmp_path, "right")
     (tmp_path / "layers.py").write_text("def affine_forward(x, w, b:\n")  # a syntax error

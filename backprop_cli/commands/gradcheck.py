@@ -190,8 +190,9 @@ def gradcheck(
     import time
 
     start, result = time.monotonic(), Checks(single=len(graphs) == 1)
+    formats = {output.stdout, *(fmt for _, _, fmt in output.files)}  # PrairieLearn shows images: a failing graph drawn
     for path in graphs:
-        checked = _check(path, at, allow_python, names, limits, options)
+        checked = _check(path, at, allow_python, names, limits, options, drawn="prairielearn" in formats)
         if result.single and checked.failure is not None and not checked.failure.student:
             raise checked.failure.error  # bad input is an error line on stderr, as for every command
         result.files.append(checked)
@@ -202,7 +203,7 @@ def gradcheck(
     sys.exit(result.exit_code)
 
 
-def _check(path: str, at, allow_python: bool, names, limits, options: dict):
+def _check(path: str, at, allow_python: bool, names, limits, options: dict, drawn: bool = False):
     """One file, its plugin code in a worker of its own: its report, or the failure that stopped its check, and
     its score (verify/grading.py: none when the file did not load, all parts failed when its code crashed)."""
     import time
@@ -212,11 +213,12 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     from ..verify import gradcheck as run
     from ..verify.grading import FileCheck, failed, grade
 
-    start, graph, report, error = time.monotonic(), None, None, None
+    start, graph, report, error, images = time.monotonic(), None, None, None, []
     with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
         try:
             graph = load_graph(path, at, allow_python)
             report = run(graph, wrt=names, progress=progress, **options)
+            images = _drawn_verdicts(graph, report) if drawn and not report.passed else []
         except Exception as err:  # any error of one file is its entry; the next file is still checked
             if isinstance(err, OSError) and output_failed(err):
                 raise  # stdout: the run ends (reports_errors)
@@ -228,10 +230,31 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict):
     failure = _failure(error) if error is not None else None
     checked = FileCheck(path, report, failure, printed if allow_python else None, time.monotonic() - start)
     if report is not None:
-        checked.score = grade(graph, report)
+        checked.score, checked.images = grade(graph, report), images
     elif graph is not None and failure.gradable:
         checked.score = failed(graph, failure.line)
     return checked
+
+
+def _drawn_verdicts(graph, report) -> list[dict[str, str]]:
+    """The failing graph drawn with each leaf's verdict, as an SVG data URI (PrairieLearn's `images`). Drawn while
+    the file's plugin code still has its worker (the drawing needs the values); none where dot cannot draw it."""
+    import base64
+
+    from ..engines.trace import run_trace
+    from ..outputs.diagram import build_dot
+    from ..outputs.formats.drawing import drawing, look_for
+
+    verdicts = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
+    try:
+        trace = run_trace(graph, "reverse")
+        look, _ = look_for(trace, "svg", {"verdicts": verdicts})
+        svg = drawing(build_dot(trace, look), "svg", {})
+    except BackpropError:  # no dot, a timeout, a graph that cannot be drawn: the results without the picture
+        return []
+    failing = ", ".join(name for name, c in report.leaves.items() if c.status == "fail") or "none of the leaves"
+    label = f"{graph.name}: each leaf's verdict on the graph (failing: {failing})"
+    return [{"label": label, "url": "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")}]
 
 
 def _failure(err: Exception):

@@ -162,6 +162,7 @@ class FileCheck:
     printed: str | None = None
     seconds: float = 0.0  # how long its check took
     score: Score | None = None  # None: the file's graph did not load (nothing to grade: not gradable)
+    images: list[dict[str, str]] = field(default_factory=list)  # {label, url}: the failing graph drawn (PrairieLearn)
 
     @property
     def status(self) -> str:

@@ -46,7 +46,7 @@ def gradcheck(result, settings: Settings) -> Document:
     else:
         data = {"gradable": True, "score": score.fraction, "message": printable(score_line(score)), "tests": tests}
     data["output"] = _cut(printable_lines("\n".join(part_title(p) for p in score.parts)))
-    data["images"] = [image for image in settings.options.get("images", [])]
+    data["images"] = [*settings.options.get("images", []), *(image for f in result.files for image in f.images)]
     while len(json.dumps(data)) > MAX_BYTES and data["images"]:
         data["images"].pop()
     for test in data["tests"]:
