@@ -243,12 +243,11 @@ def _drawn_verdicts(graph, report) -> list[dict[str, str]]:
 
     from ..engines.trace import run_trace
     from ..outputs.diagram import build_dot
-    from ..outputs.formats.drawing import drawing, look_for
+    from ..outputs.formats.drawing import drawing, look_for, verdict_marks
 
-    verdicts = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
     try:
         trace = run_trace(graph, "reverse")
-        look, _ = look_for(trace, "svg", {"verdicts": verdicts})
+        look, _ = look_for(trace, "svg", {"verdicts": verdict_marks(report)})
         svg = drawing(build_dot(trace, look), "svg", {})
     except BackpropError:  # no dot, a timeout, a graph that cannot be drawn: the results without the picture
         return []

@@ -118,7 +118,7 @@ def render(graph: str, mode: str, direction: str | None, output, **options) -> N
     """Draw GRAPH as a circuit (or a network): each wire's value on top, its gradient under it, each gate's role."""
     from ..engines.trace import run_trace
     from ..outputs.files import check_distinct, check_folder, check_not_overwriting, check_output, write_files
-    from ..outputs.formats.drawing import drawing, look_for
+    from ..outputs.formats.drawing import drawing, look_for, verdict_marks
     from ..outputs.graphviz_program import find_dot
     from ..outputs.steps import check_frames, draw_steps, steps_owned
     from ..outputs.worksheet import key_path, worksheet_dots
@@ -169,7 +169,7 @@ def render(graph: str, mode: str, direction: str | None, output, **options) -> N
         from ..verify import gradcheck
 
         report = gradcheck(loaded)
-        options["verdicts"] = {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
+        options["verdicts"] = verdict_marks(report)
     look, notes = look_for(trace, fmt or "svg", options, steps=steps_dir is not None)
     for note in notes:
         output.note(note)

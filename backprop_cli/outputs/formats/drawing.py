@@ -24,6 +24,11 @@ DEFAULTS = {  # render's options, as `trace --format svg` takes them
 }
 
 
+def verdict_marks(report) -> dict[str, str]:
+    """Each checked leaf's gradcheck verdict as a diagram writes it on the leaf: "fail (rel 2e+00)"."""
+    return {name: f"{c.status} (rel {c.max_rel_error:.0e})" for name, c in report.leaves.items()}
+
+
 def look_for(trace, fmt: str, options: dict, steps: bool = False) -> tuple[object, list[str]]:
     """The diagram's look (diagram.Look) from render's options, and the notes to say on stderr: gates drawn as
     one box to fit a slide, the network view chosen. A .dot file is laid out by no dot here: not fitted, unless
