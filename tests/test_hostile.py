@@ -1,9 +1,10 @@
 """The hostile corpus (issue 5): every bad input gives one clear line, the documented exit code, no traceback.
 
 A case whose protection, were it to regress, would hang, recurse without end or allocate without bound (the
-limits on size, nesting and memory: ISOLATED below, and every generated case) runs `python3 -m backprop_cli ...`
-in a subprocess limited to 3 s of CPU and 1 GiB of address space, so a hang, a crash (segfault) or a runaway
-allocation fails the case. The limits keep 5x headroom over what the cases cost on a loaded 2-core machine
+limits on size, nesting and memory: ISOLATED below, and every generated case) runs the CLI in a process of its own
+limited to 3 s of CPU and 1 GiB of address space, so a hang, a crash (segfault) or a runaway allocation fails the
+case (a fork of a server that imported backprop once, tests/forked_cli.py: ~30 ms a case instead of Python's 0.35 s
+start-up). The limits keep 5x headroom over what the cases cost on a loaded 2-core machine
 (0.4 s each; the 19,999-character expression 2.4 s, and 12 s of its own): tight enough to catch a hang. The other corpus cases run in-process through click's CliRunner, with the same
 assertions: exit code, one line on stderr, no traceback (an exception escaping fails the test), the position.
 
@@ -23,9 +24,9 @@ import os
 import re
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
+import forked_cli
 import pytest
 import yaml
 
@@ -38,23 +39,10 @@ HEADER = re.compile(r"^\ufeff?# expect: exit (\d)(?: at (\d+):(\d*))?: (.*)$")
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "120"}
 
 
-def _limits(cpu: int) -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def backprop(*args: str, cwd: Path = ROOT, cpu: int = CPU_SECONDS) -> subprocess.CompletedProcess:
-    """The CLI in a subprocess under the corpus limits (CPU time, address space, and a wall-clock guard)."""
-    return subprocess.run(
-        [sys.executable, "-m", "backprop_cli", *args],
-        preexec_fn=lambda: _limits(cpu),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=cpu * 5,
-        cwd=cwd,
-        env=ENV,
-    )
+    """The CLI in a process of its own under the corpus limits (CPU time, address space, and a wall-clock guard)."""
+    limits = {resource.RLIMIT_CPU: cpu, resource.RLIMIT_AS: MEMORY}
+    return forked_cli.backprop(*args, cwd=cwd, env=ENV, limits=limits, timeout=cpu * 5)
 
 
 def in_process(*args: str) -> subprocess.CompletedProcess:
@@ -81,7 +69,7 @@ def assert_clean_failure(result: subprocess.CompletedProcess, code: int, words: 
 
 
 # ------------------------------------------------------------------ the corpus files
-# Cases run under the limits in a subprocess: without the protection they test, each would expand, allocate
+# Cases run under the limits in a process of their own: without the protection they test, each would expand, allocate
 # gigabytes or (100_out_of_memory) needs the address-space limit to happen at all.
 ISOLATED = {
     "007_billion_laughs",
