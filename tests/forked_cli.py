@@ -23,13 +23,9 @@ import backprop_cli.cli
 # imported by the server (Python 3.11's forkserver ignores sys.path: only installed modules can be preloaded), so
 # that a case does not import them again; a child imports this small module
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(
-    [f"backprop_cli.{name}" for name in ("cli", "arguments", "examples", "fileformat", "engines.api", "engines.trace")]
-    + [
-        f"backprop_cli.{name}"
-        for name in ("commands.trace", "outputs.files", "outputs.formats.json", "outputs.terminal")
-    ]
-)
+PRELOAD = ("cli", "arguments", "examples", "fileformat", "engines.api", "engines.trace", "commands.trace")
+PRELOAD += ("outputs.files", "outputs.formats.json", "outputs.terminal")
+_CONTEXT.set_forkserver_preload([f"backprop_cli.{name}" for name in PRELOAD])
 
 
 def _case(args: list[str], cwd: str, env: dict[str, str], limits: dict[int, int], out: str, err: str) -> None:
