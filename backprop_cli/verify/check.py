@@ -33,6 +33,7 @@ from .numerical import (
     group_rows,
     make_probe,
     numeric_derivative,
+    own_steps,
     stencil_directions,
     stencil_elements,
     steps_for,
@@ -309,6 +310,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
             method,
             steps,
             lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method, CHUNK_BYTES),
+            own_steps(flat_value[index], method, ctx.eps),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
@@ -329,10 +331,27 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
     numeric, gate = numeric_derivative(
-        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES)
+        probe.plan.gates,
+        method,
+        steps,
+        lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES),
+        _own_direction_steps(probe.value, u, method, ctx.eps),
     )
     judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1
     judge.leaf.directions += len(u)
+
+
+def _own_direction_steps(value: np.ndarray, u: np.ndarray, method: str, eps: float | None) -> np.ndarray | None:
+    """Per direction, the largest step that moves no element by more than its own-scale step (own_steps): the
+    step a direction falls back to where the step at the node's size leaves an op's domain."""
+    own = own_steps(value, method, eps)
+    if own is None:
+        return None
+    steps = np.empty(len(u))
+    for k, direction in enumerate(u):  # one direction at a time: a leaf may be large
+        moved = np.abs(direction) > 0
+        steps[k] = np.min(own[moved] / np.abs(direction[moved]), initial=np.inf)
+    return steps
 
 
 def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:

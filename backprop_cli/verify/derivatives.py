@@ -153,6 +153,10 @@ class _Line:
         x = grads.point
         reach = max(float(np.max(np.abs(x[v != 0]), initial=0.0)), typical_size(x))
         self.scale = reach / float(np.max(np.abs(v)))  # t of this size moves x by its own size
+        # t of this size moves some element by its own size (its node's size may be 10⁶ times larger: 0.001
+        # beside 1000 under log): circles and stencils at the node's size would leave the op's domain
+        moved = (v != 0) & (x != 0)
+        self.own = float(np.min(np.abs(x[moved]) / np.abs(v[moved]), initial=np.inf))
         self.kink: str | None = None
 
     def slope(self, t: complex, kinks: list[str] | None = None) -> complex:
@@ -181,12 +185,32 @@ def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] 
     circle leaves a piece of some gate (the point is on a kink: line.kink names it)."""
     if order == 0:
         return line.scale, [], []
+    best = _circles(line, order, line.scale)
+    if (best is None or best[0] > CONVERGED) and line.own < line.scale:
+        # no circle at the node's size converged, and an element is closer to 0 than that: at its own size
+        scale, line.scale = line.scale, line.own
+        own = _circles(line, order, line.own)
+        if own is not None and (best is None or own[0] < best[0]):
+            best = own
+        else:
+            line.scale = scale
+    if best is None:
+        return None
+    _, radius, coefficients, error = best
+    k = np.arange(order)
+    factorial = np.array([math.factorial(int(j)) for j in k], float)
+    return radius, (coefficients * factorial).tolist(), (error * factorial).tolist()
+
+
+def _circles(line: _Line, order: int, scale: float) -> tuple[float, float, np.ndarray, np.ndarray] | None:
+    """(quality, radius, Taylor coefficients, their errors) of the best circle of radius scale, scale/2, ...;
+    None when every one leaves a piece of some gate or a gradient on it is not finite."""
     k = np.arange(order)
     half = POINTS // 2
     angles = np.exp(2j * np.pi * np.arange(half + 1) / POINTS)
     best, worse = None, 0
     for halving in range(HALVINGS + 1):
-        radius = line.scale / 2**halving
+        radius = scale / 2**halving
         crossed: list[str] = []
         with np.errstate(all="ignore"):
             upper = np.array([line.slope(radius * z, crossed) for z in angles])
@@ -211,11 +235,7 @@ def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] 
             worse += 1
             if worse >= 2:
                 break
-    if best is None:
-        return None
-    _, radius, coefficients, error = best
-    factorial = np.array([math.factorial(int(j)) for j in k], float)
-    return radius, (coefficients * factorial).tolist(), (error * factorial).tolist()
+    return best
 
 
 def _central(order: int) -> tuple[np.ndarray, np.ndarray]:

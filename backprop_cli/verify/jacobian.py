@@ -19,7 +19,16 @@ from .batched import Batch, plan, run
 from .check import METHODS
 from .hessian import is_labels
 from .many import path_facts
-from .numerical import Probe, Stencil, float64_reference, group_rows, numeric_derivative, steps_for, typical_size
+from .numerical import (
+    Probe,
+    Stencil,
+    float64_reference,
+    group_rows,
+    numeric_derivative,
+    own_steps,
+    steps_for,
+    typical_size,
+)
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
@@ -284,7 +293,9 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
                 max(1, len(how.gates)),
             )
 
-        numeric, gate = numeric_derivative(how.gates, method, steps, stencil)
+        numeric, gate = numeric_derivative(
+            how.gates, method, steps, stencil, own_steps(flat_value[pairs % cols], method, None)
+        )
         judge.add(pairs, analytic[pairs], None, numeric, gate)
         leaf.elements += len(pairs)
     return leaf

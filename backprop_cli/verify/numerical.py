@@ -19,6 +19,7 @@ from .tolerances import POINTS, STEPS
 EPS64 = float(np.finfo(np.float64).eps)
 KINK_RETRIES = 3  # a stencil that crosses a kink is tried again with steps 10, 100, 1000 times smaller
 CONVERGED = 1e-8  # Richardson's two extrapolations agree this well (relative) on a smooth function at these steps
+CURVED = 1e-4  # one-sided slopes this far apart (relative): the step is coarse for the function's curvature there
 SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)  # the absolute resolution of float64 near 0
 
 
@@ -267,10 +268,21 @@ def derivative(stencil: Stencil, method: str) -> Derivative:
 
 def steps_for(values: np.ndarray, method: str, eps: float | None, typical: float | np.ndarray = 1.0) -> np.ndarray:
     """A step per element, scaled to its magnitude, and near 0 to the typical magnitude of its node (its RMS:
-    a step of 1e-3 next to p = 0.001 would leave log's domain), or the absolute step eps if given."""
+    a relative step next to x = 1e-12 would drown in rounding), or the absolute step eps if given."""
     if eps is not None:
         return np.full(np.shape(values), float(eps))
     return STEPS[method] * np.maximum(np.abs(values), typical)
+
+
+def own_steps(values: np.ndarray, method: str, eps: float | None) -> np.ndarray | None:
+    """A step per element scaled to its own magnitude alone (inf for a 0): where a node's typical size is far
+    larger than an element (0.48²⁰ beside 2.03²⁰), the step at the node's size can leave an op's domain (sqrt
+    and log near 0) at every smaller retry; the element's own magnitude is then the one safe scale. None when
+    the user fixed the step (--eps)."""
+    if eps is not None:
+        return None
+    size = np.abs(np.asarray(values, np.float64))
+    return np.where(size > 0, STEPS[method] * size, np.inf)
 
 
 def typical_size(value: np.ndarray) -> float:
@@ -279,26 +291,50 @@ def typical_size(value: np.ndarray) -> float:
     return rms if rms > 0 and np.isfinite(rms) else 1.0
 
 
-def numeric_derivative(gates: list[Node], method: str, steps: np.ndarray, stencil) -> tuple[Derivative, np.ndarray]:
+def numeric_derivative(
+    gates: list[Node], method: str, steps: np.ndarray, stencil, own: np.ndarray | None = None
+) -> tuple[Derivative, np.ndarray]:
     """The numerical reference for each row, and the gate whose kink its stencil crossed ('' for none).
 
     A row whose stencil crossed a kink, or does not fit a smooth function, is tried again with steps 10,
     100 and 1000 times smaller: a kink near the point is stepped over rather than across; one at the
-    point stays, and the row is judged a kink if the modes disagree with the reference."""
+    point stays, and the row is judged a kink if the modes disagree with the reference. A row whose stencil
+    left an op's domain (NaN), or whose step is coarse for the function's curvature at the element, is tried
+    again at the element's own scale (own: see own_steps) where that is finer."""
     rows = np.arange(len(steps))
     found = stencil(rows, steps)
     numeric, gate = derivative(found, method), first_crossed(found.crossed, gates, len(rows))
-    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value)  # NaN: the step left an op's domain
-    for attempt in range(1, KINK_RETRIES + 1):
+    tried = np.array(steps, np.float64, copy=True)
+    coarse = too_coarse(numeric, own, tried)
+    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value) | coarse  # NaN: it left an op's domain
+    for _attempt in range(KINK_RETRIES):
         if not suspect.any():
             break
         again = np.flatnonzero(suspect)
-        retry = stencil(again, steps[again] / 10**attempt)
+        smaller = tried[again] / 10
+        if own is not None:
+            smaller = np.where(coarse[again], np.minimum(smaller, own[again]), smaller)
+        tried[again] = smaller
+        retry = stencil(again, smaller)
         better, where = derivative(retry, method), first_crossed(retry.crossed, gates, len(again))
         numeric.put(again, better)
         gate[again] = where
-        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value)
+        coarse[again] = too_coarse(better, None if own is None else own[again], smaller)
+        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value) | coarse[again]
     return numeric, gate
+
+
+def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray) -> np.ndarray:
+    """Rows whose step, at the node's typical size, is coarser than the element's own scale (own) and too coarse
+    for the function there: the stencil left an op's domain (NaN), or the function curves at the element's scale
+    (its one-sided slopes differ by more than CURVED of the derivative, where the central difference's truncation
+    error, about the square of that, would exceed a float64 tolerance). Such rows are redone at their own scale."""
+    if own is None:
+        return np.zeros(len(steps), bool)
+    noise = 0.0 if numeric.noise is None else numeric.noise
+    with np.errstate(invalid="ignore"):
+        curved = np.abs(numeric.right - numeric.left) > CURVED * np.abs(numeric.value) + noise
+    return (own < steps) & (~np.isfinite(numeric.value) | curved)
 
 
 def first_crossed(crossed: dict[str, np.ndarray], gates: list[Node], size: int) -> np.ndarray:
