@@ -27,6 +27,7 @@ from .batched import Batch, plan, run
 from .kinks import check_beside, resolve
 from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
+    COMPLEX_FLOOR,
     Probe,
     element_batch,
     float64_reference,
@@ -309,7 +310,7 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
             probe.plan.gates,
             method,
             steps,
-            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method, CHUNK_BYTES),
+            lambda rows, s, m=method, index=index: stencil_elements(probe, index[rows], s, m, CHUNK_BYTES),
             own_steps(flat_value[index], method, ctx.eps),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
@@ -330,11 +331,14 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
+    if method == "complex" and ctx.eps is None:  # tiny against every element it moves (numerical.steps_for)
+        typical = typical_size(probe.value) * COMPLEX_FLOOR
+        steps = np.minimum(steps, _own_direction_steps(np.maximum(np.abs(probe.value), typical), u, method, None))
     numeric, gate = numeric_derivative(
         probe.plan.gates,
         method,
         steps,
-        lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES),
+        lambda rows, s, m=method: stencil_directions(probe, u[rows], s, m, CHUNK_BYTES),
         _own_direction_steps(probe.value, u, method, ctx.eps),
     )
     judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1

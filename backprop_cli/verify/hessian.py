@@ -20,7 +20,17 @@ from ..engines.reverse_mode import relevant, reverse_mode
 from ..errors import EvaluationError, UsageError, suggest
 from ..graph import Graph, graph_argument
 from .many import path_facts
-from .numerical import EPS64, Derivative, Stencil, derivative, float64_reference, own_steps, too_coarse, typical_size
+from .numerical import (
+    COMPLEX_FLOOR,
+    EPS64,
+    Derivative,
+    Stencil,
+    derivative,
+    float64_reference,
+    own_steps,
+    too_coarse,
+    typical_size,
+)
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
@@ -97,6 +107,11 @@ class Gradients:
         typical = np.concatenate(
             [np.full(size, typical_size(self.values[n])) for n, size in zip(self.names, self.sizes, strict=True)]
         )
+        if method == "complex":  # tiny against every element it moves (numerical.steps_for)
+            size = np.maximum(np.abs(self.point), typical * COMPLEX_FLOOR)
+            moved = np.abs(directions) > 0
+            reach = np.min(np.where(moved, size / np.where(moved, np.abs(directions), 1.0), np.inf), axis=1)
+            return STEPS[method] * np.where(np.isfinite(reach), reach, 1.0)
         reach = np.max(np.abs(directions) * np.maximum(np.abs(self.point), typical), axis=1, initial=0.0)
         return STEPS[method] * np.where(reach > 0, reach, 1.0)
 

@@ -265,7 +265,7 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
         pairs = (np.arange(rows)[:, None] * cols + ks[None, :]).reshape(-1)  # entry (j, k) at j·cols + k
         steps = steps_for(flat_value[pairs % cols], method, None, typical_size(value))
 
-        def stencil(picked: np.ndarray, s: np.ndarray, pairs=pairs) -> Stencil:
+        def stencil(picked: np.ndarray, s: np.ndarray, method: str = method, pairs=pairs) -> Stencil:
             chosen = pairs[picked]
             present = np.zeros(cols, bool)
             present[chosen % cols] = True

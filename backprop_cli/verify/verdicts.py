@@ -272,7 +272,21 @@ def record_passing(leaves: list[LeafCheck], rows: Rows, element: int, count: int
 
 def classify(tolerance: Tolerance, scale, untrusted: bool, reverse, forward, numeric: Derivative, gate) -> Rows:
     """Each row judged against the reference (scale: one number, or one per row); no leaf's state is touched,
-    so the rows of many leaves are judged at once (verify/scalars.py) and recorded leaf by leaf."""
+    so the rows of many leaves are judged at once (verify/scalars.py) and recorded leaf by leaf. A row that
+    would fail against a reference with a second look (plain central differences) is judged on that look."""
+    rows = _classify(tolerance, scale, untrusted, reverse, forward, numeric, gate)
+    doubt = np.flatnonzero((rows.bad & ~rows.crossing) | rows.outside_direction)
+    if numeric.second_look is None or not doubt.size:
+        return rows
+    better, where = numeric.second_look(doubt)
+    numeric, gate = numeric.copy(), np.array(gate, dtype=object, copy=True)
+    numeric.put(doubt, better)
+    gate[doubt] = where
+    numeric.second_look = None
+    return _classify(tolerance, scale, untrusted, reverse, forward, numeric, gate)
+
+
+def _classify(tolerance: Tolerance, scale, untrusted: bool, reverse, forward, numeric: Derivative, gate) -> Rows:
     tol = tolerance
     num = numeric.value
     denom = np.maximum.reduce(
