@@ -133,7 +133,10 @@ def _direction(graph: Graph, wrt: str | None, given: object) -> tuple[str, np.nd
         if len(usable) != 1:
             raise UsageError(f"name the leaf to differentiate along (leaves: {', '.join(usable)})", parameter="wrt")
         wrt = usable[0]
-    tangent = parse_direction(graph, wrt) if given is None else leaf_tangents(graph, {wrt: given}, "direction")
+    if given is None:
+        tangent = parse_direction(graph, wrt, "wrt")
+    else:
+        tangent = leaf_tangents(graph, {graph.named(wrt, "leaf", "wrt"): given}, "direction")
     ((leaf, v),) = tangent.items()
     if is_labels(graph, leaf):
         raise UsageError(
