@@ -122,7 +122,6 @@ def mapping(value: object, parameter: str) -> dict:
     return value
 
 
-
 # ---------------------------------------------------------------- names of the graph's leaves and nodes
 
 LISTED = 12  # up to this many names are listed after an unknown one; more would not read as one line
