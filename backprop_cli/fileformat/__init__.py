@@ -14,6 +14,11 @@ STDIN = "-"  # the graph file's name that means: read it from stdin
 STDIN_SOURCE = "<stdin>"  # its name in messages; its `file:` and `module:` paths are relative to the current directory
 
 
+def shown_name(path: str | os.PathLike[str]) -> str:
+    """A graph file given on the command line as every message and report names it: <stdin> for -."""
+    return STDIN_SOURCE if str(path) == STDIN else str(path)
+
+
 def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False, values: dict | None = None) -> Graph:
     """Build a graph from the text of a graph file (plugin ops only with allow_python); values: leaf values
     instead of the file's, as --at gives them (what a mask computed from them picks is counted at these)."""
@@ -71,4 +76,4 @@ def read_stdin() -> bytes:
     return data
 
 
-__all__ = ["load", "loads"]
+__all__ = ["load", "loads", "shown_name"]
