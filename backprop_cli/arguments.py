@@ -129,6 +129,7 @@ PLURALS = {
     "leaf": "leaves",
     "node": "nodes",
     "leaf or node": "leaves and nodes",
+    "param": "params",
     "group or expanded node": "groups and expanded nodes",  # render --collapse: a node of several gates
 }
 
@@ -141,9 +142,17 @@ def unknown_name(
     listed: Iterable[str] | None = None,
     gates: Iterable[str] = (),
 ) -> UsageError:
-    """The one wording of a name that is not one of the graph's `what` ("leaf", "node", "leaf or node"): the
-    nearest of known (difflib), then the names as the file writes them (listed; default known) when few. A name
-    among gates, where a leaf is wanted, is said to be a gate. The CLI adds the flag that gave it (exit 2)."""
+    """The UsageError of a name an argument gives that is not one of the graph's `what` (not_in_graph's words);
+    the CLI adds the flag that gave it (exit 2)."""
+    return UsageError(not_in_graph(name, what, known, listed, gates), parameter=parameter)
+
+
+def not_in_graph(
+    name: str, what: str, known: Iterable[str], listed: Iterable[str] | None = None, gates: Iterable[str] = ()
+) -> str:
+    """The one wording of a name that is not one of the graph's `what` ("leaf", "node", "leaf or node", "param"),
+    from an option or a graph file's key alike: the nearest of known (difflib), then the names as the file writes
+    them (listed; default known) when few. A name among gates, where a leaf is wanted, is said to be a gate."""
     known = list(known)
     listed = known if listed is None else list(listed)
     plural = PLURALS.get(what, f"{what}s")
@@ -155,5 +164,5 @@ def unknown_name(
         names = f" ({plural}: {', '.join(listed[:LISTED])}, … {len(listed) - LISTED:,} more)"
     quoted = shortened(repr(name))
     if name in set(gates):
-        return UsageError(f"{quoted} is a gate of the graph, not a {what}{names}", parameter=parameter)
-    return UsageError(f"{quoted} is not a {what} of the graph{suggest(name, known)}{names}", parameter=parameter)
+        return f"{quoted} is a gate of the graph, not a {what}{names}"
+    return f"{quoted} is not a {what} of the graph{suggest(str(name), known)}{names}"

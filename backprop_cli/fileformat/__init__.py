@@ -11,6 +11,7 @@ from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 
 STDIN = "-"  # the graph file's name that means: read it from stdin
+EMPTY = "file is empty: a graph file has inputs or params, nodes and output (`backprop examples circuit` shows one)"
 STDIN_SOURCE = "<stdin>"  # its name in messages; its `file:` and `module:` paths are relative to the current directory
 
 
@@ -26,7 +27,8 @@ def loads(text: str | bytes, source: str = "<string>", allow_python: bool = Fals
         raise UsageError(f"{shortened(repr(text))} is not the text of a graph file (str or bytes)", parameter="text")
     if not isinstance(source, str):
         raise UsageError(f"{shortened(repr(source))} is not a file name (text)", parameter="source")
-    return build(read_yaml(text, source), source, allow_python=flag(allow_python, "allow_python"), values=values)
+    tree = read_yaml(text, source, EMPTY)
+    return build(tree, source, allow_python=flag(allow_python, "allow_python"), values=values)
 
 
 def load(path: str | os.PathLike[str], allow_python: bool = False, values: dict | None = None) -> Graph:
