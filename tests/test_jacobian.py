@@ -110,7 +110,7 @@ def test_output_is_the_default_of_and_bad_names_are_usage_errors(run, graph_file
     obj = json.loads(run("jacobian", path, "--wrt", "h0", "--json").stdout)
     assert obj["of"] == "L" and obj["shape"] == [3]
     for args, words in (
-        (["--of", "nope"], "no such node"),
+        (["--of", "nope"], "'nope' is not a node of the graph"),
         (["--wrt", "hh0"], "did you mean 'h0'"),
         (["-o", "x.gif"], "cannot tell the format"),  # .txt, .json, .md, .tex, .svg, .png: the formats
     ):

@@ -144,7 +144,7 @@ def test_a_bad_range_is_refused_at_its_place(run, graph_file, leaf, words, line,
 
 REQUIRE = [
     ('["q >> 1"]', "g.yaml:4:"),
-    ('["qq > 1"]', "'qq' is not a leaf or node; did you mean 'q'?"),
+    ('["qq > 1"]', "require: 'qq' is not a leaf or node of the graph; did you mean 'q'?"),
     ('["__import__(1) > 0"]', "unknown function '__import__'"),
     ('["grad(2) > 0"]', "grad takes one name"),
     ("[3]", "a condition is an expression in quotes"),

@@ -208,13 +208,15 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict, draw
     its score (verify/grading.py: none when the file did not load, all parts failed when its code crashed)."""
     import time
 
+    from ..fileformat import shown_name
     from ..fileformat.sandbox import session
     from ..outputs.progress import progress_on_terminal
     from ..verify import gradcheck as run
     from ..verify.grading import FileCheck, failed, grade
 
     start, graph, report, error, images = time.monotonic(), None, None, None, []
-    with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
+    name = shown_name(path)  # <stdin> for -, in every line and report
+    with session(limits) as student, progress_on_terminal(f"gradcheck {name}:") as progress:
         try:
             graph = load_graph(path, at, allow_python)
             report = run(graph, wrt=names, progress=progress, **options)
@@ -225,10 +227,10 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict, draw
             error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout
-        click.echo(f"backprop: {path}: the plugin code printed:", err=True)
+        click.echo(f"backprop: {name}: the plugin code printed:", err=True)
         click.echo(printed.rstrip("\n"), err=True)
     failure = _failure(error) if error is not None else None
-    checked = FileCheck(path, report, failure, printed if allow_python else None, time.monotonic() - start)
+    checked = FileCheck(name, report, failure, printed if allow_python else None, time.monotonic() - start)
     if report is not None:
         checked.score, checked.images = grade(graph, report), images
     elif graph is not None and failure.gradable:

@@ -248,6 +248,19 @@ class Finite(click.FloatRange):
             self.fail(f"{value!r} is not a finite number; it takes {self._describe_range()}", param, ctx)
         return number
 
+    def _describe_range(self) -> str:
+        """click's range with its ends written as numbers are (0, 1e12), not as floats print (0.0, 1000000000000.0)."""
+
+        def written(end: float) -> str:  # 1e-08 -> 1e-8, 1e+12 -> 1e12
+            return f"{end:g}".replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
+
+        low, high = (None if end is None else written(end) for end in (self.min, self.max))
+        if low is None:
+            return f"x{'<' if self.max_open else '<='}{high}"
+        if high is None:
+            return f"x{'>' if self.min_open else '>='}{low}"
+        return f"{low}{'<' if self.min_open else '<='}x{'<' if self.max_open else '<='}{high}"
+
 
 def rule_type(parameter: str) -> click.ParamType:
     """The option type of an argument the Python API takes too: its range from the shared rules (arguments.py)."""

@@ -45,6 +45,9 @@ def output_options(
     names = [
         name for name in FORMATS if any(name in formats_of(k) for k in (kind, *kinds)) and name in (only or FORMATS)
     ]
+    suffixes = list(dict.fromkeys(FORMATS[name].suffixes[0] for name in names))  # the names -o FILE tells apart
+    said = ", ".join(suffixes if len(suffixes) <= 4 else [*suffixes[:3], "…"])
+    writes_json = "json" in names  # render draws only: its --json and --pretty are kept, out of its help
     options = [
         click.option(
             "--format",
@@ -52,18 +55,25 @@ def output_options(
             type=click.Choice(names),
             help=format_help or f"Output format (default {default}; with -o, the one FILE's name says).",
         ),
-        click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json: one JSON object."),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            hidden=not writes_json,
+            help="Shorthand for --format json: one JSON object.",
+        ),
         click.option(
             "-o",
             "--output",
             "out",
             metavar="FILE",
             shell_complete=complete_file,
-            help=file_help or "Write the output to FILE (- for stdout), in the format its name says (.json, .md, …).",
+            help=file_help or f"Write the output to FILE (- for stdout), in the format its name says ({said}).",
         ),
         click.option(
             "--pretty/--compact",
             default=None,
+            hidden=not writes_json,
             help="JSON indented for people, or compact for programs (default: indented up to 100,000 numbers).",
         ),
         click.option("-q", "--quiet", is_flag=True, help=quiet_help),

@@ -70,7 +70,8 @@ class Output:
             check_output(option, path)
         check_distinct([(option, path) for option, path, _ in self.files])
         if self.stdout is not None and (self.kind, self.stdout) not in REGISTRY:
-            raise UsageError(f"--format {self.stdout}: backprop {self.command} does not write it here")
+            known = ", ".join(formats_of(self.kind))
+            raise UsageError(f"--format {self.stdout}: backprop {self.command} writes {known} here, not {self.stdout}")
         if self.stdout is not None and FORMATS[self.stdout].binary and stdout_is_terminal():
             raise UsageError(f"{self.stdout.upper()} is binary, not for a terminal: give -o FILE (or redirect stdout)")
 

@@ -187,11 +187,8 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
     """The leaves (and with nodes, the gates) whose gradient is checked; the others, with the reason, in skipped."""
     candidates = [n.name for n in graph.nodes.values() if n.is_leaf or (nodes and n.name != graph.output)]
     if wrt:
-        from ..errors import suggest
-
         for name in wrt:
-            if name not in graph.nodes:
-                raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
+            graph.named(name, "leaf or node", "wrt")
         candidates = [n for n in graph.nodes if n in wrt]
     from .many import differentiable
 

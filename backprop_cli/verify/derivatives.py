@@ -70,6 +70,18 @@ class Derivatives:
         """The Taylor coefficients g⁽ᵏ⁾(0)/k!: g(t) ≈ Σ coefficient_k tᵏ."""
         return [None if v is None else v / math.factorial(k) for k, v in enumerate(self.values)]
 
+    def zero(self, k: int) -> bool:
+        """Whether f⁽ᵏ⁾ is 0 as far as the method can tell: no larger than its error estimate (a quadratic's f‴
+        comes out as 1e-17 ± 5e-16: rounding). Shown as 0; the JSON keeps the value found and its error."""
+        value, error = self.values[k], self.errors[k]
+        return value is not None and error is not None and abs(value) <= error
+
+    def reference_zero(self, k: int) -> bool:
+        """The same for the reference of order k (central differences, their own error estimate)."""
+        if not 0 < k < len(self.reference) or self.reference[k] is None:
+            return False
+        return abs(self.reference[k]) <= self.reference_errors[k]
+
     @property
     def status(self) -> str:
         if self.kink is not None:
@@ -121,6 +133,14 @@ def derivatives(
             "extrapolated differences of order k - 1 of the reverse-mode slope, not exact"
         )
     result.values, result.errors = [value, *slopes], [0.0, *errors]
+    rounding = [k for k in range(1, order + 1) if result.zero(k) and result.values[k] != 0]
+    if rounding:
+        found = ", ".join(f"{result.values[k]:.1e} ± {result.errors[k]:.0e}" for k in rounding)
+        orders = " and ".join(", ".join(map(str, rounding)).rsplit(", ", 1))
+        result.notes.append(
+            f"order{'s' * (len(rounding) > 1)} {orders}: 0 within the error estimate (found {found}: rounding), "
+            "shown as 0"
+        )
     if check and order:
         _check(graph, result, line, rtol, atol)
     return result
@@ -133,7 +153,10 @@ def _direction(graph: Graph, wrt: str | None, given: object) -> tuple[str, np.nd
         if len(usable) != 1:
             raise UsageError(f"name the leaf to differentiate along (leaves: {', '.join(usable)})", parameter="wrt")
         wrt = usable[0]
-    tangent = parse_direction(graph, wrt) if given is None else leaf_tangents(graph, {wrt: given}, "direction")
+    if given is None:
+        tangent = parse_direction(graph, wrt, "wrt")
+    else:
+        tangent = leaf_tangents(graph, {graph.named(wrt, "leaf", "wrt"): given}, "direction")
     ((leaf, v),) = tangent.items()
     if is_labels(graph, leaf):
         raise UsageError(

@@ -17,7 +17,7 @@ from ..arguments import checked, choice, flag
 from ..arguments import names as name_list
 from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import EvaluationError, UsageError, suggest
+from ..errors import EvaluationError, UsageError
 from ..graph import Graph, graph_argument
 from .many import path_facts
 from .numerical import (
@@ -214,8 +214,7 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
         return [n for n in names if not is_labels(graph, n)]
     names = []
     for name in wrt:
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
+        graph.named(name, "leaf", "wrt")
         if is_labels(graph, name):
             raise UsageError(
                 f"{name} is read only where no derivative is taken (labels, index arrays, comparisons): "

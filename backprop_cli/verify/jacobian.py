@@ -12,7 +12,7 @@ import numpy as np
 from ..arguments import checked, choice, flag, name
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import EvaluationError, PluginError, UsageError, suggest
+from ..errors import EvaluationError, PluginError, UsageError
 from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
@@ -72,15 +72,12 @@ class Jacobian:
 def focus(graph: Graph, of: str | None) -> Graph:
     """The graph with `of` as its output (same values, fresh caches): derivatives of `of` are its gradients."""
     name = graph.output if of is None else of
-    if name not in graph.nodes:
-        raise UsageError(f"no such node {name!r}{suggest(name, graph.nodes)}", parameter="of")
+    graph.named(name, "node", "of")
     return graph if name == graph.output else replace(graph, output=name)
 
 
 def node_named(graph: Graph, name: str, parameter: str = "wrt") -> str:
-    if name not in graph.nodes:
-        raise UsageError(f"no such leaf or node {name!r}{suggest(name, graph.nodes)}", parameter=parameter)
-    return name
+    return graph.named(name, "leaf or node", parameter)
 
 
 def jacobian(
