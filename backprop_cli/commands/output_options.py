@@ -90,7 +90,7 @@ def read_output(command: str, how: OutputKind, given: dict, lenient: bool = Fals
     kind, kinds, folder = how.kind, how.kinds, False
     if how.pick is not None and args is not None:
         (kind, folder), kinds = how.pick(args), ()  # this run's kind alone: its formats, and no other's
-    return choose(
+    output = choose(
         command,
         kind,
         fmt=values["fmt"],
@@ -105,3 +105,7 @@ def read_output(command: str, how: OutputKind, given: dict, lenient: bool = Fals
         lenient=lenient,
         folder=folder,
     )
+    for key, value in (args or {}).items():  # files the run may read: an error in -o FILE never replaces one
+        values = () if key in NAMES else value if isinstance(value, (tuple, list)) else (value,)
+        output.named += [v for v in values if isinstance(v, str)]
+    return output

@@ -48,6 +48,7 @@ class Output:
     piped: bool = False  # -o - : stdout named
     folder: str | None = None  # -o DIR: a file for each part of the result, in folder_format
     folder_format: str | None = None
+    named: list[str] = field(default_factory=list)  # the run's other arguments: files an error form never replaces
 
     # ------------------------------------------------------------ before any work
     def add(self, option: str, path: str, kind: str | None = None) -> None:
@@ -167,13 +168,34 @@ class Output:
     # ------------------------------------------------------------ a run that stopped
     def error(self, stop: Stop) -> None:
         """The error in each format that has an error form (JSON, the graders'): on stdout, in -o FILE."""
-        if self.file is not None and ("error", self.file_format) in REGISTRY:
+        if self.file is not None and ("error", self.file_format) in REGISTRY and not self._reads(self.file):
             try:
                 self._write(self.file, present("error", self.file_format, stop, self.settings(self.file_format)))
             except Exception:  # the error may be the file itself (no such folder): stderr still says it
                 pass
         if self.stdout is not None and ("error", self.stdout) in REGISTRY:
             _print(present("error", self.stdout, stop, self.settings(self.stdout)))
+
+    def _reads(self, path: str) -> bool:
+        """Whether the run reads the file at path: an input it noted, or a file another of its arguments names
+        (a graph file that did not load, an answers file, before anything noted them)."""
+        import os
+
+        from .files import _input_at
+
+        if _input_at(path) is not None:
+            return True
+        try:
+            here = os.stat(path)
+        except (OSError, ValueError):
+            return False  # nothing there yet: nothing to lose
+        for other in self.named:
+            try:
+                if os.path.samestat(here, os.stat(other)):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
 
 
 def document_text(document: Document) -> str:
