@@ -251,3 +251,22 @@ def test_points_for_a_quantity_not_asked_is_refused_at_its_place(run, tmp_path, 
     where = f"{len(GRAPH.splitlines()) + 3}:{line.index('{', 12) + 2}"  # the name's line and column
     result = run("trace", str(path))
     assert result.exit_code == 2 and f"hw.yaml:{where}:" in result.stderr and words in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "block, worth",
+    [
+        ("points: {expect: 2}", {"q": 2, "grad(x)": 2}),  # a number for every answer, as for an expect: block
+        ("points: {default: 3, expect: {gradients: {x: 0.5}}}", {"q": 3, "grad(x)": 0.5, "grad(h)": 3}),
+        ("points: {expect: {values: {q: 4}}}\nexpect: {values: {q: 9}}", {"q": 4, "h": 1, "grad(x)": 1}),
+    ],
+)
+def test_points_of_asked_quantities_with_and_without_an_expect_block(block, worth):
+    from backprop_cli.verify.answer_grading import grade_answers
+
+    graph = backprop_cli.loads(GRAPH + block + "\n", "hw.yaml")
+    mine = version(graph, "s1", SECRET)
+    grade = grade_answers(mine, {}, asked(graph, "both"), "s1")
+    got = {item.column: item.max_points for item in grade.items}
+    assert {column: got[column] for column in worth} == worth
+    assert grade.score().possible == sum(got.values()) and grade.points == 0
