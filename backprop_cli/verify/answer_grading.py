@@ -95,7 +95,8 @@ class Grade:
 
     @property
     def full_marks(self) -> bool:
-        return self.points >= self.max_points
+        """Every point earned (the score's fraction is 1: with no points to earn, every answer right)."""
+        return self.score().fraction >= 1.0
 
 
 def grade_answers(graph: Graph, answers: dict, asked: list[tuple[str, str, str]], student: str | None = None) -> Grade:
@@ -126,7 +127,8 @@ def grade_answers(graph: Graph, answers: dict, asked: list[tuple[str, str, str]]
         result = checked.get((kind, name))
         if result is None:
             missing = Graded(column, kind, name, None, _plain(truth), "missing", worth, hint="not answered")
-            items.append(replace(missing, visibility=seen))
+            missing.visibility = seen
+            items.append(missing)
             continue
         item = Graded(column, kind, name, result.expected, result.actual, "right", worth, worth, visibility=seen)
         if not result.ok:
