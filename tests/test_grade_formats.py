@@ -17,15 +17,14 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from schema_check import check_json, check_junit
 
 import backprop_cli
 from backprop_cli.fileformat.points import VISIBILITIES
 from backprop_cli.fileformat.variants import asked, version
-from backprop_cli.schemas import path as schema_path
-from backprop_cli.schemas import schema
 
-jsonschema = pytest.importorskip("jsonschema")
-xmlschema = pytest.importorskip("xmlschema")
+pytest.importorskip("jsonschema")
+pytest.importorskip("xmlschema")
 
 GRAPH = """\
 name: drawn_circuit
@@ -134,7 +133,7 @@ def test_every_format_gives_the_points_the_answers_were_made_to_earn(run, a_clas
         assert row["carried_forward"] == "; ".join(c for c, s in status.items() if s == "carried")
 
     document = json.loads(_run(run, graph_path, answers, "--json").stdout)
-    jsonschema.validate(document, schema("backprop.grade"))
+    check_json(document, "backprop.grade")
     by_student = {s["student"]: s for s in document["students"]}
     assert "error" in by_student.pop("unreadable")
     for student, (earned, possible, status, signs) in expected.items():
@@ -149,20 +148,20 @@ def test_every_format_gives_the_points_the_answers_were_made_to_earn(run, a_clas
     (tmp_path / "by_json").rename(tmp_path / "each_json")
     junit = _run(run, graph_path, answers, "-o", "class.xml", "-q")
     assert junit.exit_code == 1, junit.stderr
-    xmlschema.XMLSchema(str(schema_path("junit.xsd"))).validate(str(tmp_path / "class.xml"))
+    check_junit(str(tmp_path / "class.xml"))
     suites = {s.get("name"): s for s in ET.parse(tmp_path / "class.xml").getroot().iter("testsuite")}
     assert suites.pop("unreadable").find("testcase/error") is not None
 
     for student, (earned, possible, status, _) in expected.items():
         gradescope = json.loads((tmp_path / "by_gradescope" / f"{student}.json").read_text())
-        jsonschema.validate(gradescope, schema("gradescope"))
+        check_json(gradescope, "gradescope")
         assert gradescope["score"] == earned == sum(t["score"] for t in gradescope["tests"])
         assert sum(t["max_score"] for t in gradescope["tests"]) == possible
         assert [t["visibility"] for t in gradescope["tests"]] == list(seen.values())
         failed = [t for t in gradescope["tests"] if t["status"] == "failed"]
         assert len(failed) == sum(s in ("wrong", "missing") for s in status.values())
         prairielearn = json.loads((tmp_path / "by_prairielearn" / f"{student}.json").read_text())
-        jsonschema.validate(prairielearn, schema("prairielearn"))
+        check_json(prairielearn, "prairielearn")
         assert prairielearn["gradable"] and prairielearn["score"] == pytest.approx(earned / possible)
         assert sum(t["points"] for t in prairielearn["tests"]) == earned
         suite = suites[student]
@@ -172,10 +171,10 @@ def test_every_format_gives_the_points_the_answers_were_made_to_earn(run, a_clas
         markdown = (tmp_path / "by_markdown" / f"{student}.md").read_text()
         assert f"score {earned:g}/{possible:g}" in markdown
         one = json.loads((tmp_path / "each_json" / f"{student}.json").read_text())
-        jsonschema.validate(one, schema("backprop.grade"))
+        check_json(one, "backprop.grade")
         assert one["points"] == earned
     bad = json.loads((tmp_path / "by_prairielearn" / "unreadable.json").read_text())
-    jsonschema.validate(bad, schema("prairielearn"))
+    check_json(bad, "prairielearn")
     assert not bad["gradable"] and "answers.csv:" in bad["format_errors"][0]  # the student keeps the attempt
     bad = json.loads((tmp_path / "by_gradescope" / "unreadable.json").read_text())
     assert bad["tests"][0]["status"] == "failed" and bad["tests"][0]["visibility"] == "visible"
@@ -231,7 +230,7 @@ def test_an_unreadable_answers_file_is_not_gradable_in_the_graders_files(run, a_
         result = _run(run, graph_path, "bad.yaml", "--student", "s0", "--format", fmt, "-o", f"{fmt}.json")
         assert result.exit_code == 2 and "bad.yaml:1:" in result.stderr
         written = json.loads((tmp_path / f"{fmt}.json").read_text())
-        jsonschema.validate(written, schema(fmt))
+        check_json(written, fmt)
     assert not json.loads((tmp_path / "prairielearn.json").read_text())["gradable"]
 
 
