@@ -174,6 +174,14 @@ def test_an_error_written_in_a_graders_file_never_replaces_an_input(run, tmp_pat
     assert json.loads(old.read_text())["tests"][0]["status"] == ("failed" if result.exit_code == 2 else "passed")
 
 
+@pytest.mark.parametrize("args", [["gradcheck", "circuit", "--json"], ["trace", "circuit"]])
+def test_a_name_ending_in_a_slash_is_a_folder_never_a_file_of_its_name(run, tmp_path, monkeypatch, args):
+    """-o results/ once wrote a file named `results` (issue 25, where -o DIR takes a class's results files)."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "-o", "results/")
+    assert result.exit_code == 2 and "names a folder" in result.stderr and not (tmp_path / "results").exists()
+
+
 @needs_dot
 def test_a_worksheets_existing_key_needs_force(run, tmp_path):
     out, key = tmp_path / "q.svg", tmp_path / "q.key.svg"
