@@ -8,6 +8,7 @@ import click
 
 from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
+from .grading import kind_of_run
 from .option_slips import refuse_unused
 from .options import (
     complete_file,
@@ -136,9 +137,13 @@ class MemorySize(click.ParamType):
 )
 @output_options(
     "gradcheck",
-    format_help="Output format: table (default), json (schema backprop.gradcheck, version 1), markdown, or a "
-    "grader's results file: gradescope, prairielearn, junit (see docs/autograders.md).",
-    file_help="Write the output to FILE (results.json, report.xml, ...), in --format or the format its name says.",
+    kinds=("grade",),
+    pick=kind_of_run,
+    format_help="Output format: table (default), json (schema backprop.gradcheck, version 1; with --answers "
+    "backprop.grade), markdown, or a grader's results file: gradescope, prairielearn, junit (see "
+    "docs/autograders.md); with --answers also csv.",
+    file_help="Write the output to FILE (results.json, report.xml, ...), in --format or the format its name says; "
+    "a class's --answers: -o DIR writes a file per student in --format.",
     quiet_help="Only the exit code and one line (the verdict); nothing on stderr but errors.",
 )
 @reports_errors(flags=FLAGS)

@@ -60,7 +60,7 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
         try:
             with one_run():  # the files it reads are never among those it writes; no temporary file stays
                 if how is not None:
-                    output = kwargs["output"] = read_output(name, how, given)
+                    output = kwargs["output"] = read_output(name, how, given, args=kwargs)
                 return command(*args, **kwargs)
         except KeyboardInterrupt as err:
             interrupted(err)
@@ -69,7 +69,7 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
                 stdout_failed(err)
             label, line, code, message, where = explain_error(err, flags)
             if output is None and how is not None:
-                output = read_output(name, how, given, lenient=True)
+                output = read_output(name, how, given, lenient=True, args=kwargs)
             fail(line, code, output, message, where, label)
         finally:
             _show_plugin_output()

@@ -262,7 +262,8 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
 
         expect = top["expect"].plain() if "expect" in top else None
         plugin = list(top["ops"].value) if "ops" in top and isinstance(top["ops"].value, dict) else []
-        points = read_points(top["points"], list(makers), expect, plugin)
+        asked = {"values": user_nodes, "gradients": [n for n in [*makers, *user_nodes] if n != output]}
+        points = read_points(top["points"], list(makers), expect, plugin, asked)
     order = topological(nodes, list(makers) + [p.node.name for p in pending])
     leaves = _Leaves(makers, seed, {n: nodes[n] for n in makers}, dtype, values)
     positions = {p.node.name: p.operand_at for p in pending}
