@@ -155,7 +155,7 @@ def _central(grads: Gradients, v: np.ndarray, h: float) -> tuple[np.ndarray, boo
     rounding = 8 * EPS64 * (np.abs(grads.base) + np.maximum(np.abs(after), np.abs(before)) + grads.terms)
     left, right = (grads.base - before) / h, (after - grads.base) / h
     one = Derivative(value, rounding / h, left, right, np.ones(value.shape, bool), 2 * rounding / h)
-    return value, bool(too_coarse(one, np.zeros(value.shape), np.full(value.shape, h)).any())
+    return value, bool(too_coarse(one, np.zeros(value.shape), np.full(value.shape, h), "central").any())
 
 
 def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivative, np.ndarray]:
@@ -191,7 +191,7 @@ def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivativ
         return derivative(stencil, "richardson")
 
     found = differences()
-    coarse = too_coarse(found, np.repeat(own, n), np.repeat(steps, n)).reshape(k, n).any(axis=1)
+    coarse = too_coarse(found, np.repeat(own, n), np.repeat(steps, n), "richardson").reshape(k, n).any(axis=1)
     for i in np.flatnonzero(coarse):
         steps[i] = own[i]
         take(i)

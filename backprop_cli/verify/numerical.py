@@ -24,7 +24,11 @@ CONVERGED = 1e-8  # Richardson's two extrapolations agree this well (relative) o
 # sqrt: a step at the node's size, 1e-20 · 4e9, is no longer tiny against the element and the derivative is off
 # by half); only elements this far below their node's size take a step at that: it stays far above underflow.
 COMPLEX_FLOOR = 1e-100
-CURVED = 1e-4  # one-sided slopes this far apart (relative): the step is coarse for the function's curvature there
+# One-sided slopes this far apart (relative to the derivative) where a finer own-scale step exists: the step is
+# coarse for the function's curvature at the element. Central differences have no estimate of their truncation
+# error (about the square of this); Richardson's slopes are taken at h/4 and its error is estimated, so only a
+# step near the element's own size counts (x² has slopes 2.5e-4·RMS/x apart: no element of an ordinary node).
+CURVED = {"central": 1e-4, "richardson": 1e-2, "complex": np.inf}
 SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)  # the absolute resolution of float64 near 0
 
 
@@ -323,7 +327,7 @@ def numeric_derivative(
     found = stencil(rows, steps)
     numeric, gate = derivative(found, method), first_crossed(found.crossed, gates, len(rows))
     tried = np.array(steps, np.float64, copy=True)
-    coarse = too_coarse(numeric, own, tried)
+    coarse = too_coarse(numeric, own, tried, method)
     suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value) | coarse  # NaN: it left an op's domain
     for _attempt in range(KINK_RETRIES):
         if not suspect.any():
@@ -337,7 +341,7 @@ def numeric_derivative(
         better, where = derivative(retry, method), first_crossed(retry.crossed, gates, len(again))
         numeric.put(again, better)
         gate[again] = where
-        coarse[again] = too_coarse(better, None if own is None else own[again], smaller)
+        coarse[again] = too_coarse(better, None if own is None else own[again], smaller, method)
         suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value) | coarse[again]
     if method == "central":
         numeric.second_look = lambda picked: _richardson_rows(gates, steps, stencil, own, picked)
@@ -357,7 +361,7 @@ def _richardson_rows(gates: list[Node], steps: np.ndarray, stencil, own: np.ndar
     )
 
 
-def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray) -> np.ndarray:
+def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray, method: str) -> np.ndarray:
     """Rows whose step, at the node's typical size, is coarser than the element's own scale (own) and too coarse
     for the function there: the stencil left an op's domain (NaN), or the function curves at the element's scale
     (its one-sided slopes differ by more than CURVED of the derivative, where the central difference's truncation
@@ -366,7 +370,7 @@ def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray) -
         return np.zeros(len(steps), bool)
     noise = 0.0 if numeric.noise is None else numeric.noise
     with np.errstate(invalid="ignore"):
-        curved = np.abs(numeric.right - numeric.left) > CURVED * np.abs(numeric.value) + noise
+        curved = np.abs(numeric.right - numeric.left) > CURVED[method] * np.abs(numeric.value) + noise
     return (own < steps) & (~np.isfinite(numeric.value) | curved)
 
 
