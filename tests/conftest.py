@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,3 +43,39 @@ def graph_file(tmp_path):
         return path
 
     return write
+
+
+class _DotOnce:
+    """subprocess for backprop_cli.outputs.graphviz_program: a drawing dot made before, with the same options and
+    input, is given again instead of running dot again (dot's output is a function of them; the suite asked for
+    ~400 drawings, ~160 of them repeats, at ~35 ms of CPU each). Only successful runs are kept; a test that replaces
+    subprocess.run gets its replacement."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple, subprocess.CompletedProcess] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(subprocess, name)
+
+    def run(self, command, input=None, **kwargs):
+        if subprocess.run is not _SUBPROCESS_RUN:
+            return subprocess.run(command, input=input, **kwargs)
+        key = (tuple(command), input, tuple(sorted(kwargs.items())))
+        if key not in self.made:
+            done = _SUBPROCESS_RUN(command, input=input, **kwargs)
+            if done.returncode != 0:
+                return done
+            self.made[key] = done
+        return self.made[key]
+
+
+_SUBPROCESS_RUN = subprocess.run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _dot_draws_each_drawing_once():
+    from backprop_cli.outputs import graphviz_program
+
+    graphviz_program.subprocess = _DotOnce()
+    yield
+    graphviz_program.subprocess = subprocess

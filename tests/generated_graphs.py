@@ -47,6 +47,7 @@ from generated_trees import (
     RULES,
     Shape,
     Tree,
+    integers,
     name,
     number,
     possible,
@@ -125,7 +126,7 @@ class _Builder:
     def __init__(self, draw, reckless: bool, forks: bool = True, scalars: bool = False) -> None:
         self.draw = draw
         self.reckless = reckless
-        self.rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        self.rng = np.random.default_rng(draw(integers(0, 2**32 - 1)))
         self.leaves: dict[str, Leaf] = {}
         self.nodes: dict[str, Shape] = {}
         self.forks = forks
@@ -133,10 +134,12 @@ class _Builder:
         self.built: list[tuple[Shape, str, Tree]] = []  # subtrees below the roots: to be read again (a fork)
 
     def pick(self, options: list):
-        return self.draw(st.sampled_from(options))
+        # an index drawn, not st.sampled_from(options), which is built and checked anew at every call (a fifth of
+        # the drawing time); both shrink towards the first option
+        return options[self.draw(integers(0, len(options) - 1))]
 
     def chance(self, one_in: int) -> bool:
-        return self.draw(st.integers(0, one_in - 1)) == 0
+        return self.draw(integers(0, one_in - 1)) == 0
 
     def dim(self) -> int:
         return self.pick([2, 3, 4, 1])
@@ -196,7 +199,7 @@ class _Builder:
                 tree = Tree("add", (self.tensor(shape, depth + 1, "positive"), number(1.5)), shape)
             return self.remember(shape, domain, tree, depth)
         allowed = POSITIVE if domain == "positive" else RULES
-        if depth >= MAX_DEPTH or (depth and self.draw(st.integers(0, 9)) < 2 * depth):
+        if depth >= MAX_DEPTH or (depth and self.draw(integers(0, 9)) < 2 * depth):
             return self.operand_leaf(shape, domain)
         from_tensors = not depth and shape == () and not self.scalars
         kinds = [LOSSES, REDUCE, ["matmul"]] if from_tensors else FAMILIES  # a scalar node: from tensors
@@ -229,7 +232,7 @@ class _Builder:
         if kind == "scalar":
             return ()
         if kind == "tensor":
-            shape = self.shape(self.draw(st.integers(1, 3)))
+            shape = self.shape(self.draw(integers(1, 3)))
             return shape[:-1] + shape[-2:-1] if len(shape) > 1 and self.chance(3) else shape  # square: (n, n)
         batch = (self.pick([1, 2]),) if self.chance(2) else ()
         return (*batch, self.pick([1, 2, 3]), self.pick([1, 2, 3]), self.pick([1, 2, 3]))
@@ -241,9 +244,9 @@ class _Builder:
         if form == "scalar":
             b = ()
         elif form == "suffix":  # (3, 4) with (4,)
-            b = shape[self.draw(st.integers(1, len(shape) - 1)) :] if len(shape) > 1 else ()
+            b = shape[self.draw(integers(1, len(shape) - 1)) :] if len(shape) > 1 else ()
         elif form == "ones":  # (3, 4) with (3, 1)
-            ones = self.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1))
+            ones = self.draw(st.lists(integers(0, len(shape) - 1), min_size=1))
             b = tuple(1 if i in ones else n for i, n in enumerate(shape))
         elif form == "outer":  # each axis from one operand: (n, 1) with (m,), or with (n,)
             mine = [self.draw(st.booleans()) for _ in shape[:-2]] + self.pick([[True, False], [False, True]])
@@ -268,7 +271,7 @@ def graphs(draw, reckless: bool = False, forks: bool = True, scalars: bool = Fal
     three all scalars (micrograd's kind); float32=True: `dtype: float32` in one graph in four."""
     b = _Builder(draw, reckless, forks, scalars)
     trees: dict[str, Tree] = {}
-    for i in range(1, draw(st.integers(1, 3)) + 1):
+    for i in range(1, draw(integers(1, 3)) + 1):
         shape = b.node_shape()
         trees[f"n{i}"] = b.tensor(shape)
         b.nodes[f"n{i}"] = shape

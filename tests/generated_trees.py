@@ -6,6 +6,7 @@ A rule is asked for a tensor of some shape and builds an op producing it, asking
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +25,14 @@ NUMBERS = (0.5, 1.5, 2.0, -1.0, 3.0, -0.25)
 SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
 COMPARE_SYMBOLS = {op: SYMBOLS[op] for op in ("greater", "less", "greater_equal", "less_equal", "equal", "not_equal")}
 COMPARE_SYMBOLS |= {"logical_and": "&", "logical_or": "|"}
+
+
+@functools.cache
+def integers(low: int, high: int) -> st.SearchStrategy[int]:
+    """st.integers(low, high), built once: a graph takes ~50 draws, and st.integers checks its arguments anew at
+    every call (a sixth of the drawing time)."""
+    return st.integers(low, high)
+
 
 # ---------------------------------------------------------------- trees
 
@@ -202,7 +211,7 @@ def _reduction(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> T
         x = tuple(b.dim() if i in axes else n for i, n in enumerate(shape))
         attrs = [("axis", _axis_attr(b, axes, len(x))), ("keepdims", True)]
     else:
-        ndim = len(shape) + b.draw(st.integers(1, min(2, 4 - len(shape))))
+        ndim = len(shape) + b.draw(integers(1, min(2, 4 - len(shape))))
         axes = sorted(b.draw(st.permutations(range(ndim)))[: ndim - len(shape)])
         kept = iter(shape)
         x = tuple(b.dim() if i in axes else next(kept) for i in range(ndim))
@@ -214,7 +223,7 @@ def _reduction(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> T
 
 
 def _normalize(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
-    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    axis = b.draw(integers(-len(shape), len(shape) - 1))
     attrs = [] if axis == -1 and b.chance(2) else [("axis", axis)]
     return Tree(op, (b.tensor(shape, depth),), shape, attrs=tuple(attrs))
 
@@ -241,13 +250,13 @@ def _factors(n: int) -> list[int]:
 
 def _reshape(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """The operand: the same elements in 1 to 3 dimensions, grouped at random."""
-    rank = b.draw(st.integers(1, 3))
+    rank = b.draw(integers(1, 3))
     dims = [1] * rank
     for p in b.draw(st.permutations(_factors(math.prod(shape)))):
-        dims[b.draw(st.integers(0, rank - 1))] *= p
+        dims[b.draw(integers(0, rank - 1))] *= p
     target = list(shape)
     if target and b.chance(3):
-        target[b.draw(st.integers(0, len(target) - 1))] = -1
+        target[b.draw(integers(0, len(target) - 1))] = -1
     return Tree(op, (b.tensor(tuple(dims), depth, domain),), shape, attrs=(("shape", target),))
 
 
@@ -259,7 +268,7 @@ def _loss(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
         labels = b.leaf(rows, "labels", "input", classes)
         margin = [("margin", b.pick([0.5, 2.0, 1.0]))] if op == "multiclass_hinge" and b.chance(2) else []
         return Tree(op, (scores, labels), (), attrs=tuple(margin))
-    x = b.shape(b.draw(st.integers(0, 2)))
+    x = b.shape(b.draw(integers(0, 2)))
     target = {"mse": None, "hinge": "sign", "log_loss": "binary"}[op]
     second = b.tensor(x, depth) if target is None else b.leaf(x, target, "input")
     return Tree(op, (b.tensor(x, depth), second), ())
@@ -271,7 +280,7 @@ def _conv2d(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree
     stride, padding = b.pick([1, 2]), b.pick([0, 1])
 
     def size(out: int, kernel: int) -> int:
-        return (out - 1) * stride + kernel - 2 * padding + b.draw(st.integers(0, stride - 1))
+        return (out - 1) * stride + kernel - 2 * padding + b.draw(integers(0, stride - 1))
 
     if (min(oh, ow) - 1) * stride + min(kh, kw) - 2 * padding < 1:  # the padding would be wider than the image
         padding = 0
@@ -293,7 +302,7 @@ def _max_pool2d(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> 
     step = size if stride is None else stride
 
     def extent(out: int) -> int:
-        return (out - 1) * step + size + b.draw(st.integers(0, step - 1))
+        return (out - 1) * step + size + b.draw(integers(0, step - 1))
 
     x = (*lead, extent(oh), extent(ow))
     if math.prod(x) > MAX_ELEMENTS:
@@ -307,7 +316,7 @@ def _clip(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """clip(x, lo, hi): bounds written as numbers (lo < hi), or tensors that broadcast against x (either order)."""
     x = b.tensor(shape, depth)
     if b.chance(3):
-        bounds = [shape[b.draw(st.integers(0, len(shape))) :] for _ in range(2)]
+        bounds = [shape[b.draw(integers(0, len(shape))) :] for _ in range(2)]
         return Tree(op, (x, b.tensor(bounds[0], depth), b.tensor(bounds[1], depth)), shape)
     return Tree(op, (x, number(b.pick([-1.0, -0.25, 0.5])), number(b.pick([1.5, 2.0, 3.0]))), shape)
 
@@ -319,7 +328,7 @@ def _index(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree 
     for n in shape:
         step, start = b.pick([1, 1, 2]), b.pick([0, 0, 1])
         if b.chance(3):
-            extra = b.draw(st.integers(0, step - 1))
+            extra = b.draw(integers(0, step - 1))
             size = start + (n - 1) * step + 1 + extra
             stop = None
         else:
@@ -327,9 +336,9 @@ def _index(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree 
             size = stop + b.pick([0, 1])
         written = [start - size if start and b.chance(2) else (start or None), stop, step if step > 1 else None]
         items.append((written, size))
-    for _ in range(b.draw(st.integers(0 if shape else 1, min(2, 4 - len(shape))))):
+    for _ in range(b.draw(integers(0 if shape else 1, min(2, 4 - len(shape))))):
         size = b.dim()
-        items.insert(b.draw(st.integers(0, len(items))), (b.draw(st.integers(-size, size - 1)), size))
+        items.insert(b.draw(integers(0, len(items))), (b.draw(integers(-size, size - 1)), size))
     x = tuple(size for _, size in items)
     written = [w for w, _ in items]
     while len(written) > 1 and written[-1] == [None, None, None] and b.chance(2):
@@ -347,7 +356,7 @@ def _index_arrays(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -
     form = b.pick(["take", "pairs", "range", "mask", "apart"])
     n = b.dim() + 1
     if form == "take":  # x[[2, 0, 2]]: rows picked, some twice
-        rows = [int(b.draw(st.integers(-n, n - 1))) for _ in range(shape[0])]
+        rows = [int(b.draw(integers(-n, n - 1))) for _ in range(shape[0])]
         x, at, arrays = (n, *shape[1:]), ["array"], [literal(rows)]
     elif form in ("pairs", "range"):  # p[[0, 1], k], p[range(2), k]: one element per row, as d2l picks them
         classes = b.pick([2, 3, 4])
@@ -355,15 +364,15 @@ def _index_arrays(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -
         first = Tree("range", number=shape[0]) if form == "range" else literal(list(range(shape[0]))[::-1])
         at, arrays = ["array", "array"], [first, b.leaf((shape[0],), "labels", "input", classes)]
     elif form == "mask":  # x[[true, false, true]]
-        picked = [True] * shape[0] + [False] * b.draw(st.integers(0, 2))
+        picked = [True] * shape[0] + [False] * b.draw(integers(0, 2))
         order = b.draw(st.permutations(picked))
         x, at, arrays = (len(order), *shape[1:]), ["array"], [literal(list(order))]
     else:  # x[[2, 0], :, 1]: the array and the whole number apart, so their axis goes first
         if len(shape) < 2:
             return None
-        rows = [int(b.draw(st.integers(0, 2))) for _ in range(shape[0])]
+        rows = [int(b.draw(integers(0, 2))) for _ in range(shape[0])]
         x = (3, shape[1], 2, *shape[2:])
-        at, arrays = ["array", [None, None, None], b.draw(st.integers(-2, 1))], [literal(rows)]
+        at, arrays = ["array", [None, None, None], b.draw(integers(-2, 1))], [literal(rows)]
     if math.prod(x) > MAX_ELEMENTS or len(x) > 4:
         return None
     return Tree(op, (b.tensor(x, depth, domain), *arrays), shape, attrs=(("at", at),))
@@ -387,7 +396,7 @@ def _comparison(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> 
 
 def _where(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """where(mask, a, b): the mask a comparison (or a 0/1 leaf), the branches of any sign or positive."""
-    sm = shape[b.draw(st.integers(0, len(shape))) :] if shape and b.chance(2) else shape
+    sm = shape[b.draw(integers(0, len(shape))) :] if shape and b.chance(2) else shape
     sa, sb, _ = b.broadcast_pair(shape)
     mask = b.leaf(sm, "binary", "input") if b.chance(4) else _comparison(b, b.pick(MASKS[:6]), sm, depth, domain)
     flag = all(s not in (shape, ()) for s in (sm, sa, sb))
@@ -403,12 +412,12 @@ def _indexing(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tr
 
 def _join(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """concat: the axis split into 1 to 3 parts; stack: one operand per element along the new axis."""
-    axis = b.draw(st.integers(-len(shape), len(shape) - 1))
+    axis = b.draw(integers(-len(shape), len(shape) - 1))
     a = axis % len(shape)
     if op == "stack":
         parts = [shape[:a] + shape[a + 1 :]] * shape[a]
     else:
-        cuts = sorted(set(b.draw(st.lists(st.integers(1, shape[a] - 1), max_size=2)))) if shape[a] > 1 else []
+        cuts = sorted(set(b.draw(st.lists(integers(1, shape[a] - 1), max_size=2)))) if shape[a] > 1 else []
         bounds = [0, *cuts, shape[a]]
         parts = [(*shape[:a], hi - lo, *shape[a + 1 :]) for lo, hi in zip(bounds, bounds[1:], strict=False)]
     attrs = [] if axis == 0 and b.chance(2) else [("axis", axis)]

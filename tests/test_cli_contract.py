@@ -267,8 +267,9 @@ def test_closed_or_full_streams_keep_the_documented_exit_code(args, stdout, stde
 
 
 def _wait_for_cpu(pid: int, seconds: float) -> None:
-    """Until the process has used this much CPU: Python's start-up and the imports take about 0.5 s, so 3 s is
-    well into the command (a fixed sleep would be a time budget that a loaded machine can overrun)."""
+    """Until the process has used this much CPU: Python's start-up, the imports and loading the graph take about
+    0.5 s, so 1.5 s is well into the command (a fixed sleep would be a time budget that a loaded machine can
+    overrun)."""
     ticks = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -288,7 +289,7 @@ def test_ctrl_c_exits_130_with_one_line():
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
-        _wait_for_cpu(process.pid, 3.0)  # into training (the run takes minutes), whatever the machine's load
+        _wait_for_cpu(process.pid, 1.5)  # into training (the run takes minutes), whatever the machine's load
         assert process.poll() is None, process.stderr.read().decode()
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)

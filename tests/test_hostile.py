@@ -1,9 +1,10 @@
 """The hostile corpus (issue 5): every bad input gives one clear line, the documented exit code, no traceback.
 
 A case whose protection, were it to regress, would hang, recurse without end or allocate without bound (the
-limits on size, nesting and memory: ISOLATED below, and every generated case) runs `python3 -m backprop_cli ...`
-in a subprocess limited to 3 s of CPU and 1 GiB of address space, so a hang, a crash (segfault) or a runaway
-allocation fails the case. The limits keep 5x headroom over what the cases cost on a loaded 2-core machine
+limits on size, nesting and memory: ISOLATED below, and every generated case) runs the CLI in a process of its own
+limited to 3 s of CPU and 1 GiB of address space, so a hang, a crash (segfault) or a runaway allocation fails the
+case (a fork of a server that imported backprop once, tests/forked_cli.py: ~30 ms a case instead of Python's 0.35 s
+start-up). The limits keep 5x headroom over what the cases cost on a loaded 2-core machine
 (0.4 s each; the 19,999-character expression 2.4 s, and 12 s of its own): tight enough to catch a hang. The other corpus cases run in-process through click's CliRunner, with the same
 assertions: exit code, one line on stderr, no traceback (an exception escaping fails the test), the position.
 
@@ -23,9 +24,9 @@ import os
 import re
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
+import forked_cli
 import pytest
 import yaml
 
@@ -38,23 +39,10 @@ HEADER = re.compile(r"^\ufeff?# expect: exit (\d)(?: at (\d+):(\d*))?: (.*)$")
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "120"}
 
 
-def _limits(cpu: int) -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def backprop(*args: str, cwd: Path = ROOT, cpu: int = CPU_SECONDS) -> subprocess.CompletedProcess:
-    """The CLI in a subprocess under the corpus limits (CPU time, address space, and a wall-clock guard)."""
-    return subprocess.run(
-        [sys.executable, "-m", "backprop_cli", *args],
-        preexec_fn=lambda: _limits(cpu),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=cpu * 5,
-        cwd=cwd,
-        env=ENV,
-    )
+    """The CLI in a process of its own under the corpus limits (CPU time, address space, and a wall-clock guard)."""
+    limits = {resource.RLIMIT_CPU: cpu, resource.RLIMIT_AS: MEMORY}
+    return forked_cli.backprop(*args, cwd=cwd, env=ENV, limits=limits, timeout=cpu * 5)
 
 
 def in_process(*args: str) -> subprocess.CompletedProcess:
@@ -81,7 +69,7 @@ def assert_clean_failure(result: subprocess.CompletedProcess, code: int, words: 
 
 
 # ------------------------------------------------------------------ the corpus files
-# Cases run under the limits in a subprocess: without the protection they test, each would expand, allocate
+# Cases run under the limits in a process of their own: without the protection they test, each would expand, allocate
 # gigabytes or (100_out_of_memory) needs the address-space limit to happen at all.
 ISOLATED = {
     "007_billion_laughs",
@@ -165,46 +153,85 @@ def _million_gates() -> str:
 
 
 GENERATED = {
-    # name: (file content, exit code, words, position or None)
-    "empty_file": (b"", 2, "file is empty", None),
-    "non_utf8_latin1_name": (_graph("2 * na\xefve", "{na\xefve: 1}").encode("latin-1"), 2, "not UTF-8", "1:12"),
-    "utf16_file": (_graph("2 * x").encode("utf-16"), 2, "not UTF-8", "1:1"),
-    "huge_file_33_MiB": (b"# " + b"x" * (33 * 2**20) + b"\n" + _graph("x").encode(), 2, "larger than 32 MiB", None),
-    "flow_nesting_50000": (("x: " + "[" * 50_000 + "]" * 50_000 + "\n").encode(), 2, "nesting deeper than 64", "1:"),
-    "block_nesting_50000": (("x:\n" + "- " * 50_000 + "\n").encode(), 2, "nesting deeper than 64", "2:"),
+    # name: (the file content, made when the case runs; exit code, words, position or None)
+    "empty_file": (lambda: b"", 2, "file is empty", None),
+    "non_utf8_latin1_name": (lambda: _graph("2 * na\xefve", "{na\xefve: 1}").encode("latin-1"), 2, "not UTF-8", "1:12"),
+    "utf16_file": (lambda: _graph("2 * x").encode("utf-16"), 2, "not UTF-8", "1:1"),
+    "huge_file_33_MiB": (
+        lambda: b"# " + b"x" * (33 * 2**20) + b"\n" + _graph("x").encode(),
+        2,
+        "larger than 32 MiB",
+        None,
+    ),
+    "flow_nesting_50000": (
+        lambda: ("x: " + "[" * 50_000 + "]" * 50_000 + "\n").encode(),
+        2,
+        "nesting deeper than 64",
+        "1:",
+    ),
+    "block_nesting_50000": (lambda: ("x:\n" + "- " * 50_000 + "\n").encode(), 2, "nesting deeper than 64", "2:"),
     "nesting_50000_after_apostrophe": (
-        ("about: it's\nx: " + "[" * 50_000 + "]" * 50_000 + "\n").encode(),
+        lambda: ("about: it's\nx: " + "[" * 50_000 + "]" * 50_000 + "\n").encode(),
         2,
         "nesting deeper than 64",
         "2:",
     ),
-    "nesting_50000_after_hash": (("x: [a#b, " + "[" * 50_000 + "]" * 50_000 + "]\n").encode(), 2, "nesting", "1:"),
-    "question_keys_50000": (("? " * 50_000 + "a\n").encode(), 2, "keys must be plain names", "1:3"),
-    "parentheses_10000": (_graph("(" * 10_000 + "x" + ")" * 10_000).encode(), 2, "longer than 20000", "3:6"),
-    "parentheses_5000": (_graph("(" * 5_000 + "x" + ")" * 5_000).encode(), 2, "nested deeper than 100", "3:"),
-    "unary_minus_10000": (_graph("-" * 10_000 + "x").encode(), 2, "nested deeper than 100", "3:"),
-    "expression_25000_chars": (_graph(" + ".join(["x"] * 6250)).encode(), 2, "longer than 20000", "3:6"),
+    "nesting_50000_after_hash": (
+        lambda: ("x: [a#b, " + "[" * 50_000 + "]" * 50_000 + "]\n").encode(),
+        2,
+        "nesting",
+        "1:",
+    ),
+    "question_keys_50000": (lambda: ("? " * 50_000 + "a\n").encode(), 2, "keys must be plain names", "1:3"),
+    "parentheses_10000": (lambda: _graph("(" * 10_000 + "x" + ")" * 10_000).encode(), 2, "longer than 20000", "3:6"),
+    "parentheses_5000": (lambda: _graph("(" * 5_000 + "x" + ")" * 5_000).encode(), 2, "nested deeper than 100", "3:"),
+    "unary_minus_10000": (lambda: _graph("-" * 10_000 + "x").encode(), 2, "nested deeper than 100", "3:"),
+    "expression_25000_chars": (lambda: _graph(" + ".join(["x"] * 6250)).encode(), 2, "longer than 20000", "3:6"),
     "million_node_lines": (
-        ("inputs: {x: 1}\nnodes:\n" + "".join(f"  n{i}: x\n" for i in range(1_000_000)) + "output: n0\n").encode(),
+        lambda: (
+            "inputs: {x: 1}\nnodes:\n" + "".join(f"  n{i}: x\n" for i in range(1_000_000)) + "output: n0\n"
+        ).encode(),
         2,
         "more than the 50,000",
         None,
     ),
     "million_node_flow": (
-        ("inputs: {x: 1}\nnodes: {" + ", ".join(f"n{i}: x" for i in range(1_000_000)) + "}\noutput: n0\n").encode(),
+        lambda: (
+            "inputs: {x: 1}\nnodes: {" + ", ".join(f"n{i}: x" for i in range(1_000_000)) + "}\noutput: n0\n"
+        ).encode(),
         2,
         "more than the 50,000",
         None,
     ),
-    "million_gates_in_112_lines": (_million_gates().encode(), 2, "operators and calls, more than the 25,000", "3:3"),
+    "million_gates_in_112_lines": (
+        lambda: _million_gates().encode(),
+        2,
+        "operators and calls, more than the 25,000",
+        "3:3",
+    ),
     # issue 20: text that is not UTF-8 is named, not "control characters (U+0000)"
-    "utf16le_without_bom": (_graph("2 * x").encode("utf-16-le"), 2, "UTF-16 (little-endian, no byte-order", "1:1"),
-    "utf32_with_bom": (_graph("2 * x").encode("utf-32"), 2, "is UTF-32 (little-endian) text", "1:1"),
+    "utf16le_without_bom": (
+        lambda: _graph("2 * x").encode("utf-16-le"),
+        2,
+        "UTF-16 (little-endian, no byte-order",
+        "1:1",
+    ),
+    "utf32_with_bom": (lambda: _graph("2 * x").encode("utf-32"), 2, "is UTF-32 (little-endian) text", "1:1"),
     # the first trial's bad_late_list / bad_late_100k: a slip at the end of a big file fails fast
-    "late_bad_element_of_100k": (_late_list(100_000), 2, "100,004 lines and commas, more than the 50,000", None),
-    "late_bad_element_of_20k": (_late_list(20_000), 2, "a value must be a number, not 'oops'", f"1:{14 + 6 * 20_000}"),
-    "late_list_node_after_10k_nodes": (_late_node(10_000), 2, "node 'bad' must be an expression", "10003:8"),
-    "late_list_node_after_100k_nodes": (_late_node(100_000), 2, "more than the 50,000", None),
+    "late_bad_element_of_100k": (
+        lambda: _late_list(100_000),
+        2,
+        "100,004 lines and commas, more than the 50,000",
+        None,
+    ),
+    "late_bad_element_of_20k": (
+        lambda: _late_list(20_000),
+        2,
+        "a value must be a number, not 'oops'",
+        f"1:{14 + 6 * 20_000}",
+    ),
+    "late_list_node_after_10k_nodes": (lambda: _late_node(10_000), 2, "node 'bad' must be an expression", "10003:8"),
+    "late_list_node_after_100k_nodes": (lambda: _late_node(100_000), 2, "more than the 50,000", None),
 }
 
 
@@ -212,7 +239,7 @@ GENERATED = {
 def test_generated_case(name, tmp_path):
     content, code, words, position = GENERATED[name]
     path = tmp_path / f"{name}.yaml"
-    path.write_bytes(content)
+    path.write_bytes(content())
     result = backprop("trace", str(path))
     assert_clean_failure(result, code, words, f"{path}:{position}" if position else None)
 

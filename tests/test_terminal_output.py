@@ -63,19 +63,15 @@ def test_narrow_terminal_gets_a_block_per_leaf(run):
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a pseudo-terminal")
 @pytest.mark.parametrize("example", ["relu_layer", "sigmoid_neuron"])
-def test_80_column_pseudo_terminal(example):
-    """A real terminal (the full sweep over every example: python3 tests/terminal_sweep.py)."""
+def test_80_column_pseudo_terminal(run, example):
+    """A real terminal (the full sweep over every example: python3 tests/terminal_sweep.py); the piped output, the
+    oracle, in-process."""
     # stdout on the terminal (stderr, where a slow run's progress bar goes, is not what is compared)
     shell = f"stty cols 80; {sys.executable} -m backprop_cli gradcheck {example} 2>/dev/null; "
     shell += f"{sys.executable} -m backprop_cli trace {example} --explain"
     result = subprocess.run(["script", "-qc", shell, "/dev/null"], capture_output=True, text=True, cwd=ROOT)
     assert "PASS" in result.stdout
-    piped = subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "gradcheck", example], capture_output=True, text=True, cwd=ROOT
-    ).stdout
-    piped += subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "trace", example, "--explain"], capture_output=True, text=True, cwd=ROOT
-    ).stdout
+    piped = run("gradcheck", example, env=PIPED).stdout + run("trace", example, "--explain", env=PIPED).stdout
     _assert_nothing_cut(result.stdout, piped)
 
 

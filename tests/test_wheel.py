@@ -58,7 +58,9 @@ def _build_and_install(work: Path) -> None:
     wheel = _checked(_run([sys.executable, "-c", BUILD, "build_wheel", str(dist)], unpacked)).stdout.split()[-1]
     venv = work / "venv"
     _checked(_run([sys.executable, "-m", "venv", "--without-pip", str(venv)], work))
-    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+    # --no-compile: pip compiled every module of the dependencies (pygments' lexers, numpy's tests: 5 s of CPU); the
+    # commands below compile what they import at their first start, as the environment writes bytecode
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-compile"]
     _checked(_run([*pip, "--disable-pip-version-check", str(dist / wheel)], work, _clean_environment(), timeout=900))
     (work / "built.json").write_text(json.dumps({"sdist": sdist, "wheel": wheel}))
 

@@ -28,7 +28,8 @@ def _reduction(reduce):
 
 def _prelu(x: torch.Tensor, a: torch.Tensor, broadcast: bool = False) -> torch.Tensor:
     """F.prelu where its form fits: one slope, or one per channel along axis 1; the formula elsewhere."""
-    if torch.broadcast_shapes(x.shape, a.shape) == x.shape and x.dim() >= 1:
+    # NumPy's broadcast_shapes: torch's imports its symbolic-shapes module and sympy (~5 s of CPU, uncompiled)
+    if np.broadcast_shapes(tuple(x.shape), tuple(a.shape)) == tuple(x.shape) and x.dim() >= 1:
         slopes = [n for n in (1,) * (x.dim() - a.dim()) + tuple(a.shape)]
         if all(n == 1 for n in slopes):
             return F.prelu(x, a.reshape(1))

@@ -257,6 +257,7 @@ def animate_runs(graph: Graph, runs: list[Run], fmt: str, path: str | None = Non
         ax_path.set_ylim(*view[1])
     _legends(ax_path, ax_loss, len(runs))
     fig.tight_layout()
+    fig.set_layout_engine(None)  # tight_layout leaves a placeholder engine: every frame's savefig drew twice for it
     ends = []  # a diverged run's ✕, shown once its curve has stopped (made after the layout: an empty marker that
     for run, curve in zip(runs, curves, strict=True):  # is not clipped would count as sitting at the corner)
         if not run.finished:
@@ -280,6 +281,9 @@ def animate_runs(graph: Graph, runs: list[Run], fmt: str, path: str | None = Non
         if gif:
             return _gif(fig, draw, frames)
         animation = FuncAnimation(fig, draw, frames=frames, blit=False)
+        # saving draws each frame for its PNG; FuncAnimation's redraw after each frame (for a window on screen)
+        # drew every frame twice (bench/animate_bench.py)
+        animation._post_draw = lambda *args, **kwargs: None
         fig.set_dpi(ANIMATION_DPI)
         return _offline(animation.to_jshtml(fps=10)).encode("utf-8")
     except OSError as err:  # matplotlib's own temporary frames (disk full, a quota)
