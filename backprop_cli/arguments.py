@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UsageError, shortened
+from .errors import UsageError, shortened, suggest
 
 MAX_SEED = 2**63 - 1
 
@@ -120,3 +120,49 @@ def mapping(value: object, parameter: str) -> dict:
         if not isinstance(key, str):
             raise UsageError(f"{shortened(repr(key))} in {parameter} is not a leaf name (text)", parameter=parameter)
     return value
+
+
+# ---------------------------------------------------------------- names of the graph's leaves and nodes
+
+LISTED = 12  # up to this many names are listed after an unknown one; more would not read as one line
+PLURALS = {
+    "leaf": "leaves",
+    "node": "nodes",
+    "leaf or node": "leaves and nodes",
+    "param": "params",
+    "group or expanded node": "groups and expanded nodes",  # render --collapse: a node of several gates
+}
+
+
+def unknown_name(
+    name: str,
+    what: str,
+    known: Iterable[str],
+    parameter: str | None,
+    listed: Iterable[str] | None = None,
+    gates: Iterable[str] = (),
+) -> UsageError:
+    """The UsageError of a name an argument gives that is not one of the graph's `what` (not_in_graph's words);
+    the CLI adds the flag that gave it (exit 2)."""
+    return UsageError(not_in_graph(name, what, known, listed, gates), parameter=parameter)
+
+
+def not_in_graph(
+    name: str, what: str, known: Iterable[str], listed: Iterable[str] | None = None, gates: Iterable[str] = ()
+) -> str:
+    """The one wording of a name that is not one of the graph's `what` ("leaf", "node", "leaf or node", "param"),
+    from an option or a graph file's key alike: the nearest of known (difflib), then the names as the file writes
+    them (listed; default known) when few. A name among gates, where a leaf is wanted, is said to be a gate."""
+    known = list(known)
+    listed = known if listed is None else list(listed)
+    plural = PLURALS.get(what, f"{what}s")
+    if not listed:
+        names = " (it has none)"
+    elif len(listed) <= LISTED:
+        names = f" ({plural}: {', '.join(listed)})"
+    else:
+        names = f" ({plural}: {', '.join(listed[:LISTED])}, … {len(listed) - LISTED:,} more)"
+    quoted = shortened(repr(name))
+    if name in set(gates):
+        return f"{quoted} is a gate of the graph, not a {what}{names}"
+    return f"{quoted} is not a {what} of the graph{suggest(str(name), known)}{names}"

@@ -48,7 +48,7 @@ def _output_of(ctx: click.Context | None, args: list[str]):
     except click.ClickException:
         params = {}
     valid = {key: value for key, value in params.items() if value is not None}
-    return read_output(ctx.info_name, how, valid, lenient=True)
+    return read_output(ctx.info_name, how, valid, lenient=True, args=valid)
 
 
 def _unicode_ok() -> bool:

@@ -104,6 +104,18 @@ class Graph:
     def params(self) -> list[str]:
         return [n.name for n in self.nodes.values() if n.kind == "param"]
 
+    def named(self, name: str, what: str = "leaf or node", parameter: str | None = "wrt") -> str:
+        """name, where it is a leaf (what="leaf") or any node of the graph; else the one UsageError every option
+        and argument that names them gives (arguments.unknown_name): the nearest name, and the file's names."""
+        leaves_only = what == "leaf"
+        if name in (self.leaf_values if leaves_only else self.nodes):
+            return name
+        from .arguments import unknown_name
+
+        written = [n.name for n in self.nodes.values() if n.is_leaf or not (leaves_only or n.generated)]
+        known = self.leaf_values if leaves_only else self.nodes
+        raise unknown_name(name, what, known, parameter, written, self.nodes if leaves_only else ())
+
     def consumers(self) -> dict[str, list[str]]:
         """name -> the gates that read it (more than one: a fork, where gradients sum)."""
         readers: dict[str, dict[str, None]] = {name: {} for name in self.nodes}  # ordered sets: a leaf read

@@ -2,11 +2,12 @@
 
 `backprop worksheet` for a class of 200 (the done-when: "in a few seconds"), as a user runs it (a
 subprocess), on the bundled relu_versions (a version is accepted about 1 draw in 17: one ReLU dead, two
-alive, a bound on a gradient) and on the test suite's drawn circuit (about 1 in 3), as tables (--format md,
-no Graphviz) and drawn (--format svg, 2 dot runs per student). Each is printed with its ratio to the floor
+alive, a bound on a gradient) and on the test suite's drawn circuit (about 1 in 3), as tables alone (--format md
+--no-diagram, no Graphviz), as Markdown with the graph drawn beside each sheet (--format md: ID.svg and
+ID.key.svg, 2 dot runs per student) and drawn (--format svg, 2 dot runs per student). Each is printed with its ratio to the floor
 in the same run: `backprop trace` of the same graph once (start-up, loading, one draw of the file's own
 version). Then, in-process, the cost of one version (the draws until one is accepted) and of grading a
-class's answers.csv. Target: 200 students under 5 s as tables, on one core.
+class's answers.csv. Target: 200 students under 5 s as tables alone, on one core.
 """
 
 from __future__ import annotations
@@ -52,18 +53,19 @@ def main() -> None:
         print(f"backprop worksheet, {students} students (wall s / CPU s, ratio to the floor: trace once)")
         for graph in ("relu_versions", str(circuit)):
             floor = timed([*BACKPROP, "trace", graph])
-            for fmt in ("md", "svg"):
-                if fmt == "svg" and quick:
+            for fmt, more in (("md", ["--no-diagram"]), ("md", []), ("svg", [])):
+                if more == [] and quick:
                     continue
-                out = place / f"out-{Path(graph).stem}-{fmt}"
+                out = place / f"out-{Path(graph).stem}-{fmt}{len(more)}"
                 args = [*BACKPROP, "worksheet", graph, "--students", str(roster), "--secret", "k", "-o", str(out)]
-                wall, cpu = timed([*args, "--format", fmt, "-q", "--force"])
-                mark = "  (target < 5 s)" if fmt == "md" else ""
+                wall, cpu = timed([*args, "--format", fmt, *more, "-q", "--force"])
+                mark = "  (target < 5 s)" if more else ""
+                shown = f"{fmt} {' '.join(more)}" if more else f"{fmt} (drawn)" if fmt == "md" else fmt
                 print(
-                    f"  {Path(graph).stem:14} {fmt:3}  {wall:6.2f} s wall  {cpu:6.2f} s CPU   "
+                    f"  {Path(graph).stem:14} {shown:16}  {wall:6.2f} s wall  {cpu:6.2f} s CPU   "
                     f"{wall / floor[0]:5.1f}x the floor ({floor[0]:.2f} s){mark}"
                 )
-                if fmt == "md":
+                if more:
                     wall, cpu = timed(
                         [*BACKPROP, "gradcheck", graph, "--secret", "k", "--answers", str(out / "answers.csv")]
                     )

@@ -148,6 +148,8 @@ class _Builder:
 
     def values(self, shape: Shape, domain: str, classes: int = 0) -> np.ndarray:
         if domain == "positive":
+            if self.chance(4):  # elements apart by orders of magnitude: 0.001 beside 100 under sqrt or log
+                return np.asarray(10.0 ** self.rng.uniform(-3.0, 2.0, shape))
             return np.asarray(self.rng.uniform(0.3, 2.5, shape))
         if domain == "unit":
             return np.asarray(self.rng.uniform(-0.9, 0.9, shape))

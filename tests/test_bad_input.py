@@ -155,3 +155,26 @@ def test_an_internal_error_is_one_line_with_exit_4(monkeypatch):
     assert "internal error: ZeroDivisionError: a bug" in result.stderr and "BACKPROP_DEBUG=1" in result.stderr
     monkeypatch.setenv("BACKPROP_DEBUG", "1")
     assert isinstance(CliRunner().invoke(main, ["trace", "circuit"]).exception, ZeroDivisionError)
+
+
+@pytest.mark.parametrize("value", ["null", "[]"])
+def test_every_top_level_key_left_empty_through_the_command_line(run, graph_file, value):
+    """`ops: null` loaded, then broke the command (exit 4: the files a run reads were listed from None). Every key
+    of the format, left empty: it runs, or is one line naming the place, exit 2."""
+    from backprop_cli.fileformat.builder import TOP_LEVEL
+
+    base = {"params": "{x: 1.0}", "nodes": "{f: x * x}", "output": "f"}
+    for key in TOP_LEVEL:
+        text = "\n".join(f"{k}: {value if k == key else v}" for k, v in {**base, key: value}.items()) + "\n"
+        path = graph_file(text)
+        result = run("trace", str(path))
+        assert result.exit_code in (0, 2), (key, result.stderr)
+        if result.exit_code:
+            assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"backprop: error: {path}:"), key
+
+
+def test_an_empty_file_says_what_a_graph_file_holds(run, graph_file):
+    for text in ("", "\n  \n", "# nothing yet\n"):
+        result = run("trace", str(graph_file(text)))
+        assert result.exit_code == 2
+        assert "file is empty: a graph file has inputs or params, nodes and output" in result.stderr

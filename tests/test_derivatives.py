@@ -74,6 +74,8 @@ def test_generated_graphs_equal_torch_along_a_random_direction():
         scale = max(1.0, *(abs(x) for x in theirs))
         where = f"({seed_note()}) along {leaf}\n{generated.text}"
         np.testing.assert_allclose(ours.values, theirs, 1e-9, 1e-9 * scale, err_msg=where)
+        for k in range(1, ORDER + 1):  # printed as 0 only where torch's is 0 too (within the same tolerance)
+            assert not ours.zero(k) or abs(theirs[k]) <= 1e-9 * scale + 2 * ours.errors[k], (k, where)
         assert ours.status == "pass", (ours.check.findings, where)
         compared += 1
 

@@ -153,7 +153,11 @@ def test_the_human_output_shows_what_is_right_and_the_likely_slip(tmp_path):
 @pytest.mark.parametrize(
     "block, words, where",
     [
-        ("expect:\n  gradients: {xx: 1}\n", "'xx' is not in the graph; did you mean 'x'", "7:15"),
+        (
+            "expect:\n  gradients: {xx: 1}\n",
+            "expect gradients: 'xx' is not a leaf or node of the graph; did you mean 'x'",
+            "7:15",
+        ),
         ("expect:\n  valuez: {x: 1}\n", "unknown key 'valuez' in expect; did you mean 'values'", "7:3"),
         ("expect:\n  values: {q: [1, [2]]}\n", "must be a number or a list of numbers", "7:15"),
         ("expect:\n  tolerance: -1\n", "tolerance must be a number between 0 and 1", "7:14"),

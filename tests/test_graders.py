@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from schema_check import check_json, check_junit
 
 import backprop_cli
 from backprop_cli.outputs.formats import Settings, present
-from backprop_cli.schemas import path as schema_path
-from backprop_cli.schemas import schema
 from backprop_cli.verify.grading import Checks, grade
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -79,9 +78,9 @@ def test_every_format_gives_the_same_score_and_each_is_valid(tmp_path, bug):
     wrong_ops = {part.name for part in score.parts if part.kind == "op" and not part.passed}
     assert wrong_ops == set(BUGS[bug])  # the op with the bug, and only it, loses its points
     gradescope, prairielearn = out["gradescope"].data, out["prairielearn"].data
-    jsonschema.validate(gradescope, schema("gradescope"))
-    jsonschema.validate(prairielearn, schema("prairielearn"))
-    xmlschema.XMLSchema(str(schema_path("junit.xsd"))).validate(out["junit"])
+    check_json(gradescope, "gradescope")
+    check_json(prairielearn, "prairielearn")
+    check_junit(out["junit"])
     assert gradescope["score"] == score.earned == out["json"].data["score"]["earned"]
     assert sum(t["score"] for t in gradescope["tests"]) == score.earned
     assert sum(t["max_score"] for t in gradescope["tests"]) == score.possible
@@ -125,7 +124,7 @@ def test_prairielearn_shows_a_failing_graph_drawn_with_its_verdicts(run, tmp_pat
     wrong = _submission(tmp_path / "wrong", "relu_wrong_side")
     assert run("gradcheck", str(wrong), "--allow-python", "--format", "prairielearn", "-o", "pl.json").exit_code == 1
     document = json.loads((tmp_path / "pl.json").read_text())
-    jsonschema.validate(document, schema("prairielearn"))
+    check_json(document, "prairielearn")
     [image] = document["images"]
     head, data = image["url"].split(",", 1)
     svg = base64.b64decode(data).decode()
@@ -146,9 +145,9 @@ def test_a_submission_that_does_not_load_is_not_gradable_and_a_visible_failed_te
         assert result.exit_code == 2 and "SyntaxError" in result.stderr
         out[fmt] = result.stdout
     gradescope, prairielearn = json.loads(out["gradescope"]), json.loads(out["prairielearn"])
-    jsonschema.validate(gradescope, schema("gradescope"))
-    jsonschema.validate(prairielearn, schema("prairielearn"))
-    xmlschema.XMLSchema(str(schema_path("junit.xsd"))).validate(out["junit"])
+    check_json(gradescope, "gradescope")
+    check_json(prairielearn, "prairielearn")
+    check_junit(out["junit"])
     (test,) = gradescope["tests"]
     assert test["status"] == "failed" and test["visibility"] == "visible" and "SyntaxError" in test["output"]
     assert prairielearn["gradable"] is False and "SyntaxError" in prairielearn["format_errors"][0]
@@ -161,7 +160,7 @@ def test_a_crash_of_the_students_code_is_gradable_and_scores_zero(run, tmp_path)
     path.write_text(path.read_text().replace("backward: affine_backward,", "backward: backward_raises,"))
     result = run("gradcheck", str(path), "--allow-python", "--format", "prairielearn")
     document = json.loads(result.stdout)
-    jsonschema.validate(document, schema("prairielearn"))
+    check_json(document, "prairielearn")
     assert result.exit_code == 1 and document["gradable"] is True and document["score"] < 1
 
 

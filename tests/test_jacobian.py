@@ -110,7 +110,7 @@ def test_output_is_the_default_of_and_bad_names_are_usage_errors(run, graph_file
     obj = json.loads(run("jacobian", path, "--wrt", "h0", "--json").stdout)
     assert obj["of"] == "L" and obj["shape"] == [3]
     for args, words in (
-        (["--of", "nope"], "no such node"),
+        (["--of", "nope"], "'nope' is not a node of the graph"),
         (["--wrt", "hh0"], "did you mean 'h0'"),
         (["-o", "x.gif"], "cannot tell the format"),  # .txt, .json, .md, .tex, .svg, .png: the formats
     ):
@@ -165,7 +165,9 @@ def test_a_big_heat_map_embeds_one_pixel_per_entry(tmp_path):
     assert tuple(image[0, 10]) == (255, 255, 255)  # zero: white, off the block
 
 
-@pytest.mark.parametrize("args", [("jacobian", "relu_jacobian"), ("hessian", "conv_small", "--no-check")])  # the display, not the check
+@pytest.mark.parametrize(
+    "args", [("jacobian", "relu_jacobian"), ("hessian", "conv_small", "--no-check")]
+)  # the display, not the check
 def test_on_an_80_column_terminal_the_matrix_fits_and_shows_the_true_corners(run, args):
     """dh/dW of relu_jacobian printed 12 corner columns, 109 wide: an 80-column terminal wrapped every row. On a
     terminal, fewer corner columns are shown until the rows fit; each shown entry is still the computed one

@@ -14,7 +14,7 @@ from backprop_cli import gradcheck, load, loads
 from backprop_cli.verify.jacobian import jacobian
 from backprop_cli.verify.numerical import Derivative
 from backprop_cli.verify.tolerances import tolerance_for
-from backprop_cli.verify.verdicts import Judge, LeafCheck
+from backprop_cli.verify.verdicts import BUILT_IN_KINKS, Judge, LeafCheck
 
 
 def judged(reverse, left, right, *, gate="", jumps=False, index=True, forward=None, untrusted=False):
@@ -60,7 +60,9 @@ def test_the_edges_hold_within_the_tolerance():
     assert judged(1.0 + 1e-9, 0.0, 1.0, gate="h")[0] == "kink"  # rtol 1e-7 of 1
     assert judged(1.0 + 1e-5, 0.0, 1.0, gate="h", untrusted=True)[0] == "fail"
     assert judged(1.0 + 1e-5, 0.0, 1.0, gate="h")[0] == "kink"  # built-in ops only: no derivative, no error
-    assert judged(0.0, 1.0, 1.0, gate="h")[0] == "fail"  # relu(x) - relu(-x) at 0: the slopes agree, 1 exists
+    assert judged(0.0, 1.0, 1.0, gate="h")[0] == "kink"  # relu(x) - relu(-x) at 0: AD's limit, no rule wrong
+    assert judged(0.0, 1.0, 1.0, gate="h", untrusted=True)[0] == "fail"  # the student's code: held to the slopes
+    assert judged(0.0, 1.0, 1.0)[0] == "fail"  # no gate's kink was crossed: a wrong value
     assert judged(0.0, 2.999, 3.001)[0] == "fail"  # the finding: 0 outside [2.999, 3.001]
     assert judged(0.0, np.nan, 1.0, gate="h")[0] == "fail"  # an unknown slope confirms nothing
 
@@ -92,13 +94,21 @@ def test_mixed_kinks_along_a_direction_are_still_kinks(mode):
         assert "every element checked one by one" in report.leaves["x"].notes[-1]
 
 
-def test_a_reverse_value_that_is_no_subgradient_fails_even_for_built_in_ops():
+def test_a_reverse_value_outside_the_slopes_of_built_in_kinks_is_a_kink_that_says_so():
     """relu(x) - relu(-x) is x: its derivative at 0 is 1, and reverse mode's 0 (relu'(0) = 0 twice) is not
-    between the one-sided slopes 1 and 1."""
+    between the one-sided slopes 1 and 1. No rule is wrong (each op's choice is a subgradient of that op): a
+    known limit of automatic differentiation at kinks, so a kink whose finding and note say why, not a FAIL that
+    blames correct rules. Found by the generated graphs: min over a max_pool2d of ties (greater(x, x))."""
     report = gradcheck(loads("inputs: {x: 0.0}\nnodes:\n  L: relu(x) - relu(-x)\noutput: L\n"))
-    assert report.status == "fail"
+    assert report.status == "kink"
     (finding, *_) = report.leaves["x"].findings
-    assert finding.status == "fail" and "no subgradient" in finding.note
+    assert finding.status == "kink" and (finding.left, finding.right, finding.reverse) == (1.0, 1.0, 0.0)
+    assert "not between them" in finding.note and BUILT_IN_KINKS in report.leaves["x"].notes
+    ties = loads(
+        "inputs: {x: [[[0.3, -1.2], [0.7, 2.0], [1.1, -0.4]]]}\nparams: {w: [0.8]}\n"
+        "nodes:\n  L: sum(w @ min(max_pool2d(greater(x, x), size=2, stride=1), axis=[0, 1]))\noutput: L\n"
+    )
+    assert gradcheck(ties, nodes=True).status == "kink"
 
 
 def test_the_hessian_judges_its_kinks_by_the_same_rule():

@@ -268,3 +268,22 @@ def test_a_leaf_written_true_false_is_a_mask_with_no_derivative():
 def test_mask_leaves_that_are_refused(leaves, words):
     with pytest.raises(GraphFileError, match=words.replace("(", r"\(").replace(")", r"\)")):
         backprop_cli.loads(f"{leaves}\nnodes:\n  f: sum(t * 2)\noutput: f\n")
+
+
+def test_a_mask_index_keeps_its_shape_when_the_tables_index_entry_is_replaced():
+    """The generated graphs' perturbed-rule test replaces op table entries (dataclasses.replace): the loader
+    recognised `x[mask]` by the identity of the table's first `index` entry, so with a replaced one a mask picked
+    all of x and `clip(a) @ greater(b, x[[true, true, false]])` failed to load (seed 505). By name now."""
+    from dataclasses import replace
+
+    from backprop_cli.ops import OPS
+
+    text = (
+        "params: {a: [0.5, -0.9], b: [0.3], x: [-1.9, 1.2, 1.6]}\nnodes:\n  f: a @ greater(b, x[[true, true, false]])\n"
+    )
+    saved = OPS["index"]
+    OPS["index"] = replace(saved)
+    try:
+        assert backprop_cli.loads(text + "output: f\n").nodes["f"].shape == ()
+    finally:
+        OPS["index"] = saved

@@ -152,6 +152,36 @@ def test_render_refuses_to_draw_over_the_graph_a_data_file_or_a_plugin_module(ru
         assert (tmp_path / target).read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    "text, extra",
+    [
+        (TRAINABLE, []),  # the output is refused as an input: its error form is not written there either
+        ("nodes: {f: x +}\noutput: f\n", []),  # the graph does not load: nothing noted it as an input yet
+        (TRAINABLE, ["--no-such-option"]),  # click refuses the run before it starts
+    ],
+    ids=["refused-as-input", "does-not-load", "options-refused"],
+)
+def test_an_error_written_in_a_graders_file_never_replaces_an_input(run, tmp_path, text, extra):
+    """A grader's format writes a run's error in -o FILE (issue 23), but never in a file the run reads: found
+    in issue 25, when `gradcheck g.yaml --format gradescope -o g.yaml` replaced the graph with the error."""
+    graph = tmp_path / "g.yaml"
+    graph.write_text(text)
+    result = run("gradcheck", str(graph), "--format", "gradescope", "-o", str(graph), *extra)
+    assert result.exit_code == 2 and graph.read_text() == text and "wrote" not in result.stderr, result.stderr
+    old = tmp_path / "results.json"  # an earlier run's results file: replaced by the run's results or its error
+    old.write_text("{}")
+    result = run("gradcheck", str(graph), "--format", "gradescope", "-o", str(old), *extra)
+    assert json.loads(old.read_text())["tests"][0]["status"] == ("failed" if result.exit_code == 2 else "passed")
+
+
+@pytest.mark.parametrize("args", [["gradcheck", "circuit", "--json"], ["trace", "circuit"]])
+def test_a_name_ending_in_a_slash_is_a_folder_never_a_file_of_its_name(run, tmp_path, monkeypatch, args):
+    """-o results/ once wrote a file named `results` (issue 25, where -o DIR takes a class's results files)."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "-o", "results/")
+    assert result.exit_code == 2 and "names a folder" in result.stderr and not (tmp_path / "results").exists()
+
+
 @needs_dot
 def test_a_worksheets_existing_key_needs_force(run, tmp_path):
     out, key = tmp_path / "q.svg", tmp_path / "q.key.svg"

@@ -4,10 +4,10 @@ error form of its command's schema)."""
 
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
+from schema_check import json_validator
 
 from backprop_cli.examples import bundled
 from backprop_cli.schemas import schema
@@ -35,17 +35,9 @@ def _shrunk(data: object, keep: int = 6) -> object:
     return data
 
 
-@functools.cache
-def _validator(name: str):
-    """One validator per schema (jsonschema.validate checks the schema itself again at every call)."""
-    found = schema(name)
-    jsonschema.Draft202012Validator.check_schema(found)
-    return jsonschema.Draft202012Validator(found)
-
-
 def _validate(text: str, command: str) -> dict:
     document = json.loads(text)
-    _validator(f"backprop.{command}").validate(_shrunk(document))
+    json_validator(f"backprop.{command}").validate(_shrunk(document))
     return document
 
 
@@ -71,10 +63,10 @@ def test_the_listings_and_several_files_are_valid_too(run):
 
 def test_a_whole_document_is_valid_too(run):
     document = json.loads(run("trace", "relu_layer", "--mode", "both", "--json").stdout)
-    _validator("backprop.trace").validate(document)
+    json_validator("backprop.trace").validate(document)
     bad = {**document, "values": {**document["values"], "x": [[1.0, "NaN"]]}}  # the schema can fail
     with pytest.raises(jsonschema.ValidationError):
-        _validator("backprop.trace").validate(bad)
+        json_validator("backprop.trace").validate(bad)
 
 
 def test_the_schemas_hold_the_versions_the_documents_say():

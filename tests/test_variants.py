@@ -144,7 +144,7 @@ def test_a_bad_range_is_refused_at_its_place(run, graph_file, leaf, words, line,
 
 REQUIRE = [
     ('["q >> 1"]', "g.yaml:4:"),
-    ('["qq > 1"]', "'qq' is not a leaf or node; did you mean 'q'?"),
+    ('["qq > 1"]', "require: 'qq' is not a leaf or node of the graph; did you mean 'q'?"),
     ('["__import__(1) > 0"]', "unknown function '__import__'"),
     ('["grad(2) > 0"]', "grad takes one name"),
     ("[3]", "a condition is an expression in quotes"),
@@ -182,7 +182,8 @@ def roster(tmp_path, count: int) -> str:
 def test_two_hundred_students_get_two_hundred_versions_and_their_keys(run, graph_file, tmp_path):
     graph, students = str(graph_file(CIRCUIT)), roster(tmp_path, 200)
     out = tmp_path / "sheets"
-    result = run("worksheet", graph, "--students", students, "--secret", "k", "-o", str(out), "--format", "md")
+    args = ["--format", "md", "--no-diagram"]  # tables alone: the drawings are test_worksheet_sheets.py's
+    result = run("worksheet", graph, "--students", students, "--secret", "k", "-o", str(out), *args)
     assert result.exit_code == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     rows = list(csv.DictReader(io.StringIO((out / "answers.csv").read_text())))
@@ -204,11 +205,11 @@ def test_two_hundred_students_get_two_hundred_versions_and_their_keys(run, graph
         assert "________" not in key and "answer key" in key
     assert len(seen) == 200
     first = {p.name: p.read_bytes() for p in out.iterdir()}
-    again = run("worksheet", graph, "--students", students, "--secret", "k", "-o", str(out), "--format", "md")
+    again = run("worksheet", graph, "--students", students, "--secret", "k", "-o", str(out), *args)
     assert again.exit_code == 0 and {p.name: p.read_bytes() for p in out.iterdir()} == first  # deterministic
     other, few = tmp_path / "other", tmp_path / "few.csv"
     few.write_text("".join(f"s{i:03d}\n" for i in range(20)))
-    run("worksheet", graph, "--students", str(few), "--secret", "k2", "-o", str(other), "--format", "md")
+    run("worksheet", graph, "--students", str(few), "--secret", "k2", "-o", str(other), *args)
     others = list(csv.DictReader(io.StringIO((other / "answers.csv").read_text())))
     assert sum(a != b for a, b in zip(others, rows[:20], strict=False)) >= 18  # another secret, other versions
 
@@ -227,7 +228,7 @@ def test_worksheet_drawings_show_the_drawn_numbers(run, tmp_path):
 
 def test_worksheet_writes_only_where_it_may(run, graph_file, tmp_path):
     graph, out = str(graph_file(CIRCUIT)), tmp_path / "class"
-    args = ["worksheet", graph, "--variants", "2", "--secret", "k", "-o", str(out), "--format", "md"]
+    args = ["worksheet", graph, "--variants", "2", "--secret", "k", "-o", str(out), "--format", "md", "--no-diagram"]
     assert run(*args).exit_code == 0
     (out / "1.md").write_text("my own notes")
     refused = run(*args)
@@ -267,7 +268,9 @@ def answers_yaml(row: dict, change: dict | None = None, drop: tuple = ()) -> str
 def a_class(run, graph_file, tmp_path):
     """A class of 12 with their sheets, and the graph file."""
     graph, out = str(graph_file(CIRCUIT)), tmp_path / "sheets"
-    result = run("worksheet", graph, "--variants", "12", "--secret", "k", "-o", str(out), "--format", "md", "-q")
+    result = run(
+        "worksheet", graph, "--variants", "12", "--secret", "k", "-o", str(out), "--format", "md", "--no-diagram", "-q"
+    )
     assert result.exit_code == 0, result.stderr
     return graph, out, list(csv.DictReader(io.StringIO((out / "answers.csv").read_text())))
 

@@ -49,13 +49,14 @@ def derivatives(
     checked against central differences of f of each order. Exit 1 when an order disagrees; a point on a
     kink (ReLU at 0, a tie of a comparison) has no derivatives there: status kink, exit 0.
     """
+    from ..fileformat import shown_name
     from ..verify.derivatives import derivatives as compute
 
     output.check()
     loaded = load_graph(graph, at, allow_python)
     output.check_not_inputs()
     result = compute(loaded, wrt, order, direction, check=not no_check, rtol=rtol, atol=atol)
-    output.show(result, loaded, source=graph)
+    output.show(result, loaded, source=shown_name(graph))
     sys.exit(int(ExitCode.FAILED if result.status == "fail" else ExitCode.OK))
 
 

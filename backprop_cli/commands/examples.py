@@ -25,21 +25,26 @@ from .output_options import output_options
 @output_options(
     "examples",
     kinds=("example",),
-    format_help="Output format of the list: table (default), markdown, json (schema backprop.examples, version 1).",
+    format_help="Output format of the list: table (default), markdown, json (schema backprop.examples, version 1); "
+    "yaml: NAME's graph file, as without --format.",
 )
 @reports_errors
 def examples(name: str | None, copy_to: str | None, force: bool, output) -> None:
     """List the bundled example graphs, one line each; print NAME's graph file; or copy it with --copy."""
     from ..errors import UsageError
 
+    asked = output.stdout  # on stdout (-o FILE's format is checked by output.check)
     if name is None:
         if copy_to is not None:
             raise UsageError("--copy copies one example: give its name, as in backprop examples circuit --copy")
+        if asked == "yaml":
+            raise UsageError("yaml is one example's graph file: give its NAME, as in backprop examples circuit")
         output.check()
         output.show(_listing())
         return
-    if output.stdout == "json" or output.file_format == "json":
-        raise UsageError("--json lists the examples: leave NAME out, or leave --json out to print NAME's file")
+    if asked in ("json", "markdown"):
+        how = "--json" if asked == "json" else f"--format {asked}"
+        raise UsageError(f"{how} lists the examples: leave NAME out, or leave {how} out to print NAME's file")
     output.kind = "example"
     path = _example(name)
     if copy_to is None:

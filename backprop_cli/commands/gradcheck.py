@@ -8,6 +8,7 @@ import click
 
 from ..errors import BackpropError, ExitCode, StudentCodeError, UsageError
 from ..verify.check import METHODS, MODES
+from .grading import kind_of_run
 from .option_slips import refuse_unused
 from .options import (
     complete_file,
@@ -136,9 +137,13 @@ class MemorySize(click.ParamType):
 )
 @output_options(
     "gradcheck",
-    format_help="Output format: table (default), json (schema backprop.gradcheck, version 1), markdown, or a "
-    "grader's results file: gradescope, prairielearn, junit (see docs/autograders.md).",
-    file_help="Write the output to FILE (results.json, report.xml, ...), in --format or the format its name says.",
+    kinds=("grade",),
+    pick=kind_of_run,
+    format_help="Output format: table (default), json (schema backprop.gradcheck, version 1; with --answers "
+    "backprop.grade), markdown, or a grader's results file: gradescope, prairielearn, junit (see "
+    "docs/autograders.md); with --answers also csv.",
+    file_help="Write the output to FILE (results.json, report.xml, ...), in --format or the format its name says; "
+    "a class's --answers: -o DIR writes a file per student in --format.",
     quiet_help="Only the exit code and one line (the verdict); nothing on stderr but errors.",
 )
 @reports_errors(flags=FLAGS)
@@ -208,13 +213,15 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict, draw
     its score (verify/grading.py: none when the file did not load, all parts failed when its code crashed)."""
     import time
 
+    from ..fileformat import shown_name
     from ..fileformat.sandbox import session
     from ..outputs.progress import progress_on_terminal
     from ..verify import gradcheck as run
     from ..verify.grading import FileCheck, failed, grade
 
     start, graph, report, error, images = time.monotonic(), None, None, None, []
-    with session(limits) as student, progress_on_terminal(f"gradcheck {path}:") as progress:
+    name = shown_name(path)  # <stdin> for -, in every line and report
+    with session(limits) as student, progress_on_terminal(f"gradcheck {name}:") as progress:
         try:
             graph = load_graph(path, at, allow_python)
             report = run(graph, wrt=names, progress=progress, **options)
@@ -225,10 +232,10 @@ def _check(path: str, at, allow_python: bool, names, limits, options: dict, draw
             error = err
     printed = student.output
     if printed:  # on stderr, never inside the report on stdout
-        click.echo(f"backprop: {path}: the plugin code printed:", err=True)
+        click.echo(f"backprop: {name}: the plugin code printed:", err=True)
         click.echo(printed.rstrip("\n"), err=True)
     failure = _failure(error) if error is not None else None
-    checked = FileCheck(path, report, failure, printed if allow_python else None, time.monotonic() - start)
+    checked = FileCheck(name, report, failure, printed if allow_python else None, time.monotonic() - start)
     if report is not None:
         checked.score, checked.images = grade(graph, report), images
     elif graph is not None and failure.gradable:

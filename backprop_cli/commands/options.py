@@ -60,7 +60,7 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
         try:
             with one_run():  # the files it reads are never among those it writes; no temporary file stays
                 if how is not None:
-                    output = kwargs["output"] = read_output(name, how, given)
+                    output = kwargs["output"] = read_output(name, how, given, args=kwargs)
                 return command(*args, **kwargs)
         except KeyboardInterrupt as err:
             interrupted(err)
@@ -69,7 +69,7 @@ def reports_errors(command: Callable | None = None, *, flags: dict[str, str] | N
                 stdout_failed(err)
             label, line, code, message, where = explain_error(err, flags)
             if output is None and how is not None:
-                output = read_output(name, how, given, lenient=True)
+                output = read_output(name, how, given, lenient=True, args=kwargs)
             fail(line, code, output, message, where, label)
         finally:
             _show_plugin_output()
@@ -247,6 +247,19 @@ class Finite(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number; it takes {self._describe_range()}", param, ctx)
         return number
+
+    def _describe_range(self) -> str:
+        """click's range with its ends written as numbers are (0, 1e12), not as floats print (0.0, 1000000000000.0)."""
+
+        def written(end: float) -> str:  # 1e-08 -> 1e-8, 1e+12 -> 1e12
+            return f"{end:g}".replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
+
+        low, high = (None if end is None else written(end) for end in (self.min, self.max))
+        if low is None:
+            return f"x{'<' if self.max_open else '<='}{high}"
+        if high is None:
+            return f"x{'>' if self.min_open else '>='}{low}"
+        return f"{low}{'<' if self.min_open else '<='}x{'<' if self.max_open else '<='}{high}"
 
 
 def rule_type(parameter: str) -> click.ParamType:

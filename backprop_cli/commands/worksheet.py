@@ -54,6 +54,13 @@ QUESTION_FILES = ("info.json", "question.html", "server.py")  # a PrairieLearn q
     show_default=True,
     help="What the sheets leave blank (and answers.csv asks).",
 )
+@click.option(
+    "--diagram/--no-diagram",
+    default=True,
+    show_default=True,
+    help="md, tex, html: the graph drawn on each sheet (ID.svg linked beside an md sheet, ID.pdf included by a "
+    "tex one, inline in html); --no-diagram: the tables alone.",
+)
 @click.option("--allow-python", is_flag=True, help="Allow the graph's plugin ops (ops:) to run their Python code.")
 @click.option("--force", is_flag=True, help="Replace files in DIR that this command did not write (or that changed).")
 @click.option("--json", "as_json", is_flag=True, help="Print manifest.json on stdout too (schema backprop.worksheet).")
@@ -71,7 +78,16 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
     from ..fileformat.roster import read_roster
     from ..fileformat.variants import Variants, asked, version
     from ..outputs.files import check_folder, check_not_inputs
-    from ..outputs.variant_sheets import DRAWN_FORMATS, SUFFIX, answer, answers_csv, cell, manifest_json
+    from ..outputs.variant_sheets import (
+        PICTURE,
+        SUFFIX,
+        answer,
+        answers_csv,
+        cell,
+        manifest_json,
+        picture_format,
+        picture_name,
+    )
 
     if (roster is None) == (variants is None):
         raise UsageError("give the class as --students ROSTER.csv or --variants N (one of them)")
@@ -89,13 +105,20 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
         )
     bank = fmt == PRAIRIELEARN  # a question folder: the versions are data of server.py, no sheets
     names = {} if bank else {i: (f"{i}{SUFFIX[fmt]}", f"{i}.key{SUFFIX[fmt]}") for i in ids}
+    picture, why = None, ""  # a text sheet's drawing: made as svg, pdf, or a DOT file beside it (dot cannot here)
+    if fmt in PICTURE and options["diagram"]:
+        picture, why = picture_format(fmt)
+        for i in ids:  # the drawings beside the sheets (html holds svg inline)
+            names[i] += (
+                () if (fmt, picture) == ("html", "svg") else tuple(picture_name(fmt, i, k, picture) for k in (0, 1))
+            )
     targets = [name for pair in names.values() for name in pair] + ["answers.csv", "manifest.json"]
     targets += list(QUESTION_FILES) if bank else []
     owned = _owned(out, targets, options["force"])
     from pathlib import Path
 
     check_not_inputs([("-o", str(Path(out) / name)) for name in targets], [roster] if roster else [])
-    if fmt in DRAWN_FORMATS and fmt != "dot":
+    if fmt in ("svg", "png", "pdf"):
         from ..outputs.graphviz_program import find_dot
 
         find_dot()  # before any work: say how to install it
@@ -116,8 +139,8 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
 
             entries.append(version_entry({n.name: drawn.leaf_values[n.name] for n in drawn.leaves}, answers))
         else:
-            sheets[student] = _sheets(drawn, trace, values, fmt, blank, student)
-    files = _question(loaded, questions, entries, secret, answers) if bank else _drawn(sheets, names, fmt)
+            sheets[student] = _sheets(drawn, trace, values, fmt, blank, student, picture)
+    files = _question(loaded, questions, entries, secret, answers) if bank else _drawn(sheets, names, fmt, picture)
     files["answers.csv"] = answers_csv([c for c, _, _ in questions], rows)
     for entry in versions:
         entry["files"] = {name: _digest(files[name]) for name in names.get(entry["id"], ())}
@@ -129,7 +152,8 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
     from ..outputs.files import write_folder
 
     write_folder(out, files, owned)
-    what = f"a PrairieLearn question ({len(ids)} versions)" if bank else f"{len(ids)} worksheets, their keys"
+    sheets_said = f"{len(ids)} worksheet{'s' * (len(ids) != 1)}, their keys" + (", their graphs" if picture else "")
+    what = f"a PrairieLearn question ({len(ids)} versions)" if bank else sheets_said
     from ..outputs.destination import Output
 
     Output("worksheet", "worksheet", None, quiet=options["quiet"]).wrote(
@@ -140,6 +164,8 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
 
         document = json.loads(files["manifest.json"])
         click.echo(json.dumps(document, indent=None if options["pretty"] is False else 2, ensure_ascii=False))
+    if why and not options["quiet"]:
+        click.echo(f"worksheet: note: each sheet's graph is a DOT file beside it, not drawn: {why}", err=True)
     if len(seen) < len(ids) and not options["quiet"]:
         click.echo(
             f"worksheet: note: {len(ids) - len(seen)} of {len(ids)} students share their numbers with another "
@@ -148,20 +174,35 @@ def worksheet(graph: str, roster: str | None, variants: int | None, secret: str 
         )
 
 
-def _sheets(graph, trace, values, fmt: str, blank: str, student: str) -> tuple:
-    """The worksheet and key of one version: bytes (tables), or DOT texts to draw."""
+def _sheets(graph, trace, values, fmt: str, blank: str, student: str, picture: str | None) -> tuple:
+    """The worksheet and key of one version: DOT texts to draw, or (tables) a function of the drawings that
+    makes them (picture: what the tables' drawings are made as; None: tables alone)."""
     from dataclasses import replace
 
-    from ..outputs.variant_sheets import DRAWN_FORMATS, digits_shown, text_sheet
+    from ..outputs.variant_sheets import DRAWN_FORMATS, PICTURE, digits_shown, picture_name, text_sheet
 
     title = f"{graph.name}: version {student}"
-    if fmt not in DRAWN_FORMATS:
+    if fmt not in DRAWN_FORMATS and picture is None:
         return text_sheet(graph, trace, blank, fmt, title, False), text_sheet(graph, trace, blank, fmt, title, True)
     from ..outputs.diagram import Look
     from ..outputs.worksheet import worksheet_dots
 
     named = replace(trace, graph=replace(trace.graph, name=title))
-    return worksheet_dots(named, Look(digits=digits_shown(values)), blank)
+    dots = worksheet_dots(named, Look(digits=digits_shown(values)), blank)
+    if fmt in DRAWN_FORMATS:
+        return dots
+
+    def tables(drawings: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+        made = []
+        for key, drawing in zip((False, True), drawings, strict=True):
+            name, dot = picture_name(fmt, student, key, PICTURE[fmt]), None
+            if picture == "dot":  # dot cannot draw it here: the DOT file beside the sheet, and how to draw it
+                dot = picture_name(fmt, student, key, "dot")
+            inline = drawing.decode("utf-8") if fmt == "html" and picture == "svg" else None
+            made.append(text_sheet(graph, trace, blank, fmt, title, key, (name, inline, dot)))
+        return made[0], made[1]
+
+    return dots, tables
 
 
 def _question(graph, questions: list, bank: list[dict], secret: str, answers: dict) -> dict[str, bytes]:
@@ -177,21 +218,34 @@ def _question(graph, questions: list, bank: list[dict], secret: str, answers: di
     )
 
 
-def _drawn(sheets: dict, names: dict, fmt: str) -> dict[str, bytes]:
-    """Every sheet as bytes: DOT texts drawn by dot, two at a time (dot runs outside Python)."""
+def _drawn(sheets: dict, names: dict, fmt: str, picture: str | None = None) -> dict[str, bytes]:
+    """Every sheet as bytes: DOT texts drawn by dot, two at a time (dot runs outside Python); tables alone; or
+    tables made with their drawings (picture: what those are drawn as, "dot" for the DOT texts themselves)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..outputs.graphviz_program import run_dot
 
+    texts = {
+        (student, k): made[k] if picture is None else made[0][k]
+        for student, made in sheets.items()
+        if not isinstance(made[0], bytes)
+        for k in (0, 1)
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        drawn = dict(zip(texts, pool.map(lambda text: run_dot(text, picture or fmt), texts.values()), strict=True))
     files: dict[str, bytes] = {}
-    jobs = [(name, text) for student, pair in sheets.items() for name, text in zip(names[student], pair, strict=True)]
-    texts = [(name, text) for name, text in jobs if isinstance(text, str)]
-    files.update((name, text) for name, text in jobs if isinstance(text, bytes))
-    if texts:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            drawn = pool.map(lambda job: run_dot(job[1], fmt), texts)
-            files.update((name, data) for (name, _), data in zip(texts, drawn, strict=True))
-    return {name: files[name] for name, _ in jobs}
+    for student, made in sheets.items():
+        own = names[student]
+        if isinstance(made[0], bytes):  # tables alone
+            files.update(zip(own, made, strict=True))
+            continue
+        pictures = (drawn[student, 0], drawn[student, 1])
+        if picture is None:  # the drawn sheet and its key
+            files.update(zip(own, pictures, strict=True))
+        else:  # tables with their drawings: beside them (ID.svg, ID.pdf, ID.dot), or inline (html)
+            files.update(zip(own[2:], pictures, strict=False))
+            files.update(zip(own[:2], made[1](pictures), strict=True))
+    return {name: files[name] for student in sheets for name in names[student]}
 
 
 def _digest(data: bytes) -> str:

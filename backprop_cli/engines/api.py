@@ -24,7 +24,6 @@ import numpy as np
 from .. import graph as data
 from ..arguments import mapping
 from ..arguments import names as name_list
-from ..errors import UsageError
 from .evaluate import evaluate, set_leaf_values
 from .reverse_mode import reverse_mode, upstream_gradient
 
@@ -83,13 +82,7 @@ class Graph(data.Graph):
     def _names(self, wrt: Iterable[str]) -> list[str]:
         names = name_list(wrt, "wrt")
         for name in names:
-            if name not in self.nodes:
-                from ..errors import suggest
-
-                raise UsageError(
-                    f"backward(wrt=...): {name!r} is not a leaf or node of the graph{suggest(name, self.nodes)}",
-                    parameter="wrt",
-                )
+            self.named(name, "leaf or node", "wrt")
         return names
 
     def _grad_output(self, raw: object) -> np.ndarray:

@@ -176,14 +176,7 @@ def _numbers(value: object) -> bool:
 
 def check_leaf(graph: Graph, name: str, parameter: str | None = None) -> None:
     """Raises UsageError unless name is a leaf of the graph (parameter: the argument that named it)."""
-    if name not in graph.leaf_values:
-        from ..errors import suggest
-
-        leaves = ", ".join(graph.leaf_values)
-        raise UsageError(
-            f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)} (leaves: {leaves})",
-            parameter=parameter,
-        )
+    graph.named(name, "leaf", parameter)
 
 
 def set_leaf_values(graph: Graph, new: dict[str, object]) -> dict[str, np.ndarray]:

@@ -66,26 +66,27 @@ def leaf_tangents(graph: Graph, given: dict[str, object], parameter: str = "tang
     return out
 
 
-def direction(graph: Graph, wrt: str | tuple[str, object]) -> dict[str, np.ndarray]:
+def direction(graph: Graph, wrt: str | tuple[str, object], parameter: str = "direction") -> dict[str, np.ndarray]:
     """A direction written as text: a leaf (all-ones tangent), an element `x[2,3]` (one-hot), or `x=[..]`;
-    or (leaf, direction) already read (the CLI reads the value as safely as a graph file)."""
+    or (leaf, direction) already read (the CLI reads the value as safely as a graph file). parameter: the
+    argument that gave it (derivatives takes its leaf or element as wrt)."""
     if not isinstance(wrt, str):
-        return leaf_tangents(graph, {wrt[0]: wrt[1]}, "direction")
+        return leaf_tangents(graph, {wrt[0]: wrt[1]}, parameter)
     if "=" in wrt:
         name, _, raw = wrt.partition("=")
-        return leaf_tangents(graph, {name.strip(): raw}, "direction")
+        return leaf_tangents(graph, {name.strip(): raw}, parameter)
     m = _ELEMENT.match(wrt)
     if m:
         name = m.group(1)
-        check_leaf(graph, name, "direction")
+        check_leaf(graph, name, parameter)
         shape = graph.nodes[name].shape
         index = tuple(int(i) for i in m.group(2).split(",") if i.strip())
         if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
-            raise UsageError(f"{wrt} is not an element of {name}, which has shape {fmt(shape)}", parameter="direction")
+            raise UsageError(f"{wrt} is not an element of {name}, which has shape {fmt(shape)}", parameter=parameter)
         t = np.zeros(shape, dtype=graph.dtype)
         t[index] = 1
         return {name: t}
-    return leaf_tangents(graph, {wrt.strip(): 1.0}, "direction")
+    return leaf_tangents(graph, {wrt.strip(): 1.0}, parameter)
 
 
 __all__ = ["forward_mode", "leaf_tangents", "direction", "describe_bad"]

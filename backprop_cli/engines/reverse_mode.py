@@ -172,11 +172,13 @@ def reverse_mode(
     wrt: set[str] | None = None,
     edges: dict[tuple[str, int], np.ndarray] | None = None,
     seed: np.ndarray | None = None,
+    summed: set[tuple[str, int]] | None = None,
 ) -> dict[str, np.ndarray]:
     """d output / d name for every node (zero off the output's paths).
 
     wrt limits the work to the paths from those leaves; edges, if given, receives the
-    gradient each gate sends down each of its operand slots (for explanations).
+    gradient each gate sends down each of its operand slots (for explanations), and summed
+    the slots whose gradient was summed back to a broadcast operand's shape.
     """
     out = values[graph.output]
     grads: dict[str, np.ndarray] = {graph.output: _one(graph, out) if seed is None else seed}
@@ -189,9 +191,12 @@ def reverse_mode(
             xs = [values[x] if isinstance(x, str) else x for x in inputs]
             y = values[node.name]
             for i, operand, rule in slots:
-                contribution = unbroadcast(rule(g, y, *xs, **node.attrs), np.shape(xs[i]))
+                raw = rule(g, y, *xs, **node.attrs)
+                contribution = unbroadcast(raw, np.shape(xs[i]))
                 if edges is not None:
                     edges[(node.name, i)] = contribution
+                    if summed is not None and np.size(raw) > np.size(contribution):
+                        summed.add((node.name, i))
                 if contribution is not g:  # a distributor hands g on as it is: checked already
                     finite = finite and all_finite(contribution)
                 if operand in grads:  # a fork: the sum can overflow even when both parts are finite

@@ -24,6 +24,7 @@ class Edge:
     local_text: str  # the local derivative in words ("h1", "1", "σ(1-σ)")
     local: np.ndarray | None  # its value, where the gate is scalar
     sent: np.ndarray | None  # the gradient sent down this slot (reverse mode)
+    summed: bool = False  # the rule's gradient had the broadcast shape: it was summed back to the operand's
 
 
 @dataclass
@@ -80,8 +81,9 @@ def run_trace(
     gradients = tangents = None
     seed = None if grad_output is None else upstream_gradient(graph, grad_output)
     edges: dict[tuple[str, int], np.ndarray] = {}
+    summed: set[tuple[str, int]] = set()
     if mode in ("reverse", "both"):
-        gradients = reverse_mode(graph, values, edges=edges, seed=seed)
+        gradients = reverse_mode(graph, values, edges=edges, seed=seed, summed=summed)
     if mode in ("forward", "both"):
         from .forward_mode import direction as parse_direction  # reverse mode, the default, never pays for it
         from .forward_mode import forward_mode
@@ -115,6 +117,7 @@ def run_trace(
                         local_text(node, i),
                         local,
                         edges.get((node.name, i)),
+                        (node.name, i) in summed,
                     )
                 )
         rows.append(row)

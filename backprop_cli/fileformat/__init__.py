@@ -11,7 +11,13 @@ from .builder import build
 from .yaml_source import MAX_BYTES, read_yaml
 
 STDIN = "-"  # the graph file's name that means: read it from stdin
+EMPTY = "file is empty: a graph file has inputs or params, nodes and output (`backprop examples circuit` shows one)"
 STDIN_SOURCE = "<stdin>"  # its name in messages; its `file:` and `module:` paths are relative to the current directory
+
+
+def shown_name(path: str | os.PathLike[str]) -> str:
+    """A graph file given on the command line as every message and report names it: <stdin> for -."""
+    return STDIN_SOURCE if str(path) == STDIN else str(path)
 
 
 def loads(text: str | bytes, source: str = "<string>", allow_python: bool = False, values: dict | None = None) -> Graph:
@@ -21,7 +27,8 @@ def loads(text: str | bytes, source: str = "<string>", allow_python: bool = Fals
         raise UsageError(f"{shortened(repr(text))} is not the text of a graph file (str or bytes)", parameter="text")
     if not isinstance(source, str):
         raise UsageError(f"{shortened(repr(source))} is not a file name (text)", parameter="source")
-    return build(read_yaml(text, source), source, allow_python=flag(allow_python, "allow_python"), values=values)
+    tree = read_yaml(text, source, EMPTY)
+    return build(tree, source, allow_python=flag(allow_python, "allow_python"), values=values)
 
 
 def load(path: str | os.PathLike[str], allow_python: bool = False, values: dict | None = None) -> Graph:
@@ -71,4 +78,4 @@ def read_stdin() -> bytes:
     return data
 
 
-__all__ = ["load", "loads"]
+__all__ = ["load", "loads", "shown_name"]

@@ -233,8 +233,10 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
     if not isinstance(output, str):
         raise GraphFileError("output must be the name of one node, as in output: f", top["output"].where)
     if output not in nodes:
+        from ..arguments import not_in_graph
+
         known = [n for n in nodes if nodes[n].kind == "gate" and "." not in n]
-        raise GraphFileError(f"output {output!r} is not a node{suggest(str(output), known)}", top["output"].where)
+        raise GraphFileError(f"output: {not_in_graph(output, 'node', known)}", top["output"].where)
     if nodes[output].is_leaf:
         raise GraphFileError(
             f"output {output!r} is a leaf; it must be a node computed from the leaves", top["output"].where
@@ -260,7 +262,8 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
 
         expect = top["expect"].plain() if "expect" in top else None
         plugin = list(top["ops"].value) if "ops" in top and isinstance(top["ops"].value, dict) else []
-        points = read_points(top["points"], list(makers), expect, plugin)
+        asked = {"values": user_nodes, "gradients": [n for n in [*makers, *user_nodes] if n != output]}
+        points = read_points(top["points"], list(makers), expect, plugin, asked)
     order = topological(nodes, list(makers) + [p.node.name for p in pending])
     leaves = _Leaves(makers, seed, {n: nodes[n] for n in makers}, dtype, values)
     positions = {p.node.name: p.operand_at for p in pending}
@@ -278,7 +281,7 @@ def build(doc: Located, source: str, allow_python: bool = False, values: dict[st
         seed=seed,
         expect=top["expect"].plain() if "expect" in top else None,
         definitions={name: item.plain() for name, item in section.value.items()},
-        plugin_ops=top["ops"].plain() if "ops" in top else {},
+        plugin_ops=(top["ops"].plain() or {}) if "ops" in top else {},  # `ops:` left empty (null): none
         minima=minima,
         training=training,
         points=points,

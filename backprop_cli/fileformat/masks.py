@@ -13,12 +13,11 @@ from ..engines.api import Graph
 from ..engines.evaluate import evaluate
 from ..errors import GraphFileError, Position, ShapeError, suggest
 from ..graph import Const, Node
-from ..ops import OPS
 from ..ops.shapes import ARRAY, MASK
 from .expansion import LengthRange
 
 Positions = dict[str, tuple[Position | None, ...]]  # gate -> where each operand is written (None: not known)
-INDEX = OPS["index"]
+INDEX = "index"  # by name: the op table's entry may be replaced (a plugin, a test's perturbed rule)
 
 
 def settle_operands(
@@ -27,7 +26,7 @@ def settle_operands(
     """A gate before its shape is inferred: len() ranges as numbers, masks where masks go, what each mask of an
     index picks (the common gate, neither an index with operands nor a mask op, passes untouched)."""
     op = node.operation
-    if op is INDEX and len(node.inputs) > 1:
+    if node.op == INDEX and len(node.inputs) > 1:
         where = positions.get(node.name, ())
         return index_operands(resolve_ranges(node, out, nodes), out, masks, count, where)
     if op.masks == "always":
@@ -38,7 +37,7 @@ def settle_operands(
 def settle_result(node: Node, out: dict[str, Node], masks: set[str], positions: Positions) -> None:
     """A gate with its shape: constant indices in bounds; its name among the masks when it gives one."""
     op = node.operation
-    if op is INDEX and len(node.inputs) > 1:
+    if node.op == INDEX and len(node.inputs) > 1:
         check_constant_indices(node, out, positions.get(node.name, ()))
     if op.masks and gives_mask(node, masks):
         masks.add(node.name)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ..errors import GraphFileError, suggest
+from ..arguments import not_in_graph
+from ..errors import GraphFileError
 from .yaml_source import Located
 
 FORM = "minimum must be a point {param: number, ...} or a list of them"
@@ -24,7 +25,7 @@ def read_minima(block: Located, params: list[str]) -> list[dict[str, float]]:
         values = {}
         for name, item in point.value.items():
             if name not in params:
-                raise GraphFileError(f"minimum: {name!r} is not a param{suggest(name, params)}", point.key_where[name])
+                raise GraphFileError(f"minimum: {not_in_graph(name, 'param', params)}", point.key_where[name])
             number = item.value
             if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
                 raise GraphFileError(f"minimum: {name} must be a finite number", item.where)

@@ -31,7 +31,10 @@ def topological(nodes: dict[str, Node], order_hint: list[str]) -> list[str]:
                 shown = [n for i, n in enumerate(shown) if i == 0 or n != shown[i - 1]]
                 if len(shown) == 1 or shown[-1] != shown[0]:
                     shown.append(shown[0])
-                raise GraphFileError(f"cycle: {' → '.join(shown)}", nodes[nxt].where)
+                raise GraphFileError(
+                    f"cycle: {' → '.join(shown)}: a node cannot depend on itself, even through others: break the loop",
+                    nodes[nxt].where,
+                )
             if not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)

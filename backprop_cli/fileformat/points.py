@@ -5,13 +5,14 @@ points:
   visibility: visible         # who sees a part's result and when: visible (default), hidden, after_due_date,
                               #   after_published (Gradescope's words; the other formats show every part)
   leaves: {W: 2, b: 1}        # the gradient check of a leaf; `leaves: 2` gives every leaf 2; 0: not graded
-  expect:                     # a hand-derived answer of the expect: block, by its section and name
-    values: {q: 1}
-    gradients: {x: 2}         # `expect: 2` gives every answer 2
+  expect:                     # a hand-derived answer, by its section and name: of the expect: block, or a
+    values: {q: 1}            #   quantity a worksheet asks (`gradcheck --answers`, issue 25): the value of a
+    gradients: {x: 2}         #   node, the gradient of a leaf or node but the output; `expect: 2`: every one 2
   ops: {affine: 5}            # a plugin op (by its name under ops:), its backward checked alone
 
 Any entry may be {points: N, visibility: hidden} instead of a number. verify/grading.py turns a gradcheck
-report and these points into a score; every output format shows that one score.
+report and these points into a score; verify/answer_grading.py a student's hand answers (the `asked` entries);
+every output format shows that one score.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ MAX_POINTS = 1e6
 FORM = "points must be a mapping with default, visibility, leaves, expect and ops, as in points: {leaves: {w: 2}}"
 
 
-def read_points(block: Located, leaves: list[str], expect: object, plugin_ops: list[str]) -> dict[str, object]:
+def read_points(
+    block: Located, leaves: list[str], expect: object, plugin_ops: list[str], asked: dict[str, list[str]] | None = None
+) -> dict[str, object]:
     """The points block, plain and complete: {default, visibility, leaves: {name: entry}, expect: {section:
-    {name: entry}}, ops: {name: entry}}, each entry {points, visibility}; GraphFileError with a position."""
+    {name: entry}}, asked: {section: {name: entry}}, ops: {name: entry}}, each entry {points, visibility};
+    GraphFileError with a position. asked: the quantities a worksheet may ask, by section (values: the file's
+    nodes; gradients: its leaves and nodes but the output): `expect:` entries may name them too."""
     if not isinstance(block.value, dict):
         raise GraphFileError(FORM, block.where)
     top = block.value
@@ -43,6 +48,8 @@ def read_points(block: Located, leaves: list[str], expect: object, plugin_ops: l
     base = {"points": default, "visibility": visibility}
     answers = expect if isinstance(expect, dict) else {}
     sections = {s: list(answers.get(s) or {}) for s in EXPECT_SECTIONS}
+    asked = asked or {s: [] for s in EXPECT_SECTIONS}
+    either = {s: sections[s] + [n for n in asked[s] if n not in sections[s]] for s in EXPECT_SECTIONS}
     out: dict[str, object] = {"default": default, "visibility": visibility}
     out["leaves"] = _entries(top.get("leaves"), "points: leaves", leaves, base, "leaf")
     out["ops"] = _entries(top.get("ops"), "points: ops", plugin_ops, base, "plugin op")
@@ -55,13 +62,12 @@ def read_points(block: Located, leaves: list[str], expect: object, plugin_ops: l
                     "gradients, as the expect: block)",
                     item.key_where[key],
                 )
-        out["expect"] = {
-            s: _entries(item.value.get(s), f"points: expect: {s}", sections[s], base, f"expect {s} answer")
-            for s in EXPECT_SECTIONS
-        }
+        both = {s: _entries(item.value.get(s), f"points: expect: {s}", either[s], base, s) for s in EXPECT_SECTIONS}
     else:
         every = _entry(item, "points: expect", base) if item is not None else base
-        out["expect"] = {s: {name: dict(every) for name in sections[s]} for s in EXPECT_SECTIONS}
+        both = {s: {name: dict(every) for name in either[s]} for s in EXPECT_SECTIONS}
+    out["expect"] = {s: {name: both[s][name] for name in sections[s]} for s in EXPECT_SECTIONS}
+    out["asked"] = {s: {name: both[s][name] for name in asked[s]} for s in EXPECT_SECTIONS}
     return out
 
 
@@ -79,14 +85,25 @@ def _entries(item: Located | None, what: str, names: list[str], base: dict, noun
         return {name: dict(every) for name in names}
     for name in item.value:
         if name not in names:
-            known = f" (the file's: {', '.join(names)})" if names else f" (the file has no {noun})"
-            raise GraphFileError(
-                f"{what}: {name!r} is not a {noun} of the graph{suggest(str(name), names) or known}",
-                item.key_where[name],
-            )
+            raise GraphFileError(f"{what}: {_not_one(str(name), names, noun)}", item.key_where[name])
     return {
         name: _entry(item.value[name], f"{what}: {name}", base) if name in item.value else dict(base) for name in names
     }
+
+
+ASKED = {  # what a points: expect: section may name, in words
+    "values": "the value of a node of the file (a leaf's value is given, not asked)",
+    "gradients": "the gradient of a leaf or node of the file but the output (d output/d output is 1, not asked)",
+}
+
+
+def _not_one(name: str, names: list[str], noun: str) -> str:
+    """'x' is not a leaf of the graph (did you mean 'w'? / the file's: a, b): what may be named instead."""
+    if noun in ASKED:  # a section of points: expect: an expect: answer, or a quantity a worksheet asks
+        hint = (suggest(name, names) or f" (the file's: {', '.join(names)})") if names else ""
+        return f"{name!r} is not an answer the file asks for: {ASKED[noun]}{hint}"
+    known = f" (the file's: {', '.join(names)})" if names else f" (the file has no {noun})"
+    return f"{name!r} is not a {noun} of the graph{suggest(name, names) or known}"
 
 
 def _entry(item: Located, what: str, base: dict) -> dict:

@@ -19,7 +19,8 @@ def check_expect_form(block: Located, names: dict[str, object]) -> None:
         if key not in KEYS:
             from ..errors import suggest
 
-            raise GraphFileError(f"unknown key {key!r} in expect{suggest(key, KEYS)}", block.key_where[key])
+            hint = suggest(str(key), KEYS) or f" (it takes {', '.join(KEYS)})"
+            raise GraphFileError(f"unknown key {key!r} in expect{hint}", block.key_where[key])
         if key == "tolerance":
             if isinstance(item.value, bool) or not isinstance(item.value, (int, float)) or not 0 < item.value < 1:
                 # relative: with 1 or more, an answer of 0 (or, with inf, any answer) would be right for every name
@@ -34,10 +35,10 @@ def check_expect_form(block: Located, names: dict[str, object]) -> None:
         for name, answer in item.value.items():
             where = item.key_where[name]
             if name not in names:
-                from ..errors import suggest
+                from ..arguments import not_in_graph
 
                 known = [n for n in names if "." not in n]
-                raise GraphFileError(f"expect {key}: {name!r} is not in the graph{suggest(name, known)}", where)
+                raise GraphFileError(f"expect {key}: {not_in_graph(name, 'leaf or node', known)}", where)
             plain = answer.plain()
             try:
                 array = np.asarray(plain, dtype=float)

@@ -26,6 +26,11 @@ def check_student_id(student: str, where: Position) -> str:
             "(starting with a letter or digit, at most 100 characters)",
             where,
         )
+    if student.lower().endswith(".graph"):
+        raise GraphFileError(
+            f"student id {student!r} ends in .graph, as the drawings beside LaTeX sheets do (ID.graph.pdf): rename it",
+            where,
+        )
     if student.lower() in RESERVED:
         raise GraphFileError(f"student id {student!r} is the name of one of the folder's own files", where)
     return student

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..arguments import not_in_graph
 from ..engines.evaluate import evaluate, operands
 from ..engines.reverse_mode import reverse_mode
 from ..errors import EvaluationError, GraphFileError, Position, UsageError, suggest
@@ -85,7 +86,7 @@ def _check_tree(tree: object, names: dict[str, object], item: Located) -> bool:
         where = offset_position(item.where, getattr(node, "at", 0))
         if isinstance(node, Name) and node.id not in names:
             known = [n for n in names if "." not in n]
-            raise GraphFileError(f"require: {node.id!r} is not a leaf or node{suggest(node.id, known)}", where)
+            raise GraphFileError(f"require: {not_in_graph(node.id, 'leaf or node', known)}", where)
         if isinstance(node, Call):
             if node.func == GRADIENT:
                 if len(node.args) != 1 or not isinstance(node.args[0], Name) or node.kwargs:

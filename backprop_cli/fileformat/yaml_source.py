@@ -100,15 +100,16 @@ STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVED = {first for first in _Parser.yaml_implicit_resolvers if first} | {""}  # first characters resolve() tries
 
 
-def read_yaml(data: bytes | str, filename: str) -> Located:
-    """Parse one YAML document into Located values. Raises GraphFileError."""
+def read_yaml(data: bytes | str, filename: str, empty: str = "file is empty") -> Located:
+    """Parse one YAML document into Located values. Raises GraphFileError (empty: the message when there is
+    nothing but white space and comments, saying what the file should hold)."""
     text = _decode(data, filename)
     if not unicodedata.is_normalized("NFC", text):  # é as e and U+0301 names the same thing as é (U+00E9)
         text = unicodedata.normalize("NFC", text)
     if len(text) > MAX_BYTES:
         raise GraphFileError(f"file is larger than {MAX_BYTES // 2**20} MiB", Position(filename))
     if not text.strip():
-        raise GraphFileError("file is empty", Position(filename))
+        raise GraphFileError(empty, Position(filename))
     entries = text.count("\n") + text.count(",")
     if entries > MAX_ENTRIES:
         raise GraphFileError(
@@ -117,7 +118,7 @@ def read_yaml(data: bytes | str, filename: str) -> Located:
         )
     loader = _Parser(text)
     try:
-        return _compose(loader, filename)
+        return _compose(loader, filename, empty)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context
@@ -194,13 +195,13 @@ def _resolved(loader: _Parser, event: yaml.Event, kind: type) -> str:
     return loader.resolve(_NODE_KINDS[kind], getattr(event, "value", None), event.implicit)
 
 
-def _compose(loader: _Parser, filename: str) -> Located:
+def _compose(loader: _Parser, filename: str, empty: str) -> Located:
     """Parser events -> Located tree with an explicit stack. Refuses, as the events stream in (so a
     deeply nested file is stopped after MAX_DEPTH levels): anchors and aliases, tags other than the
     plain core ones, keys that are not plain scalars, duplicate keys, a second document."""
     loader.get_event()  # stream start
     if loader.check_event(yaml.StreamEndEvent):
-        raise GraphFileError("file is empty", Position(filename))
+        raise GraphFileError(empty, Position(filename))
     loader.get_event()  # document start
     root = Located(None, Position(filename))
     stack: list[Located] = [root]  # open collections; the root holds the document as its only item

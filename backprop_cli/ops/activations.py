@@ -9,15 +9,22 @@ from .table import GateKind, Kinks, elementwise
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1/(1 + e^-x): stable as written, since e^-x overflowing to inf gives exactly 0."""
+    """σ(x) = 1/(1 + e^-x): stable as written for real x, since e^-x overflowing to inf gives exactly 0. A complex
+    step (x + ih) would overflow to inf·(cos + i·sin) and give NaN at x = -800: there e^x/(1 + e^x) instead."""
+    if np.iscomplexobj(x):
+        negative = np.real(x) < 0
+        e = np.exp(np.where(negative, x, -x))  # |e| <= 1
+        return np.where(negative, e, 1) / (1 + e)
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) without overflow."""
+    """log(1 + e^x) without overflow: for a complex step too (x + log(1 + e^-x) where x > 0: e^1240 overflowed
+    to an infinite reference in jacobian and gradcheck)."""
     if np.iscomplexobj(x):
-        return np.log1p(np.exp(x))
+        positive = np.real(x) > 0
+        return np.log1p(np.exp(np.where(positive, -x, x))) + np.where(positive, x, 0)
     return np.logaddexp(0.0, x)
 
 

@@ -42,16 +42,19 @@ def _digits(value: float, error: float | None) -> str:
 
 
 def taylor_text(result: Derivatives, terms: int = 6) -> str:
-    """g(t) ≈ c0 + c1·t + c2·t² + … with the coefficients g⁽ᵏ⁾(0)/k!."""
+    """g(t) ≈ c0 + c1·t + c2·t² + … with the coefficients g⁽ᵏ⁾(0)/k!; a term 0 within its error is left out."""
     parts = []
     for k, c in enumerate(result.taylor[:terms]):
         if c is None:
             break
+        if (c == 0 or result.zero(k)) and (k or len(result.taylor) > 1):
+            continue
         power = "" if k == 0 else "t" if k == 1 else "t" + str(k).translate(SUPERSCRIPTS)
         term = number(abs(c)) + (f"·{power}" if power else "")
         parts.append((("−" if c < 0 else "") if not parts else ("− " if c < 0 else "+ ")) + term)
-    more = " + …" if len(result.taylor) > terms or result.order >= terms else ""
-    return " ".join(parts) + more
+    cut = range(terms, len(result.taylor))  # computed, not shown: said by "…" unless each is 0
+    more = " + …" if any(result.taylor[k] and not result.zero(k) for k in cut) else ""
+    return (" ".join(parts) or "0") + more
 
 
 def derivatives_lines(result: Derivatives, source: str, width: int | None = None) -> list[str]:
@@ -72,9 +75,9 @@ def derivatives_lines(result: Derivatives, source: str, width: int | None = None
         rows.append(
             (
                 str(k),
-                "-" if value is None else _digits(value, error),
+                "-" if value is None else "0" if result.zero(k) else _digits(value, error),
                 "" if not error or value is None else f"{error:.0e}",
-                "" if reference is None else f"{reference:.10g}",
+                "" if reference is None else "0" if result.reference_zero(k) else f"{reference:.10g}",
                 words(k),
             )
         )

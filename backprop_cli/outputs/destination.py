@@ -7,6 +7,9 @@ written in the same format (a grader still gets its results file).
     --format F   what stdout shows; with -o, what FILE gets. A drawing's name and a document's format part
                  ways: `jacobian --json -o m.svg` draws m.svg and prints the JSON
     stdout       beside -o FILE, the command's text (none for render), unless --quiet
+    -o DIR       where a run may write a folder (a class's grades): a file per part of the result (a student's
+                 results file each, ID.json), in --format; named as a folder: one that exists, a name ending
+                 in /, or a name without a suffix
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class Output:
     quiet: bool = False
     also: list[tuple[str, str, str]] = field(default_factory=list)  # (option, path, format)
     piped: bool = False  # -o - : stdout named
+    folder: str | None = None  # -o DIR: a file for each part of the result, in folder_format
+    folder_format: str | None = None
+    named: list[str] = field(default_factory=list)  # the run's other arguments: files an error form never replaces
 
     # ------------------------------------------------------------ before any work
     def add(self, option: str, path: str, kind: str | None = None) -> None:
@@ -61,16 +67,21 @@ class Output:
 
     def check(self) -> None:
         """Every file writable and distinct; no binary format for a terminal."""
-        from .files import check_distinct, check_output
+        from .files import check_distinct, check_folder, check_output
         from .terminal import stdout_is_terminal
 
+        if self.folder is not None:
+            if (self.kind, self.folder_format) not in REGISTRY:
+                raise UsageError(f"--format {self.folder_format}: backprop {self.command} does not write it here")
+            check_folder("-o", self.folder)
         for option, path, fmt in self.files:
             if (self.kind, fmt) not in REGISTRY:
                 raise UsageError(f"{option} {shortened(path, 200)}: backprop {self.command} does not write {fmt}")
             check_output(option, path)
         check_distinct([(option, path) for option, path, _ in self.files])
         if self.stdout is not None and (self.kind, self.stdout) not in REGISTRY:
-            raise UsageError(f"--format {self.stdout}: backprop {self.command} does not write it here")
+            known = ", ".join(formats_of(self.kind))
+            raise UsageError(f"--format {self.stdout}: backprop {self.command} writes {known} here, not {self.stdout}")
         if self.stdout is not None and FORMATS[self.stdout].binary and stdout_is_terminal():
             raise UsageError(f"{self.stdout.upper()} is binary, not for a terminal: give -o FILE (or redirect stdout)")
 
@@ -94,6 +105,8 @@ class Output:
 
         for _, path, fmt in self.files:
             self._write(path, present(self.kind, fmt, result, self.settings(fmt, graph, path=path, **options)))
+        if self.folder is not None:
+            self._write_folder(result, graph, **options)
         if self.stdout is not None:
             terminal = stdout_is_terminal()
             _print(present(self.kind, self.stdout, result, self.settings(self.stdout, graph, terminal, **options)))
@@ -132,16 +145,58 @@ class Output:
             write_text(path, presented if presented.endswith("\n") else presented + "\n")
         self.wrote(path)
 
+    def _write_folder(self, result, graph=None, **options) -> None:
+        """-o DIR: each part of the result (result.each(): name -> a result of the same kind) as NAME.suffix in
+        the folder, all written or none; none may replace a file the run reads."""
+        from .files import check_not_inputs, write_folder
+
+        fmt, suffix = self.folder_format, FORMATS[self.folder_format].suffixes[0]
+        files = {}
+        for name, part in result.each().items():
+            path = f"{self.folder.rstrip('/')}/{name}{suffix}"
+            presented = present(self.kind, fmt, part, self.settings(fmt, graph, path=path, **options))
+            if isinstance(presented, Document):
+                presented = document_text(presented)
+            if isinstance(presented, str):
+                presented = (presented if presented.endswith("\n") else presented + "\n").encode("utf-8")
+            files[f"{name}{suffix}"] = presented
+        from pathlib import Path
+
+        check_not_inputs([("-o", str(Path(self.folder) / name)) for name in files])
+        write_folder(self.folder, files)
+        self.wrote(f"{len(files)} {fmt} file{'s' * (len(files) != 1)} to {self.folder}")
+
     # ------------------------------------------------------------ a run that stopped
     def error(self, stop: Stop) -> None:
         """The error in each format that has an error form (JSON, the graders'): on stdout, in -o FILE."""
-        if self.file is not None and ("error", self.file_format) in REGISTRY:
+        if self.file is not None and ("error", self.file_format) in REGISTRY and not self._reads(self.file):
             try:
                 self._write(self.file, present("error", self.file_format, stop, self.settings(self.file_format)))
             except Exception:  # the error may be the file itself (no such folder): stderr still says it
                 pass
         if self.stdout is not None and ("error", self.stdout) in REGISTRY:
             _print(present("error", self.stdout, stop, self.settings(self.stdout)))
+
+    def _reads(self, path: str) -> bool:
+        """Whether the run reads the file at path: an input it noted, or a file another of its arguments names
+        (a graph file that did not load, an answers file, before anything noted them)."""
+        import os
+
+        from .files import _input_at
+
+        if _input_at(path) is not None:
+            return True
+        try:
+            here = os.stat(path)
+        except (OSError, ValueError):
+            return False  # nothing there yet: nothing to lose
+        for other in self.named:
+            try:
+                if os.path.samestat(here, os.stat(other)):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
 
 
 def document_text(document: Document) -> str:
@@ -183,10 +238,12 @@ def choose(
     kinds: tuple[str, ...] = (),
     only: tuple[str, ...] | None = None,
     lenient: bool = False,
+    folder: bool = False,
 ) -> Output:
     """The Output of a run's options (see the module docstring). kinds: the other kinds of result the command
     may give (examples: the list, or one example); only: the formats it writes, where not all of its kinds'
-    (render: drawings). lenient: never refuse, guess (for the error of a run whose options click refused)."""
+    (render: drawings). lenient: never refuse, guess (for the error of a run whose options click refused).
+    folder: -o may name a folder (see the module docstring), which gets a file per part in --format."""
     known = set(only) if only is not None else {f for k in (kind, *kinds) for f in formats_of(k)}
     if as_json and fmt not in (None, "json"):
         if not lenient:
@@ -202,6 +259,17 @@ def choose(
         return output
     if out == "-":  # stdout, named
         output.piped = True
+        return output
+    if folder and _names_folder(out):
+        if asked is None or asked not in FORMATS or not FORMATS[asked].stream:
+            if lenient:
+                return output
+            raise UsageError(
+                f"-o {shortened(out, 200)} names a folder, which gets a file per student: say in which format with "
+                f"--format ({', '.join(f for f in sorted(known) if FORMATS[f].stream)})"
+            )
+        output.folder, output.folder_format = out, asked
+        output.stdout = None if quiet else text
         return output
     if not lenient:
         from .files import destination
@@ -228,3 +296,11 @@ def choose(
     if output.file_format == asked or asked is None:
         output.stdout = None if quiet else text  # beside the file: the command's text
     return output
+
+
+def _names_folder(out: str) -> bool:
+    """-o DIR: a folder that exists, a name ending in a slash, or a name without a suffix."""
+    import os
+    from pathlib import PurePath
+
+    return os.path.isdir(out) or out.endswith(("/", os.sep)) or not PurePath(out).suffix

@@ -33,6 +33,15 @@ ROLE_NOTE = {
 }
 
 
+# What the gradient's shape does on its way to an operand of another shape than the gate's, where the engine did
+# not sum a broadcast back (that is "summed back to", said only where it happened); the others (a loss, softmax,
+# conv2d) multiply the upstream gradient into the operand's shape: nothing more to say.
+RESHAPED = {
+    GateKind.ROUTER: "scattered into",  # x[i], max, max_pool2d: the picked elements get it, 0 the rest
+    GateKind.DISTRIBUTOR: "copied to every element of",  # sum, mean: the adjoint of a sum is a copy
+    GateKind.WIRE: "rearranged into",  # reshape, transpose, concat, stack
+}
+
 SMALL = 6  # tensors of up to this many elements are shown in full
 
 
@@ -72,9 +81,10 @@ def _tensor_step(trace: Trace, row: Row, i: int, full: bool) -> str:
         words = f"d{out}/d{node.name} ⊙ ∂{node.name}/∂{edge.operand}"
         local = edge.local_text if edge.local_text.startswith("[") else f"[{edge.local_text}]"  # a literal: as it is
         values = f"{upstream} ⊙ {local}"
-        if trace.values[edge.operand].shape != row.value.shape:
-            how = "scattered into" if node.operation.gate_kind is GateKind.ROUTER else "summed back to"  # picked
-            values += f", {how} {fmt(trace.values[edge.operand].shape)}"
+        shape = trace.values[edge.operand].shape
+        how = "summed back to" if edge.summed else RESHAPED.get(node.operation.gate_kind)
+        if how and (edge.summed or shape != row.value.shape):
+            values += f", {how} {fmt(shape)}"
     fork = "+=" if len(trace.consumers[edge.operand]) > 1 else "="
     return f"d{out}/d{edge.operand} {fork} {words} = {values} = {shown(edge.sent)}"
 

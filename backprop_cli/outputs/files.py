@@ -64,7 +64,11 @@ def _kind(mode: int) -> str | None:
 def destination(option: str, path: str, follow: bool = True) -> Path:
     """Where the bytes of an output named `path` go: the path itself, or the regular file a symbolic link
     names (follow=False: the link itself is replaced). Refused (UsageError): a device, a FIFO, a socket, a
-    folder, a link to one or to nothing."""
+    folder, a link to one or to nothing, a name ending in a slash (a folder's name, even before it exists)."""
+    if str(path).endswith(("/", os.sep)):  # Path() would drop the slash and write a file of the folder's name
+        raise UsageError(
+            f"{option} {shortened(path, 200)}: ends in {str(path)[-1]}, which names a folder: give a file's name"
+        )
     try:
         info = os.lstat(path)
     except FileNotFoundError:

@@ -1,17 +1,15 @@
-"""A Grade (verify/answer_grading.py) as text for the terminal, as JSON (schema backprop.grade), and a class's grades
-as a CSV file with a row per student. Issue 23's graders' formats (Gradescope, PrairieLearn, JUnit) take the
-same Grade: presenters to add beside these."""
+"""A Grade (verify/answer_grading.py) in words: its lines for the terminal, and a class's grades as a CSV file with a
+row per student. The presenters of the kind "grade" (outputs/formats: table, csv, json, markdown, and the graders'
+formats through Grades.checks) use these."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 
 from ..numbers import summary
 from ..verify.answer_grading import Grade
 
-SCHEMA = {"schema": "backprop.grade", "version": 1}
 MARKS = {"right": "✓", "carried": "↪", "wrong": "✗", "missing": "·"}
 
 
@@ -23,6 +21,13 @@ def _shown(value: object) -> str:
 
 def _points(x: float) -> str:
     return f"{x:g}"
+
+
+def summary_line(graph_name: str, student: str, grade: Grade | str) -> str:
+    """relu_versions ada.l: 18/19 points (--quiet), or why the student's answers were not graded."""
+    if isinstance(grade, str):
+        return f"{graph_name} {student}: not graded: {grade}"
+    return f"{graph_name} {student}: {_points(grade.points)}/{_points(grade.max_points)} points"
 
 
 def grade_lines(graph_name: str, grade: Grade) -> list[str]:
@@ -48,34 +53,6 @@ def grade_lines(graph_name: str, grade: Grade) -> list[str]:
     return lines
 
 
-def grade_json(graph_name: str, grade: Grade) -> dict:
-    return {
-        **SCHEMA,
-        "graph": graph_name,
-        "student": grade.student,
-        "points": grade.points,
-        "max_points": grade.max_points,
-        "passed": grade.points == grade.max_points,
-        "answers": [
-            {
-                "column": i.column,
-                "kind": i.kind,
-                "name": i.name,
-                "given": i.given,
-                "right": i.truth,
-                "status": i.status,
-                "points": i.points,
-                "max_points": i.max_points,
-                "slip": i.slip,
-                "hint": i.hint,
-                "why": i.why,
-            }
-            for i in grade.items
-        ],
-        "not_asked": grade.ignored,
-    }
-
-
 def graded_csv(grades: dict[str, Grade | str]) -> str:
     """A row per student: points, max points, the fraction, the slips; or the error that kept a student's
     answers from being graded (their points left empty: ungradable is not zero)."""
@@ -86,7 +63,7 @@ def graded_csv(grades: dict[str, Grade | str]) -> str:
         if isinstance(grade, str):
             writer.writerow([student, "", "", "", "", "", grade])
             continue
-        score = grade.points / grade.max_points if grade.max_points else 1.0
+        score = grade.score().fraction  # the score every format gives
         carried = [i.column for i in grade.items if i.status == "carried"]
         writer.writerow(
             [
@@ -100,17 +77,3 @@ def graded_csv(grades: dict[str, Grade | str]) -> str:
             ]
         )
     return out.getvalue()
-
-
-def class_json(graph_name: str, grades: dict[str, Grade | str]) -> dict:
-    return {
-        **SCHEMA,
-        "graph": graph_name,
-        "students": [
-            {"student": s, "error": g} if isinstance(g, str) else grade_json(graph_name, g) for s, g in grades.items()
-        ],
-    }
-
-
-def dumps(document: dict) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=1)

@@ -33,13 +33,9 @@ def collapse_names(graph: Graph, wanted: str | None) -> frozenset[str]:
     names = frozenset(name_list("--collapse", wanted))
     for name in sorted(names):
         if name not in choices:
-            from ..errors import suggest
+            from ..arguments import unknown_name
 
-            known = ", ".join(sorted(choices)) or "none"
-            raise UsageError(
-                f"--collapse {name}: not a group nor a node made of several gates (these are: {known})"
-                + suggest(name, choices)
-            )
+            raise unknown_name(name, "group or expanded node", sorted(choices), "collapse", gates=graph.nodes)
     return names
 
 

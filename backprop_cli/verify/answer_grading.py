@@ -2,8 +2,10 @@
 forward (wrong, but right given the student's own earlier numbers: error-carried-forward credit), wrong with
 its slip named (check_expect.py's slips), or not answered; and the points.
 
-The points come from the graph file's `points:` block (issue 23): `points_for` reads its expect entries and
-its default (1 point per asked quantity without one)."""
+The points come from the graph file's `points:` block (issue 23): `entry_for` reads its `expect:` entries (which
+may name any quantity a worksheet asks, fileformat/points.py) and its default (1 point per asked quantity
+without one). A Grade becomes a Score of Parts (verify/grading.py), one per asked quantity, so the graders'
+presenters of gradcheck (Gradescope, PrairieLearn, JUnit) write it: `Grades.checks()`."""
 
 from __future__ import annotations
 
@@ -14,19 +16,27 @@ import numpy as np
 from ..engines.evaluate import evaluate, operands
 from ..engines.trace import Trace, run_trace
 from ..graph import Graph
-from .check_expect import DEFAULT_TOLERANCE, _close, _paths, check_expect
+from ..numbers import summary
+from .check_expect import DEFAULT_TOLERANCE, ExpectResult, _close, _paths, check_expect
+from .grading import Checks, Failure, FileCheck, Part, Score
 
 POINTS = 1.0  # per asked quantity, until the graph file says otherwise (issue 23)
 CARRIED = 1.0  # the share of its points a carried-forward answer earns
 
 
-def points_for(graph: Graph, kind: str, name: str) -> float:
-    """What an asked quantity is worth: the graph file's `points: expect:` entry for it (issue 23,
-    fileformat/points.py), else its `points: default`, else 1."""
+def entry_for(graph: Graph, kind: str, name: str) -> dict:
+    """What an asked quantity is worth and who sees it: the graph file's `points: expect:` entry for it (issue
+    23, fileformat/points.py), else its `points: default` and `visibility`, else 1 point, visible."""
     if graph.points is None:
-        return POINTS
-    entry = graph.points["expect"]["values" if kind == "value" else "gradients"].get(name)
-    return float(entry["points"] if entry is not None else graph.points["default"])
+        return {"points": POINTS, "visibility": "visible"}
+    section = "values" if kind == "value" else "gradients"
+    found = graph.points.get("asked", {}).get(section, {}).get(name) or graph.points["expect"][section].get(name)
+    return dict(found or {"points": graph.points["default"], "visibility": graph.points["visibility"]})
+
+
+def points_for(graph: Graph, kind: str, name: str) -> float:
+    """What an asked quantity is worth (entry_for's points)."""
+    return float(entry_for(graph, kind, name)["points"])
 
 
 @dataclass
@@ -42,6 +52,22 @@ class Graded:
     slip: str | None = None  # a named slip (check_expect.py): sign, fork, dead_relu, ...
     hint: str = ""  # the slip, or what the answer was carried forward from, in words
     why: str = ""  # how the right answer comes about
+    visibility: str = "visible"  # who sees its result (fileformat/points.py VISIBILITIES)
+
+    def part(self) -> Part:
+        """The answer as a graded Part, judged on an ExpectResult in check_expect's words (given, the truth, how
+        it comes about, the slip; a carried-forward answer's reason as its step), or noted as not answered."""
+        label = f"value of {self.name}" if self.kind == "value" else f"gradient of {self.name}"
+        part = Part(self.kind, self.name, self.max_points, self.points, self.visibility, caption=label)
+        if self.status == "missing":
+            part.note = f"{self.column}: not answered (it is {summary(np.asarray(self.truth, float))})"
+            return part
+        right = self.status == "right"
+        carried = self.status == "carried"
+        judged = ExpectResult(self.kind, self.name, self.given, self.truth, right, self.why, self.slip)
+        judged.hint, judged.steps = ("", [self.hint]) if carried else (self.hint, None)
+        part.checks = [judged]
+        return part
 
 
 @dataclass
@@ -62,6 +88,15 @@ class Grade:
     def slips(self) -> list[str]:
         """Each wrong answer as `column: slip` (`column: wrong` when no slip is recognised)."""
         return [f"{i.column}: {i.slip or i.status}" for i in self.items if i.status in ("wrong", "missing")]
+
+    def score(self) -> Score:
+        """The grade as a Score: one Part per asked quantity, the same points (every format shows these)."""
+        return Score([item.part() for item in self.items], declared=True)
+
+    @property
+    def full_marks(self) -> bool:
+        """Every point earned (the score's fraction is 1: with no points to earn, every answer right)."""
+        return self.score().fraction >= 1.0
 
 
 def grade_answers(graph: Graph, answers: dict, asked: list[tuple[str, str, str]], student: str | None = None) -> Grade:
@@ -86,13 +121,16 @@ def grade_answers(graph: Graph, answers: dict, asked: list[tuple[str, str, str]]
     trace = run_trace(graph, "reverse")
     items = []
     for column, kind, name in asked:
-        worth = points_for(graph, kind, name)
+        entry = entry_for(graph, kind, name)
+        worth, seen = float(entry["points"]), entry["visibility"]
         truth = trace.values[name] if kind == "value" else trace.gradients[name]
         result = checked.get((kind, name))
         if result is None:
-            items.append(Graded(column, kind, name, None, _plain(truth), "missing", worth, hint="not answered"))
+            missing = Graded(column, kind, name, None, _plain(truth), "missing", worth, hint="not answered")
+            missing.visibility = seen
+            items.append(missing)
             continue
-        item = Graded(column, kind, name, result.expected, result.actual, "right", worth, worth)
+        item = Graded(column, kind, name, result.expected, result.actual, "right", worth, worth, visibility=seen)
         if not result.ok:
             item.status, item.points, item.why = "wrong", 0.0, result.why
             item.slip, item.hint = result.slip, result.hint
@@ -170,4 +208,39 @@ def grade_all(graph: Graph, answers: dict[str, dict], asked: list, secret: str) 
     }
 
 
-__all__ = ["Grade", "Graded", "grade_all", "grade_answers", "points_for"]
+# ------------------------------------------------------------ the result the output layer receives
+@dataclass
+class Grades:
+    """gradcheck GRAPH --answers ...: each student's Grade against their own version, or the line that says why
+    their answers could not be graded (ungradable, not zero); the file each came from; `single` for --student."""
+
+    graph: str  # the graph's name
+    grades: dict[str, Grade | str]
+    files: dict[str, str]  # student -> their answers file (a class's CSV file: the same for all)
+    single: bool = True
+    seconds: float = 0.0
+
+    @property
+    def full_marks(self) -> bool:
+        return all(not isinstance(g, str) and g.full_marks for g in self.grades.values())
+
+    def each(self) -> dict[str, Grades]:
+        """One Grades per student (a results file each: -o DIR)."""
+        return {s: Grades(self.graph, {s: g}, {s: self.files[s]}, True, self.seconds) for s, g in self.grades.items()}
+
+    def checks(self) -> Checks:
+        """The grades as gradcheck's result: a FileCheck per student (named by their id), whose Score has a Part
+        per asked quantity; a student whose answers could not be read is a failure without a score (not
+        gradable), as a graph file that does not load is."""
+        files = []
+        for student, grade in self.grades.items():
+            checked = FileCheck(self.files[student], label=student)
+            if isinstance(grade, str):
+                checked.failure = Failure(grade, grade, 2, self.files[student], gradable=False)
+            else:
+                checked.score = grade.score()
+            files.append(checked)
+        return Checks(files, single=self.single, seconds=self.seconds)
+
+
+__all__ = ["Grade", "Graded", "Grades", "entry_for", "grade_all", "grade_answers", "points_for"]

@@ -27,12 +27,14 @@ from .batched import Batch, plan, run
 from .kinks import check_beside, resolve
 from .many import path_facts, unchecked_plugin_ops, unstopped
 from .numerical import (
+    COMPLEX_FLOOR,
     Probe,
     element_batch,
     float64_reference,
     group_rows,
     make_probe,
     numeric_derivative,
+    own_steps,
     stencil_directions,
     stencil_elements,
     steps_for,
@@ -185,11 +187,8 @@ def _names(graph: Graph, nodes: bool, wrt: list[str] | None, report: Report) -> 
     """The leaves (and with nodes, the gates) whose gradient is checked; the others, with the reason, in skipped."""
     candidates = [n.name for n in graph.nodes.values() if n.is_leaf or (nodes and n.name != graph.output)]
     if wrt:
-        from ..errors import suggest
-
         for name in wrt:
-            if name not in graph.nodes:
-                raise UsageError(f"{name!r}: no such leaf or node{suggest(name, graph.nodes)}", parameter="wrt")
+            graph.named(name, "leaf or node", "wrt")
         candidates = [n for n in graph.nodes if n in wrt]
     from .many import differentiable
 
@@ -308,7 +307,8 @@ def _check_elements(ctx: _Context, probe: Probe, method: str, mode: str, gradien
             probe.plan.gates,
             method,
             steps,
-            lambda rows, s, index=index: stencil_elements(probe, index[rows], s, method, CHUNK_BYTES),
+            lambda rows, s, m=method, index=index: stencil_elements(probe, index[rows], s, m, CHUNK_BYTES),
+            own_steps(flat_value[index], method, ctx.eps),
         )
         forward = _forward_elements(ctx, probe.name, index) if judge.leaf.forward_checked else None
         judge.add(index, flat_gradient[index], forward, numeric, gate)
@@ -328,11 +328,31 @@ def _check_directions(ctx: _Context, probe: Probe, method: str, gradient: np.nda
     forward = _forward_directions(ctx, probe.name, u) if judge.leaf.forward_checked else None
     largest = float(np.max(np.abs(probe.value), initial=0.0))
     steps = steps_for(np.full(len(u), largest), method, ctx.eps, typical_size(probe.value))
+    if method == "complex" and ctx.eps is None:  # tiny against every element it moves (numerical.steps_for)
+        typical = typical_size(probe.value) * COMPLEX_FLOOR
+        steps = np.minimum(steps, _own_direction_steps(np.maximum(np.abs(probe.value), typical), u, method, None))
     numeric, gate = numeric_derivative(
-        probe.plan.gates, method, steps, lambda rows, s: stencil_directions(probe, u[rows], s, method, CHUNK_BYTES)
+        probe.plan.gates,
+        method,
+        steps,
+        lambda rows, s, m=method: stencil_directions(probe, u[rows], s, m, CHUNK_BYTES),
+        _own_direction_steps(probe.value, u, method, ctx.eps),
     )
     judge.add(None, reverse, forward, numeric, gate, along_axis=probe.value.size == 1)  # a scalar's: ±1
     judge.leaf.directions += len(u)
+
+
+def _own_direction_steps(value: np.ndarray, u: np.ndarray, method: str, eps: float | None) -> np.ndarray | None:
+    """Per direction, the largest step that moves no element by more than its own-scale step (own_steps): the
+    step a direction falls back to where the step at the node's size leaves an op's domain."""
+    own = own_steps(value, method, eps)
+    if own is None:
+        return None
+    steps = np.empty(len(u))
+    for k, direction in enumerate(u):  # one direction at a time: a leaf may be large
+        moved = np.abs(direction) > 0
+        steps[k] = np.min(own[moved] / np.abs(direction[moved]), initial=np.inf)
+    return steps
 
 
 def _forward_elements(ctx: _Context, name: str, flat: np.ndarray) -> np.ndarray:

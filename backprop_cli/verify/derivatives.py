@@ -70,6 +70,18 @@ class Derivatives:
         """The Taylor coefficients g⁽ᵏ⁾(0)/k!: g(t) ≈ Σ coefficient_k tᵏ."""
         return [None if v is None else v / math.factorial(k) for k, v in enumerate(self.values)]
 
+    def zero(self, k: int) -> bool:
+        """Whether f⁽ᵏ⁾ is 0 as far as the method can tell: no larger than its error estimate (a quadratic's f‴
+        comes out as 1e-17 ± 5e-16: rounding). Shown as 0; the JSON keeps the value found and its error."""
+        value, error = self.values[k], self.errors[k]
+        return value is not None and error is not None and abs(value) <= error
+
+    def reference_zero(self, k: int) -> bool:
+        """The same for the reference of order k (central differences, their own error estimate)."""
+        if not 0 < k < len(self.reference) or self.reference[k] is None:
+            return False
+        return abs(self.reference[k]) <= self.reference_errors[k]
+
     @property
     def status(self) -> str:
         if self.kink is not None:
@@ -121,6 +133,14 @@ def derivatives(
             "extrapolated differences of order k - 1 of the reverse-mode slope, not exact"
         )
     result.values, result.errors = [value, *slopes], [0.0, *errors]
+    rounding = [k for k in range(1, order + 1) if result.zero(k) and result.values[k] != 0]
+    if rounding:
+        found = ", ".join(f"{result.values[k]:.1e} ± {result.errors[k]:.0e}" for k in rounding)
+        orders = " and ".join(", ".join(map(str, rounding)).rsplit(", ", 1))
+        result.notes.append(
+            f"order{'s' * (len(rounding) > 1)} {orders}: 0 within the error estimate (found {found}: rounding), "
+            "shown as 0"
+        )
     if check and order:
         _check(graph, result, line, rtol, atol)
     return result
@@ -133,7 +153,10 @@ def _direction(graph: Graph, wrt: str | None, given: object) -> tuple[str, np.nd
         if len(usable) != 1:
             raise UsageError(f"name the leaf to differentiate along (leaves: {', '.join(usable)})", parameter="wrt")
         wrt = usable[0]
-    tangent = parse_direction(graph, wrt) if given is None else leaf_tangents(graph, {wrt: given}, "direction")
+    if given is None:
+        tangent = parse_direction(graph, wrt, "wrt")
+    else:
+        tangent = leaf_tangents(graph, {graph.named(wrt, "leaf", "wrt"): given}, "direction")
     ((leaf, v),) = tangent.items()
     if is_labels(graph, leaf):
         raise UsageError(
@@ -153,6 +176,10 @@ class _Line:
         x = grads.point
         reach = max(float(np.max(np.abs(x[v != 0]), initial=0.0)), typical_size(x))
         self.scale = reach / float(np.max(np.abs(v)))  # t of this size moves x by its own size
+        # t of this size moves some element by its own size (its node's size may be 10⁶ times larger: 0.001
+        # beside 1000 under log): circles and stencils at the node's size would leave the op's domain
+        moved = (v != 0) & (x != 0)
+        self.own = float(np.min(np.abs(x[moved]) / np.abs(v[moved]), initial=np.inf))
         self.kink: str | None = None
 
     def slope(self, t: complex, kinks: list[str] | None = None) -> complex:
@@ -181,12 +208,32 @@ def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] 
     circle leaves a piece of some gate (the point is on a kink: line.kink names it)."""
     if order == 0:
         return line.scale, [], []
+    best = _circles(line, order, line.scale)
+    if (best is None or best[0] > CONVERGED) and line.own < line.scale:
+        # no circle at the node's size converged, and an element is closer to 0 than that: at its own size
+        scale, line.scale = line.scale, line.own
+        own = _circles(line, order, line.own)
+        if own is not None and (best is None or own[0] < best[0]):
+            best = own
+        else:
+            line.scale = scale
+    if best is None:
+        return None
+    _, radius, coefficients, error = best
+    k = np.arange(order)
+    factorial = np.array([math.factorial(int(j)) for j in k], float)
+    return radius, (coefficients * factorial).tolist(), (error * factorial).tolist()
+
+
+def _circles(line: _Line, order: int, scale: float) -> tuple[float, float, np.ndarray, np.ndarray] | None:
+    """(quality, radius, Taylor coefficients, their errors) of the best circle of radius scale, scale/2, ...;
+    None when every one leaves a piece of some gate or a gradient on it is not finite."""
     k = np.arange(order)
     half = POINTS // 2
     angles = np.exp(2j * np.pi * np.arange(half + 1) / POINTS)
     best, worse = None, 0
     for halving in range(HALVINGS + 1):
-        radius = line.scale / 2**halving
+        radius = scale / 2**halving
         crossed: list[str] = []
         with np.errstate(all="ignore"):
             upper = np.array([line.slope(radius * z, crossed) for z in angles])
@@ -211,11 +258,7 @@ def _contour(line: _Line, order: int) -> tuple[float, list[float], list[float]] 
             worse += 1
             if worse >= 2:
                 break
-    if best is None:
-        return None
-    _, radius, coefficients, error = best
-    factorial = np.array([math.factorial(int(j)) for j in k], float)
-    return radius, (coefficients * factorial).tolist(), (error * factorial).tolist()
+    return best
 
 
 def _central(order: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ class Part:
     visibility: str = "visible"
     checks: list = field(default_factory=list)
     note: str = ""
+    caption: str = ""  # its name for a reader, where not its kind's (a hand answer: "gradient of x")
 
     @property
     def passed(self) -> bool:
@@ -50,6 +51,8 @@ class Part:
 
     @property
     def label(self) -> str:
+        if self.caption:
+            return self.caption
         return {
             "leaf": f"gradient of {self.name}",
             "value": f"value of {self.name}",
@@ -163,6 +166,11 @@ class FileCheck:
     seconds: float = 0.0  # how long its check took
     score: Score | None = None  # None: the file's graph did not load (nothing to grade: not gradable)
     images: list[dict[str, str]] = field(default_factory=list)  # {label, url}: the failing graph drawn (PrairieLearn)
+    label: str = ""  # what the graders' formats call it, where not its path (a student's id: gradcheck --answers)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
 
     @property
     def status(self) -> str:

@@ -17,10 +17,20 @@ from ..arguments import checked, choice, flag
 from ..arguments import names as name_list
 from ..engines.evaluate import evaluate, gate_plan
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import UsageError, suggest
+from ..errors import EvaluationError, UsageError
 from ..graph import Graph, graph_argument
 from .many import path_facts
-from .numerical import EPS64, Derivative, Stencil, derivative, float64_reference, typical_size
+from .numerical import (
+    COMPLEX_FLOOR,
+    EPS64,
+    Derivative,
+    Stencil,
+    derivative,
+    float64_reference,
+    own_steps,
+    too_coarse,
+    typical_size,
+)
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
 
@@ -97,38 +107,95 @@ class Gradients:
         typical = np.concatenate(
             [np.full(size, typical_size(self.values[n])) for n, size in zip(self.names, self.sizes, strict=True)]
         )
+        if method == "complex":  # tiny against every element it moves (numerical.steps_for)
+            size = np.maximum(np.abs(self.point), typical * COMPLEX_FLOOR)
+            moved = np.abs(directions) > 0
+            reach = np.min(np.where(moved, size / np.where(moved, np.abs(directions), 1.0), np.inf), axis=1)
+            return STEPS[method] * np.where(np.isfinite(reach), reach, 1.0)
         reach = np.max(np.abs(directions) * np.maximum(np.abs(self.point), typical), axis=1, initial=0.0)
         return STEPS[method] * np.where(reach > 0, reach, 1.0)
 
+    def own_steps(self, directions: np.ndarray, method: str) -> np.ndarray:
+        """Per direction, the largest step that moves no element by more than a step at its own size (as
+        numerical.own_steps): where the step at the node's typical size leaves an op's domain (sqrt, log near 0)
+        or is coarse for the function's curvature at a small element."""
+        own = own_steps(self.point, method, None)
+        out = np.empty(len(directions))
+        for k, v in enumerate(directions):
+            moved = v != 0
+            out[k] = np.min(own[moved] / np.abs(v[moved]), initial=np.inf)
+        return out
+
 
 def hvp_exact(grads: Gradients, directions: np.ndarray, method: str) -> np.ndarray:
-    """(k, n): H·v for each direction v (rows): complex step, or plain central differences of gradients."""
+    """(k, n): H·v for each direction v (rows): complex step, or plain central differences of gradients (at the
+    elements' own scale where the step at their node's size leaves an op's domain or is coarse there)."""
     steps = grads.steps(directions, method)
+    own = grads.own_steps(directions, method) if method != "complex" else steps
     out = np.empty((len(directions), grads.size))
     for k, (v, h) in enumerate(zip(directions, steps, strict=True)):
         if method == "complex":
             out[k] = np.imag(grads(1j * h * v)) / h
-        else:
-            out[k] = (grads(h * v) - grads(-h * v)) / (2 * h)
+            continue
+        try:
+            out[k], coarse = _central(grads, v, h)
+        except EvaluationError:
+            if not own[k] < h:
+                raise
+            coarse = True
+        if coarse and own[k] < h:
+            out[k], _ = _central(grads, v, own[k])
     return out
+
+
+def _central(grads: Gradients, v: np.ndarray, h: float) -> tuple[np.ndarray, bool]:
+    """The central difference of gradients along v, and whether the step is coarse for their curvature."""
+    after, before = grads(h * v), grads(-h * v)
+    value = (after - before) / (2 * h)
+    rounding = 8 * EPS64 * (np.abs(grads.base) + np.maximum(np.abs(after), np.abs(before)) + grads.terms)
+    left, right = (grads.base - before) / h, (after - grads.base) / h
+    one = Derivative(value, rounding / h, left, right, np.ones(value.shape, bool), 2 * rounding / h)
+    return value, bool(too_coarse(one, np.zeros(value.shape), np.full(value.shape, h), "central").any())
 
 
 def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivative, np.ndarray]:
     """(k, n) Richardson-extrapolated differences of gradients along each direction, with their error
-    estimates and one-sided slopes, and per direction the gate whose kink the stencil crossed ('' for none)."""
+    estimates and one-sided slopes, and per direction the gate whose kink the stencil crossed ('' for none).
+    A direction whose step, at its node's typical size, leaves an op's domain or is coarse for the curvature at
+    a small element is taken again at the elements' own scale."""
     points = POINTS["richardson"]
     steps = grads.steps(directions, "richardson")
+    own = grads.own_steps(directions, "richardson")
     k, n = len(directions), grads.size
     phi = np.empty((len(points), k, n))
     gate = np.full(k, "", dtype=object)
-    for i, (v, h) in enumerate(zip(directions, steps, strict=True)):
+
+    def take(i: int) -> None:
         crossed: list[str] = []
         for p, point in enumerate(points):
-            phi[p, i] = grads(point * h * v, crossed)
+            phi[p, i] = grads(point * steps[i] * directions[i], crossed)
         gate[i] = crossed[0] if crossed else ""
-    stencil = Stencil(phi.reshape(len(points), k * n), np.tile(grads.base, k), np.repeat(steps, n), {})
-    stencil.terms = np.tile(grads.terms, k)
-    return derivative(stencil, "richardson"), gate
+
+    for i in range(k):
+        try:
+            take(i)
+        except EvaluationError:
+            if not own[i] < steps[i]:
+                raise
+            steps[i] = own[i]
+            take(i)
+
+    def differences() -> Derivative:
+        stencil = Stencil(phi.reshape(len(points), k * n), np.tile(grads.base, k), np.repeat(steps, n), {})
+        stencil.terms = np.tile(grads.terms, k)
+        return derivative(stencil, "richardson")
+
+    found = differences()
+    coarse = too_coarse(found, np.repeat(own, n), np.repeat(steps, n), "richardson").reshape(k, n).any(axis=1)
+    for i in np.flatnonzero(coarse):
+        steps[i] = own[i]
+        take(i)
+    return (differences() if coarse.any() else found), gate
 
 
 def is_labels(graph: Graph, name: str) -> bool:
@@ -147,8 +214,7 @@ def leaf_names(graph: Graph, wrt: list[str] | None) -> list[str]:
         return [n for n in names if not is_labels(graph, n)]
     names = []
     for name in wrt:
-        if name not in graph.leaf_values:
-            raise UsageError(f"{name!r} is not a leaf of the graph{suggest(name, graph.leaf_values)}", parameter="wrt")
+        graph.named(name, "leaf", "wrt")
         if is_labels(graph, name):
             raise UsageError(
                 f"{name} is read only where no derivative is taken (labels, index arrays, comparisons): "

@@ -12,14 +12,23 @@ import numpy as np
 from ..arguments import checked, choice, flag, name
 from ..engines.evaluate import evaluate
 from ..engines.reverse_mode import relevant, reverse_mode
-from ..errors import EvaluationError, PluginError, UsageError, suggest
+from ..errors import EvaluationError, PluginError, UsageError
 from ..fileformat.plugins import audit
 from ..graph import Graph, graph_argument
 from .batched import Batch, plan, run
 from .check import METHODS
 from .hessian import is_labels
 from .many import path_facts
-from .numerical import Probe, Stencil, float64_reference, group_rows, numeric_derivative, steps_for, typical_size
+from .numerical import (
+    Probe,
+    Stencil,
+    float64_reference,
+    group_rows,
+    numeric_derivative,
+    own_steps,
+    steps_for,
+    typical_size,
+)
 from .rounding import judged_scale, term_sizes
 from .tolerances import POINTS, tolerance_for
 from .verdicts import Judge, LeafCheck
@@ -63,15 +72,12 @@ class Jacobian:
 def focus(graph: Graph, of: str | None) -> Graph:
     """The graph with `of` as its output (same values, fresh caches): derivatives of `of` are its gradients."""
     name = graph.output if of is None else of
-    if name not in graph.nodes:
-        raise UsageError(f"no such node {name!r}{suggest(name, graph.nodes)}", parameter="of")
+    graph.named(name, "node", "of")
     return graph if name == graph.output else replace(graph, output=name)
 
 
 def node_named(graph: Graph, name: str, parameter: str = "wrt") -> str:
-    if name not in graph.nodes:
-        raise UsageError(f"no such leaf or node {name!r}{suggest(name, graph.nodes)}", parameter=parameter)
-    return name
+    return graph.named(name, "leaf or node", parameter)
 
 
 def jacobian(
@@ -256,7 +262,7 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
         pairs = (np.arange(rows)[:, None] * cols + ks[None, :]).reshape(-1)  # entry (j, k) at j·cols + k
         steps = steps_for(flat_value[pairs % cols], method, None, typical_size(value))
 
-        def stencil(picked: np.ndarray, s: np.ndarray, pairs=pairs) -> Stencil:
+        def stencil(picked: np.ndarray, s: np.ndarray, method: str = method, pairs=pairs) -> Stencil:
             chosen = pairs[picked]
             present = np.zeros(cols, bool)
             present[chosen % cols] = True
@@ -284,7 +290,9 @@ def _check(graph: Graph, values, result: Jacobian, method: str, rtol, atol) -> L
                 max(1, len(how.gates)),
             )
 
-        numeric, gate = numeric_derivative(how.gates, method, steps, stencil)
+        numeric, gate = numeric_derivative(
+            how.gates, method, steps, stencil, own_steps(flat_value[pairs % cols], method, None)
+        )
         judge.add(pairs, analytic[pairs], None, numeric, gate)
         leaf.elements += len(pairs)
     return leaf

@@ -7,7 +7,8 @@ also estimates the reference's own error). Plain central differences on request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +20,15 @@ from .tolerances import POINTS, STEPS
 EPS64 = float(np.finfo(np.float64).eps)
 KINK_RETRIES = 3  # a stencil that crosses a kink is tried again with steps 10, 100, 1000 times smaller
 CONVERGED = 1e-8  # Richardson's two extrapolations agree this well (relative) on a smooth function at these steps
+# The complex step subtracts nothing, so its step is scaled to each element alone (x³ = 1e-11 beside 4e9 under
+# sqrt: a step at the node's size, 1e-20 · 4e9, is no longer tiny against the element and the derivative is off
+# by half); only elements this far below their node's size take a step at that: it stays far above underflow.
+COMPLEX_FLOOR = 1e-100
+# One-sided slopes this far apart (relative to the derivative) where a finer own-scale step exists: the step is
+# coarse for the function's curvature at the element. Central differences have no estimate of their truncation
+# error (about the square of this); Richardson's slopes are taken at h/4 and its error is estimated, so only a
+# step near the element's own size counts (x² has slopes 2.5e-4·RMS/x apart: no element of an ordinary node).
+CURVED = {"central": 1e-4, "richardson": 1e-2, "complex": np.inf}
 SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)  # the absolute resolution of float64 near 0
 
 
@@ -214,10 +224,19 @@ class Derivative:
     smooth: np.ndarray  # (k,) False where the stencil does not fit a smooth function (a kink no op reports)
     noise: np.ndarray | None = None  # (k,) the rounding error of the one-sided slopes (None: none known)
     jumps: np.ndarray | None = None  # (k,) True where the function jumps (a step, no derivative; None: not known)
+    # rows -> (their derivative by Richardson, the gates whose kinks it crossed): plain central differences have no
+    # estimate of their truncation error (a C¹ bend such as elu's at 0 puts h·f''-sized error in them), so a row
+    # they would fail is looked at again before it is called wrong (verdicts.classify). None: no second look.
+    second_look: Callable[[np.ndarray], tuple[Derivative, np.ndarray]] | None = field(default=None, repr=False)
 
     def take(self, index) -> Derivative:
         """The rows at index (a slice, a mask or positions) of every part."""
         return Derivative(*(None if p is None else p[index] for p in (getattr(self, f) for f in PARTS)))
+
+    def copy(self) -> Derivative:
+        """Every part copied (the second look is kept)."""
+        parts = (None if p is None else np.array(p, copy=True) for p in (getattr(self, f) for f in PARTS))
+        return Derivative(*parts, second_look=self.second_look)
 
     def put(self, index, other: Derivative) -> None:
         """Rows at index replaced by other's (a retry with smaller steps)."""
@@ -267,10 +286,24 @@ def derivative(stencil: Stencil, method: str) -> Derivative:
 
 def steps_for(values: np.ndarray, method: str, eps: float | None, typical: float | np.ndarray = 1.0) -> np.ndarray:
     """A step per element, scaled to its magnitude, and near 0 to the typical magnitude of its node (its RMS:
-    a step of 1e-3 next to p = 0.001 would leave log's domain), or the absolute step eps if given."""
+    a relative step next to x = 1e-12 would drown in rounding; the complex step, which has no rounding to fear,
+    only below COMPLEX_FLOOR of it), or the absolute step eps if given."""
     if eps is not None:
         return np.full(np.shape(values), float(eps))
+    if method == "complex":  # nothing cancels: the step need only be tiny against the element itself
+        return STEPS[method] * np.maximum(np.abs(values), np.asarray(typical) * COMPLEX_FLOOR)
     return STEPS[method] * np.maximum(np.abs(values), typical)
+
+
+def own_steps(values: np.ndarray, method: str, eps: float | None) -> np.ndarray | None:
+    """A step per element scaled to its own magnitude alone (inf for a 0): where a node's typical size is far
+    larger than an element (0.48²⁰ beside 2.03²⁰), the step at the node's size can leave an op's domain (sqrt
+    and log near 0) at every smaller retry; the element's own magnitude is then the one safe scale. None when
+    the user fixed the step (--eps)."""
+    if eps is not None:
+        return None
+    size = np.abs(np.asarray(values, np.float64))
+    return np.where(size > 0, STEPS[method] * size, np.inf)
 
 
 def typical_size(value: np.ndarray) -> float:
@@ -279,26 +312,66 @@ def typical_size(value: np.ndarray) -> float:
     return rms if rms > 0 and np.isfinite(rms) else 1.0
 
 
-def numeric_derivative(gates: list[Node], method: str, steps: np.ndarray, stencil) -> tuple[Derivative, np.ndarray]:
+def numeric_derivative(
+    gates: list[Node], method: str, steps: np.ndarray, stencil, own: np.ndarray | None = None
+) -> tuple[Derivative, np.ndarray]:
     """The numerical reference for each row, and the gate whose kink its stencil crossed ('' for none).
+    stencil(rows, steps, method=the method given) evaluates the rows' stencils.
 
     A row whose stencil crossed a kink, or does not fit a smooth function, is tried again with steps 10,
     100 and 1000 times smaller: a kink near the point is stepped over rather than across; one at the
-    point stays, and the row is judged a kink if the modes disagree with the reference."""
+    point stays, and the row is judged a kink if the modes disagree with the reference. A row whose stencil
+    left an op's domain (NaN), or whose step is coarse for the function's curvature at the element, is tried
+    again at the element's own scale (own: see own_steps) where that is finer."""
     rows = np.arange(len(steps))
     found = stencil(rows, steps)
     numeric, gate = derivative(found, method), first_crossed(found.crossed, gates, len(rows))
-    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value)  # NaN: the step left an op's domain
-    for attempt in range(1, KINK_RETRIES + 1):
+    tried = np.array(steps, np.float64, copy=True)
+    coarse = too_coarse(numeric, own, tried, method)
+    suspect = (gate != "") | ~numeric.smooth | ~np.isfinite(numeric.value) | coarse  # NaN: it left an op's domain
+    for _attempt in range(KINK_RETRIES):
         if not suspect.any():
             break
         again = np.flatnonzero(suspect)
-        retry = stencil(again, steps[again] / 10**attempt)
+        smaller = tried[again] / 10
+        if own is not None:
+            smaller = np.where(coarse[again], np.minimum(smaller, own[again]), smaller)
+        tried[again] = smaller
+        retry = stencil(again, smaller)
         better, where = derivative(retry, method), first_crossed(retry.crossed, gates, len(again))
         numeric.put(again, better)
         gate[again] = where
-        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value)
+        coarse[again] = too_coarse(better, None if own is None else own[again], smaller, method)
+        suspect[again] = (where != "") | ~better.smooth | ~np.isfinite(better.value) | coarse[again]
+    if method == "central":
+        numeric.second_look = lambda picked: _richardson_rows(gates, steps, stencil, own, picked)
     return numeric, gate
+
+
+def _richardson_rows(gates: list[Node], steps: np.ndarray, stencil, own: np.ndarray | None, picked: np.ndarray):
+    """The rows picked of a central-difference reference, again by Richardson (steps scaled as steps_for scales
+    them for it, or the user's own step, --eps, as given: own is None then); stencil(rows, steps, method)."""
+    ratio = 1.0 if own is None else STEPS["richardson"] / STEPS["central"]
+    return numeric_derivative(
+        gates,
+        "richardson",
+        np.asarray(steps)[picked] * ratio,
+        lambda rows, s: stencil(picked[rows], s, "richardson"),
+        None if own is None else own[picked] * ratio,
+    )
+
+
+def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray, method: str) -> np.ndarray:
+    """Rows whose step, at the node's typical size, is coarser than the element's own scale (own) and too coarse
+    for the function there: the stencil left an op's domain (NaN), or the function curves at the element's scale
+    (its one-sided slopes differ by more than CURVED of the derivative, where the central difference's truncation
+    error, about the square of that, would exceed a float64 tolerance). Such rows are redone at their own scale."""
+    if own is None:
+        return np.zeros(len(steps), bool)
+    noise = 0.0 if numeric.noise is None else numeric.noise
+    with np.errstate(invalid="ignore"):
+        curved = np.abs(numeric.right - numeric.left) > CURVED[method] * np.abs(numeric.value) + noise
+    return (own < steps) & (~np.isfinite(numeric.value) | curved)
 
 
 def first_crossed(crossed: dict[str, np.ndarray], gates: list[Node], size: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from .many import Items, downstream_of, path_facts, stencil_items, tangent_items
-from .numerical import numeric_derivative, steps_for
+from .numerical import numeric_derivative, own_steps, steps_for
 from .rounding import raised_scales
 from .tolerances import POINTS
 from .verdicts import Judge, LeafCheck, Rows, classify, record_passing
@@ -65,11 +65,11 @@ def _check_scalar_group(ctx, group: list[str], method: str, leaves: dict[str, Le
     where = np.repeat(np.arange(len(group)), element + count)
     steps = steps_for(x[where], method, ctx.eps, typical[where])  # as typical_size gives for one scalar
 
-    def stencil(rows, s):
+    def stencil(rows, s, m=method):
         picked = Items([items.leaves[r] for r in rows], items.move[rows])
-        return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, method)
+        return stencil_items(ctx.reference, ctx.base, gates, ctx.weights, picked, s, m)
 
-    numeric, crossed = numeric_derivative(gates, method, steps, stencil)
+    numeric, crossed = numeric_derivative(gates, method, steps, stencil, own_steps(x[where], method, ctx.eps))
     forward = tangent_items(ctx.graph, ctx.values, own, ctx.weights, items)
     reverse = g[where] * items.move
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import import_module
 
-KINDS = ("trace", "gradcheck", "jacobian", "hessian", "derivatives", "train", "examples", "example", "ops", "error")
+KINDS = (
+    "trace", "gradcheck", "grade", "jacobian", "hessian", "derivatives", "train", "examples", "example", "ops", "error"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ FORMATS = {
         Format("gradescope", (".json",), "Gradescope's results.json"),
         Format("prairielearn", (".json",), "PrairieLearn's external grader results.json"),
         Format("junit", (".xml",), "JUnit XML (GitLab, GitHub test reports)"),
+        Format("csv", (".csv",), "a CSV table, a row per student (gradcheck --answers)"),
         Format("svg", (".svg",), "an SVG drawing", stream=False),
         Format("png", (".png",), "a PNG picture", stream=False, binary=True),
         Format("pdf", (".pdf",), "a PDF drawing", stream=False, binary=True),
@@ -52,18 +55,19 @@ FORMATS = {
 PRESENTERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "table": (
         ("table",),
-        ("trace", "gradcheck", "gradcheck_file", "jacobian", "hessian", "derivatives", "train", "examples", "example")
-        + ("ops",),
+        ("trace", "gradcheck", "gradcheck_file", "grade", "jacobian", "hessian", "derivatives", "train", "examples")
+        + ("example", "ops"),
     ),
     "json": (
         ("json",),
-        ("trace", "gradcheck", "jacobian", "hessian", "derivatives", "train", "examples", "ops", "error"),
+        ("trace", "gradcheck", "grade", "jacobian", "hessian", "derivatives", "train", "examples", "ops", "error"),
     ),
-    "markdown": (("markdown",), ("trace", "gradcheck", "jacobian", "hessian", "examples", "ops")),
+    "markdown": (("markdown",), ("trace", "gradcheck", "grade", "jacobian", "hessian", "examples", "ops")),
     "latex": (("latex",), ("trace", "jacobian", "hessian")),
-    "gradescope": (("gradescope",), ("gradcheck", "error")),
-    "prairielearn": (("prairielearn",), ("gradcheck", "error")),
-    "junit": (("junit",), ("gradcheck", "error")),
+    "gradescope": (("gradescope",), ("gradcheck", "grade", "error")),
+    "prairielearn": (("prairielearn",), ("gradcheck", "grade", "error")),
+    "junit": (("junit",), ("gradcheck", "grade", "error")),
+    "csv": (("csv",), ("grade",)),
     "drawing": (("svg", "png", "pdf", "dot", "html"), ("trace",)),
     "heatmap": (("svg", "png"), ("jacobian", "hessian")),
     "plots": (("svg", "png", "pdf", "gif", "html"), ("train",)),

@@ -30,7 +30,7 @@ def _test(name: str, score: float, max_score: float, output: str, visibility: st
 def gradcheck(result, settings: Settings) -> Document:
     tests = []
     for i, checked in enumerate(result.files, 1):
-        prefix = f"{checked.path}: " if not result.single else ""
+        prefix = f"{checked.name}: " if not result.single else ""
         if checked.score is None or not checked.score.parts and checked.failure is not None:
             failure = checked.failure
             output = f"**The file could not be checked:** {printable(failure.line)}"
@@ -56,6 +56,12 @@ def gradcheck(result, settings: Settings) -> Document:
         },
         settings.pretty,
     )
+
+
+def grade(result, settings: Settings):
+    """Hand answers graded (gradcheck --answers): each student's grade as gradcheck's result, a part per asked
+    quantity (verify/answer_grading.py Grades.checks), in the same Gradescope's results.json as a gradcheck's."""
+    return gradcheck(result.checks(), settings)
 
 
 def error(result, settings: Settings) -> Document:

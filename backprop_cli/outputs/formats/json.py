@@ -101,6 +101,29 @@ def gradcheck(result, settings: Settings) -> Document:
     return Document({**data, "gradable": result.gradable}, settings.pretty)
 
 
+# ------------------------------------------------------------ grade (gradcheck --answers)
+def grade(result, settings: Settings) -> Document:
+    """schema backprop.grade, version 1: one student's graded answers, or {"graph", "students": [...]}."""
+    if result.single:
+        ((student, graded),) = result.grades.items()
+        return Document(_grade(result.graph, student, graded), settings.pretty)
+    students = [_grade(result.graph, s, g) for s, g in result.grades.items()]
+    return Document({**header("grade"), "graph": result.graph, "students": students}, settings.pretty)
+
+
+def _grade(graph: str, student: str, grade) -> dict:
+    if isinstance(grade, str):  # the answers could not be read: not graded (not zero)
+        return {**header("grade"), "graph": graph, "student": student, "error": grade}
+    answers = [
+        {"column": i.column, "kind": i.kind, "name": i.name, "given": i.given, "right": i.truth, "status": i.status}
+        | {"points": i.points, "max_points": i.max_points, "slip": i.slip, "hint": i.hint, "why": i.why}
+        for i in grade.items
+    ]
+    data = {**header("grade"), "graph": graph, "student": grade.student, "points": grade.points}
+    data |= {"max_points": grade.max_points, "passed": grade.full_marks, "score": grade.score().fraction}
+    return {**data, "answers": answers, "not_asked": grade.ignored}
+
+
 def file_entry(checked) -> dict:
     """A file's object: the report's fields, or {"file", "status": "error", "exit_code", "error", ...};
     "stdout" with --allow-python; "score" (issue 23)."""

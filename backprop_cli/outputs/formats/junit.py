@@ -40,8 +40,8 @@ def _properties(suite: ET.Element, values: dict) -> None:
 def gradcheck(result, settings: Settings) -> str:
     root = ET.Element("testsuites", name="backprop gradcheck")
     for checked in result.files:
-        suite = _suite(root, checked.path, checked.seconds)
-        classname = f"backprop.gradcheck.{checked.path}"
+        suite = _suite(root, checked.name, checked.seconds)
+        classname = f"backprop.gradcheck.{checked.name}"
         score = checked.score
         if score is not None:
             _properties(suite, {"score": score.earned, "possible": score.possible, "fraction": score.fraction})
@@ -67,6 +67,12 @@ def gradcheck(result, settings: Settings) -> str:
     root.set("time", f"{result.seconds:.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def grade(result, settings: Settings):
+    """Hand answers graded (gradcheck --answers): each student's grade as gradcheck's result, a part per asked
+    quantity (verify/answer_grading.py Grades.checks), in the same JUnit XML as a gradcheck's."""
+    return gradcheck(result.checks(), settings)
 
 
 def error(result, settings: Settings) -> str:

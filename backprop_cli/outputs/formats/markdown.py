@@ -75,6 +75,26 @@ def gradcheck(result, settings: Settings) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------ grade (gradcheck --answers)
+def grade(result, settings: Settings) -> str:
+    """Each student's score, then each asked quantity: its verdict and points, what was found (feedback to send)."""
+    from ..score_text import part_markdown, part_title, score_line
+
+    lines = []
+    for student, graded in result.grades.items():
+        if isinstance(graded, str):
+            lines += [f"### {escape(result.graph)}, student {escape(student)}: not graded", "", escape(graded), ""]
+            continue
+        score = graded.score()
+        lines += [f"### {escape(result.graph)}, student {escape(student)}: {escape(score_line(score))}", ""]
+        for part in score.parts:
+            lines += [f"- **{escape(part_title(part))}**", *(f"  {line}" for line in part_markdown(part).splitlines())]
+        if graded.ignored:
+            lines += [f"- not asked, not graded: {escape(', '.join(graded.ignored))}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------ jacobian and hessian
 def _matrix(matrix, rows: list[str], cols: list[str]) -> list[str]:
     from ...numbers import number

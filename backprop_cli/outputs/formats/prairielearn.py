@@ -27,7 +27,7 @@ def gradcheck(result, settings: Settings) -> Document:
     for checked in result.files:
         if checked.score is None:
             continue
-        prefix = f"{checked.path}: " if not result.single else ""
+        prefix = f"{checked.name}: " if not result.single else ""
         for part in checked.score.parts:
             lines = part_lines(part)
             tests.append(
@@ -54,6 +54,12 @@ def gradcheck(result, settings: Settings) -> Document:
             break
         test["output"] = _cut(test["output"], 200)
     return Document(data, settings.pretty)
+
+
+def grade(result, settings: Settings):
+    """Hand answers graded (gradcheck --answers): each student's grade as gradcheck's result, a part per asked
+    quantity (verify/answer_grading.py Grades.checks), in the same PrairieLearn's results.json as a gradcheck's."""
+    return gradcheck(result.checks(), settings)
 
 
 def error(result, settings: Settings) -> Document:

@@ -66,6 +66,19 @@ def gradcheck_file(checked, settings: Settings) -> str:
     return printable(verdict_line(checked.path, checked.report))
 
 
+# ------------------------------------------------------------ grade (gradcheck --answers)
+def grade(result, settings: Settings) -> str:
+    """A student's answers, a line each (--quiet: the points); a class: the graded CSV, a row per student."""
+    from ..grade_report import grade_lines, graded_csv, summary_line
+
+    if not result.single:
+        return graded_csv(result.grades)
+    ((student, graded),) = result.grades.items()
+    if settings.quiet or isinstance(graded, str):
+        return printable(summary_line(result.graph, student, graded))
+    return "\n".join(grade_lines(result.graph, graded))
+
+
 # ------------------------------------------------------------ jacobian and hessian
 def jacobian(result, settings: Settings) -> str:
     from ..matrices import jacobian_lines
