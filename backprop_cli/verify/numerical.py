@@ -230,8 +230,12 @@ class Derivative:
     second_look: Callable[[np.ndarray], tuple[Derivative, np.ndarray]] | None = field(default=None, repr=False)
 
     def take(self, index) -> Derivative:
-        """The rows at index (a slice, a mask or positions) of every part."""
-        return Derivative(*(None if p is None else p[index] for p in (getattr(self, f) for f in PARTS)))
+        """The rows at index (a slice, a mask or positions) of every part; the second look, if any, of those rows."""
+        taken = Derivative(*(None if p is None else p[index] for p in (getattr(self, f) for f in PARTS)))
+        if self.second_look is not None:
+            rows, look = np.arange(len(self.value))[index], self.second_look
+            taken.second_look = lambda picked: look(rows[picked])
+        return taken
 
     def copy(self) -> Derivative:
         """Every part copied (the second look is kept)."""
