@@ -94,3 +94,48 @@ def test_the_command_prints_0_and_says_why(run):
     third = data["derivatives"][3]
     assert third["value"] != 0 and abs(third["value"]) <= third["error"]  # the raw value and its bound kept
     assert any("0 within the error estimate" in note for note in data["notes"])
+
+
+def _hinge(x: np.ndarray, label: int, g: float, dtype: str) -> backprop_cli.Graph:
+    return backprop_cli.loads(
+        f"dtype: {dtype}\ninputs: {{k: [{label}], g: {g!r}}}\nparams: {{x: [{x.tolist()!r}]}}\n"
+        "nodes:\n  n: multiclass_hinge(log_softmax(x, axis=1), k, margin=1.0)\n  f: n * g\noutput: f\n"
+    )
+
+
+def test_a_reference_keeps_the_rounding_of_what_an_op_cancels():
+    """Found by the generated graphs (seed 935706403, gradcheck --order 4): a hinge 1 + s_j - s_y of
+    log-probabilities of size 4 is 0.03; along x it is linear (its third derivative 0, as the contour finds), but
+    the third differences of f round at the size of what the hinge reads, not of f (0.02): -1.7e-6 against an
+    error estimate of 4e-7 was a FAIL. Generated: points where one margin is active and small beside
+    log-probabilities up to 16, random directions, float32 and float64; each order's reference must hold the
+    contour's 0 within its error estimate."""
+    found = derivatives(
+        _hinge(
+            np.array([0.8093698889154681, -1.7916790762634691, -1.759614052668017, 1.7814109080074991]),
+            3,
+            -0.7973881674239545,
+            "float32",
+        ),
+        "x",
+        4,
+        np.array([[-0.63312894, -1.0, -0.37037461, 0.45675509]]),
+    )
+    assert found.status == "pass", (found.values, found.reference, found.reference_errors)
+    rng = np.random.default_rng(935706403)
+    failed = []
+    for trial in range(8):  # (before the fix, 3 in 4 of these failed)
+        x = rng.uniform(-8, 8, 4)  # log-probabilities up to ~16 in size
+        label = int(np.argmax(x))
+        others = [j for j in range(4) if j != label]
+        j = int(rng.choice(others))
+        x[j] = x[label] - 1 + rng.uniform(0.002, 0.02)  # one margin active and small: 0.002-0.02 from 1 - 1
+        for rest in others:
+            if rest != j:
+                x[rest] = min(x[rest], x[label] - 1.5)
+        graph = _hinge(x, label, float(rng.uniform(-1, 1)), "float32" if trial % 2 else "float64")
+        u = rng.standard_normal((1, 4))
+        found = derivatives(graph, "x", 3, u / np.max(np.abs(u)))
+        if found.status != "pass":
+            failed.append((x.tolist(), u.tolist(), found.reference[1:], found.reference_errors[1:]))
+    assert not failed, failed

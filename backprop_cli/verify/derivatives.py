@@ -29,9 +29,9 @@ import numpy as np
 from ..arguments import MAX_ORDER
 from ..engines.forward_mode import direction as parse_direction
 from ..engines.forward_mode import leaf_tangents
+from ..engines.reverse_mode import reverse_mode
 from ..errors import EvaluationError, PluginError, UsageError
 from ..graph import Graph
-from ..ops import OPS
 from .hessian import Gradients, is_labels
 from .many import path_facts
 from .numerical import EPS64, Derivative, typical_size
@@ -235,9 +235,8 @@ def _circles(line: _Line, order: int, scale: float) -> tuple[float, float, np.nd
     for halving in range(HALVINGS + 1):
         radius = scale / 2**halving
         crossed: list[str] = []
-        with np.errstate(all="ignore"):
-            upper = np.array([line.slope(radius * z, crossed) for z in angles])
-        if crossed or not np.all(np.isfinite(upper)):
+        upper = _on_circle(line, radius * angles, crossed)
+        if upper is None:
             line.kink = line.kink or (crossed[0] if crossed else None)
             continue
         samples = np.concatenate([upper, np.conj(upper[-2:0:-1])])  # g′ is real on the real line
@@ -261,17 +260,31 @@ def _circles(line: _Line, order: int, scale: float) -> tuple[float, float, np.nd
     return best
 
 
+def _on_circle(line: _Line, ts: np.ndarray, crossed: list[str]) -> np.ndarray | None:
+    """g′ at each t of the upper half circle; None at the first point that leaves a piece of a gate (crossed
+    names it) or whose slope is not finite. The two real points first: a circle that meets a kink moves the
+    values most there (the piece is judged on the real part)."""
+    order = [0, len(ts) - 1, *range(1, len(ts) - 1)]
+    upper = np.empty(len(ts), complex)
+    with np.errstate(all="ignore"):
+        for i in order:
+            upper[i] = line.slope(ts[i], crossed)
+            if crossed or not np.isfinite(upper[i]):
+                return None
+    return upper
+
+
 def _central(order: int) -> tuple[np.ndarray, np.ndarray]:
     """Points (in steps) and weights of the central difference of the given order: error O(h²), even in h."""
     j = np.arange(order + 1)
     return order / 2 - j, np.array([(-1) ** int(i) * math.comb(order, int(i)) for i in j], float)
 
 
-def _richardson(values_at, order: int, reach: float, summed: float = 0.0) -> tuple[float, float, bool]:
+def _richardson(values_at, order: int, reach: float, terms: float = 0.0) -> tuple[float, float, bool]:
     """The order-th derivative at 0 of a function of t (values_at: ts -> (values, crossed kinks)) by central
     differences at h, h/2, h/4, Richardson-extrapolated twice; the step with the least error estimate among
-    STEPS halvings of reach/order. summed: the size of the terms the values are summed from (their rounding is
-    of that size, however small the sum). (value, error estimate, whether a stencil crossed a kink)."""
+    STEPS halvings of reach/order. terms: the size the values' rounding scales with, however small they are
+    (rounding_size). (value, error estimate, whether a stencil crossed a kink)."""
     offsets, weights = _central(order)
     steps = (reach / max(order, 1)) / 2.0 ** np.arange(STEPS)
     levels = steps[:, None] / np.array([1.0, 2.0, 4.0])[None, :]  # (steps, 3)
@@ -281,7 +294,7 @@ def _richardson(values_at, order: int, reach: float, summed: float = 0.0) -> tup
     d = (values @ weights) / levels**order  # (steps, 3)
     first = (4 * d[:, 1:] - d[:, :-1]) / 3
     second = (16 * first[:, 1] - first[:, 0]) / 15
-    largest = np.maximum(np.max(np.abs(values), axis=(1, 2)), summed)
+    largest = np.maximum(np.max(np.abs(values), axis=(1, 2)), terms)
     rounding = np.sum(np.abs(weights)) * 4 * EPS64 * largest / levels[:, 2] ** order
     error = np.abs(second - first[:, 1]) + rounding
     error = np.where(np.isfinite(second), error, np.inf)
@@ -307,20 +320,20 @@ def _slope_differences(line: _Line, order: int) -> tuple[list[float], list[float
     return values, errors
 
 
-SUMS = {"add": "add", "sub": "add", "sum": "sum", "mean": "mean"}  # ops whose output adds up its operands
-
-
-def summed_size(graph: Graph, values: dict[str, np.ndarray]) -> float:
-    """The size of the terms the output is summed from (through +, -, sum and mean; any other value as large as
-    itself): what the rounding of f scales with when they cancel (Σ n·g of tanh-like terms near 0)."""
-    sizes: dict[str, np.ndarray] = {}
-    for node in graph.nodes.values():
-        if node.op in SUMS:
-            xs = [sizes[x] if isinstance(x, str) else np.abs(np.asarray(x.value, np.float64)) for x in node.inputs]
-            sizes[node.name] = np.asarray(OPS[SUMS[node.op]].forward(*xs, **node.attrs))
-        else:
-            sizes[node.name] = np.abs(np.real(np.asarray(values[node.name], np.float64)))
-    return float(np.max(sizes[graph.output], initial=0.0))
+def rounding_size(grads: Gradients) -> float:
+    """The size of what f's rounding along the line scales with: Σ |∂f/∂n|·|n| over the values that move with the
+    leaf (each value's rounding, ε of itself, reaches f times its gradient). A sum that cancels (Σ n·g of tanh-like
+    terms near 0) keeps the rounding of its terms, and so does an op whose output cancels what it reads (a hinge
+    1 + s_j - s_y of log-probabilities of size 4 whose value is 0.03); values that do not move round the same at
+    every point of a stencil and cancel in its differences."""
+    adjoints = reverse_mode(grads.graph, grads.values, wrt=grads.wrt)
+    moving = [*grads.names, *(node.name for node, _, _ in grads.plan)]
+    size = abs(float(np.real(grads.values[grads.graph.output])))
+    with np.errstate(all="ignore"):
+        for name in moving:
+            terms = np.abs(np.asarray(adjoints[name])) * np.abs(np.real(np.asarray(grads.values[name], np.float64)))
+            size += float(np.sum(terms[np.isfinite(terms)]))
+    return size
 
 
 def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, atol: float | None) -> None:
@@ -330,9 +343,9 @@ def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, a
     tolerance = tolerance_for("float64", rtol, atol)
     result.reference, result.reference_errors = [result.values[0]], [0.0]
     size = max(abs(c) * line.scale**j for j, c in enumerate(result.taylor))  # the Taylor terms at the point's scale
-    summed = summed_size(line.grads.graph, line.grads.values)
+    terms = rounding_size(line.grads)
     for k in range(1, result.order + 1):
-        reference, error, crossed = _richardson(line.values, k, reach, summed)
+        reference, error, crossed = _richardson(line.values, k, reach, terms)
         result.reference.append(reference)
         result.reference_errors.append(error)
         scale = max(abs(result.values[k]), abs(reference), math.factorial(k) * size / line.scale**k) or 1.0

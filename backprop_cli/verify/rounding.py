@@ -79,6 +79,7 @@ def _sizes(
                 added = None if error is None else np.abs(_each(node, rule, error * signs, [out, *xs]))
                 if moved is not None:  # what rounding does to this rule: moved values, or float64 ones
                     again = np.abs(_each(node, rule, upstream * signs, moved) - sent) / eps
+                    again = np.where(np.isfinite(again), again, 0.0)  # a move that left the domain measures nothing
                     added = again if added is None else added + again
                 _add(terms, operand, np.abs(sent), shape)
                 if added is not None:
@@ -98,16 +99,18 @@ def _each(node: Node, rule, upstream: np.ndarray, rest: list) -> np.ndarray:
 def _moved(node: Node, out, xs, exact, rng: np.random.Generator, eps: float) -> list[np.ndarray] | None:
     """The output and operands of a gate as rounding may have left them: their float64 values (a float32
     graph), or each moved by ±ε of itself. None where a rule does not read them (a wire, a distributor) or
-    jumps (a piecewise gate: rounding that moves a value across a kink, a tie of max, is no rounding)."""
+    jumps (a piecewise gate: rounding that moves a value across a kink, a tie of max, is no rounding). A constant
+    operand is exact as written and stays (x ** 3.0 with x < 0 moved to x ** (3 + ε) would be NaN)."""
     if node.operation.kinks is not None or node.operation.gate_kind in (GateKind.WIRE, GateKind.DISTRIBUTOR):
         return None
     if exact is not None:
         operands = [exact[x] if isinstance(x, str) else np.asarray(x.value, np.float64) for x in node.inputs]
         return [exact[node.name], *operands]
-    differentiable = [True, *(rule is not None for rule in node.operation.vjp[: len(xs)])]  # labels stay whole
+    vjp = node.operation.vjp[: len(xs)]  # labels stay whole, and constants are exact as written
+    rounded = [True, *(isinstance(x, str) and rule is not None for x, rule in zip(node.inputs, vjp, strict=True))]
     return [
         v * (1 + eps * rng.choice((-1.0, 1.0), np.shape(v))) if move else v
-        for v, move in zip((out, *xs), differentiable, strict=True)
+        for v, move in zip((out, *xs), rounded, strict=True)
     ]
 
 
