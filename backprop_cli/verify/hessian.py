@@ -33,7 +33,7 @@ from .numerical import (
     typical_size,
 )
 from .rounding import judged_scale, term_sizes
-from .tolerances import POINTS, STEPS, Tolerance, tolerance_for
+from .tolerances import POINTS, STEPS, TOLERANCES, Tolerance, tolerance_for
 
 DIFFERENCE_NOISE = 1e-6  # relative to the largest |eigenvalue|: below it, central differences cannot tell 0
 MAX_ELEMENTS = 5000  # a Hessian is n×n and takes n gradient passes (and six more each to check)
@@ -139,24 +139,26 @@ def hvp_exact(grads: Gradients, directions: np.ndarray, method: str) -> np.ndarr
             out[k] = np.imag(grads(1j * h * v)) / h
             continue
         try:
-            out[k], coarse = _central(grads, v, h)
+            out[k], coarse = _central(grads, v, h, own[k])
         except EvaluationError:
             if not own[k] < h:
                 raise
             coarse = True
         if coarse and own[k] < h:
-            out[k], _ = _central(grads, v, own[k])
+            out[k], _ = _central(grads, v, own[k], own[k])
     return out
 
 
-def _central(grads: Gradients, v: np.ndarray, h: float) -> tuple[np.ndarray, bool]:
-    """The central difference of gradients along v, and whether the step is coarse for their curvature."""
+def _central(grads: Gradients, v: np.ndarray, h: float, own: float) -> tuple[np.ndarray, bool]:
+    """The central difference of gradients along v, and whether the step is coarse for their curvature where the
+    own step (own) would be finer."""
     after, before = grads(h * v), grads(-h * v)
     value = (after - before) / (2 * h)
     rounding = 8 * EPS64 * (np.abs(grads.base) + np.maximum(np.abs(after), np.abs(before)) + grads.terms)
     left, right = (grads.base - before) / h, (after - grads.base) / h
     one = Derivative(value, rounding / h, left, right, np.ones(value.shape, bool), 2 * rounding / h)
-    return value, bool(too_coarse(one, np.zeros(value.shape), np.full(value.shape, h), "central").any())
+    floor = TOLERANCES["float64"].floor * float(np.max(np.abs(value), initial=0.0))  # (entries are judged so)
+    return value, bool(too_coarse(one, np.full(value.shape, own), np.full(value.shape, h), "central", floor).any())
 
 
 def hvp_differences(grads: Gradients, directions: np.ndarray) -> tuple[Derivative, np.ndarray]:

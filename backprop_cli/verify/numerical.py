@@ -365,16 +365,25 @@ def _richardson_rows(gates: list[Node], steps: np.ndarray, stencil, own: np.ndar
     )
 
 
-def too_coarse(numeric: Derivative, own: np.ndarray | None, steps: np.ndarray, method: str) -> np.ndarray:
+def too_coarse(
+    numeric: Derivative, own: np.ndarray | None, steps: np.ndarray, method: str, scale: float = 0.0
+) -> np.ndarray:
     """Rows whose step, at the node's typical size, is coarser than the element's own scale (own) and too coarse
     for the function there: the stencil left an op's domain (NaN), or the function curves at the element's scale
     (its one-sided slopes differ by more than CURVED of the derivative, where the central difference's truncation
-    error, about the square of that, would exceed a float64 tolerance). Such rows are redone at their own scale."""
+    error, about the square of that, would exceed a float64 tolerance). Such rows are redone at their own scale.
+    scale: the size below which a derivative is judged at that size (the tolerance's floor of its vector's
+    largest): a tiny entry beside large ones is not made exact by a finer step, only noisier. Nor is a row whose
+    curvature the own step could not resolve: the slopes' rounding grows as the step shrinks, and at an own step
+    thousands of times finer (a random direction moves an element of 4e-4 beside ones of size 1) it would exceed
+    the curvature it was meant to remove."""
     if own is None:
         return np.zeros(len(steps), bool)
     noise = 0.0 if numeric.noise is None else numeric.noise
-    with np.errstate(invalid="ignore"):
-        curved = np.abs(numeric.right - numeric.left) > CURVED[method] * np.abs(numeric.value) + noise
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.maximum(np.abs(numeric.value), scale)
+        gap = np.abs(numeric.right - numeric.left)
+        curved = (gap > CURVED[method] * size + noise) & (noise * steps / own < gap)
     return (own < steps) & (~np.isfinite(numeric.value) | curved)
 
 
