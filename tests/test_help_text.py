@@ -1,5 +1,5 @@
 """Every command's --help as an 80-column terminal shows it: ranges written as numbers are (0<x<=1e6, not
-0.0<x<=1000000.0), -o's help names the file names the command tells apart, and no option is offered that the
+0.0<x<=1000000.0; 0<=x<2^63, not 0<=x<=9223372036854775807), -o's help names the file names the command tells apart, and no option is offered that the
 command refuses (render draws: its --json and --pretty are kept working, out of its help)."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def test_help_fits_80_columns_and_writes_numbers_as_numbers(run, command):
     too_wide = [line for line in text.splitlines() if len(line) > 80 and "backprop" not in line]  # examples: as typed
     assert not too_wide, too_wide
     assert not re.search(r"\d\.0(<|\]|$)|\d{7}\.0", text), re.findall(r".*\d\.0(?:<|\]).*", text)
+    assert not re.search(r"\d{10}", text), re.findall(r".*\d{10}.*", text)  # --seed: 0<=x<2^63, not 9223372036854775807
 
 
 @pytest.mark.parametrize("command", ["trace", "derivatives", "ops", "examples"])

@@ -232,9 +232,6 @@ def parse_direction(direction: str | None) -> str | tuple[str, object] | None:
 
 
 # ------------------------------------------------------------ options shared by several commands
-MAX_SEED = 2**63 - 1  # as backprop_cli.arguments.RULES["seed"]
-
-
 class Finite(click.FloatRange):
     """A finite number in a range: nan, inf and 1e999 are usage errors naming the option and the range."""
 
@@ -262,13 +259,27 @@ class Finite(click.FloatRange):
         return f"{low}{'<' if self.min_open else '<='}x{'<' if self.max_open else '<='}{high}"
 
 
+class Whole(click.IntRange):
+    """A whole number in a range, whose help writes a large end of 2ᵏ or 2ᵏ - 1 as x<=2^k or x<2^k, not as
+    9223372036854775807."""
+
+    def _describe_range(self) -> str:
+        text, high = super()._describe_range(), self.max
+        if high is not None and high >= 2**20 and not self.max_open:
+            if high & (high - 1) == 0:
+                text = text.replace(f"<={high}", f"<=2^{high.bit_length() - 1}")
+            elif (high + 1) & high == 0:
+                text = text.replace(f"<={high}", f"<2^{high.bit_length()}")
+        return text
+
+
 def rule_type(parameter: str) -> click.ParamType:
     """The option type of an argument the Python API takes too: its range from the shared rules (arguments.py)."""
     from ..arguments import RULES
 
     rule = RULES[parameter]
     if rule.kind is int:
-        return click.IntRange(int(rule.low), int(rule.high), min_open=rule.low_open, max_open=rule.high_open)
+        return Whole(int(rule.low), int(rule.high), min_open=rule.low_open, max_open=rule.high_open)
     high = None if rule.high == float("inf") else rule.high
     return Finite(rule.low, high, min_open=rule.low_open, max_open=rule.high_open and high is not None)
 

@@ -9,6 +9,7 @@ from ..fileformat.training_defaults import MAX_STEPS, learning_rate
 from ..training.optimizers import RANGES
 from .options import (
     Finite,
+    Whole,
     command_line,
     complete_file,
     epilog,
@@ -82,9 +83,7 @@ SCHEDULE_OPTIONS = {"decay": "k", "drop": "drop", "drop_every": "every"}
 @click.option("--decay", type=Finite(0, 1e6), help="k of the exponential and inverse schedules [1e-3].")
 @click.option("--drop", type=Finite(0, 1, min_open=True), help="Factor of the step schedule [0.5].")
 @click.option("--drop-every", type=click.IntRange(1, MAX_STEPS), help="Steps between drops of the step schedule [100].")
-@click.option(
-    "--batch-size", type=click.IntRange(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`."
-)
+@click.option("--batch-size", type=Whole(1, 2**31), help="Minibatches of N examples of the inputs marked `data: true`.")
 @seed_option("Seed of the minibatch sampling.")
 @click.option(
     "--every",
