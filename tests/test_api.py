@@ -109,8 +109,9 @@ def test_fork_sums_gradients():
 
 
 def test_a_long_chain_traces_without_recursion():
-    """20 times Python's recursion limit (20,000 nodes): any recursive walk of the graph would fail here."""
-    n = 20 * max(sys.getrecursionlimit(), 1000)
+    """3 times Python's recursion limit (3,000 nodes): any recursive walk of the graph would fail here. (20 times
+    took 7 s, most of it loading 20,000 lines: bench/loader_bench.py measures a 25,000-node chain.)"""
+    n = 3 * max(sys.getrecursionlimit(), 1000)
     lines = ["inputs: {x: 0.5}", "nodes:", "  n1: x + 1"]
     lines += [f"  n{i}: n{i - 1} + 1" for i in range(2, n + 1)]
     g = backprop_cli.loads("\n".join(lines) + f"\noutput: n{n}\n")

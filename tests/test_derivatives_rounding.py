@@ -93,6 +93,8 @@ def test_the_command_prints_0_and_says_why(run):
     data = __import__("json").loads(run("derivatives", "zigzag", "--wrt", "x", "--json").stdout)
     third = data["derivatives"][3]
     assert third["value"] != 0 and abs(third["value"]) <= third["error"]  # the raw value and its bound kept
+    assert third["zero"] and not data["derivatives"][1]["zero"]  # and where the table printed 0
+    assert [d["zero"] for d in data["derivatives"]] == [row[1] == "0" for row in rows.values()]
     assert any("0 within the error estimate" in note for note in data["notes"])
 
 

@@ -180,6 +180,8 @@ class _Line:
         # beside 1000 under log): circles and stencils at the node's size would leave the op's domain
         moved = (v != 0) & (x != 0)
         self.own = float(np.min(np.abs(x[moved]) / np.abs(v[moved]), initial=np.inf))
+        # the size of what g′ = ∇f·v is summed from (verify/rounding.py): its rounding where it cancels to ~0
+        self.terms = float(np.max(grads.terms * np.abs(v), initial=0.0))
         self.kink: str | None = None
 
     def slope(self, t: complex, kinks: list[str] | None = None) -> complex:
@@ -253,7 +255,11 @@ def _circles(line: _Line, order: int, scale: float) -> tuple[float, float, np.nd
         quality = float(np.max(error * line.scale**k)) / (terms + EPS64 * float(np.max(np.abs(samples))) + 1e-300)
         if best is None or quality < best[0]:
             best, worse = (quality, radius, fine.real, error), 0
-        elif best[0] < CONVERGED:  # past the best radius once converged: rounding grows from here on
+        # nothing but rounding left (of g′, or of what it is summed from where that cancels to ~0): a smaller
+        # circle only has more of it
+        if np.all(error <= 8 * EPS64 * max(float(np.max(np.abs(samples))), line.terms) / radius**k):
+            break
+        if best[0] < CONVERGED and best[1] != radius:  # past the best radius once converged: rounding grows
             worse += 1
             if worse >= 2:
                 break

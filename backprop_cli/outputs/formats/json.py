@@ -298,6 +298,8 @@ def derivatives(result, settings: Settings) -> Document:
                 "taylor": _number(result.taylor[k]),
                 "reference": _number(result.reference[k]) if k < len(result.reference) else None,
                 "reference_error": _number(result.reference_errors[k]) if k < len(result.reference_errors) else None,
+                "zero": result.zero(k),  # within its error estimate: the table and the Taylor line show 0
+                "reference_zero": result.reference_zero(k),
                 "relative_error": _number(result.relative_errors[k - 1])
                 if 0 < k <= len(result.relative_errors)
                 else None,
