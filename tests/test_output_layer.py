@@ -7,6 +7,7 @@ import json
 from importlib import import_module
 
 import pytest
+from latex_check import LATEX_PREAMBLE, latex_compiles
 
 from backprop_cli.cli import COMMANDS, main
 from backprop_cli.outputs.formats import REGISTRY
@@ -53,6 +54,33 @@ def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph
     assert document["gradients"]["y"] is None and "labels" in document["no_gradient"]["y"]
     assert "stop_gradient" in document["no_gradient"]["c"] and document["gradients"]["c"] is None
     assert all(document["gradients"][name] is not None for name in ("w", "x", "h", "k", "s"))
+
+
+def test_latex_of_every_example_compiles(run, tmp_path):
+    """trace --explain, jacobian and hessian --format latex of every bundled example in one document: Greek
+    letters, ⊙, ‖x‖², ½, ŷ as LaTeX; a Jacobian of 1 x 100,000 as its corners (it was a megabyte), one of more
+    than 10 columns with room for them (amsmath stops at 10: "Extra alignment tab")."""
+    from backprop_cli.examples import bundled
+
+    parts = []
+    for path in bundled():
+        for args in (["trace", "--explain"], ["jacobian"], ["hessian"]):
+            result = run(args[0], path.stem, *args[1:], "--format", "latex")
+            if result.exit_code == 0:
+                parts.append(result.stdout)
+    assert len(parts) >= 2 * len(bundled())
+    latex_compiles(LATEX_PREAMBLE + "\n\n".join(parts) + "\n\\end{document}\n", tmp_path)
+    wide = run("jacobian", "two_layer", "--format", "latex").stdout
+    assert len(wide) < 5000 and r"\cdots" in wide and r"\setcounter{MaxMatrixCols}{13}" in wide
+
+
+def test_latex_text_keeps_what_was_written_in_a_form_latex_knows():
+    from backprop_cli.outputs.formats.latex import math, text
+
+    assert text("σ(W·x) ⊙ δ — ŷ") == r"$\sigma$(W$\cdot$x) $\odot$ $\delta$ --- \^{y}"
+    assert text("‖x‖²ᵀ ~ 50% $") == r"$\|$x$\| ^{2\top}$ \textasciitilde{} 50\% \$"  # ^{2}^{T}: a double superscript
+    assert text("漢") == "[U+6F22]" and text("café") == r"caf\'{e}"
+    assert math("dL/dx = σ′ ⊙ ŷ") == r"\frac{dL}{dx} = \sigma ' \odot  \hat{y}"
 
 
 def test_latex_for_answer_keys_on_every_example(run):

@@ -12,6 +12,7 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
+from latex_check import latex_compiles
 
 from backprop_cli.errors import GraphFileError, Position
 
@@ -101,3 +102,20 @@ def test_a_student_id_ending_in_graph_is_refused():
 
     with pytest.raises(GraphFileError, match=r"ends in \.graph"):
         check_student_id("ada.Graph", Position("roster.csv", 2, 1))
+
+
+def test_a_latex_sheet_of_any_text_compiles(run, tmp_path):
+    """The graph's own words reach the sheet (its about:, names): σ, ⊙, ŷ, ≈, … and LaTeX's special characters
+    ($ % # & ~ ^) stopped pdflatex ("Unicode character σ not set up for use with LaTeX")."""
+    graph = tmp_path / "layer.yaml"
+    graph.write_text(
+        'about: "σ(W·x + b), ∂L/∂W = (σ′ ⊙ δ) xᵀ — ŷ ≈ ½‖x‖², 50% of $1 & #2 ~ ^ 漢"\n'
+        "inputs:\n  x: {int: [-2, 2], shape: [3]}\n  y: {choice: [0, 1]}\n"
+        "params:\n  W: {uniform: [-1, 1], digits: 1, shape: [2, 3]}\n"
+        "nodes:\n  h: sigmoid(W @ x)\n  L: (sum(h * h) - y) ** 2\noutput: L\n"
+    )
+    out = tmp_path / "sheets"
+    result = run("worksheet", str(graph), "--variants", "1", "--secret", "k", "-o", str(out), "--format", "tex")
+    assert result.exit_code == 0, result.stderr
+    for name in ("1", "1.key"):
+        latex_compiles((out / f"{name}.tex").read_text(), out, name)

@@ -21,7 +21,7 @@ def labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
 
 
-def _kept(count: int, full: bool, shown: int = SHOWN) -> list[int | None]:
+def kept(count: int, full: bool, shown: int = SHOWN) -> list[int | None]:
     """Indices shown (None: the elided middle)."""
     if full or count <= shown:
         return list(range(count))
@@ -45,7 +45,7 @@ def matrix_lines(
 
 
 def _matrix_text(matrix: np.ndarray, rows: list[str], cols: list[str], full: bool, columns: int) -> list[str]:
-    shown_rows, shown_cols = _kept(len(rows), full), _kept(len(cols), full, columns)
+    shown_rows, shown_cols = kept(len(rows), full), kept(len(cols), full, columns)
 
     def cell(i: int | None, j: int | None) -> str:
         if i is None or j is None:

@@ -137,15 +137,7 @@ def _markdown(heading: str, about: str, tables: list, picture: tuple | None) -> 
 
 
 def _latex(heading: str, about: str, tables: list, picture: tuple | None) -> str:
-    def tex(text: str) -> str:
-        for char, escaped in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#")):
-            text = text.replace(char, escaped)
-        return (
-            text.replace("∂", r"$\partial$")
-            .replace("{", r"\{")
-            .replace("}", r"\}")
-            .replace(r"\textbackslash\{\}", r"\textbackslash{}")
-        )
+    from .formats.latex import text as tex  # (every character in a form pdflatex knows: σ, ⊙, ŷ, ‖x‖²)
 
     lines = [
         r"\documentclass{article}",
