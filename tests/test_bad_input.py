@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import backprop_cli
@@ -84,6 +86,25 @@ def test_sqrt_at_zero_fails_in_the_gradient(run, graph_file):
     result = run("trace", str(path))
     assert result.exit_code == 3
     assert "gradient" in result.stderr and "sends to x" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "below",
+    ["arcsin(greater(x, y))", "sqrt(1 - greater(x, y))", "(less(x, y) * 1.0) ** 0.5", "arccos(where(x > y, 1.0, 0.5))"],
+)
+def test_an_infinite_slope_that_reaches_no_leaf_is_no_fault(run, graph_file, below):
+    """Found by the generated graphs (seed 2811, the torch differential test): arcsin(greater(x1, x2)) is arcsin(1),
+    whose slope is infinite, but x1 and x2 reach it only through a comparison: no gradient flows to them. trace
+    stopped with exit 3 ("the gradient arcsin sends is -inf"); torch, where a comparison has no grad_fn, gives
+    finite gradients. The infinite one is that node's own derivative, shown; the leaves have no gradient."""
+    path = graph_file(f"inputs: {{x: 0.5, y: -0.9, g: 2.0}}\nnodes:\n  n: sigmoid({below})\n  f: n * g\noutput: f\n")
+    result = run("trace", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    gradients = json.loads(result.stdout)["gradients"]
+    assert gradients["x"] is None and gradients["y"] is None and gradients["n"] == 2.0
+    assert run("gradcheck", str(path)).exit_code == 0
+    wrong = graph_file("inputs: {x: 1.0, g: 2.0}\nnodes:\n  n: arcsin(x)\n  f: n * g\noutput: f\n", "w.yaml")
+    assert run("trace", str(wrong)).exit_code == 3  # where the gradient does reach a leaf, still the fault
 
 
 def test_sigmoid_of_minus_1000_is_stable():

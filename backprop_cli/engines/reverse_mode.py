@@ -124,6 +124,23 @@ def backward_plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[t
     )
 
 
+def carried(graph: Graph, wrt: set[str] | None) -> set[str]:
+    """The leaves in wrt (default: all) and the nodes a gradient can flow to them from: through a slot with a
+    reverse rule. arcsin(greater(x, y)) depends on x only through a comparison: no gradient reaches x, so an
+    infinite one sent below arcsin (its slope at 1) is that node's derivative, not a fault (torch takes none
+    there: a comparison has no grad_fn)."""
+    return graph.derived(("carried", None if wrt is None else frozenset(wrt)), lambda: _carried(graph, wrt))
+
+
+def _carried(graph: Graph, wrt: set[str] | None) -> set[str]:
+    carried = set(graph.leaf_values if wrt is None else wrt)
+    for node in graph.gates:
+        slots = zip(node.inputs, node.operation.vjp, strict=False)
+        if any(isinstance(x, str) and x in carried and rule is not None for x, rule in slots):
+            carried.add(node.name)
+    return carried
+
+
 def _plan(graph: Graph, wrt: set[str] | None, dtype: np.dtype) -> list[tuple[Node, tuple, tuple]]:
     needed = relevant(graph, wrt)
     plan = []
@@ -183,6 +200,7 @@ def reverse_mode(
     out = values[graph.output]
     grads: dict[str, np.ndarray] = {graph.output: _one(graph, out) if seed is None else seed}
     finite = seed is None or all_finite(np.asarray(seed))  # checked as each gradient is made, each array once
+    leads = carried(graph, wrt)  # (a gradient that reaches no leaf may be infinite: the node's own derivative)
     with np.errstate(all="ignore"):
         for node, inputs, slots in backward_plan(graph, wrt, graph.dtype):
             g = grads.get(node.name)
@@ -197,14 +215,14 @@ def reverse_mode(
                     edges[(node.name, i)] = contribution
                     if summed is not None and np.size(raw) > np.size(contribution):
                         summed.add((node.name, i))
-                if contribution is not g:  # a distributor hands g on as it is: checked already
+                if contribution is not g and operand in leads:  # a distributor hands g on as it is: checked
                     finite = finite and all_finite(contribution)
                 if operand in grads:  # a fork: the sum can overflow even when both parts are finite
                     contribution = grads[operand] + contribution
-                    finite = finite and all_finite(contribution)
+                    finite = finite and (operand not in leads or all_finite(contribution))
                 grads[operand] = contribution
         if not finite:
-            raise _first_fault(graph, values, relevant(graph, wrt), grads)
+            raise _first_fault(graph, values, relevant(graph, wrt) & leads, grads)
     ordered = {}
     for name in graph.nodes:
         g = grads.get(name)
