@@ -53,7 +53,9 @@ def test_hessian_equals_torch_on_analytic_graphs(oracle):
         except EvaluationError:
             reject()
         theirs = oracle.hessian(generated, names)
-        np.testing.assert_allclose(ours.matrix, theirs, RTOL, ATOL, err_msg=f"({seed_note()})\n{generated.text}")
+        # exact to rounding: of the terms an entry is summed from where they cancel (Hessian.rounding)
+        atol = max(ATOL, ours.rounding)
+        np.testing.assert_allclose(ours.matrix, theirs, RTOL, atol, err_msg=f"({seed_note()})\n{generated.text}")
         assert ours.method == "complex"
         compared += 1
 
@@ -93,3 +95,18 @@ def test_hessian_by_differences_is_close_to_torch_on_piecewise_graphs(oracle):
     compare()
     print(f"compared with torch: {compared} Hessians by differences")
     assert compared >= examples(GRAPHS // 2) // 3, f"only {compared} graphs compared"
+
+
+def test_a_linear_function_of_cancelling_terms_has_a_zero_hessian_within_rounding(run, graph_file):
+    """Found by the generated graphs (seed 99): (x / v) @ v is linear in x and does not depend on v, but with
+    v = 0.0012 its second-derivative terms are 1e6 and cancel: the complex step gave -2.5e-10 where torch gives 0,
+    and the command called the Hessian "indefinite: a saddle" with a condition number of 3.5e7."""
+    text = (
+        "inputs: {g: 1.25}\nparams: {x: [0.548, -0.921], v: [0.0016027567687951388, 0.0012095899718636777]}\n"
+        "nodes:\n  n: (div(x, v, broadcast=true) @ v)\n  f: sum(n * g)\noutput: f\n"
+    )
+    ours = hessian(backprop_cli.loads(text), ["x", "v"], check=False)
+    assert 0 < ours.rounding < 1e-7 and np.max(np.abs(ours.matrix)) <= ours.rounding
+    assert ours.condition_number is None
+    shown = run("hessian", str(graph_file(text)), "--wrt", "x", "--wrt", "v").stdout
+    assert "∞ (singular); semidefinite" in shown and "saddle" not in shown

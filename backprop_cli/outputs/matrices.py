@@ -95,17 +95,18 @@ def hessian_lines(result: Hessian, full: bool = False, width: int | None = None)
     lines.append(
         "condition number: "
         + ("∞ (singular)" if cond is None else f"{cond:.4g} (largest |eigenvalue| / smallest)")
-        + _definiteness(eigen)
+        + _definiteness(eigen, result.rounding)
     )
     lines += [f"note: {note}" for note in result.notes]
     lines.append(check_line(result.check, "Richardson differences of gradients"))
     return lines
 
 
-def _definiteness(eigen: np.ndarray) -> str:
+def _definiteness(eigen: np.ndarray, rounding: float = 0.0) -> str:
+    """rounding: eigenvalues no larger are 0 (Hessian.rounding)."""
     if eigen.size == 0:
         return ""
-    tiny = len(eigen) * 1e-12 * float(np.max(np.abs(eigen)))
+    tiny = max(len(eigen) * 1e-12 * float(np.max(np.abs(eigen))), rounding)
     if np.all(eigen > tiny):
         return "; positive definite: a minimum"
     if np.all(eigen < -tiny):

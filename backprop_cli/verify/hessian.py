@@ -250,6 +250,9 @@ class Hessian:
     method: str  # complex (exact to rounding) or central (differences of gradients)
     check: object = None  # a LeafCheck: each entry against Richardson differences of gradients
     notes: list[str] = field(default_factory=list)
+    # entries and eigenvalues no larger than this are rounding: of terms that cancel (x/v · v with v = 0.0012 has
+    # second-derivative terms of 1e6 and is linear: its Hessian came out as -2.5e-10, "indefinite: a saddle")
+    rounding: float = 0.0
 
     @property
     def symmetric(self) -> np.ndarray:
@@ -265,7 +268,7 @@ class Hessian:
         size = np.abs(self.eigenvalues)
         # exact to rounding: singular below n·ε of the largest; differences of gradients carry ~1e-8 noise
         zero = len(size) * EPS64 if self.method == "complex" else max(len(size) * EPS64, DIFFERENCE_NOISE)
-        if size.size == 0 or size.max() == 0 or size.min() <= zero * size.max():
+        if size.size == 0 or size.max() <= self.rounding or size.min() <= max(zero * size.max(), self.rounding):
             return None
         return float(size.max() / size.min())
 
@@ -308,6 +311,7 @@ def hessian(
         )
     eye = np.eye(n)
     result = Hessian(names, grads.shapes, hvp_exact(grads, eye, method).T if n else np.zeros((0, 0)), method)
+    result.rounding = 4 * EPS64 * grads.second_terms * max(1.0, np.sqrt(n))
     if method != "complex":
         result.notes.append("an op on the path is not analytic: central differences of gradients, not exact")
     if graph.dtype != np.float64:
