@@ -57,18 +57,19 @@ def test_no_gradient_is_null_with_a_reason_and_a_real_zero_stays_zero(run, graph
 
 
 def test_latex_of_every_example_compiles(run, tmp_path):
-    """trace --explain, jacobian and hessian --format latex of every bundled example in one document: Greek
+    """trace --explain of every bundled example, and jacobians and hessians, --format latex in one document: Greek
     letters, ⊙, ‖x‖², ½, ŷ as LaTeX; a Jacobian of 1 x 100,000 as its corners (it was a megabyte), one of more
     than 10 columns with room for them (amsmath stops at 10: "Extra alignment tab")."""
     from backprop_cli.examples import bundled
 
+    asked = [("trace", path.stem, "--explain") for path in bundled()]  # (the words, where the Unicode was)
+    asked += [("jacobian", name) for name in ("two_layer", "relu_layer", "softmax_l2", "rosenbrock")]
+    asked += [("hessian", name) for name in ("rosenbrock", "saddle", "relu_layer", "softmax_l2")]
     parts = []
-    for path in bundled():
-        for args in (["trace", "--explain"], ["jacobian"], ["hessian"]):
-            result = run(args[0], path.stem, *args[1:], "--format", "latex")
-            if result.exit_code == 0:
-                parts.append(result.stdout)
-    assert len(parts) >= 2 * len(bundled())
+    for command, *args in asked:
+        result = run(command, *args, "--format", "latex")
+        assert result.exit_code == 0, (command, args, result.stderr)
+        parts.append(result.stdout)
     latex_compiles(LATEX_PREAMBLE + "\n\n".join(parts) + "\n\\end{document}\n", tmp_path)
     wide = run("jacobian", "two_layer", "--format", "latex").stdout
     assert len(wide) < 5000 and r"\cdots" in wide and r"\setcounter{MaxMatrixCols}{13}" in wide
