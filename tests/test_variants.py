@@ -94,7 +94,7 @@ inputs:
 nodes:
   s: a + b * c + sum(t)
 output: s
-require: ["s >= {bound} - 100", "abs(grad(b)) <= 100"]
+require: ["s >= {bound} - 300", "abs(grad(b)) <= 100"]  # (s >= -20 - 15 * 7 - 80: always met)
 """
     graph = load(text)
     for student in ("1", "2", "3"):
@@ -105,7 +105,7 @@ require: ["s >= {bound} - 100", "abs(grad(b)) <= 100"]
         assert drawn["t"].shape == (2, 2) and np.all((low <= drawn["t"]) & (drawn["t"] <= high))
         values = dict(zip(["a", "b", "c", "t"], [drawn[n] for n in "abct"], strict=True))
         total = values["a"] + values["b"] * values["c"] + values["t"].sum()
-        assert total >= bound - 100 and abs(values["c"]) <= 100  # the conditions, by NumPy
+        assert total >= bound - 300 and abs(values["c"]) <= 100  # the conditions, by NumPy
 
 
 def test_a_relu_is_never_drawn_at_its_kink_unless_the_file_allows_it():
