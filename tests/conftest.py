@@ -79,3 +79,35 @@ def _dot_draws_each_drawing_once():
     graphviz_program.subprocess = _DotOnce()
     yield
     graphviz_program.subprocess = subprocess
+
+
+# The longest tests, started first and shared out between two workers by their usual CPU seconds (longest first,
+# each to the lighter share): a long test that starts last ends the run alone. pytest-xdist (--dist worksteal)
+# hands each worker a contiguous half of the collection, so each share leads one half; with other worker counts
+# or without xdist only the order changes. A module named whole keeps its module-scoped fixtures in one worker.
+LONG = {
+    "tests/test_verdict_properties.py::test_gradcheck_passes_or_finds_a_kink_on_every_correct_graph": 23,
+    "tests/test_torch_differential.py::test_values_and_gradients_equal_torch_autograd": 17,
+    "tests/test_hostile_students.py::": 14,
+    "tests/test_wheel.py::": 12,
+    "tests/test_verdict_properties.py::test_the_cli_gives_the_apis_verdict_on_one_file_and_on_several": 8,
+    "tests/test_verdict_properties.py::test_a_perturbed_rule_fails_naming_only_leaves_on_its_path": 7,
+    "tests/test_verdict_properties.py::test_jacobian_and_hessian_agree_with_the_engine_and_torch": 6,
+    "tests/test_generated.py::test_reverse_forward_and_finite_differences_agree": 5,
+    "tests/test_derivatives.py::test_generated_graphs_equal_torch_along_a_random_direction": 5,
+    "tests/test_hessian_torch.py::test_hessian_by_differences_is_close_to_torch_on_piecewise_graphs": 4,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    shares: list[list] = [[], []]
+    weights = [0.0, 0.0]
+    for prefix, seconds in sorted(LONG.items(), key=lambda entry: -entry[1]):
+        found = [item for item in items if item.nodeid.startswith(prefix)]
+        lighter = weights.index(min(weights))
+        shares[lighter] += found
+        weights[lighter] += seconds
+    chosen = {id(item) for share in shares for item in share}
+    rest = [item for item in items if id(item) not in chosen]
+    first = max(0, len(items) // 2 - len(shares[0]))
+    items[:] = shares[0] + rest[:first] + shares[1] + rest[first:]
