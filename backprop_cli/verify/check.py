@@ -113,7 +113,7 @@ def gradcheck(
     if order >= 2:
         _check_second_order(graph, report, mode, samples, directions, rtol, atol, seed)
     if order >= 3:
-        from .derivatives import check_higher_orders
+        from .higher_orders import check_higher_orders
 
         check_higher_orders(graph, report, order, rtol, atol, seed)
     report.skipped.update(unchecked_plugin_ops(graph))  # said, so that a pass does not read as "the backward is right"

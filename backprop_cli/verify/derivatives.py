@@ -22,7 +22,7 @@ k - 1 of the reverse-mode slope instead, with a note and an error estimate.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,13 +30,13 @@ from ..arguments import MAX_ORDER
 from ..engines.forward_mode import direction as parse_direction
 from ..engines.forward_mode import leaf_tangents
 from ..engines.reverse_mode import reverse_mode
-from ..errors import EvaluationError, PluginError, UsageError
+from ..errors import EvaluationError, UsageError
 from ..graph import Graph
 from .hessian import Gradients, is_labels
 from .many import path_facts
 from .numerical import EPS64, Derivative, typical_size
 from .tolerances import tolerance_for
-from .verdicts import Judge, LeafCheck, Report
+from .verdicts import Judge, LeafCheck
 
 POINTS = 64  # on the circle: exact for Taylor coefficients up to ~30; half of them give the error estimate
 HALVINGS = 12  # radii tried: the point's scale, then halved (a kink closer than 2^-12 of it: no circle fits)
@@ -372,39 +372,3 @@ def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, a
         result.relative_errors.append(gap / max(abs(result.values[k]), abs(reference), tolerance.floor * scale))
     check.elements = result.order
     result.check = check
-
-
-# ---------------------------------------------------------------- gradcheck --order N
-
-
-def check_higher_orders(graph: Graph, report: Report, order: int, rtol, atol, seed: int) -> None:
-    """gradcheck --order N, N ≥ 3: per checked leaf, derivatives 3 to N of the output along one seeded direction
-    (the leaf itself when scalar), Cauchy's formula on reverse mode against differences of matching order."""
-    report.order = order
-    rng = np.random.default_rng(seed + 3)  # apart from the first and second orders' directions
-    for name, leaf in report.leaves.items():
-        if leaf.kind == "gate":
-            continue
-        u = rng.standard_normal(graph.nodes[name].shape)
-        u = u / np.max(np.abs(u), initial=1e-300) if u.ndim else np.ones(())
-        try:
-            found = derivatives(graph, name, order, u, rtol=rtol, atol=atol)
-        except PluginError as err:
-            report.errors.append(f"order {order}: {err}")
-            continue
-        check = LeafCheck(name, leaf.kind, leaf.shape, found.method, "direction" if u.ndim else "full")
-        check.directions = 1 if u.ndim else 0
-        check.elements = 0 if u.ndim else 1
-        check.notes = list(found.notes)
-        if found.kink is not None:
-            check.status, check.kinks = "kink", 1
-        else:
-            higher = [f for f in found.check.findings if f.index[0] + 1 >= 3]  # index (k - 1,): order k
-            check.findings = [replace(f, index=None if u.ndim else ()) for f in higher]
-            check.failures = sum(f.status == "fail" for f in higher)
-            check.kinks = sum(f.status == "kink" for f in higher)
-            check.status = "fail" if check.failures else "kink" if check.kinks else "pass"
-            check.max_rel_error = max(found.relative_errors[2:])  # orders 3..N
-            check.max_abs_error = max(abs(found.values[k] - found.reference[k]) for k in range(3, order + 1))
-            check.worst_reverse, check.worst_numeric = found.values[order], found.reference[order]
-        report.higher_order[name] = check
