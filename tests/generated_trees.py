@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from backprop_cli.fileformat.expression_text import SYMBOLS, subscript_text
 from backprop_cli.ops import OPS
+from backprop_cli.ops.table import VARIADIC
 
 if TYPE_CHECKING:
     from generated_graphs import _Builder
@@ -414,6 +415,8 @@ def _join(b: _Builder, op: str, shape: Shape, depth: int, domain: str) -> Tree:
     """concat: the axis split into 1 to 3 parts; stack: one operand per element along the new axis."""
     axis = b.draw(integers(-len(shape), len(shape) - 1))
     a = axis % len(shape)
+    if op == "stack" and shape[a] > VARIADIC:  # more operands than a stack takes (the loader says so): concat
+        op = "concat"
     if op == "stack":
         parts = [shape[:a] + shape[a + 1 :]] * shape[a]
     else:
