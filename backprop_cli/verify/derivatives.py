@@ -352,6 +352,10 @@ def _check(graph: Graph, result: Derivatives, line: _Line, rtol: float | None, a
     terms = rounding_size(line.grads)
     for k in range(1, result.order + 1):
         reference, error, crossed = _richardson(line.values, k, reach, terms)
+        if not np.isfinite(reference) and line.own / 2 < reach:
+            # the stencil left an op's domain for a small element (sqrt of 0.0012 beside 36: NaN, even where max
+            # reads another row): again at the element's own scale, as the circles are
+            reference, error, crossed = _richardson(line.values, k, line.own / 2, terms)
         result.reference.append(reference)
         result.reference_errors.append(error)
         scale = max(abs(result.values[k]), abs(reference), math.factorial(k) * size / line.scale**k) or 1.0
