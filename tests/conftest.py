@@ -97,15 +97,31 @@ LONG = {
     "tests/test_derivatives.py::test_generated_graphs_equal_torch_along_a_random_direction": 5,
     "tests/test_hessian_torch.py::test_hessian_by_differences_is_close_to_torch_on_piecewise_graphs": 4,
 }
+# The tests that import torch (3.5-4.5 s of CPU in each process that does) all lead the first share, so that one
+# worker imports it, not both.
+TORCH = (
+    "tests/test_torch_differential.py::",
+    "tests/test_hessian_torch.py::",
+    "tests/test_external_examples.py::test_the_example_equals_torch",
+    "tests/test_external_examples.py::test_derivatives_equal_torch",
+    "tests/test_verdict_properties.py::test_jacobian_and_hessian_agree_with_the_engine_and_torch",
+    "tests/test_derivatives.py::test_generated_graphs_equal_torch_along_a_random_direction",
+    "tests/test_derivatives_rounding.py::test_transcendental_derivatives_equal_torch",
+)
 
 
 def pytest_collection_modifyitems(config, items):
-    shares: list[list] = [[], []]
-    weights = [0.0, 0.0]
+    def weight(item) -> float:
+        return max((seconds for prefix, seconds in LONG.items() if item.nodeid.startswith(prefix)), default=0.0)
+
+    torch = sorted((item for item in items if item.nodeid.startswith(TORCH)), key=lambda item: -weight(item))
+    shares: list[list] = [list(torch), []]
+    weights = [sum(seconds for prefix, seconds in LONG.items() if prefix.startswith(TORCH)), 0.0]
     for prefix, seconds in sorted(LONG.items(), key=lambda entry: -entry[1]):
-        found = [item for item in items if item.nodeid.startswith(prefix)]
+        if prefix.startswith(TORCH):
+            continue
         lighter = weights.index(min(weights))
-        shares[lighter] += found
+        shares[lighter] += [item for item in items if item.nodeid.startswith(prefix)]
         weights[lighter] += seconds
     chosen = {id(item) for share in shares for item in share}
     rest = [item for item in items if id(item) not in chosen]

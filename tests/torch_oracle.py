@@ -202,7 +202,7 @@ def hessian(generated: Generated, names: list[str] | None = None) -> np.ndarray:
     double backward)."""
     names = generated.differentiable if names is None else names
     f, inputs = _function(generated, names)
-    blocks = torch.autograd.functional.hessian(f, inputs)
+    blocks = torch.autograd.functional.hessian(f, inputs, vectorize=True)
     sizes = [int(x.numel()) for x in inputs]
     return np.block(
         [[blocks[i][j].reshape(sizes[i], sizes[j]).numpy() for j in range(len(names))] for i in range(len(names))]
@@ -212,4 +212,4 @@ def hessian(generated: Generated, names: list[str] | None = None) -> np.ndarray:
 def jacobian(generated: Generated, of: str, wrt: str) -> np.ndarray:
     """d(of)/d(wrt), shaped of's shape + wrt's shape (torch.autograd.functional.jacobian)."""
     f, inputs = _function(generated, [wrt], of)
-    return torch.autograd.functional.jacobian(f, inputs)[0].numpy()
+    return torch.autograd.functional.jacobian(f, inputs, vectorize=True)[0].numpy()
