@@ -8,6 +8,7 @@ backwards too, pass or find a kink; and all of them at once through the CLI exit
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 import backprop_cli
 from backprop_cli.cli import main
+from backprop_cli.ops import OPS
 from backprop_cli.verify.check import METHODS, MODES, gradcheck
 from backprop_cli.verify.derivatives import derivatives
 from backprop_cli.verify.hessian import hessian, is_labels
@@ -60,3 +62,17 @@ def test_all_cases_in_one_run_exit_0():
     result = CliRunner().invoke(main, ["gradcheck", "-q", *map(str, CASES)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"{len(CASES)} files: {len(CASES)} pass"
+
+
+@pytest.mark.parametrize("method", ["richardson", "central"])
+def test_a_wrong_rule_still_fails_where_the_differences_do_not_settle(monkeypatch, method):
+    """cos(sinh(11)): differences that never settle to 1e-8 are judged within their own error (5e-4 there), not as
+    kinks; a rule off by 25% is far outside it, and fails. (In float64: the case's float32 rounding, magnified by
+    sinh, is larger than the 25%, and the check rightly judges float32 gradients at that size.)"""
+    text = (Path(__file__).parent / "verdict_cases" / "unsettled_differences_of_cos_sinh.yaml").read_text()
+    text = text.replace("dtype: float32\n", "")
+    assert gradcheck(backprop_cli.loads(text), method=method).status == "pass"
+    cos = OPS["cos"]
+    monkeypatch.setitem(OPS, "cos", replace(cos, vjp=(lambda *args, **attrs: 1.25 * cos.vjp[0](*args, **attrs),)))
+    report = gradcheck(backprop_cli.loads(text), method=method)
+    assert report.status == "fail" and {"x1", "x2"} <= {n for n, leaf in report.leaves.items() if leaf.status == "fail"}

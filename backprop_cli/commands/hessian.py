@@ -22,7 +22,8 @@ FILE_HELP = "A heat map of the Hessian (.svg, or .png with matplotlib), or the o
     type=click.Choice(["auto", "complex", "central"]),
     default="auto",
     show_default=True,
-    help="H·v by the complex step on reverse mode (exact; needs analytic ops) or central differences of gradients.",
+    help="H·v by the complex step on reverse mode (exact; needs analytic ops) or differences of gradients "
+    "(extrapolated where they settle, central at a kink).",
 )
 @matrix_options("the Hessian", "differences of gradients", "1e-6")
 @output_options("hessian", file_help=FILE_HELP)

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..numbers import number, summary
 from ..verify import Finding, LeafCheck, Report
+from ..verify.verdicts import UNSETTLED
 
 WORDS = {"pass": "PASS", "fail": "FAIL", "kink": "KINK", "error": "ERROR"}
 STYLES = {"pass": "green", "fail": "bold red", "kink": "yellow", "error": "bold red"}
@@ -40,6 +41,8 @@ def checked_text(leaf: LeafCheck) -> str:
 def finding_line(leaf: LeafCheck, f: Finding) -> str:
     where = at(leaf.name, f.index)
     modes = f"reverse {number(f.reverse)}" + ("" if f.forward is None else f", forward {number(f.forward)}")
+    if f.status == "kink" and f.note == UNSETTLED:
+        return f"unconfirmed {where}: {modes}, numeric {number(f.numeric)}: {UNSETTLED}"
     if f.status == "kink":
         gate = f" at gate {f.gate}" if f.gate else ""
         slopes = ""

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..graph import Graph
-from .hessian import Gradients, hvp_differences, hvp_exact, second_order_tolerance
+from .hessian import Gradients, hvp_differences, hvp_exact, second_order_tolerance, settled
 from .verdicts import Judge, LeafCheck
 
 AUTO_FULL_LIMIT = 2048  # as gradcheck's: every column up to this many elements in all
@@ -57,6 +57,8 @@ def check_second_order(
         vs[len(columns) :] = u / np.max(np.abs(u), axis=1, keepdims=True)
     exact = hvp_exact(grads, vs, method)
     numeric, gate = hvp_differences(grads, vs)  # flat: row k, entry j at k·n + j
+    if method != "complex":  # differences of the same gradients: extrapolated where they settled (hessian.settled)
+        exact = settled(exact, numeric, gate)
     tolerance = second_order_tolerance(graph.dtype.name, rtol, atol)
     scale = float(np.max(np.abs(exact), initial=0.0)) or 1.0
     owner = np.repeat(np.arange(len(names)), grads.sizes)
@@ -70,7 +72,7 @@ def check_second_order(
             "full" if len(columns) == n else "sample" if len(columns) else "direction",
         )
         if method != "complex":
-            leaf.notes.append("second order: an op on the path is not analytic: H·v by central differences")
+            leaf.notes.append("second order: an op on the path is not analytic: H·v by differences of gradients")
         judge = Judge(tolerance, scale, leaf)
         start = grads.offsets[leaf_index]
         mine = np.flatnonzero(owner[columns] == leaf_index)  # the columns along this leaf's elements
