@@ -76,3 +76,11 @@ def test_a_wrong_rule_still_fails_where_the_differences_do_not_settle(monkeypatc
     monkeypatch.setitem(OPS, "cos", replace(cos, vjp=(lambda *args, **attrs: 1.25 * cos.vjp[0](*args, **attrs),)))
     report = gradcheck(backprop_cli.loads(text), method=method)
     assert report.status == "fail" and {"x1", "x2"} <= {n for n, leaf in report.leaves.items() if leaf.status == "fail"}
+
+
+def test_the_jacobian_of_a_named_node_evaluates_each_entry_at_its_own_step():
+    """tests/verdict_cases/jacobian_column_retried_at_two_steps.yaml: one column's entries retried at two steps."""
+    graph = backprop_cli.load(Path(__file__).parent / "verdict_cases" / "jacobian_column_retried_at_two_steps.yaml")
+    for mode in ("auto", "reverse", "forward"):
+        found = jacobian(graph, of="n1", wrt="x1", mode=mode)
+        assert found.status == "pass", (mode, found.check.findings)
