@@ -14,11 +14,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from generated_graphs import graphs, hypothesis_run, seed_note
+from generated_graphs import graphs, hypothesis_run, kink_distance, seed_note
 from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import backprop_cli
+from backprop_cli.engines.evaluate import evaluate
 from backprop_cli.errors import EvaluationError, UsageError
 from backprop_cli.ops import OPS
 from backprop_cli.verify.derivatives import derivatives
@@ -56,6 +57,9 @@ def test_generated_graphs_equal_torch_along_a_random_direction():
         except EvaluationError:
             reject()
         assume(ours.kink is None)  # a tie at the point (max(x, x)): no derivative for either library
+        # at a kink the libraries' conventions may differ even where the direction keeps to one piece: clip(x, m, m)
+        # with x < m is m along every direction, yet torch's clamp gives neither bound a gradient (seed 202)
+        assume(kink_distance(graph, evaluate(graph)) > 1e-6)
         t = torch.zeros((), dtype=torch.float64, requires_grad=True)
         env = {n: torch.tensor(lf.value, dtype=torch.float64) for n, lf in generated.leaves.items()}
         env[leaf] = env[leaf] + t * torch.tensor(v)
