@@ -239,7 +239,7 @@ class Rows:
     unsure: np.ndarray
     modes_disagree: np.ndarray
     outside_direction: np.ndarray  # outside, and where built-in kinks leave no derivative: judged along a direction
-    blind: np.ndarray | None = None  # differences that never settled and whose one-sided slopes say nothing
+    blind: np.ndarray | None = None  # differences that never settled, their error beyond BLIND: they see nothing
 
     def take(self, part) -> Rows:
         """These rows only (a slice: one leaf's among several)."""
