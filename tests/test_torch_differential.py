@@ -71,6 +71,7 @@ def test_values_and_gradients_equal_torch_autograd(oracle):
         except EvaluationError:
             reject()
         assume(kink_distance(graph, values) > KINK_MARGIN)
+        assume(well_conditioned(graph, generated, values, grads))
         theirs, their_grads = oracle.values_and_gradients(generated)
         where = f"({seed_note()})\n{generated.text}"
         for name, expected in theirs.items():
@@ -84,6 +85,27 @@ def test_values_and_gradients_equal_torch_autograd(oracle):
     print(f"compared with torch: {compared} of {drawn} graphs drawn, {len(ops)} of {len(OPS)} ops")
     assert compared >= examples(MIN_GRAPHS), f"only {compared} graphs compared"
     assert not set(OPS) - set(ops), f"ops never compared with torch: {sorted(set(OPS) - set(ops))}"
+
+
+def well_conditioned(graph, generated, values, grads) -> bool:
+    """Whether the graph's values and gradients hold to the comparison's tolerance when every leaf moves by a few
+    units in the last place: torch sums in other orders, so where they do not (sin of sinh(94) @ log(x), an argument
+    of 1e41: seed 707) the two libraries' numbers differ for no fault of either, and there is nothing to compare."""
+    rng = np.random.default_rng(0)
+    moved = dict(graph.leaf_values)
+    for name in generated.differentiable:
+        value = graph.leaf_values[name]
+        moved[name] = value * (1 + 1e-15 * rng.uniform(-1, 1, np.shape(value)))
+    try:
+        again = evaluate(graph, moved)
+        again_grads = reverse_mode(graph, again)
+    except EvaluationError:
+        return False
+    return all(
+        np.allclose(again[n], values[n], RTOL / 10, ATOL / 10)
+        and np.allclose(again_grads[n], grads[n], RTOL / 10, ATOL / 10)
+        for n in generated.trees
+    ) and all(np.allclose(again_grads[n], grads[n], RTOL / 10, ATOL / 10) for n in generated.differentiable)
 
 
 def _pow_at_zero(graph, values) -> bool:
